@@ -1,0 +1,65 @@
+//! scopegate: token-scoped HTTP APIs on actix-web, safe by construction.
+//!
+//! Callers hold JWTs of several *kinds* ([`TokenType`]): a long-lived
+//! `workload` token and a short-lived `execution` token. Each route says
+//! which kinds it accepts and which path parameters the token must own
+//! (`ti:self`: `sub` equals `<task_instance_id>`). The [`route`] and
+//! [`routes`] macros check those declarations at compile time; this crate
+//! enforces them per request:
+//!
+//! 1. [`bearer_token`] reads `Authorization: Bearer <token>`;
+//! 2. [`Verifier`] checks the signature and registered claims, once per
+//!    request ([`authenticate`] caches the outcome in the request);
+//! 3. [`RoutePolicy::check`] checks the token type and self-scopes;
+//! 4. the handler receives a [`TiToken`].
+//!
+//! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
+//! [`Issuer`] mints tokens and [`Reissue`] refreshes execution tokens that
+//! are about to expire.
+#![doc = include_str!("../doc/example.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(all(feature = "aws_lc_rs", feature = "rust_crypto"))]
+compile_error!(
+    "scopegate: enable exactly one crypto backend, not both: \
+     use `default-features = false, features = [\"rust_crypto\"]` to pick rust_crypto"
+);
+#[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
+compile_error!(
+    "scopegate: enable exactly one crypto backend: feature `aws_lc_rs` (the default) or `rust_crypto`"
+);
+
+// Lets the macros' `::scopegate::...` paths resolve inside this crate too.
+extern crate self as scopegate;
+
+mod bearer;
+mod enforce;
+mod error;
+mod issue;
+mod keys;
+mod policy;
+mod reissue;
+mod token;
+mod verify;
+
+pub use bearer::bearer_token;
+pub use enforce::{Enforce, EnforceService};
+pub use error::{AuthError, InvalidReason};
+pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
+pub use jsonwebtoken::Algorithm;
+pub use keys::{ConfigError, SigningKey, VerificationKey};
+pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
+pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
+pub use scopegate_macros::{route, routes};
+pub use token::{Claims, TiToken};
+pub use verify::{
+    authenticate, verified_claims, Verifier, VerifierBuilder, DEFAULT_LEEWAY,
+    DEFAULT_MAX_TOKEN_SIZE,
+};
+
+/// Items the macros' expansions name. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use actix_web;
+}

@@ -1,0 +1,189 @@
+//! [`Reissue`]: the token-refresh middleware. After the handler, a request
+//! that carried a valid *execution* token close to expiry gets a fresh one in
+//! the `Refreshed-API-Token` response header.
+
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::Error;
+
+use crate::issue::Issuer;
+use crate::policy::TokenType;
+use crate::token::Claims;
+use crate::verify::verified_claims;
+
+/// The response header that carries a refreshed token, as Airflow's Task SDK
+/// client expects.
+pub const REFRESHED_TOKEN_HEADER: HeaderName = HeaderName::from_static("refreshed-api-token");
+
+/// The shortest refresh window: tokens are refreshed when less than
+/// `max(20% of their lifetime, 30 s)` remains.
+pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
+
+/// Refresh middleware. Register it app-wide with `.wrap(Reissue::new(issuer))`.
+///
+/// It never verifies a token: it reads the result the route's enforcement
+/// cached in the request, so a token that expires while the handler runs is
+/// still refreshed (Airflow re-verifies after the handler and misses it).
+/// Workload tokens are never refreshed, and a handler that set the header
+/// itself (the `/run` workload-to-execution swap) keeps its value.
+#[derive(Clone, Debug)]
+pub struct Reissue {
+    issuer: Arc<Issuer>,
+}
+
+impl Reissue {
+    /// Refreshes tokens with `issuer`, which must sign with the key the
+    /// verifier trusts.
+    pub fn new(issuer: impl Into<Arc<Issuer>>) -> Self {
+        Reissue {
+            issuer: issuer.into(),
+        }
+    }
+}
+
+/// Whether `claims` should be refreshed at time `now` (seconds since epoch).
+pub fn needs_refresh(claims: &Claims, now: i64) -> bool {
+    if claims.scope != TokenType::Execution {
+        return false;
+    }
+    let window = (claims.lifetime() / 5).max(MIN_REFRESH_WINDOW_SECS);
+    claims.exp.saturating_sub(now) < window
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Reissue
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = ReissueService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ReissueService {
+            service: Rc::new(service),
+            issuer: Arc::clone(&self.issuer),
+        }))
+    }
+}
+
+/// The service [`Reissue`] wraps around an app or scope.
+#[derive(Debug)]
+pub struct ReissueService<S> {
+    service: Rc<S>,
+    issuer: Arc<Issuer>,
+}
+
+impl<S, B> Service<ServiceRequest> for ReissueService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = ReissueFuture<S::Future>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        ReissueFuture {
+            inner: Box::pin(self.service.call(req)),
+            issuer: Arc::clone(&self.issuer),
+        }
+    }
+}
+
+/// Future of [`ReissueService`]: the inner response, plus the header.
+pub struct ReissueFuture<F> {
+    inner: Pin<Box<F>>,
+    issuer: Arc<Issuer>,
+}
+
+impl<F, B> Future for ReissueFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
+    type Output = Result<ServiceResponse<B>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut res = match self.inner.as_mut().poll(cx) {
+            Poll::Ready(Ok(res)) => res,
+            other => return other,
+        };
+        if !res.headers().contains_key(&REFRESHED_TOKEN_HEADER) {
+            if let Some(claims) = verified_claims(res.request()) {
+                refresh(&self.issuer, &claims, &mut res);
+            }
+        }
+        Poll::Ready(Ok(res))
+    }
+}
+
+fn refresh<B>(issuer: &Issuer, claims: &Claims, res: &mut ServiceResponse<B>) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    if !needs_refresh(claims, now) {
+        return;
+    }
+    match issuer.issue_with_claims(claims.sub, claims.scope, &claims.extra) {
+        Ok(token) => match HeaderValue::try_from(token) {
+            Ok(value) => {
+                res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
+                tracing::debug!(
+                    target: "scopegate",
+                    sub = %claims.sub,
+                    remaining = claims.exp - now,
+                    outcome = "refreshed",
+                );
+            }
+            Err(_) => {
+                tracing::error!(target: "scopegate", outcome = "refresh_failed", reason = "token is not a valid header value")
+            }
+        },
+        Err(err) => tracing::error!(target: "scopegate", outcome = "refresh_failed", reason = %err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+    use uuid::Uuid;
+
+    fn claims(scope: TokenType, iat: i64, exp: i64) -> Claims {
+        let mut p = Map::new();
+        p.insert("sub".into(), Uuid::nil().to_string().into());
+        p.insert("scope".into(), scope.as_str().into());
+        p.insert("iat".into(), iat.into());
+        p.insert("exp".into(), exp.into());
+        Claims::from_payload(p, iat, 10).unwrap()
+    }
+
+    #[test]
+    fn refresh_window_is_max_of_20_percent_and_30_seconds() {
+        // 600 s lifetime: window 120 s.
+        let c = claims(TokenType::Execution, 1000, 1600);
+        assert!(!needs_refresh(&c, 1480));
+        assert!(needs_refresh(&c, 1481));
+        // 100 s lifetime: 20% is 20 s, so the 30 s floor applies.
+        let c = claims(TokenType::Execution, 1000, 1100);
+        assert!(!needs_refresh(&c, 1070));
+        assert!(needs_refresh(&c, 1071));
+        // Already expired (mid-request): still refreshed.
+        assert!(needs_refresh(&c, 1105));
+    }
+
+    #[test]
+    fn workload_tokens_are_never_refreshed() {
+        let c = claims(TokenType::Workload, 1000, 1100);
+        assert!(!needs_refresh(&c, 1099));
+    }
+}

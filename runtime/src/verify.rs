@@ -1,0 +1,260 @@
+//! The [`Verifier`] (crypto and registered claims, never route scopes) and
+//! the per-request cache that makes sure it runs once per request.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::{web, HttpMessage, HttpRequest};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::Validation;
+use serde_json::{Map, Value};
+
+use crate::bearer::bearer_token;
+use crate::error::{AuthError, InvalidReason};
+use crate::keys::{ConfigError, VerificationKey};
+use crate::token::Claims;
+
+/// Default clock-skew allowance for `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
+/// Default maximum token length in bytes.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+
+/// Verifies bearer tokens: signature with a pinned algorithm, then the
+/// registered claims (`exp`, `iat`, `aud` required; `iss` when configured;
+/// `nbf` when present), `sub` as a UUID and `scope` as a token type.
+///
+/// Build it once at start-up and register it as `web::Data<Verifier>`:
+///
+/// ```
+/// use actix_web::{web, App};
+/// use scopegate::{VerificationKey, Verifier};
+///
+/// let verifier = Verifier::builder(VerificationKey::secret("s3cret")?)
+///     .audience("urn:airflow.apache.org:task")
+///     .build()?;
+/// let app = App::new().app_data(web::Data::new(verifier));
+/// # Ok::<(), scopegate::ConfigError>(())
+/// ```
+pub struct Verifier {
+    key: VerificationKey,
+    validation: Validation,
+    leeway: i64,
+    max_token_size: usize,
+    verifications: AtomicU64,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("key", &self.key)
+            .field("audience", &self.validation.aud)
+            .field("issuer", &self.validation.iss)
+            .field("leeway", &self.leeway)
+            .field("max_token_size", &self.max_token_size)
+            .finish()
+    }
+}
+
+/// Builds a [`Verifier`]; see [`Verifier::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct VerifierBuilder {
+    key: VerificationKey,
+    audiences: Vec<String>,
+    issuer: Option<String>,
+    leeway: Duration,
+    max_token_size: usize,
+}
+
+impl VerifierBuilder {
+    /// Accepts tokens whose `aud` names `audience`. Call again to accept
+    /// several.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Requires `iss` to equal `issuer`.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Clock-skew allowance (default 10 s), whole seconds.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Longest token accepted, in bytes (default 8 KiB).
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.max_token_size = bytes;
+        self
+    }
+
+    /// Builds the verifier. Fails without an audience.
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        if self.audiences.is_empty() {
+            return Err(ConfigError::NoAudience);
+        }
+        let mut validation = Validation::new(self.key.algorithm);
+        let mut required = vec!["exp", "aud"];
+        if let Some(issuer) = &self.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
+        validation.set_audience(&self.audiences);
+        validation.validate_nbf = true;
+        validation.leeway = self.leeway.as_secs();
+        Ok(Verifier {
+            key: self.key,
+            validation,
+            leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX / 2),
+            max_token_size: self.max_token_size,
+            verifications: AtomicU64::new(0),
+        })
+    }
+}
+
+impl Verifier {
+    /// Starts a verifier for `key`. Add at least one
+    /// [`audience`](VerifierBuilder::audience).
+    pub fn builder(key: VerificationKey) -> VerifierBuilder {
+        VerifierBuilder {
+            key,
+            audiences: Vec::new(),
+            issuer: None,
+            leeway: DEFAULT_LEEWAY,
+            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+        }
+    }
+
+    /// Verifies one token string: the signature, then every claim rule.
+    /// Each call counts as one signature check in
+    /// [`verifications`](Self::verifications).
+    pub fn verify(&self, token: &str) -> Result<Claims, InvalidReason> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &self.key.key, &self.validation)
+                .map_err(|e| reason(e.kind()))?;
+        if data.header.crit.is_some() {
+            // We implement no JWS extension, so any `crit` must be refused
+            // (RFC 7515 §4.1.11).
+            return Err(InvalidReason::UnsupportedCritical);
+        }
+        Claims::from_payload(data.claims, now(), self.leeway)
+    }
+
+    /// How many times [`verify`](Self::verify) has run: one per request that
+    /// presented a token, however many extractors read it.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// The longest token accepted, in bytes.
+    pub fn max_token_size(&self) -> usize {
+        self.max_token_size
+    }
+
+    /// The algorithm tokens must be signed with.
+    pub fn algorithm(&self) -> jsonwebtoken::Algorithm {
+        self.key.algorithm
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn reason(kind: &ErrorKind) -> InvalidReason {
+    match kind {
+        ErrorKind::InvalidSignature => InvalidReason::InvalidSignature,
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm => InvalidReason::AlgorithmNotAllowed,
+        ErrorKind::ExpiredSignature => InvalidReason::Expired,
+        ErrorKind::ImmatureSignature => InvalidReason::NotYetValid,
+        ErrorKind::InvalidAudience => InvalidReason::InvalidAudience,
+        ErrorKind::InvalidIssuer => InvalidReason::InvalidIssuer,
+        ErrorKind::MissingRequiredClaim(c) => InvalidReason::MissingClaim(claim_name(c)),
+        ErrorKind::InvalidClaimFormat(c) => InvalidReason::InvalidClaim(claim_name(c)),
+        _ => InvalidReason::Malformed,
+    }
+}
+
+fn claim_name(claim: &str) -> &'static str {
+    ["exp", "nbf", "iat", "aud", "iss", "sub"]
+        .into_iter()
+        .find(|c| *c == claim)
+        .unwrap_or("unknown")
+}
+
+/// The outcome of the one verification a request gets, kept in its
+/// extensions.
+#[derive(Clone)]
+struct Authenticated(Result<Arc<Claims>, AuthError>);
+
+/// Returns the request's verified claims, verifying the bearer token on the
+/// first call and caching the outcome (success or failure) in the request's
+/// extensions; later calls on the same request reuse it.
+///
+/// Fails closed with [`AuthError::NotConfigured`] when no
+/// `web::Data<Verifier>` is registered.
+pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
+    if let Some(Authenticated(cached)) = req.extensions().get::<Authenticated>() {
+        return cached.clone();
+    }
+    let outcome = verify_request(req);
+    match &outcome {
+        Ok(claims) => tracing::debug!(
+            target: "scopegate",
+            method = %req.method(),
+            route = req.match_pattern().as_deref().unwrap_or(req.path()),
+            token_type = %claims.scope,
+            sub = %claims.sub,
+            outcome = "verified",
+        ),
+        Err(AuthError::NotConfigured) => tracing::error!(
+            target: "scopegate",
+            method = %req.method(),
+            route = req.match_pattern().as_deref().unwrap_or(req.path()),
+            outcome = "error",
+            reason = "no web::Data<scopegate::Verifier> registered in app data; refusing the request",
+        ),
+        Err(err) => tracing::info!(
+            target: "scopegate",
+            method = %req.method(),
+            route = req.match_pattern().as_deref().unwrap_or(req.path()),
+            outcome = "rejected",
+            reason = %err,
+        ),
+    }
+    req.extensions_mut().insert(Authenticated(outcome.clone()));
+    outcome
+}
+
+/// The request's verified claims if a token was verified earlier in this
+/// request, without ever verifying. Used after the handler, e.g. by
+/// [`Reissue`](crate::Reissue).
+pub fn verified_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
+    match req.extensions().get::<Authenticated>() {
+        Some(Authenticated(Ok(claims))) => Some(Arc::clone(claims)),
+        _ => None,
+    }
+}
+
+fn verify_request(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
+    let verifier = req
+        .app_data::<web::Data<Verifier>>()
+        .ok_or(AuthError::NotConfigured)?;
+    let token = bearer_token(req.headers(), verifier.max_token_size())?;
+    verifier
+        .verify(token)
+        .map(Arc::new)
+        .map_err(AuthError::InvalidToken)
+}
