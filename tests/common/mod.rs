@@ -1,0 +1,106 @@
+//! Shared test helpers: key material, token minting with arbitrary claims,
+//! and response assertions.
+#![allow(dead_code)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::WWW_AUTHENTICATE;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+pub const SECRET: &[u8] = b"test-secret-please-change";
+pub const AUDIENCE: &str = "urn:airflow.apache.org:task";
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Airflow's claim set for `sub`, valid for ten minutes.
+pub fn claims(sub: Uuid, scope: Option<&str>) -> Map<String, Value> {
+    let now = now();
+    let mut c = json!({
+        "jti": Uuid::new_v4().simple().to_string(),
+        "aud": AUDIENCE,
+        "nbf": now,
+        "iat": now,
+        "exp": now + 600,
+        "sub": sub.to_string(),
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    if let Some(scope) = scope {
+        c.insert("scope".into(), scope.into());
+    }
+    c
+}
+
+/// Signs `claims` with the shared secret, HS512, `kid: not-used` (Airflow).
+pub fn hs512(claims: &Map<String, Value>) -> String {
+    sign(
+        claims,
+        Algorithm::HS512,
+        &EncodingKey::from_secret(SECRET).unwrap(),
+    )
+}
+
+pub fn sign(claims: &Map<String, Value>, alg: Algorithm, key: &EncodingKey) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some("not-used".into());
+    encode(&header, claims, key).unwrap()
+}
+
+pub fn key_file(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+pub fn verifier() -> scopegate::Verifier {
+    scopegate::Verifier::builder(scopegate::VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap()
+}
+
+/// Status, `detail` and `WWW-Authenticate` of a response.
+pub async fn parts<B: MessageBody>(res: ServiceResponse<B>) -> (u16, Value, Option<String>) {
+    let status = res.status().as_u16();
+    let header = res
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = actix_web::body::to_bytes(res.into_body())
+        .await
+        .ok()
+        .unwrap();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()))
+    };
+    (status, body, header)
+}
+
+pub fn detail(msg: &str) -> Value {
+    json!({ "detail": msg })
+}
+
+pub fn invalid(reason: &str) -> (u16, Value, Option<String>) {
+    (
+        401,
+        detail(&format!("Invalid auth token: {reason}")),
+        Some(format!(
+            "Bearer error=\"invalid_token\", error_description=\"{reason}\""
+        )),
+    )
+}
+
+pub fn missing() -> (u16, Value, Option<String>) {
+    (401, detail("Missing auth token"), Some("Bearer".into()))
+}

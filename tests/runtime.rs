@@ -1,0 +1,728 @@
+//! The runtime behaviour matrix of SPEC §3, on routes put together by hand
+//! with `Enforce` (the `#[route]` macro emits the same wrapper; tests/dsl.rs
+//! runs the matrix again through macro-declared routes).
+
+mod common;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{test, web, App, HttpMessage, HttpResponse};
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use scopegate::{
+    authenticate, Enforce, RoutePolicy, SelfScope, TiToken, TokenType, TokenTypes, VerificationKey,
+    Verifier,
+};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+const TI_SELF: SelfScope = SelfScope::new("ti:self", "task_instance_id", "task instance ID");
+const CT_SELF: SelfScope = SelfScope::new("ct:self", "connection_test_id", "connection test ID");
+
+static DEFAULT: RoutePolicy = RoutePolicy::protected(TokenTypes::EMPTY, &[]);
+static RUN: RoutePolicy = RoutePolicy::protected(
+    TokenTypes::only(TokenType::Execution).with(TokenType::Workload),
+    &[TI_SELF],
+);
+static HEARTBEAT: RoutePolicy = RoutePolicy::protected(TokenTypes::EXECUTION_ONLY, &[TI_SELF]);
+static CONNECTION_TEST: RoutePolicy =
+    RoutePolicy::protected(TokenTypes::only(TokenType::Workload), &[CT_SELF]);
+
+async fn echo(token: TiToken) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "sub": token.id, "type": token.token_type() }))
+}
+
+/// Handler with a body extractor: a refused request must never reach it.
+async fn with_body(token: TiToken, body: web::Json<Value>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "sub": token.id, "body": body.into_inner() }))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/variables/{variable_key}")
+            .wrap(Enforce::new(&DEFAULT))
+            .get(echo)
+            .put(with_body),
+    )
+    .service(
+        web::resource("/task-instances/{task_instance_id}/run")
+            .wrap(Enforce::new(&RUN))
+            .patch(echo),
+    )
+    .service(
+        web::resource("/task-instances/{task_instance_id}/heartbeat")
+            .wrap(Enforce::new(&HEARTBEAT))
+            .put(echo),
+    )
+    .service(
+        web::resource("/connection-tests/{connection_test_id}/connection")
+            .wrap(Enforce::new(&CONNECTION_TEST))
+            .get(echo),
+    )
+    .route(
+        "/health",
+        web::get().to(|| async { HttpResponse::Ok().json(json!({"status": "healthy"})) }),
+    );
+}
+
+/// Sends `method uri` with `Authorization: auth` (if any) to an app using
+/// `verifier`; returns status, body and `WWW-Authenticate`.
+async fn call_with(
+    verifier: Verifier,
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+) -> (u16, Value, Option<String>) {
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier))
+            .configure(routes),
+    )
+    .await;
+    let mut req = test::TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(uri);
+    if let Some(auth) = auth {
+        req = req.insert_header((AUTHORIZATION, auth));
+    }
+    parts(test::call_service(&app, req.to_request()).await).await
+}
+
+async fn call(method: &str, uri: &str, token: &str) -> (u16, Value, Option<String>) {
+    call_with(verifier(), method, uri, Some(&format!("Bearer {token}"))).await
+}
+
+fn var_uri() -> &'static str {
+    "/variables/my_var"
+}
+
+fn token_with(edit: impl FnOnce(&mut Map<String, Value>)) -> String {
+    let mut c = claims(Uuid::new_v4(), Some("execution"));
+    edit(&mut c);
+    hs512(&c)
+}
+
+fn ok_for(sub: Uuid, ty: &str) -> (u16, Value, Option<String>) {
+    (200, json!({ "sub": sub, "type": ty }), None)
+}
+
+// ---- 1. Bearer --------------------------------------------------------------
+
+#[actix_web::test]
+async fn missing_header_is_401() {
+    assert_eq!(
+        call_with(verifier(), "GET", var_uri(), None).await,
+        missing()
+    );
+}
+
+#[actix_web::test]
+async fn another_scheme_is_401_missing() {
+    let token = token_with(|_| {});
+    let got = call_with(
+        verifier(),
+        "GET",
+        var_uri(),
+        Some(&format!("Basic {token}")),
+    )
+    .await;
+    assert_eq!(got, missing());
+}
+
+#[actix_web::test]
+async fn empty_bearer_is_401_missing() {
+    assert_eq!(
+        call_with(verifier(), "GET", var_uri(), Some("Bearer ")).await,
+        missing()
+    );
+    assert_eq!(
+        call_with(verifier(), "GET", var_uri(), Some("Bearer")).await,
+        missing()
+    );
+}
+
+#[actix_web::test]
+async fn scheme_is_case_insensitive() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, None));
+    let got = call_with(
+        verifier(),
+        "GET",
+        var_uri(),
+        Some(&format!("bEARER {token}")),
+    )
+    .await;
+    assert_eq!(got, ok_for(sub, "execution"));
+}
+
+#[actix_web::test]
+async fn oversize_token_is_401_too_large() {
+    let token = token_with(|c| {
+        c.insert("padding".into(), "x".repeat(9000).into());
+    });
+    let got = call("GET", var_uri(), &token).await;
+    assert_eq!(
+        got,
+        (
+            401,
+            detail("Invalid auth token: token too large"),
+            Some("Bearer".into())
+        )
+    );
+    // The limit is configurable.
+    let big = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .max_token_size(64 * 1024)
+        .build()
+        .unwrap();
+    let got = call_with(big, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
+    assert_eq!(got.0, 200);
+}
+
+// ---- 2. Verify --------------------------------------------------------------
+
+#[actix_web::test]
+async fn bad_signature_is_401() {
+    let c = claims(Uuid::new_v4(), None);
+    let token = sign(
+        &c,
+        Algorithm::HS512,
+        &EncodingKey::from_secret(b"another secret").unwrap(),
+    );
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("invalid signature")
+    );
+}
+
+#[actix_web::test]
+async fn expired_token_is_401() {
+    let token = token_with(|c| {
+        c.insert("iat".into(), (now() - 700).into());
+        c.insert("nbf".into(), (now() - 700).into());
+        c.insert("exp".into(), (now() - 60).into());
+    });
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("token has expired")
+    );
+}
+
+#[actix_web::test]
+async fn nbf_in_the_future_is_401() {
+    let token = token_with(|c| {
+        c.insert("nbf".into(), (now() + 60).into());
+    });
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("token not yet valid")
+    );
+}
+
+#[actix_web::test]
+async fn leeway_edges() {
+    // Default leeway is 10 s; stay 3 s away from each edge so a second
+    // ticking over during the test cannot flip the outcome.
+    let exp = |offset: i64| {
+        token_with(move |c| {
+            c.insert("iat".into(), (now() - 600).into());
+            c.insert("nbf".into(), (now() - 600).into());
+            c.insert("exp".into(), (now() + offset).into());
+        })
+    };
+    assert_eq!(
+        call("GET", var_uri(), &exp(-7)).await.0,
+        200,
+        "expired 7 s ago: inside leeway"
+    );
+    assert_eq!(
+        call("GET", var_uri(), &exp(-13)).await,
+        invalid("token has expired")
+    );
+    let nbf = |offset: i64| {
+        token_with(move |c| {
+            c.insert("nbf".into(), (now() + offset).into());
+        })
+    };
+    assert_eq!(
+        call("GET", var_uri(), &nbf(7)).await.0,
+        200,
+        "nbf 7 s ahead: inside leeway"
+    );
+    assert_eq!(
+        call("GET", var_uri(), &nbf(13)).await,
+        invalid("token not yet valid")
+    );
+}
+
+#[actix_web::test]
+async fn wrong_audience_is_401() {
+    let token = token_with(|c| {
+        c.insert("aud".into(), "urn:someone-else".into());
+    });
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("invalid audience")
+    );
+}
+
+#[actix_web::test]
+async fn several_audiences_are_accepted() {
+    let v = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience("urn:other")
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let token = token_with(|_| {});
+    let got = call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
+    assert_eq!(got.0, 200);
+}
+
+fn with_issuer() -> Verifier {
+    Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .issuer("airflow")
+        .build()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn issuer_is_checked_when_configured() {
+    let bearer = |iss: Option<&str>| {
+        let token = token_with(|c| {
+            if let Some(iss) = iss {
+                c.insert("iss".into(), iss.into());
+            }
+        });
+        format!("Bearer {token}")
+    };
+    let got = call_with(
+        with_issuer(),
+        "GET",
+        var_uri(),
+        Some(&bearer(Some("mallory"))),
+    )
+    .await;
+    assert_eq!(got, invalid("invalid issuer"));
+    let got = call_with(with_issuer(), "GET", var_uri(), Some(&bearer(None))).await;
+    assert_eq!(got, invalid("missing required claim 'iss'"));
+    let got = call_with(
+        with_issuer(),
+        "GET",
+        var_uri(),
+        Some(&bearer(Some("airflow"))),
+    )
+    .await;
+    assert_eq!(got.0, 200);
+}
+
+#[actix_web::test]
+async fn missing_registered_claims_are_401() {
+    for claim in ["exp", "iat", "aud"] {
+        let token = token_with(|c| {
+            c.remove(claim);
+        });
+        assert_eq!(
+            call("GET", var_uri(), &token).await,
+            invalid(&format!("missing required claim '{claim}'")),
+            "without {claim}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn non_uuid_sub_is_401() {
+    let token = token_with(|c| {
+        c.insert("sub".into(), "not-a-uuid".into());
+    });
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("sub must be a UUID")
+    );
+    let token = token_with(|c| {
+        c.remove("sub");
+    });
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("missing required claim 'sub'")
+    );
+}
+
+#[actix_web::test]
+async fn unknown_scope_is_401() {
+    let token = token_with(|c| {
+        c.insert("scope".into(), "admin".into());
+    });
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("unknown token scope")
+    );
+}
+
+#[actix_web::test]
+async fn no_scope_claim_is_an_execution_token() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, None));
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        ok_for(sub, "execution")
+    );
+}
+
+#[actix_web::test]
+async fn hs256_token_refused_by_hs512_verifier() {
+    let c = claims(Uuid::new_v4(), None);
+    let token = sign(
+        &c,
+        Algorithm::HS256,
+        &EncodingKey::from_secret(SECRET).unwrap(),
+    );
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        invalid("algorithm not allowed")
+    );
+}
+
+#[actix_web::test]
+async fn garbage_token_is_401_malformed() {
+    for token in ["abc", "a.b", "a.b.c", "....", "eyJhbGciOiJub25lIn0.e30."] {
+        let got = call("GET", var_uri(), token).await;
+        assert_eq!(got.0, 401, "{token}");
+        assert!(
+            got.1["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid auth token: "),
+            "{token}: {got:?}"
+        );
+    }
+}
+
+// ---- 3. Token type ------------------------------------------------------------
+
+#[actix_web::test]
+async fn workload_token_on_default_route_is_403() {
+    let token = hs512(&claims(Uuid::new_v4(), Some("workload")));
+    assert_eq!(
+        call("GET", var_uri(), &token).await,
+        (
+            403,
+            detail("Token type 'workload' not allowed for this endpoint. Allowed types: execution"),
+            Some(r#"Bearer error="insufficient_scope", scope="token:execution""#.into())
+        )
+    );
+}
+
+#[actix_web::test]
+async fn workload_token_on_opted_in_route_is_accepted() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, Some("workload")));
+    let uri = format!("/task-instances/{sub}/run");
+    assert_eq!(call("PATCH", &uri, &token).await, ok_for(sub, "workload"));
+    let token = hs512(&claims(sub, Some("execution")));
+    assert_eq!(call("PATCH", &uri, &token).await, ok_for(sub, "execution"));
+}
+
+#[actix_web::test]
+async fn execution_token_on_workload_only_route_is_403() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, Some("execution")));
+    assert_eq!(
+        call(
+            "GET",
+            &format!("/connection-tests/{sub}/connection"),
+            &token
+        )
+        .await,
+        (
+            403,
+            detail("Token type 'execution' not allowed for this endpoint. Allowed types: workload"),
+            Some(r#"Bearer error="insufficient_scope", scope="token:workload""#.into())
+        )
+    );
+}
+
+// ---- 4. Self-scopes -----------------------------------------------------------
+
+fn ti_mismatch() -> (u16, Value, Option<String>) {
+    (
+        403,
+        detail("Token subject does not match task instance ID"),
+        Some(r#"Bearer error="insufficient_scope", scope="ti:self""#.into()),
+    )
+}
+
+#[actix_web::test]
+async fn ti_self_match() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, None));
+    let got = call("PUT", &format!("/task-instances/{sub}/heartbeat"), &token).await;
+    assert_eq!(got, ok_for(sub, "execution"));
+}
+
+#[actix_web::test]
+async fn ti_self_mismatch_is_403() {
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    let other = Uuid::new_v4();
+    let got = call("PUT", &format!("/task-instances/{other}/heartbeat"), &token).await;
+    assert_eq!(got, ti_mismatch());
+}
+
+#[actix_web::test]
+async fn ti_self_compares_parsed_uuids_so_upper_case_matches() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, None));
+    let upper = sub.to_string().to_uppercase();
+    let got = call("PUT", &format!("/task-instances/{upper}/heartbeat"), &token).await;
+    assert_eq!(got, ok_for(sub, "execution"));
+}
+
+#[actix_web::test]
+async fn ti_self_with_non_uuid_path_is_403() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, None));
+    for id in ["not-a-uuid", "%7Bsub%7D", &sub.simple().to_string()] {
+        let got = call("PUT", &format!("/task-instances/{id}/heartbeat"), &token).await;
+        assert_eq!(got, ti_mismatch(), "path id {id}");
+    }
+}
+
+#[actix_web::test]
+async fn ct_self_match_and_mismatch() {
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, Some("workload")));
+    let got = call(
+        "GET",
+        &format!("/connection-tests/{sub}/connection"),
+        &token,
+    )
+    .await;
+    assert_eq!(got, ok_for(sub, "workload"));
+    let other = Uuid::new_v4();
+    let got = call(
+        "GET",
+        &format!("/connection-tests/{other}/connection"),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        got,
+        (
+            403,
+            detail("Token subject does not match connection test ID"),
+            Some(r#"Bearer error="insufficient_scope", scope="ct:self""#.into())
+        )
+    );
+}
+
+// ---- Fail closed, order, once per request ----------------------------------------
+
+#[actix_web::test]
+async fn protected_route_without_verifier_is_500_and_never_runs() {
+    let app = test::init_service(App::new().configure(routes)).await;
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    let req = test::TestRequest::get()
+        .uri(var_uri())
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let got = parts(test::call_service(&app, req).await).await;
+    assert_eq!(got, (500, detail("Internal Server Error"), None));
+    // Public routes need no verifier.
+    let req = test::TestRequest::get().uri("/health").to_request();
+    let got = parts(test::call_service(&app, req).await).await;
+    assert_eq!(got, (200, json!({"status": "healthy"}), None));
+}
+
+#[actix_web::test]
+async fn refused_request_never_has_its_body_read() {
+    // The body is not JSON: if the handler's `web::Json` extractor ran first,
+    // the answer would be 400. Enforcement answers first.
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier()))
+            .configure(routes),
+    )
+    .await;
+    let req = test::TestRequest::put()
+        .uri(var_uri())
+        .insert_header(("content-type", "application/json"))
+        .set_payload("{not json")
+        .to_request();
+    assert_eq!(parts(test::call_service(&app, req).await).await, missing());
+    // With a valid token the body is read (and refused as bad JSON).
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    let req = test::TestRequest::put()
+        .uri(var_uri())
+        .insert_header(("content-type", "application/json"))
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .set_payload("{not json")
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 400);
+}
+
+/// A handler that reads the token twice.
+async fn two_extractors(a: TiToken, b: TiToken) -> HttpResponse {
+    assert_eq!(a, b);
+    HttpResponse::Ok().finish()
+}
+
+#[actix_web::test]
+async fn one_signature_check_per_request() {
+    let verifier = web::Data::new(verifier());
+    let app = test::init_service(
+        App::new()
+            .app_data(verifier.clone())
+            // An app-wide middleware that asks for the token before routing.
+            .wrap_fn(|req, srv| {
+                let seen = authenticate(req.request()).is_ok();
+                req.extensions_mut().insert(seen);
+                srv.call(req)
+            })
+            .service(
+                web::resource("/task-instances/{task_instance_id}/state")
+                    .wrap(Enforce::new(&HEARTBEAT))
+                    .to(two_extractors),
+            ),
+    )
+    .await;
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, None));
+    let before = verifier.verifications();
+    let req = test::TestRequest::patch()
+        .uri(&format!("/task-instances/{sub}/state"))
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let res: ServiceResponse = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        verifier.verifications() - before,
+        1,
+        "middleware + Enforce + 2 extractors"
+    );
+
+    // A refused token is not re-verified either.
+    let before = verifier.verifications();
+    let req = test::TestRequest::patch()
+        .uri(&format!("/task-instances/{sub}/state"))
+        .insert_header((AUTHORIZATION, "Bearer a.b.c"))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 401);
+    assert_eq!(verifier.verifications() - before, 1);
+}
+
+// ---- Key pairs ---------------------------------------------------------------
+
+async fn roundtrip(public: VerificationKey, private: EncodingKey) -> u16 {
+    let v = Verifier::builder(public)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let alg = v.algorithm();
+    let token = sign(&claims(Uuid::new_v4(), None), alg, &private);
+    call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}")))
+        .await
+        .0
+}
+
+#[actix_web::test]
+async fn pem_public_keys_verify_their_algorithms() {
+    let rsa_pub = key_file("rsa_public.pem");
+    let rsa_priv = EncodingKey::from_rsa_pem(&key_file("rsa_private.pem")).unwrap();
+    for alg in [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512] {
+        let key = VerificationKey::rsa_pem(&rsa_pub)
+            .unwrap()
+            .with_algorithm(alg)
+            .unwrap();
+        assert_eq!(roundtrip(key, rsa_priv.clone()).await, 200, "{alg:?}");
+    }
+    let key = VerificationKey::ec_pem(&key_file("ec_p256_public.pem")).unwrap();
+    let private = EncodingKey::from_ec_pem(&key_file("ec_p256_private.pem")).unwrap();
+    assert_eq!(roundtrip(key, private).await, 200, "ES256");
+    let key = VerificationKey::ec_pem(&key_file("ec_p384_public.pem"))
+        .unwrap()
+        .with_algorithm(Algorithm::ES384)
+        .unwrap();
+    let private = EncodingKey::from_ec_pem(&key_file("ec_p384_private.pem")).unwrap();
+    assert_eq!(roundtrip(key, private).await, 200, "ES384");
+    let key = VerificationKey::ed_pem(&key_file("ed25519_public.pem")).unwrap();
+    let private = EncodingKey::from_ed_pem(&key_file("ed25519_private.pem")).unwrap();
+    assert_eq!(roundtrip(key, private).await, 200, "EdDSA");
+}
+
+#[actix_web::test]
+async fn hmac_with_the_public_key_as_secret_is_refused() {
+    // Algorithm confusion: an attacker signs HS256 with the RSA public key's
+    // PEM as the HMAC secret. The verifier is pinned to RS512.
+    let rsa_pub = key_file("rsa_public.pem");
+    let v = Verifier::builder(VerificationKey::rsa_pem(&rsa_pub).unwrap())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    for alg in [Algorithm::HS256, Algorithm::HS512] {
+        let token = sign(
+            &claims(Uuid::new_v4(), None),
+            alg,
+            &EncodingKey::from_secret(&rsa_pub).unwrap(),
+        );
+        let v = Verifier::builder(VerificationKey::rsa_pem(&rsa_pub).unwrap())
+            .audience(AUDIENCE)
+            .build()
+            .unwrap();
+        let got = call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
+        assert_eq!(got, invalid("algorithm not allowed"), "{alg:?}");
+    }
+    assert_eq!(v.algorithm(), Algorithm::RS512);
+}
+
+#[actix_web::test]
+async fn issuer_tokens_verify() {
+    let issuer = scopegate::Issuer::builder(scopegate::SigningKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .build();
+    let sub = Uuid::new_v4();
+    let token = issuer.issue(sub, TokenType::Workload).unwrap();
+    let got = call("PATCH", &format!("/task-instances/{sub}/run"), &token).await;
+    assert_eq!(got, ok_for(sub, "workload"));
+}
+
+#[actix_web::test]
+async fn issuer_mints_airflows_claim_set() {
+    let issuer = scopegate::Issuer::builder(scopegate::SigningKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .issuer("scopegate-test")
+        .execution_ttl(std::time::Duration::from_secs(300))
+        .workload_ttl(std::time::Duration::from_secs(7200))
+        .build();
+    let sub = Uuid::new_v4();
+    let mut extra = Map::new();
+    extra.insert("ti_try".into(), 2.into());
+    extra.insert("exp".into(), 1.into()); // registered claims cannot be overridden
+    for (ty, ttl) in [(TokenType::Execution, 300), (TokenType::Workload, 7200)] {
+        let token = issuer.issue_with_claims(sub, ty, &extra).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, Algorithm::HS512);
+        assert_eq!(header.kid.as_deref(), Some("not-used"));
+        let claims = verifier().verify(&token).unwrap();
+        assert_eq!(claims.sub, sub);
+        assert_eq!(claims.scope, ty);
+        assert_eq!(claims.exp - claims.iat, ttl);
+        assert_eq!(claims.nbf, Some(claims.iat));
+        assert_eq!(claims.iss.as_deref(), Some("scopegate-test"));
+        assert_eq!(claims.jti.as_ref().map(String::len), Some(32));
+        assert_eq!(
+            claims.extra,
+            extra
+                .iter()
+                .filter(|(k, _)| *k != "exp")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        );
+    }
+    let a = verifier()
+        .verify(&issuer.issue(sub, TokenType::Execution).unwrap())
+        .unwrap();
+    let b = verifier()
+        .verify(&issuer.issue(sub, TokenType::Execution).unwrap())
+        .unwrap();
+    assert_ne!(a.jti, b.jti, "jti is random");
+}
