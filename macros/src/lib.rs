@@ -1,14 +1,79 @@
-//! Procedural macros for scopegate. Use them through the `scopegate` crate.
-use proc_macro::TokenStream;
+//! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`
+//! and `#[routes]`. Use them through the `scopegate` crate, which documents
+//! the DSL.
+//!
+//! Each macro runs three steps, each in its own module: [`parse`] reads the
+//! attribute's tokens, [`model`] checks them (collecting every error) into a
+//! route or group, and [`expand`] writes the code. The known scopes are one
+//! table in [`scopes`].
 
-/// Declares a scoped route. See the `scopegate` crate docs.
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::quote;
+use syn::{ItemFn, ItemMod};
+
+mod expand;
+mod model;
+mod parse;
+mod path;
+mod scopes;
+mod suggest;
+
+use model::{Ctxt, Enclosing, Group, Route};
+
+/// Declares a scoped route on an `async fn`; see the `scopegate` crate docs.
+///
+/// `#[route(METHOD, "PATH", scopes = ["..."])]` or
+/// `#[route(METHOD, "PATH", public)]`.
 #[proc_macro_attribute]
-pub fn route(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
+    let func = match syn::parse::<ItemFn>(input.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            return refuse(
+                input,
+                "`#[route]` goes on an `async fn` handler: write \
+                 `#[route(get, \"/health\")] async fn health() -> ..`",
+            )
+        }
+    };
+    let mut cx = Ctxt::default();
+    let route = Route::new(&mut cx, syn::parse(args), func, &Enclosing::default());
+    finish(expand::route(&route), cx)
 }
 
-/// Declares a group of scoped routes. See the `scopegate` crate docs.
+/// Declares a group of scoped routes on an inline `mod`; see the `scopegate`
+/// crate docs.
+///
+/// `#[routes(prefix = "/...", scopes = ["..."])]`, both optional.
 #[proc_macro_attribute]
-pub fn routes(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn routes(args: TokenStream, input: TokenStream) -> TokenStream {
+    let module = match syn::parse::<ItemMod>(input.clone()) {
+        Ok(module) => module,
+        Err(_) => {
+            return refuse(
+                input,
+                "`#[routes]` goes on an inline module: write \
+                 `#[routes(prefix = \"/...\")] mod name { .. }`",
+            )
+        }
+    };
+    let mut cx = Ctxt::default();
+    let group = Group::top(&mut cx, syn::parse(args), module);
+    finish(expand::group(&group), cx)
+}
+
+/// The expansion followed by every collected error.
+fn finish(mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {
+    if let Some(errors) = cx.finish() {
+        tokens.extend(errors.to_compile_error());
+    }
+    tokens.into()
+}
+
+/// The input unchanged, with an error on the attribute.
+fn refuse(input: TokenStream, message: &str) -> TokenStream {
+    let error = syn::Error::new(Span::call_site(), message).to_compile_error();
+    let input = TokenStream2::from(input);
+    quote!(#input #error).into()
 }

@@ -1,0 +1,182 @@
+//! The checked model -> tokens. Nothing here decides anything: a route
+//! without a checked form becomes a stub that keeps the user's code
+//! compiling around the reported errors.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{Item, LitStr};
+
+use crate::model::{Checked, Group, GroupItem, Policy, Route};
+use crate::scopes::Effect;
+
+/// `::scopegate::RoutePolicy` expression for `policy`, usable in `const`.
+fn policy(policy: &Policy) -> TokenStream {
+    match policy {
+        Policy::Public => quote!(::scopegate::RoutePolicy::PUBLIC),
+        Policy::Protected {
+            token_types,
+            self_scopes,
+        } => {
+            let types = token_types.iter().map(|t| format_ident!("{}", t.variant()));
+            let scopes = self_scopes.iter().filter_map(|s| match s.effect {
+                Effect::OwnsParam { param, subject } => {
+                    let name = s.name;
+                    Some(quote!(::scopegate::SelfScope::new(#name, #param, #subject)))
+                }
+                Effect::Allows(_) => None,
+            });
+            quote! {
+                ::scopegate::RoutePolicy::protected(
+                    ::scopegate::TokenTypes::EMPTY #(.with(::scopegate::TokenType::#types))*,
+                    &[#(#scopes),*],
+                )
+            }
+        }
+    }
+}
+
+/// `::scopegate::RouteInfo` literal for a checked route.
+fn info(checked: &Checked) -> TokenStream {
+    let method = checked.method.upper();
+    let path = checked.path.canonical();
+    let policy = policy(&checked.policy);
+    quote! {
+        ::scopegate::RouteInfo { method: #method, path: #path, policy: #policy }
+    }
+}
+
+/// A `#[route]` handler: a unit struct named after it that registers the
+/// handler (wrapped in `Enforce` unless public) as an actix service.
+pub(crate) fn route(route: &Route) -> TokenStream {
+    let Some(checked) = &route.checked else {
+        return stub(route);
+    };
+    let func = &route.func;
+    let name = route.name();
+    let vis = &func.vis;
+    let docs = route.docs();
+    let policy_expr = policy(&checked.policy);
+    let info = info(checked);
+    let actix_path = LitStr::new(&checked.path.actix(), checked.path_span);
+    let resource_name = name.to_string();
+    let guard = format_ident!("{}", checked.method.guard());
+    let enforce = match checked.policy {
+        Policy::Public => quote!(),
+        Policy::Protected { .. } => quote!(.wrap(::scopegate::Enforce::new(&Self::POLICY))),
+    };
+    let config = format_ident!("config", span = Span::mixed_site());
+    let resource = format_ident!("resource", span = Span::mixed_site());
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #vis struct #name;
+
+        impl #name {
+            /// The access policy this route's `#[route]` declares, merged
+            /// with its enclosing groups.
+            pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
+            /// The route as declared: method, full path and policy.
+            pub const INFO: ::scopegate::RouteInfo = #info;
+        }
+
+        impl ::scopegate::__private::actix_web::dev::HttpServiceFactory for #name {
+            fn register(self, #config: &mut ::scopegate::__private::actix_web::dev::AppService) {
+                #func
+                let #resource = ::scopegate::__private::actix_web::Resource::new(#actix_path)
+                    .name(#resource_name)
+                    .guard(::scopegate::__private::actix_web::guard::#guard())
+                    #enforce
+                    .to(#name);
+                ::scopegate::__private::actix_web::dev::HttpServiceFactory::register(#resource, #config);
+            }
+        }
+    }
+}
+
+/// What a route with errors expands to: the user's function (out of the
+/// way of the struct's name, so the IDE still analyses it) and a struct
+/// that still implements `HttpServiceFactory`, so `.service(name)` raises
+/// no follow-on error.
+fn stub(route: &Route) -> TokenStream {
+    let func = &route.func;
+    let name = route.name();
+    let vis = &func.vis;
+    let docs = route.docs();
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #vis struct #name;
+
+        impl #name {
+            /// Placeholder: this route has errors.
+            pub const POLICY: ::scopegate::RoutePolicy =
+                ::scopegate::RoutePolicy::protected(::scopegate::TokenTypes::EMPTY, &[]);
+            /// Placeholder: this route has errors.
+            pub const INFO: ::scopegate::RouteInfo =
+                ::scopegate::RouteInfo { method: "", path: "", policy: Self::POLICY };
+        }
+
+        impl ::scopegate::__private::actix_web::dev::HttpServiceFactory for #name {
+            fn register(self, _: &mut ::scopegate::__private::actix_web::dev::AppService) {}
+        }
+
+        const _: () = {
+            #[allow(dead_code)]
+            #func
+        };
+    }
+}
+
+/// A `#[routes]` module: its items with every route and nested group
+/// expanded, plus `configure` and `ROUTES`.
+pub(crate) fn group(group: &Group) -> TokenStream {
+    let cfg = format_ident!("cfg", span = Span::mixed_site());
+    let mut items: Vec<Item> = Vec::new();
+    let mut services = Vec::new();
+    for item in &group.items {
+        match item {
+            GroupItem::Plain(item) => items.push(item.clone()),
+            GroupItem::Route(r) => {
+                items.push(Item::Verbatim(route(r)));
+                let name = r.name();
+                services.push(quote!(#cfg.service(#name);));
+            }
+            GroupItem::Group(g) => {
+                items.push(Item::Verbatim(self::group(g)));
+                let name = &g.module.ident;
+                services.push(quote!(#name::configure(#cfg);));
+            }
+        }
+    }
+    let (body, infos) = if group.has_errors {
+        (quote!(let _ = #cfg;), Vec::new())
+    } else {
+        let infos = group
+            .routes()
+            .into_iter()
+            .filter_map(|r| r.checked.as_ref().map(info))
+            .collect();
+        let body = if services.is_empty() {
+            quote!(let _ = #cfg;)
+        } else {
+            quote!(#(#services)*)
+        };
+        (body, infos)
+    };
+    items.push(Item::Verbatim(quote! {
+        /// Registers every route of this group, and of the groups nested in
+        /// it, with its full path and policy.
+        pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
+            #body
+        }
+
+        /// Every route of this group and of the groups nested in it, in
+        /// declaration order, for audits, docs and OpenAPI.
+        pub const ROUTES: &[::scopegate::RouteInfo] = &[#(#infos),*];
+    }));
+    let mut module = group.module.clone();
+    // `mod name;` was refused; an inline stub keeps `name::configure` valid.
+    module.semi = None;
+    module.content = Some((syn::token::Brace::default(), items));
+    quote!(#module)
+}

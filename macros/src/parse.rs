@@ -1,0 +1,122 @@
+//! Tokens -> raw arguments. This step only reads the shape of the
+//! attribute; [`crate::model`] decides what the arguments mean, so that it
+//! can report every mistake at once.
+
+use syn::ext::IdentExt as _;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, LitStr, Token};
+
+/// `#[route(METHOD, "PATH", option, ...)]`.
+pub(crate) struct RouteArgs {
+    pub(crate) method: Ident,
+    pub(crate) path: LitStr,
+    pub(crate) options: Vec<RawOption>,
+}
+
+/// `#[routes(option, ...)]`.
+pub(crate) struct GroupArgs {
+    pub(crate) options: Vec<RawOption>,
+}
+
+/// `key` or `key = value`, e.g. `public` or `scopes = ["ti:self"]`.
+pub(crate) struct RawOption {
+    pub(crate) key: Ident,
+    pub(crate) value: Option<Expr>,
+}
+
+const ROUTE_USAGE: &str = "write `#[route(METHOD, \"PATH\")]`, e.g. `#[route(get, \"/health\")]`";
+
+impl Parse for RouteArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if !input.peek(Ident::peek_any) {
+            return Err(input.error(format!("expected the HTTP method: {ROUTE_USAGE}")));
+        }
+        let method = input.call(Ident::parse_any)?;
+        if !input.peek(Token![,]) || !input.peek2(LitStr) {
+            let at = if input.is_empty() {
+                method.span()
+            } else {
+                input.span()
+            };
+            return Err(syn::Error::new(
+                at,
+                format!("expected the path as a string after the method: {ROUTE_USAGE}"),
+            ));
+        }
+        input.parse::<Token![,]>()?;
+        let path = input.parse()?;
+        let mut options = Vec::new();
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            options.push(input.parse()?);
+        }
+        Ok(RouteArgs {
+            method,
+            path,
+            options,
+        })
+    }
+}
+
+impl Parse for GroupArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let options = Punctuated::<RawOption, Token![,]>::parse_terminated(input)?;
+        Ok(GroupArgs {
+            options: options.into_iter().collect(),
+        })
+    }
+}
+
+impl Parse for RawOption {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if !input.peek(Ident::peek_any) {
+            return Err(input.error(
+                "expected an option: write `scopes = [\"...\"]`, `public` or `prefix = \"/...\"`",
+            ));
+        }
+        let key = input.call(Ident::parse_any)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(RawOption { key, value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_args() {
+        let args: RouteArgs =
+            syn::parse_str(r#"patch, "/<id>/run", scopes = ["token:workload"], public,"#).unwrap();
+        assert_eq!(args.method, "patch");
+        assert_eq!(args.path.value(), "/<id>/run");
+        let keys: Vec<_> = args.options.iter().map(|o| o.key.to_string()).collect();
+        assert_eq!(keys, ["scopes", "public"]);
+        assert!(matches!(args.options[0].value, Some(Expr::Array(_))));
+        assert!(args.options[1].value.is_none());
+    }
+
+    #[test]
+    fn route_args_need_method_and_path() {
+        for bad in ["", r#""/health""#, "get", "get /health", r#"get, "/x", 3"#] {
+            assert!(syn::parse_str::<RouteArgs>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn group_args() {
+        let args: GroupArgs = syn::parse_str(r#"prefix = "/a", scopes = []"#).unwrap();
+        assert_eq!(args.options.len(), 2);
+        let empty: GroupArgs = syn::parse_str("").unwrap();
+        assert!(empty.options.is_empty());
+    }
+}
