@@ -37,6 +37,7 @@ mod bearer;
 mod enforce;
 mod error;
 mod issue;
+mod jws;
 mod keys;
 mod policy;
 mod reissue;

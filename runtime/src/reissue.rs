@@ -155,16 +155,22 @@ fn refresh<B>(issuer: &Issuer, claims: &Claims, res: &mut ServiceResponse<B>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Map;
+    use crate::token::ClaimRules;
     use uuid::Uuid;
 
     fn claims(scope: TokenType, iat: i64, exp: i64) -> Claims {
-        let mut p = Map::new();
-        p.insert("sub".into(), Uuid::nil().to_string().into());
-        p.insert("scope".into(), scope.as_str().into());
-        p.insert("iat".into(), iat.into());
-        p.insert("exp".into(), exp.into());
-        Claims::from_payload(p, iat, 10).unwrap()
+        let payload = serde_json::json!({
+            "sub": Uuid::nil().to_string(), "scope": scope.as_str(),
+            "iat": iat, "exp": exp, "aud": "a",
+        });
+        let audiences = ["a".to_owned()];
+        let rules = ClaimRules {
+            now: iat,
+            leeway: 10,
+            audiences: &audiences,
+            issuer: None,
+        };
+        Claims::parse(&serde_json::to_vec(&payload).unwrap(), &rules).unwrap()
     }
 
     #[test]

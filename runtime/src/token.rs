@@ -4,7 +4,11 @@ use std::future::{ready, Ready};
 use std::sync::Arc;
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
-use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -55,46 +59,92 @@ impl Claims {
         self.exp.saturating_sub(self.iat)
     }
 
-    /// Builds typed claims from a signature-checked JSON payload, applying
-    /// scopegate's own strict rules on top of jsonwebtoken's validation:
-    /// integer timestamps in range, `iat` not in the future, `sub` a UUID,
-    /// `scope` absent or a known type.
-    pub(crate) fn from_payload(
-        mut payload: Map<String, Value>,
-        now: i64,
-        leeway: i64,
-    ) -> Result<Claims, InvalidReason> {
-        let exp =
-            timestamp(payload.remove("exp"), "exp")?.ok_or(InvalidReason::MissingClaim("exp"))?;
-        let iat =
-            timestamp(payload.remove("iat"), "iat")?.ok_or(InvalidReason::MissingClaim("iat"))?;
-        let nbf = timestamp(payload.remove("nbf"), "nbf")?;
+    /// Parses and checks a signature-checked JSON payload: required claims
+    /// present, NumericDates integers in range, `exp`/`nbf`/`iat` against the
+    /// clock with the leeway, `iss` and `aud` against the rules, `sub` a UUID,
+    /// `scope` absent or a known type, and no key twice.
+    pub(crate) fn parse(payload: &[u8], rules: &ClaimRules<'_>) -> Result<Claims, InvalidReason> {
+        let raw: RawClaims = crate::jws::json_object(payload)?;
+        raw.check(rules)
+    }
+}
+
+/// What [`Claims::parse`] checks registered claims against.
+pub(crate) struct ClaimRules<'a> {
+    pub now: i64,
+    pub leeway: i64,
+    pub audiences: &'a [String],
+    pub issuer: Option<&'a str>,
+}
+
+/// The payload as JSON values, registered claims in their own slots.
+#[derive(Default)]
+struct RawClaims {
+    sub: Option<Value>,
+    scope: Option<Value>,
+    exp: Option<Value>,
+    iat: Option<Value>,
+    nbf: Option<Value>,
+    iss: Option<Value>,
+    jti: Option<Value>,
+    aud: Option<Value>,
+    extra: Map<String, Value>,
+}
+
+impl RawClaims {
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
+        Some(match key {
+            "sub" => &mut self.sub,
+            "scope" => &mut self.scope,
+            "exp" => &mut self.exp,
+            "iat" => &mut self.iat,
+            "nbf" => &mut self.nbf,
+            "iss" => &mut self.iss,
+            "jti" => &mut self.jti,
+            "aud" => &mut self.aud,
+            _ => return None,
+        })
+    }
+
+    fn check(self, rules: &ClaimRules<'_>) -> Result<Claims, InvalidReason> {
+        let exp = timestamp(self.exp, "exp")?.ok_or(InvalidReason::MissingClaim("exp"))?;
+        let iat = timestamp(self.iat, "iat")?.ok_or(InvalidReason::MissingClaim("iat"))?;
+        let nbf = timestamp(self.nbf, "nbf")?;
+        let aud = self.aud.ok_or(InvalidReason::MissingClaim("aud"))?;
+        let iss = optional_string(self.iss, "iss")?;
+        let jti = optional_string(self.jti, "jti")?;
+        let (now, leeway) = (rules.now, rules.leeway);
         if exp < now - leeway {
             return Err(InvalidReason::Expired);
-        }
-        if iat > now + leeway {
-            return Err(InvalidReason::IssuedInFuture);
         }
         if nbf.is_some_and(|nbf| nbf > now + leeway) {
             return Err(InvalidReason::NotYetValid);
         }
-        let sub = match payload.remove("sub") {
+        if iat > now + leeway {
+            return Err(InvalidReason::IssuedInFuture);
+        }
+        if let Some(expected) = rules.issuer {
+            match &iss {
+                None => return Err(InvalidReason::MissingClaim("iss")),
+                Some(iss) if iss != expected => return Err(InvalidReason::InvalidIssuer),
+                Some(_) => {}
+            }
+        }
+        check_audience(&aud, rules.audiences)?;
+        let sub = match self.sub {
             None => return Err(InvalidReason::MissingClaim("sub")),
             Some(Value::String(s)) => {
                 parse_hyphenated_uuid(&s).ok_or(InvalidReason::InvalidSubject)?
             }
             Some(_) => return Err(InvalidReason::InvalidSubject),
         };
-        let scope = match payload.remove("scope") {
+        let scope = match self.scope {
             None => TokenType::Execution,
             Some(Value::String(s)) => {
                 TokenType::from_claim(&s).ok_or(InvalidReason::UnknownScope)?
             }
             Some(_) => return Err(InvalidReason::UnknownScope),
         };
-        let iss = optional_string(payload.remove("iss"), "iss")?;
-        let jti = optional_string(payload.remove("jti"), "jti")?;
-        payload.remove("aud");
         Ok(Claims {
             sub,
             scope,
@@ -103,8 +153,59 @@ impl Claims {
             nbf,
             iss,
             jti,
-            extra: payload,
+            extra: self.extra,
         })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = RawClaims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of claims")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawClaims, A::Error> {
+                let mut raw = RawClaims::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let value: Value = map.next_value()?;
+                    let duplicate = match raw.slot(&key) {
+                        Some(slot) => slot.replace(value).is_some(),
+                        None => raw.extra.insert(key.into_owned(), value).is_some(),
+                    };
+                    if duplicate {
+                        return Err(de::Error::custom("duplicate claim"));
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+/// `aud` is one string or a list of strings, one of which must be ours.
+fn check_audience(aud: &Value, ours: &[String]) -> Result<(), InvalidReason> {
+    let matches = |s: &str| ours.iter().any(|o| o == s);
+    match aud {
+        Value::String(s) if matches(s) => Ok(()),
+        Value::String(_) => Err(InvalidReason::InvalidAudience),
+        Value::Array(list) => {
+            let mut found = false;
+            for item in list {
+                let Value::String(s) = item else {
+                    return Err(InvalidReason::InvalidClaim("aud"));
+                };
+                found |= matches(s);
+            }
+            if found {
+                Ok(())
+            } else {
+                Err(InvalidReason::InvalidAudience)
+            }
+        }
+        _ => Err(InvalidReason::InvalidClaim("aud")),
     }
 }
 
@@ -171,25 +272,32 @@ mod tests {
 
     const NOW: i64 = 1_800_000_000;
 
-    fn payload(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn rules() -> ClaimRules<'static> {
+        static AUD: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        ClaimRules {
+            now: NOW,
+            leeway: 10,
+            audiences: AUD.get_or_init(|| vec!["a".to_owned()]),
+            issuer: None,
+        }
     }
 
-    fn base() -> Value {
+    fn base() -> Map<String, Value> {
         json!({"sub": "0190b6a6-7f3e-7c1a-9d2b-3c4d5e6f7a8b", "exp": NOW + 600, "iat": NOW, "aud": "a"})
+            .as_object()
+            .unwrap()
+            .clone()
     }
 
     fn with(key: &str, value: Value) -> Result<Claims, InvalidReason> {
-        let mut p = payload(base());
+        let mut p = base();
         p.insert(key.to_owned(), value);
-        Claims::from_payload(p, NOW, 10)
+        Claims::parse(&serde_json::to_vec(&p).unwrap(), &rules())
     }
 
     #[test]
     fn scope_defaults_to_execution_and_extras_are_kept() {
-        let mut p = payload(base());
-        p.insert("ti_try".into(), json!(3));
-        let c = Claims::from_payload(p, NOW, 10).unwrap();
+        let c = with("ti_try", json!(3)).unwrap();
         assert_eq!(c.scope, TokenType::Execution);
         assert_eq!(c.extra.get("ti_try"), Some(&json!(3)));
         assert!(!c.extra.contains_key("aud"));
@@ -234,6 +342,43 @@ mod tests {
         assert_eq!(
             with("scope", json!("workload")).unwrap().scope,
             TokenType::Workload
+        );
+    }
+
+    #[test]
+    fn audience_rules() {
+        assert!(with("aud", json!(["x", "a"])).is_ok());
+        assert_eq!(
+            with("aud", json!(["x", "y"])),
+            Err(InvalidReason::InvalidAudience)
+        );
+        assert_eq!(with("aud", json!([])), Err(InvalidReason::InvalidAudience));
+        assert_eq!(
+            with("aud", json!(["a", 1])),
+            Err(InvalidReason::InvalidClaim("aud"))
+        );
+        assert_eq!(
+            with("aud", json!({"a": 1})),
+            Err(InvalidReason::InvalidClaim("aud"))
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_and_non_objects_are_malformed() {
+        let dup = br#"{"sub":"0190b6a6-7f3e-7c1a-9d2b-3c4d5e6f7a8b","exp":1800000600,"iat":1800000000,"aud":"a","sub":"0190b6a6-7f3e-7c1a-9d2b-3c4d5e6f7a8c"}"#;
+        assert_eq!(Claims::parse(dup, &rules()), Err(InvalidReason::Malformed));
+        let dup_extra = br#"{"x":1,"x":2}"#;
+        assert_eq!(
+            Claims::parse(dup_extra, &rules()),
+            Err(InvalidReason::Malformed)
+        );
+        assert_eq!(
+            Claims::parse(b"[1,2]", &rules()),
+            Err(InvalidReason::Malformed)
+        );
+        assert_eq!(
+            Claims::parse(b"\"x\"", &rules()),
+            Err(InvalidReason::Malformed)
         );
     }
 }

@@ -1,0 +1,186 @@
+//! The JWS compact serialization (RFC 7515 §7.1): splitting a token, reading
+//! its protected header and checking its signature with a pinned algorithm.
+//!
+//! scopegate parses tokens itself, strictly, instead of through
+//! `jsonwebtoken::decode`: exactly three non-empty segments, canonical
+//! unpadded base64url, JSON objects without duplicate keys, and only the
+//! header fields it understands (`alg`, `kid`, `crit`). Everything else in
+//! the header, such as an attacker's embedded `jwk`, `jku`, `x5u` or `x5c`, is
+//! ignored. The signature itself is checked by jsonwebtoken's crypto backend.
+
+use std::borrow::Cow;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::crypto::CryptoProvider;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::error::InvalidReason;
+
+/// A token split into its three segments, still encoded.
+pub(crate) struct Compact<'a> {
+    /// `header.payload`, the bytes the signature covers.
+    pub signing_input: &'a str,
+    pub header: &'a str,
+    pub payload: &'a str,
+    pub signature: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// Splits `token` into exactly three non-empty segments.
+    pub fn split(token: &'a str) -> Result<Self, InvalidReason> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(InvalidReason::Malformed);
+        };
+        if header.is_empty() || payload.is_empty() || signature.is_empty() {
+            return Err(InvalidReason::Malformed);
+        }
+        Ok(Compact {
+            signing_input: &token[..header.len() + 1 + payload.len()],
+            header,
+            payload,
+            signature,
+        })
+    }
+}
+
+/// The protected header fields scopegate reads.
+#[derive(Deserialize)]
+pub(crate) struct Header<'a> {
+    #[serde(borrow)]
+    pub alg: Cow<'a, str>,
+    #[serde(default)]
+    pub crit: Option<IgnoredAny>,
+}
+
+/// Decodes one base64url segment: no padding, no stray bits.
+pub(crate) fn b64(segment: &str) -> Result<Vec<u8>, InvalidReason> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| InvalidReason::Malformed)
+}
+
+/// Parses a decoded segment as a JSON object (not an array, which serde would
+/// also accept for a struct). Duplicate keys are refused by the derived
+/// deserializers.
+pub(crate) fn json_object<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, InvalidReason> {
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(InvalidReason::Malformed);
+    }
+    serde_json::from_slice(bytes).map_err(|_| InvalidReason::Malformed)
+}
+
+/// Decodes and checks the header: `alg` must be exactly the pinned
+/// algorithm's name (so `none`, `None`, `hs512` and every other family are
+/// refused) and no `crit` extension may be present.
+pub(crate) fn header<'a>(
+    decoded: &'a [u8],
+    pinned: Algorithm,
+) -> Result<Header<'a>, InvalidReason> {
+    let header: Header<'a> = json_object(decoded)?;
+    if algorithm_name(pinned) != Some(&*header.alg) {
+        return Err(InvalidReason::AlgorithmNotAllowed);
+    }
+    if header.crit.is_some() {
+        // We implement no JWS extension (RFC 7515 §4.1.11).
+        return Err(InvalidReason::UnsupportedCritical);
+    }
+    Ok(header)
+}
+
+/// Checks the signature over `header.payload` with `key` and `alg`, through
+/// jsonwebtoken's crypto backend (aws-lc-rs or RustCrypto).
+pub(crate) fn check_signature(
+    compact: &Compact<'_>,
+    key: &DecodingKey,
+    alg: Algorithm,
+) -> Result<(), InvalidReason> {
+    let signature = b64(compact.signature)?;
+    let provider = CryptoProvider::try_get_default().ok_or(InvalidReason::InvalidSignature)?;
+    let verifier =
+        (provider.verifier_factory)(&alg, key).map_err(|_| InvalidReason::InvalidSignature)?;
+    verifier
+        .verify(compact.signing_input.as_bytes(), &signature)
+        .map_err(|_| InvalidReason::InvalidSignature)
+}
+
+/// The JOSE name of an algorithm (`None` for one scopegate cannot pin).
+pub(crate) const fn algorithm_name(alg: Algorithm) -> Option<&'static str> {
+    Some(match alg {
+        Algorithm::HS256 => "HS256",
+        Algorithm::HS384 => "HS384",
+        Algorithm::HS512 => "HS512",
+        Algorithm::ES256 => "ES256",
+        Algorithm::ES384 => "ES384",
+        Algorithm::RS256 => "RS256",
+        Algorithm::RS384 => "RS384",
+        Algorithm::RS512 => "RS512",
+        Algorithm::PS256 => "PS256",
+        Algorithm::PS384 => "PS384",
+        Algorithm::PS512 => "PS512",
+        Algorithm::EdDSA => "EdDSA",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_needs_exactly_three_non_empty_segments() {
+        assert!(Compact::split("a.b.c").is_ok());
+        for bad in ["a.b", "a.b.c.d", "a.b.c.d.e", "a..c", "a.b.", ".b.c", ""] {
+            assert!(Compact::split(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Compact::split("ab.cd.ef").unwrap().signing_input, "ab.cd");
+    }
+
+    #[test]
+    fn base64_is_strict() {
+        assert_eq!(b64("e30").unwrap(), b"{}");
+        assert!(b64("e30=").is_err(), "padding");
+        assert!(b64("e31").is_err(), "non-zero trailing bits");
+        assert!(b64("e3+").is_err(), "standard alphabet");
+    }
+
+    #[test]
+    fn header_rules() {
+        let pinned = Algorithm::HS512;
+        assert!(header(
+            br#"{"alg":"HS512","kid":"not-used","jwk":{"k":"x"}}"#,
+            pinned
+        )
+        .is_ok());
+        for (raw, want) in [
+            (
+                &br#"{"alg":"none"}"#[..],
+                InvalidReason::AlgorithmNotAllowed,
+            ),
+            (br#"{"alg":"hs512"}"#, InvalidReason::AlgorithmNotAllowed),
+            (br#"{"alg":"HS256"}"#, InvalidReason::AlgorithmNotAllowed),
+            (
+                br#"{"alg":"HS512","crit":["exp"]}"#,
+                InvalidReason::UnsupportedCritical,
+            ),
+            (
+                br#"{"alg":"HS512","alg":"HS512"}"#,
+                InvalidReason::Malformed,
+            ),
+            (br#"["HS512"]"#, InvalidReason::Malformed),
+            (br#"{}"#, InvalidReason::Malformed),
+        ] {
+            assert_eq!(
+                header(raw, pinned).err(),
+                Some(want),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+}
