@@ -1,0 +1,567 @@
+//! The runtime behaviour matrix of SPEC §3 again, this time through routes
+//! declared with `#[route]` and `#[routes]`, laid out like Airflow's
+//! Execution API router tree: a public health check, an authenticated root,
+//! a task-instance group under `ti:self` whose `/run` also takes workload
+//! tokens, and a connection-test group under `ct:self` for workload tokens
+//! only.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::test::{call_service, init_service, TestRequest};
+use actix_web::{web, App, HttpResponse};
+use scopegate::{
+    route, routes, Issuer, RouteInfo, SigningKey, TiToken, TokenType, TokenTypes, VerificationKey,
+    Verifier,
+};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const SECRET: &str = "dsl-test-secret";
+const AUDIENCE: &str = "urn:airflow.apache.org:task";
+
+/// Echoes what the handler saw, so tests can tell it ran and with which
+/// token.
+fn echo(token: &TiToken, route: &str) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "route": route,
+        "sub": token.id,
+        "type": token.token_type(),
+    }))
+}
+
+/// Connections, outside every group: the default policy (execution only).
+#[route(get, "/execution/connections/<connection_id>")]
+async fn get_connection(token: TiToken, path: web::Path<String>) -> HttpResponse {
+    let id = path.into_inner();
+    HttpResponse::Ok().json(json!({ "conn_id": id, "sub": token.id }))
+}
+
+#[routes(prefix = "/execution")]
+mod execution_api {
+    use super::*;
+
+    /// Airflow's health check: no token.
+    #[route(get, "/health", public)]
+    async fn health() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "status": "healthy" }))
+    }
+
+    /// The authenticated root: any execution token.
+    #[route(get, "/variables/<variable_key>")]
+    async fn get_variable(token: TiToken) -> HttpResponse {
+        echo(&token, "get_variable")
+    }
+
+    #[routes(prefix = "/task-instances", scopes = ["ti:self"])]
+    pub mod task_instances {
+        use super::*;
+
+        /// Moves a queued task instance to running. The one task-instance
+        /// route a workload token may call.
+        #[route(patch, "/<task_instance_id>/run", scopes = ["token:execution", "token:workload"])]
+        pub async fn run(token: TiToken, body: web::Json<Value>) -> HttpResponse {
+            HttpResponse::Ok().json(json!({
+                "route": "run",
+                "sub": token.id,
+                "type": token.token_type(),
+                "body": body.into_inner(),
+            }))
+        }
+
+        #[route(put, "/{task_instance_id}/heartbeat")]
+        pub async fn heartbeat(token: TiToken) -> HttpResponse {
+            echo(&token, "heartbeat")
+        }
+    }
+
+    #[routes(prefix = "/connection-tests", scopes = ["ct:self", "token:workload"])]
+    pub mod connection_tests {
+        use super::*;
+
+        #[route(get, "/<connection_test_id>/connection")]
+        pub async fn connection(token: TiToken) -> HttpResponse {
+            echo(&token, "connection")
+        }
+    }
+}
+
+use execution_api::{connection_tests, task_instances};
+
+fn issuer() -> Issuer {
+    Issuer::builder(SigningKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .build()
+}
+
+fn token(sub: Uuid, ty: TokenType) -> String {
+    issuer().issue(sub, ty).unwrap()
+}
+
+fn verifier() -> web::Data<Verifier> {
+    web::Data::new(
+        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .build()
+            .unwrap(),
+    )
+}
+
+type Parts = (u16, Value, Option<String>);
+
+/// Status, body (JSON when it is) and `WWW-Authenticate` of a response.
+async fn parts<B: MessageBody>(res: ServiceResponse<B>) -> Parts {
+    let status = res.status().as_u16();
+    let header = res
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = actix_web::body::to_bytes(res.into_body())
+        .await
+        .ok()
+        .unwrap();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        // actix's own errors (a bad JSON body) are plain text.
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
+    (status, body, header)
+}
+
+fn missing() -> Parts {
+    (
+        401,
+        json!({ "detail": "Missing auth token" }),
+        Some("Bearer".into()),
+    )
+}
+
+fn wrong_type(got: &str, allowed: &str, scope: &str) -> Parts {
+    (
+        403,
+        json!({
+            "detail": format!(
+                "Token type '{got}' not allowed for this endpoint. Allowed types: {allowed}"
+            )
+        }),
+        Some(format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+        )),
+    )
+}
+
+fn not_owner(subject: &str, scope: &str) -> Parts {
+    (
+        403,
+        json!({ "detail": format!("Token subject does not match {subject}") }),
+        Some(format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+        )),
+    )
+}
+
+fn echoed(route: &str, sub: Uuid, ty: &str) -> Parts {
+    (200, json!({ "route": route, "sub": sub, "type": ty }), None)
+}
+
+/// The whole API, as an application would assemble it.
+macro_rules! app {
+    ($verifier:expr) => {
+        init_service(
+            App::new()
+                .app_data($verifier)
+                .service(get_connection)
+                .configure(execution_api::configure),
+        )
+        .await
+    };
+}
+
+/// Sends `method path` with an optional bearer token and JSON body.
+async fn call(method: &str, path: &str, bearer: Option<&str>, body: Option<&str>) -> Parts {
+    let app = app!(verifier());
+    let mut req = TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(path);
+    if let Some(bearer) = bearer {
+        req = req.insert_header((AUTHORIZATION, format!("Bearer {bearer}")));
+    }
+    if let Some(body) = body {
+        req = req
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .set_payload(body.to_owned());
+    }
+    parts(call_service(&app, req.to_request()).await).await
+}
+
+fn heartbeat_path(ti: &str) -> String {
+    format!("/execution/task-instances/{ti}/heartbeat")
+}
+
+#[actix_web::test]
+async fn public_health_needs_no_token() {
+    assert_eq!(
+        call("GET", "/execution/health", None, None).await,
+        (200, json!({ "status": "healthy" }), None)
+    );
+    // A public route never looks at the token, even a broken one.
+    assert_eq!(
+        call("GET", "/execution/health", Some("not.a.jwt"), None).await,
+        (200, json!({ "status": "healthy" }), None)
+    );
+}
+
+#[actix_web::test]
+async fn default_route_takes_execution_tokens_only() {
+    let ti = Uuid::new_v4();
+    let path = "/execution/variables/my_var";
+    assert_eq!(call("GET", path, None, None).await, missing());
+    assert_eq!(
+        call("GET", path, Some(&token(ti, TokenType::Workload)), None).await,
+        wrong_type("workload", "execution", "token:execution")
+    );
+    assert_eq!(
+        call("GET", path, Some(&token(ti, TokenType::Execution)), None).await,
+        echoed("get_variable", ti, "execution")
+    );
+}
+
+#[actix_web::test]
+async fn invalid_tokens_are_401_invalid_token() {
+    let forged = Issuer::builder(SigningKey::secret("another-secret").unwrap())
+        .audience(AUDIENCE)
+        .build()
+        .issue(Uuid::new_v4(), TokenType::Execution)
+        .unwrap();
+    assert_eq!(
+        call("GET", "/execution/variables/v", Some(&forged), None).await,
+        (
+            401,
+            json!({ "detail": "Invalid auth token: invalid signature" }),
+            Some(r#"Bearer error="invalid_token", error_description="invalid signature""#.into())
+        )
+    );
+}
+
+#[actix_web::test]
+async fn standalone_route_is_registered_with_service() {
+    let ti = Uuid::new_v4();
+    let path = "/execution/connections/my_conn";
+    assert_eq!(call("GET", path, None, None).await, missing());
+    assert_eq!(
+        call("GET", path, Some(&token(ti, TokenType::Workload)), None).await,
+        wrong_type("workload", "execution", "token:execution")
+    );
+    assert_eq!(
+        call("GET", path, Some(&token(ti, TokenType::Execution)), None).await,
+        (200, json!({ "conn_id": "my_conn", "sub": ti }), None)
+    );
+}
+
+#[actix_web::test]
+async fn run_opts_into_workload_tokens() {
+    let ti = Uuid::new_v4();
+    let path = format!("/execution/task-instances/{ti}/run");
+    for ty in [TokenType::Workload, TokenType::Execution] {
+        let (status, body, header) = call(
+            "PATCH",
+            &path,
+            Some(&token(ti, ty)),
+            Some(r#"{"hostname": "worker-1"}"#),
+        )
+        .await;
+        assert_eq!((status, header), (200, None), "{ty}");
+        assert_eq!(
+            body,
+            json!({
+                "route": "run",
+                "sub": ti,
+                "type": ty.as_str(),
+                "body": { "hostname": "worker-1" },
+            })
+        );
+    }
+}
+
+#[actix_web::test]
+async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
+    let ti = Uuid::new_v4();
+    assert_eq!(
+        call(
+            "PUT",
+            &heartbeat_path(&ti.to_string()),
+            Some(&token(ti, TokenType::Workload)),
+            None
+        )
+        .await,
+        wrong_type("workload", "execution", "token:execution")
+    );
+    assert_eq!(
+        call(
+            "PUT",
+            &heartbeat_path(&ti.to_string()),
+            Some(&token(ti, TokenType::Execution)),
+            None
+        )
+        .await,
+        echoed("heartbeat", ti, "execution")
+    );
+}
+
+#[actix_web::test]
+async fn ti_self_compares_parsed_uuids() {
+    let ti = Uuid::new_v4();
+    let execution = token(ti, TokenType::Execution);
+    // Another task instance's path.
+    assert_eq!(
+        call(
+            "PUT",
+            &heartbeat_path(&Uuid::new_v4().to_string()),
+            Some(&execution),
+            None
+        )
+        .await,
+        not_owner("task instance ID", "ti:self")
+    );
+    // The same UUID in upper case is the same task instance (Airflow refuses it).
+    assert_eq!(
+        call(
+            "PUT",
+            &heartbeat_path(&ti.to_string().to_uppercase()),
+            Some(&execution),
+            None
+        )
+        .await,
+        echoed("heartbeat", ti, "execution")
+    );
+    // A path segment that is not a UUID owns nothing.
+    assert_eq!(
+        call("PUT", &heartbeat_path("not-a-uuid"), Some(&execution), None).await,
+        not_owner("task instance ID", "ti:self")
+    );
+    // Run is under the group's ti:self too, even for workload tokens.
+    assert_eq!(
+        call(
+            "PATCH",
+            &format!("/execution/task-instances/{}/run", Uuid::new_v4()),
+            Some(&token(ti, TokenType::Workload)),
+            Some("{}"),
+        )
+        .await,
+        not_owner("task instance ID", "ti:self")
+    );
+}
+
+#[actix_web::test]
+async fn connection_test_takes_its_own_workload_token_only() {
+    let ct = Uuid::new_v4();
+    let path = format!("/execution/connection-tests/{ct}/connection");
+    assert_eq!(call("GET", &path, None, None).await, missing());
+    assert_eq!(
+        call("GET", &path, Some(&token(ct, TokenType::Execution)), None).await,
+        wrong_type("execution", "workload", "token:workload")
+    );
+    assert_eq!(
+        call(
+            "GET",
+            &path,
+            Some(&token(Uuid::new_v4(), TokenType::Workload)),
+            None
+        )
+        .await,
+        not_owner("connection test ID", "ct:self")
+    );
+    assert_eq!(
+        call("GET", &path, Some(&token(ct, TokenType::Workload)), None).await,
+        echoed("connection", ct, "workload")
+    );
+}
+
+#[actix_web::test]
+async fn enforcement_runs_before_body_extractors() {
+    let ti = Uuid::new_v4();
+    let path = format!("/execution/task-instances/{ti}/run");
+    // Without a token the broken body is never read: 401, not 400.
+    assert_eq!(call("PATCH", &path, None, Some("{broken")).await, missing());
+    let (status, _, _) = call(
+        "PATCH",
+        &path,
+        Some(&token(ti, TokenType::Workload)),
+        Some("{broken"),
+    )
+    .await;
+    assert_eq!(status, 400, "with a good token the body extractor runs");
+}
+
+#[actix_web::test]
+async fn method_guard_comes_before_enforcement() {
+    // No route answers PUT .../run, so the request is not found rather than
+    // refused for lack of a token.
+    let (status, _, header) = call(
+        "PUT",
+        &format!("/execution/task-instances/{}/run", Uuid::new_v4()),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((status, header), (404, None));
+}
+
+#[actix_web::test]
+async fn a_token_is_verified_once_per_request() {
+    // `Enforce` and the handler's `TiToken` both read the token.
+    let verifier = verifier();
+    let app = app!(verifier.clone());
+    let ti = Uuid::new_v4();
+    let req = TestRequest::put()
+        .uri(&heartbeat_path(&ti.to_string()))
+        .insert_header((
+            AUTHORIZATION,
+            format!("Bearer {}", token(ti, TokenType::Execution)),
+        ))
+        .to_request();
+    let res = call_service(&app, req).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(verifier.verifications(), 1);
+}
+
+#[actix_web::test]
+async fn nested_configure_registers_full_paths() {
+    let app = init_service(
+        App::new()
+            .app_data(verifier())
+            .configure(task_instances::configure),
+    )
+    .await;
+    let ti = Uuid::new_v4();
+    let req = TestRequest::put()
+        .uri(&heartbeat_path(&ti.to_string()))
+        .insert_header((
+            AUTHORIZATION,
+            format!("Bearer {}", token(ti, TokenType::Execution)),
+        ))
+        .to_request();
+    assert_eq!(
+        parts(call_service(&app, req).await).await,
+        echoed("heartbeat", ti, "execution")
+    );
+    // Only this group was configured.
+    let req = TestRequest::get().uri("/execution/health").to_request();
+    assert_eq!(call_service(&app, req).await.status(), 404);
+}
+
+/// The audit that keeps workload tokens off routes that should never take
+/// them: every route accepting one is listed here, by hand. Adding
+/// `token:workload` anywhere else fails this test until someone decides, in
+/// review, that it belongs on this list.
+#[test]
+fn audit_routes_accepting_workload_tokens() {
+    let workload: Vec<(&str, &str)> = execution_api::ROUTES
+        .iter()
+        .filter(|r| r.accepts(TokenType::Workload))
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(
+        workload,
+        [
+            ("PATCH", "/execution/task-instances/<task_instance_id>/run"),
+            (
+                "GET",
+                "/execution/connection-tests/<connection_test_id>/connection"
+            ),
+        ]
+    );
+    assert!(!get_connection::INFO.accepts(TokenType::Workload));
+}
+
+#[test]
+fn routes_list_every_route_with_its_merged_policy() {
+    let listed: Vec<(&str, &str, bool, String, Vec<&str>)> = execution_api::ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method,
+                r.path,
+                r.policy.is_public(),
+                r.policy.token_types().to_string(),
+                r.policy.self_scopes().iter().map(|s| s.scope()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("GET", "/execution/health", true, String::new(), vec![]),
+            (
+                "GET",
+                "/execution/variables/<variable_key>",
+                false,
+                "execution".into(),
+                vec![]
+            ),
+            (
+                "PATCH",
+                "/execution/task-instances/<task_instance_id>/run",
+                false,
+                "execution, workload".into(),
+                vec!["ti:self"],
+            ),
+            (
+                "PUT",
+                "/execution/task-instances/<task_instance_id>/heartbeat",
+                false,
+                "execution".into(),
+                vec!["ti:self"],
+            ),
+            (
+                "GET",
+                "/execution/connection-tests/<connection_test_id>/connection",
+                false,
+                "workload".into(),
+                vec!["ct:self"],
+            ),
+        ]
+    );
+    // A nested group lists its own routes, with the outer prefix.
+    assert_eq!(
+        task_instances::ROUTES
+            .iter()
+            .map(|r| r.path)
+            .collect::<Vec<_>>(),
+        [
+            "/execution/task-instances/<task_instance_id>/run",
+            "/execution/task-instances/<task_instance_id>/heartbeat",
+        ]
+    );
+}
+
+#[test]
+fn route_structs_expose_their_policy() {
+    const RUN_TYPES: TokenTypes = task_instances::run::POLICY.token_types();
+    assert_eq!(
+        RUN_TYPES,
+        TokenTypes::only(TokenType::Execution).with(TokenType::Workload)
+    );
+    let ti_self = task_instances::run::POLICY.self_scopes();
+    assert_eq!(ti_self.len(), 1);
+    assert_eq!(
+        (ti_self[0].scope(), ti_self[0].param(), ti_self[0].subject()),
+        ("ti:self", "task_instance_id", "task instance ID")
+    );
+    assert_eq!(
+        connection_tests::connection::POLICY.token_types(),
+        TokenTypes::only(TokenType::Workload)
+    );
+    let info: RouteInfo = task_instances::heartbeat::INFO;
+    assert_eq!(
+        (info.method, info.path),
+        (
+            "PUT",
+            "/execution/task-instances/<task_instance_id>/heartbeat"
+        )
+    );
+    assert_eq!(info.policy, task_instances::heartbeat::POLICY);
+    assert!(!get_connection::POLICY.is_public());
+}
