@@ -34,6 +34,7 @@ compile_error!(
 extern crate self as scopegate;
 
 mod bearer;
+mod cache;
 mod enforce;
 mod error;
 mod issue;
@@ -45,6 +46,7 @@ mod token;
 mod verify;
 
 pub use bearer::bearer_token;
+pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 pub use enforce::{Enforce, EnforceService};
 pub use error::{AuthError, InvalidReason};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};

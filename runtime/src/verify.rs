@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use actix_web::{web, HttpMessage, HttpRequest};
 
 use crate::bearer::bearer_token;
+use crate::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 use crate::error::{AuthError, InvalidReason};
 use crate::jws::{self, Compact};
 use crate::keys::{ConfigError, VerificationKey};
@@ -40,6 +41,7 @@ pub struct Verifier {
     issuer: Option<String>,
     leeway: i64,
     max_token_size: usize,
+    cache: Option<TokenCache>,
     verifications: AtomicU64,
 }
 
@@ -51,6 +53,10 @@ impl std::fmt::Debug for Verifier {
             .field("issuer", &self.issuer)
             .field("leeway", &self.leeway)
             .field("max_token_size", &self.max_token_size)
+            .field(
+                "cache_entries",
+                &self.cache.as_ref().map(TokenCache::max_entries),
+            )
             .finish()
     }
 }
@@ -64,6 +70,8 @@ pub struct VerifierBuilder {
     issuer: Option<String>,
     leeway: Duration,
     max_token_size: usize,
+    cache_entries: usize,
+    cache_bytes: usize,
 }
 
 impl VerifierBuilder {
@@ -92,6 +100,20 @@ impl VerifierBuilder {
         self
     }
 
+    /// Caches up to `entries` verified tokens (default 16 Ki) so a token
+    /// seen again costs a hash lookup, not a signature check. `0` switches
+    /// the cache off.
+    pub fn cache_entries(mut self, entries: usize) -> Self {
+        self.cache_entries = entries;
+        self
+    }
+
+    /// Memory budget of the verified-token cache (default 32 MiB).
+    pub fn cache_bytes(mut self, bytes: usize) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+
     /// Builds the verifier. Fails without an audience.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.audiences.is_empty() {
@@ -103,6 +125,7 @@ impl VerifierBuilder {
             issuer: self.issuer,
             leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX / 4),
             max_token_size: self.max_token_size,
+            cache: TokenCache::new(self.cache_entries, self.cache_bytes),
             verifications: AtomicU64::new(0),
         })
     }
@@ -118,13 +141,32 @@ impl Verifier {
             issuer: None,
             leeway: DEFAULT_LEEWAY,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            cache_entries: DEFAULT_CACHE_ENTRIES,
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 
-    /// Verifies one token string: the signature, then every claim rule.
-    /// Each call counts as one signature check in
+    /// Verifies one token string: a cache hit if this token verified before
+    /// and has not expired, else the signature and every claim rule (and the
+    /// result is cached).
+    pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
+        let now = now();
+        if let Some(cache) = &self.cache {
+            if let Some(claims) = cache.get(token, now, self.leeway) {
+                return Ok(claims);
+            }
+        }
+        let claims = Arc::new(self.verify_uncached(token, now)?);
+        if let Some(cache) = &self.cache {
+            cache.insert(token, Arc::clone(&claims));
+        }
+        Ok(claims)
+    }
+
+    /// Verifies one token string without the cache: the signature, then every
+    /// claim rule. Each call counts as one signature check in
     /// [`verifications`](Self::verifications).
-    pub fn verify(&self, token: &str) -> Result<Claims, InvalidReason> {
+    fn verify_uncached(&self, token: &str, now: i64) -> Result<Claims, InvalidReason> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let compact = Compact::split(token)?;
         let header = jws::b64(compact.header)?;
@@ -134,7 +176,7 @@ impl Verifier {
         Claims::parse(
             &payload,
             &ClaimRules {
-                now: now(),
+                now,
                 leeway: self.leeway,
                 audiences: &self.audiences,
                 issuer: self.issuer.as_deref(),
@@ -142,8 +184,22 @@ impl Verifier {
         )
     }
 
-    /// How many times [`verify`](Self::verify) has run: one per request that
-    /// presented a token, however many extractors read it.
+    /// Number of tokens in the verified-token cache (0 when it is off).
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.as_ref().map_or(0, TokenCache::len)
+    }
+
+    /// Empties the verified-token cache. Done automatically when the key set
+    /// changes.
+    pub fn clear_cache(&self) {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+    }
+
+    /// How many signature checks have run: at most one per request that
+    /// presented a token, however many extractors read it, and none for a
+    /// token served from the cache.
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
     }
@@ -224,8 +280,5 @@ fn verify_request(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
         .app_data::<web::Data<Verifier>>()
         .ok_or(AuthError::NotConfigured)?;
     let token = bearer_token(req.headers(), verifier.max_token_size())?;
-    verifier
-        .verify(token)
-        .map(Arc::new)
-        .map_err(AuthError::InvalidToken)
+    verifier.verify(token).map_err(AuthError::InvalidToken)
 }

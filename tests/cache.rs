@@ -1,0 +1,100 @@
+//! The verified-token cache across requests.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use scopegate::{InvalidReason, VerificationKey, Verifier};
+use serde_json::Value;
+use uuid::Uuid;
+
+fn cached_verifier(entries: usize, bytes: usize) -> Verifier {
+    Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .cache_entries(entries)
+        .cache_bytes(bytes)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_hit_costs_no_signature_check() {
+    let v = verifier();
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    let first = v.verify(&token).unwrap();
+    for _ in 0..10 {
+        assert_eq!(v.verify(&token).unwrap(), first);
+    }
+    assert_eq!(v.verifications(), 1);
+    assert_eq!(v.cached_tokens(), 1);
+}
+
+#[test]
+fn the_cache_can_be_switched_off() {
+    let v = cached_verifier(0, 1 << 20);
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    for _ in 0..3 {
+        v.verify(&token).unwrap();
+    }
+    assert_eq!(v.verifications(), 3);
+    assert_eq!(v.cached_tokens(), 0);
+}
+
+#[test]
+fn an_expired_token_is_never_served_from_the_cache() {
+    let v = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .leeway(Duration::ZERO)
+        .build()
+        .unwrap();
+    let mut c = claims(Uuid::new_v4(), None);
+    c.insert("exp".into(), Value::from(now() + 1));
+    let token = hs512(&c);
+    v.verify(&token).unwrap();
+    assert_eq!(v.cached_tokens(), 1);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(v.verify(&token).unwrap_err(), InvalidReason::Expired);
+    assert_eq!(v.verifications(), 2, "the expired entry was not used");
+}
+
+#[test]
+fn a_tampered_token_sharing_a_prefix_misses() {
+    let v = verifier();
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    v.verify(&token).unwrap();
+    // Same header and payload, one signature character changed.
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert!(v.verify(&tampered).is_err());
+    // A prefix of a cached token is not a hit either.
+    assert!(v.verify(&token[..token.len() - 1]).is_err());
+    assert_eq!(v.verifications(), 3);
+}
+
+#[test]
+fn a_flood_of_distinct_tokens_stays_within_the_entry_bound() {
+    let v = cached_verifier(1000, 64 << 20);
+    for _ in 0..20_000 {
+        v.verify(&hs512(&claims(Uuid::new_v4(), None))).unwrap();
+    }
+    assert!(v.cached_tokens() <= 1000, "{} cached", v.cached_tokens());
+    assert!(v.cached_tokens() >= 500, "the cache is used: {}", v.cached_tokens());
+}
+
+#[test]
+fn large_tokens_stay_within_the_byte_budget() {
+    // 6 KiB tokens against a 1 MiB budget: at most ~1 MiB / (2 * 6 KiB) fit,
+    // far fewer than the 16 Ki entry bound.
+    let v = cached_verifier(16 * 1024, 1 << 20);
+    for _ in 0..500 {
+        let mut c = claims(Uuid::new_v4(), None);
+        c.insert("padding".into(), "x".repeat(6 * 1024).into());
+        v.verify(&hs512(&c)).unwrap();
+    }
+    let n = v.cached_tokens();
+    assert!(n <= (1 << 20) / (2 * 6 * 1024), "{n} large tokens cached");
+    assert!(n > 0);
+}
