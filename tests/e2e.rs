@@ -1,0 +1,666 @@
+//! End-to-end tests of the example server (`examples/execution_api.rs`) over
+//! real TCP: the server is started in-process on 127.0.0.1:0 exactly as the
+//! binary starts it, and called with a real HTTP client (awc).
+
+mod common;
+
+// The example's server modules, included the same way the binary includes
+// them (as crate-root siblings). The binary's CLI is not included, so some
+// items are unused here.
+#[allow(dead_code)]
+#[path = "../examples/execution_api/app.rs"]
+mod app;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/errors.rs"]
+mod errors;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/models.rs"]
+mod models;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/routes.rs"]
+mod routes;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/state.rs"]
+mod state;
+
+use std::time::Duration;
+
+use actix_web::http::header::WWW_AUTHENTICATE;
+use awc::http::StatusCode;
+use common::{claims, hs512, now, AUDIENCE, SECRET};
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use scopegate::{TokenType, REFRESHED_TOKEN_HEADER};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use app::{AuthConfig, Services};
+use models::TiState;
+
+/// A running server and a client for it.
+struct Harness {
+    base: String,
+    services: Services,
+    client: awc::Client,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// What a call returned.
+struct Reply {
+    status: StatusCode,
+    refreshed: Option<String>,
+    www_authenticate: Option<String>,
+    body: Value,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let auth = AuthConfig {
+            secret: String::from_utf8(SECRET.to_vec()).unwrap(),
+            audience: AUDIENCE.to_owned(),
+            issuer: None,
+            execution_ttl: Duration::from_secs(600),
+            workload_ttl: Duration::from_secs(24 * 3600),
+        };
+        let services = Services::new(&auth).unwrap();
+        let (server, addr) = app::start(services.clone(), "127.0.0.1:0", 1).unwrap();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Harness {
+            base: format!("http://{addr}/execution"),
+            services,
+            client: awc::Client::default(),
+            server: handle,
+        }
+    }
+
+    /// A queued task instance and its workload token, as `serve --queue`
+    /// prints them.
+    fn queue(&self) -> (Uuid, String) {
+        let [id] = self.services.store.queue(1)[..] else {
+            unreachable!("queue(1) returns one id")
+        };
+        let token = self.services.issuer.issue(id, TokenType::Workload).unwrap();
+        (id, token)
+    }
+
+    fn state(&self, id: Uuid) -> TiState {
+        self.services.store.task_instance(id).unwrap().state
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let mut res = match body {
+            Some(body) => req.send_json(&body).await,
+            None => req.send().await,
+        }
+        .expect("request failed");
+        let header = |name| {
+            res.headers()
+                .get(name)
+                .map(|v: &awc::http::header::HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        let refreshed = header(REFRESHED_TOKEN_HEADER);
+        let www_authenticate = header(WWW_AUTHENTICATE);
+        let bytes = res.body().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Reply {
+            status: res.status(),
+            refreshed,
+            www_authenticate,
+            body,
+        }
+    }
+
+    async fn stop(self) {
+        self.server.stop(true).await;
+    }
+}
+
+fn run_body(pid: i64) -> Value {
+    json!({
+        "state": "running",
+        "hostname": "worker-1",
+        "unixname": "airflow",
+        "pid": pid,
+        "start_date": "2026-01-01T00:00:00.000001Z",
+    })
+}
+
+fn beat(pid: i64) -> Value {
+    json!({"hostname": "worker-1", "pid": pid})
+}
+
+fn success() -> Value {
+    json!({"state": "success", "end_date": "2026-01-01T00:01:00Z", "task_outlets": [], "outlet_events": []})
+}
+
+/// Verifies a token the server minted and returns its claims.
+fn verified(token: &str) -> Map<String, Value> {
+    let mut validation = Validation::new(Algorithm::HS512);
+    validation.set_audience(&[AUDIENCE]);
+    decode::<Map<String, Value>>(
+        token,
+        &DecodingKey::from_secret(SECRET).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+/// An execution token for `sub` (no `scope` claim, as Airflow reads it)
+/// with a given lifetime and age, plus `extra` claims.
+fn execution_token(sub: Uuid, lifetime: i64, age: i64, extra: Value) -> String {
+    let mut c = claims(sub, None);
+    let iat = now() - age;
+    c.insert("iat".into(), iat.into());
+    c.insert("nbf".into(), iat.into());
+    c.insert("exp".into(), (iat + lifetime).into());
+    c.extend(extra.as_object().cloned().unwrap_or_default());
+    hs512(&c)
+}
+
+#[actix_web::test]
+async fn full_lifecycle_over_tcp() {
+    let h = Harness::start().await;
+    let (id, workload) = h.queue();
+    let ti = format!("/task-instances/{id}");
+
+    // The workload token starts the task and is swapped for an execution token.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/run"),
+            Some(&workload),
+            Some(run_body(7)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["dag_run"]["dag_id"], "scopegate_example");
+    assert_eq!(r.body["dag_run"]["consumed_asset_events"], json!([]));
+    assert_eq!(r.body["max_tries"], 0);
+    let execution = r.refreshed.expect("/run with a workload token swaps it");
+    let c = verified(&execution);
+    assert_eq!(c["scope"], "execution");
+    assert_eq!(c["sub"], id.to_string());
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
+    assert_eq!(h.state(id), TiState::Running);
+
+    // Heartbeats with the execution token; a fresh token is not refreshed.
+    let r = h
+        .call(
+            "PUT",
+            &format!("{ti}/heartbeat"),
+            Some(&execution),
+            Some(beat(7)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(r.refreshed, None);
+
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/state"),
+            Some(&execution),
+            Some(success()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(h.state(id), TiState::Success);
+    // A retried update is idempotent, as in Airflow.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/state"),
+            Some(&execution),
+            Some(success()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // After success the worker is told to stop.
+    let r = h
+        .call(
+            "PUT",
+            &format!("{ti}/heartbeat"),
+            Some(&execution),
+            Some(beat(7)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["detail"]["reason"], "not_running");
+    assert_eq!(r.body["detail"]["current_state"], "success");
+
+    // And it cannot be started again.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/run"),
+            Some(&workload),
+            Some(run_body(7)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(
+        r.body["detail"],
+        json!({
+            "reason": "invalid_state",
+            "message": "TI was not in a state where it could be marked as running",
+            "previous_state": "success",
+        })
+    );
+    assert_eq!(r.refreshed, None, "a refused /run hands out no token");
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn run_with_an_execution_token_gets_no_swap() {
+    let h = Harness::start().await;
+    let (id, _) = h.queue();
+    let token = execution_token(id, 600, 0, json!({}));
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/task-instances/{id}/run"),
+            Some(&token),
+            Some(run_body(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.refreshed, None);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn near_expiry_execution_token_is_refreshed_with_its_extra_claims() {
+    let h = Harness::start().await;
+    let sub = Uuid::new_v4();
+    // 600 s lifetime, 20 s left: inside the max(20%, 30 s) window.
+    let old = execution_token(sub, 600, 580, json!({"team": "blue", "ti_try": 3}));
+    let r = h
+        .call(
+            "PUT",
+            "/variables/greeting",
+            Some(&old),
+            Some(json!({"val": "hi"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let fresh = r.refreshed.expect("near-expiry token is refreshed");
+    let c = verified(&fresh);
+    assert_eq!(c["sub"], sub.to_string());
+    assert_eq!(c["scope"], "execution");
+    assert_eq!(c["team"], "blue");
+    assert_eq!(c["ti_try"], 3);
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
+    assert!(c["exp"].as_i64().unwrap() >= now() + 590);
+
+    // The refreshed token works and is not refreshed again.
+    let r = h
+        .call("GET", "/variables/greeting", Some(&fresh), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, json!({"key": "greeting", "value": "hi"}));
+    assert_eq!(r.refreshed, None);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn long_lived_tokens_are_not_refreshed() {
+    let h = Harness::start().await;
+    // An hour-long execution token with 50 minutes left.
+    let token = execution_token(Uuid::new_v4(), 3600, 600, json!({}));
+    let r = h
+        .call("GET", "/connections/example_http", Some(&token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["conn_type"], "http");
+    assert_eq!(r.refreshed, None);
+
+    // A workload token is never refreshed, even with seconds left.
+    let ct = Uuid::new_v4();
+    let mut c = claims(ct, Some("workload"));
+    c.insert("iat".into(), (now() - 590).into());
+    c.insert("exp".into(), (now() + 10).into());
+    let r = h
+        .call(
+            "GET",
+            &format!("/connection-tests/{ct}/connection"),
+            Some(&hs512(&c)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.refreshed, None);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn workload_token_is_refused_on_heartbeat() {
+    let h = Harness::start().await;
+    let (id, workload) = h.queue();
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/task-instances/{id}/run"),
+            Some(&workload),
+            Some(run_body(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = h
+        .call(
+            "PUT",
+            &format!("/task-instances/{id}/heartbeat"),
+            Some(&workload),
+            Some(beat(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Token type 'workload' not allowed for this endpoint. Allowed types: execution"})
+    );
+    assert_eq!(
+        r.www_authenticate.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="token:execution""#)
+    );
+    // Nor may it end the task, or read variables.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/task-instances/{id}/state"),
+            Some(&workload),
+            Some(success()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.state(id), TiState::Running);
+    let r = h.call("GET", "/variables/x", Some(&workload), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn one_tasks_token_is_refused_on_another_tasks_routes() {
+    let h = Harness::start().await;
+    let (mine, my_workload) = h.queue();
+    let (other, _) = h.queue();
+    let mine_exec = execution_token(mine, 600, 0, json!({}));
+    let cases = [
+        ("PATCH", "run", &my_workload, run_body(1)),
+        ("PATCH", "run", &mine_exec, run_body(1)),
+        ("PUT", "heartbeat", &mine_exec, beat(1)),
+        ("PATCH", "state", &mine_exec, success()),
+    ];
+    for (method, action, token, body) in cases {
+        let r = h
+            .call(
+                method,
+                &format!("/task-instances/{other}/{action}"),
+                Some(token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {action}");
+        assert_eq!(
+            r.body,
+            json!({"detail": "Token subject does not match task instance ID"})
+        );
+        assert_eq!(r.refreshed, None);
+    }
+    assert_eq!(h.state(other), TiState::Queued);
+    // The comparison is on parsed UUIDs: an upper-case path is the same task.
+    let upper = mine.to_string().to_uppercase();
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/task-instances/{upper}/run"),
+            Some(&my_workload),
+            Some(run_body(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn workload_only_route_refuses_an_execution_token() {
+    let h = Harness::start().await;
+    let ct = Uuid::new_v4();
+    let path = format!("/connection-tests/{ct}/connection");
+    let r = h
+        .call(
+            "GET",
+            &path,
+            Some(&execution_token(ct, 600, 0, json!({}))),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Token type 'execution' not allowed for this endpoint. Allowed types: workload"})
+    );
+    assert_eq!(
+        r.www_authenticate.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="token:workload""#)
+    );
+    // Another test's workload token is refused too (ct:self).
+    let r = h
+        .call(
+            "GET",
+            &path,
+            Some(&hs512(&claims(Uuid::new_v4(), Some("workload")))),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"detail": "Token subject does not match connection test ID"})
+    );
+    // Its own workload token gets the credentials, once.
+    let own = hs512(&claims(ct, Some("workload")));
+    let r = h.call("GET", &path, Some(&own), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["conn_id"], "example_http");
+    let r = h.call("GET", &path, Some(&own), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["detail"]["reason"], "conflict");
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn public_and_unknown_routes() {
+    let h = Harness::start().await;
+    let r = h.call("GET", "/health", None, None).await;
+    assert_eq!(
+        (r.status, r.body),
+        (StatusCode::OK, json!({"status": "healthy"}))
+    );
+    let r = h.call("GET", "/no-such-route", None, None).await;
+    assert_eq!(
+        (r.status, r.body),
+        (StatusCode::NOT_FOUND, json!({"detail": "Not Found"}))
+    );
+    let r = h.call("GET", "/variables/x", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.body, json!({"detail": "Missing auth token"}));
+    assert_eq!(r.www_authenticate.as_deref(), Some("Bearer"));
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn bad_input_is_4xx_never_5xx() {
+    let h = Harness::start().await;
+    let (id, workload) = h.queue();
+    let ti = format!("/task-instances/{id}");
+    let exec = execution_token(id, 600, 0, json!({}));
+
+    // Unknown task instance (its own token, so auth passes): 404.
+    let ghost = Uuid::new_v4();
+    let ghost_token = execution_token(ghost, 600, 0, json!({}));
+    for (method, action, body) in [
+        ("PATCH", "run", run_body(1)),
+        ("PUT", "heartbeat", beat(1)),
+        ("PATCH", "state", success()),
+    ] {
+        let r = h
+            .call(
+                method,
+                &format!("/task-instances/{ghost}/{action}"),
+                Some(&ghost_token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}");
+        assert_eq!(
+            r.body["detail"],
+            json!({"reason": "not_found", "message": "Task Instance not found"})
+        );
+    }
+
+    // Bodies that do not validate: 422 in FastAPI's shape.
+    let bad_bodies = [
+        (
+            "PATCH",
+            "run",
+            json!({"hostname": "h", "unixname": "u", "pid": 1}),
+        ),
+        (
+            "PATCH",
+            "run",
+            json!({"hostname": "h", "unixname": "u", "pid": "one", "start_date": "2026-01-01T00:00:00Z"}),
+        ),
+        (
+            "PATCH",
+            "run",
+            json!({"state": "queued", "hostname": "h", "unixname": "u", "pid": 1, "start_date": "2026-01-01T00:00:00Z"}),
+        ),
+        (
+            "PATCH",
+            "run",
+            json!({"hostname": "h", "unixname": "u", "pid": 1, "start_date": "2026-01-01T00:00:00"}),
+        ),
+        (
+            "PUT",
+            "heartbeat",
+            json!({"hostname": "h", "pid": 1, "extra": true}),
+        ),
+        ("PUT", "heartbeat", json!([1, 2])),
+        (
+            "PATCH",
+            "state",
+            json!({"state": "deferred", "end_date": "2026-01-01T00:00:00Z"}),
+        ),
+        (
+            "PATCH",
+            "state",
+            json!({"state": "success", "end_date": "not a date"}),
+        ),
+        (
+            "PATCH",
+            "state",
+            json!({"end_date": "2026-01-01T00:00:00Z"}),
+        ),
+    ];
+    for (method, action, body) in bad_bodies {
+        let token = if action == "run" { &workload } else { &exec };
+        let r = h
+            .call(
+                method,
+                &format!("{ti}/{action}"),
+                Some(token),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{action} {body}"
+        );
+        assert_eq!(
+            r.body["detail"][0]["loc"],
+            json!(["body"]),
+            "{action} {body}"
+        );
+        assert_eq!(r.refreshed, None, "no token for a refused /run");
+    }
+    // Not JSON at all.
+    let r = h
+        .client
+        .put(format!("{}{ti}/heartbeat", h.base))
+        .bearer_auth(&exec)
+        .content_type("application/json")
+        .send_body("{not json")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "PUT",
+            "/variables/k",
+            Some(&exec),
+            Some(json!({"value": "v"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h.call("GET", "/variables/missing", Some(&exec), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.body["detail"],
+        json!({"reason": "not_found", "message": "Variable with key 'missing' not found"})
+    );
+    let r = h
+        .call("GET", "/connections/missing", Some(&exec), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A state change before the run started is a conflict.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/state"),
+            Some(&exec),
+            Some(success()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["detail"]["previous_state"], "queued");
+    // After all that, the task instance is untouched.
+    assert_eq!(h.state(id), TiState::Queued);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn one_signature_check_per_request() {
+    let h = Harness::start().await;
+    let (id, workload) = h.queue();
+    let before = h.services.verifier.verifications();
+    // Enforcement, the TiToken extractor and the refresh middleware all read
+    // the token of this request.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/task-instances/{id}/run"),
+            Some(&workload),
+            Some(run_body(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(h.services.verifier.verifications() - before, 1);
+    h.stop().await;
+}
