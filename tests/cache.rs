@@ -81,7 +81,11 @@ fn a_flood_of_distinct_tokens_stays_within_the_entry_bound() {
         v.verify(&hs512(&claims(Uuid::new_v4(), None))).unwrap();
     }
     assert!(v.cached_tokens() <= 1000, "{} cached", v.cached_tokens());
-    assert!(v.cached_tokens() >= 500, "the cache is used: {}", v.cached_tokens());
+    assert!(
+        v.cached_tokens() >= 500,
+        "the cache is used: {}",
+        v.cached_tokens()
+    );
 }
 
 #[test]

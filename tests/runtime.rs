@@ -618,7 +618,7 @@ async fn roundtrip(public: VerificationKey, private: EncodingKey) -> u16 {
         .build()
         .unwrap();
     let alg = v.algorithm();
-    let token = sign(&claims(Uuid::new_v4(), None), alg, &private);
+    let token = sign(&claims(Uuid::new_v4(), None), alg.unwrap(), &private);
     call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}")))
         .await
         .0
@@ -671,7 +671,7 @@ async fn hmac_with_the_public_key_as_secret_is_refused() {
         let got = call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
         assert_eq!(got, invalid("algorithm not allowed"), "{alg:?}");
     }
-    assert_eq!(v.algorithm(), Algorithm::RS512);
+    assert_eq!(v.algorithm(), Some(Algorithm::RS512));
 }
 
 #[actix_web::test]

@@ -3,15 +3,16 @@
 //! resource in one.
 
 use std::future::{ready, Ready};
+use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::{Error, ResponseError};
-use futures_util::future::{Either, FutureExt as _, Map};
+use actix_web::{web, Error, ResponseError};
+use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
 
-use crate::error::AuthError;
+use crate::error::{AuthError, InvalidReason};
 use crate::policy::RoutePolicy;
-use crate::verify::authenticate;
+use crate::verify::{authenticate, forget, Verifier};
 
 /// Middleware that enforces a route's policy: bearer token, verification
 /// (cached in the request), token type, then self-scopes. A refused request
@@ -72,8 +73,8 @@ impl Enforce {
 
 impl<S, B> Transform<S, ServiceRequest> for Enforce
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
@@ -83,7 +84,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(EnforceService {
-            service,
+            service: Rc::new(service),
             enforce: *self,
         }))
     }
@@ -92,23 +93,34 @@ where
 /// The service [`Enforce`] wraps around a resource.
 #[derive(Debug)]
 pub struct EnforceService<S> {
-    service: S,
+    service: Rc<S>,
     enforce: Enforce,
 }
 
-type LeftBody<B> =
-    fn(Result<ServiceResponse<B>, Error>) -> Result<ServiceResponse<EitherBody<B>>, Error>;
+type Response<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+type LeftBody<B> = fn(Result<ServiceResponse<B>, Error>) -> Response<B>;
+
+fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
+    Ok(req
+        .into_response(err.error_response())
+        .map_into_right_body())
+}
 
 impl<S, B> Service<ServiceRequest> for EnforceService<S>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
+    /// Allowed: the inner call. Refused: a ready response. Unknown `kid`
+    /// with a JWKS: a boxed future that refreshes the keys (rate-limited)
+    /// and decides again; this is the only path that allocates a future.
     #[allow(clippy::type_complexity)]
-    type Future =
-        Either<Map<S::Future, LeftBody<B>>, Ready<Result<ServiceResponse<EitherBody<B>>, Error>>>;
+    type Future = Either<
+        Map<S::Future, LeftBody<B>>,
+        Either<Ready<Response<B>>, LocalBoxFuture<'static, Response<B>>>,
+    >;
 
     forward_ready!(service);
 
@@ -119,10 +131,24 @@ where
                     .call(req)
                     .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
             ),
-            Err(err) => {
-                let response = err.error_response();
-                Either::Right(ready(Ok(req.into_response(response).map_into_right_body())))
+            Err(AuthError::InvalidToken(InvalidReason::UnknownKey)) => {
+                let service = Rc::clone(&self.service);
+                let enforce = self.enforce;
+                Either::Right(Either::Right(Box::pin(async move {
+                    if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
+                        verifier.refresh_early().await;
+                    }
+                    forget(req.request());
+                    match enforce.check(&req) {
+                        Ok(()) => service
+                            .call(req)
+                            .await
+                            .map(ServiceResponse::map_into_left_body),
+                        Err(err) => refuse(req, &err),
+                    }
+                })))
             }
+            Err(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
         }
     }
 }

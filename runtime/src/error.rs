@@ -95,6 +95,9 @@ pub enum InvalidReason {
     /// The token's `kid` names no key in the key set.
     #[error("unknown key id")]
     UnknownKey,
+    /// A key set is configured but the token's header has no `kid`.
+    #[error("missing key id")]
+    MissingKeyId,
 }
 
 impl AuthError {

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{encode, Header};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -40,6 +41,7 @@ pub struct Issuer {
     issuer: Option<String>,
     execution_ttl: Duration,
     workload_ttl: Duration,
+    jwk: Option<Jwk>,
 }
 
 /// Builds an [`Issuer`]; see [`Issuer::builder`].
@@ -68,8 +70,8 @@ impl IssuerBuilder {
         self
     }
 
-    /// Sets the `kid` header (default `"not-used"` for a shared secret, as
-    /// Airflow).
+    /// Sets the `kid` header. Default: the RFC 7638 thumbprint of the public
+    /// key for a key pair, `"not-used"` for a shared secret (as Airflow).
     pub fn kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
         self
@@ -90,7 +92,15 @@ impl IssuerBuilder {
     /// Builds the issuer.
     pub fn build(self) -> Issuer {
         let mut header = Header::new(self.key.algorithm);
-        header.kid = Some(self.kid.unwrap_or_else(|| "not-used".to_owned()));
+        let kid = self
+            .kid
+            .or_else(|| self.key.thumbprint().map(str::to_owned))
+            .unwrap_or_else(|| "not-used".to_owned());
+        let jwk = self.key.public_jwk().cloned().map(|mut jwk| {
+            jwk.common.key_id = Some(kid.clone());
+            jwk
+        });
+        header.kid = Some(kid);
         let audience = match self.audiences.as_slice() {
             [one] => Value::String(one.clone()),
             many => Value::from(many.to_vec()),
@@ -102,6 +112,7 @@ impl IssuerBuilder {
             issuer: self.issuer,
             execution_ttl: self.execution_ttl,
             workload_ttl: self.workload_ttl,
+            jwk,
         }
     }
 }
@@ -116,6 +127,20 @@ impl Issuer {
             issuer: None,
             execution_ttl: DEFAULT_EXECUTION_TTL,
             workload_ttl: DEFAULT_WORKLOAD_TTL,
+        }
+    }
+
+    /// The `kid` this issuer writes in token headers.
+    pub fn kid(&self) -> &str {
+        self.header.kid.as_deref().unwrap_or_default()
+    }
+
+    /// The public keys to publish as a JWKS (`/.well-known/jwks.json`): the
+    /// key pair's public half, or an empty set for a shared secret, which is
+    /// never published.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self.jwk.iter().cloned().collect(),
         }
     }
 

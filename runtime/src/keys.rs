@@ -2,6 +2,9 @@
 //! and what an [`Issuer`](crate::Issuer) signs with. Keys are parsed once,
 //! here, at start-up; the algorithm is pinned to the key's family.
 
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse, ThumbprintHash,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
 /// A key that cannot be used, or a builder that is missing something.
@@ -32,6 +35,9 @@ pub enum ConfigError {
     /// A verifier needs at least one audience.
     #[error("no audience configured: tokens must name this service in `aud`")]
     NoAudience,
+    /// The JWKS could not be loaded at start-up.
+    #[error("could not load the JWKS: {0}")]
+    KeySet(#[from] crate::jwks::KeySetError),
 }
 
 /// The key families, each with the algorithms it may be used with. The first
@@ -166,6 +172,8 @@ pub struct SigningKey {
     pub(crate) key: EncodingKey,
     family: Family,
     pub(crate) algorithm: Algorithm,
+    /// The public half as a JWK, for key pairs (never for a shared secret).
+    public_jwk: Option<Jwk>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -196,7 +204,7 @@ impl SigningKey {
             kind: "RSA private",
             source,
         })?;
-        Ok(Self::new(key, Family::Rsa))
+        Self::key_pair(key, Family::Rsa, "RSA private")
     }
 
     /// An EC private key in PEM (PKCS#8); ES256 by default.
@@ -205,7 +213,7 @@ impl SigningKey {
             kind: "EC private",
             source,
         })?;
-        Ok(Self::new(key, Family::Ec))
+        Self::key_pair(key, Family::Ec, "EC private")
     }
 
     /// An Ed25519 private key in PEM (PKCS#8); EdDSA.
@@ -214,7 +222,7 @@ impl SigningKey {
             kind: "Ed25519 private",
             source,
         })?;
-        Ok(Self::new(key, Family::Ed))
+        Self::key_pair(key, Family::Ed, "Ed25519 private")
     }
 
     fn new(key: EncodingKey, family: Family) -> Self {
@@ -222,18 +230,96 @@ impl SigningKey {
             key,
             family,
             algorithm: family.default_algorithm(),
+            public_jwk: None,
+        }
+    }
+
+    /// A key pair: derive the public JWK once, with its RFC 7638 thumbprint
+    /// as `kid`.
+    fn key_pair(key: EncodingKey, family: Family, kind: &'static str) -> Result<Self, ConfigError> {
+        let mut signing = Self::new(key, family);
+        let mut jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm)
+            .map_err(|source| ConfigError::InvalidKey { kind, source })?;
+        if family == Family::Ec {
+            // from_encoding_key reads the curve from the algorithm; take it
+            // from the key instead so a P-384 key defaults to ES384.
+            if let AlgorithmParameters::EllipticCurve(ec) = &jwk.algorithm {
+                if ec.curve == EllipticCurve::P384 {
+                    signing.algorithm = Algorithm::ES384;
+                }
+            }
+        }
+        let kid = jwk
+            .thumbprint(ThumbprintHash::SHA256)
+            .map_err(|source| ConfigError::InvalidKey { kind, source })?;
+        jwk.common.key_id = Some(kid);
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        signing.public_jwk = Some(jwk);
+        signing.set_jwk_algorithm();
+        Ok(signing)
+    }
+
+    fn set_jwk_algorithm(&mut self) {
+        let alg = self.algorithm;
+        if let Some(jwk) = &mut self.public_jwk {
+            jwk.common.key_algorithm = key_algorithm(alg);
         }
     }
 
     /// Signs with another algorithm of the same family.
     pub fn with_algorithm(mut self, algorithm: Algorithm) -> Result<Self, ConfigError> {
         self.algorithm = self.family.check(algorithm)?;
+        self.set_jwk_algorithm();
         Ok(self)
+    }
+
+    /// The public key as a JWK (with `kid`, `alg` and `use`), for a key pair;
+    /// `None` for a shared secret, which must never be published.
+    pub fn public_jwk(&self) -> Option<&Jwk> {
+        self.public_jwk.as_ref()
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the public key, for a key pair.
+    pub fn thumbprint(&self) -> Option<&str> {
+        self.public_jwk.as_ref()?.common.key_id.as_deref()
     }
 
     /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+}
+
+fn key_algorithm(alg: Algorithm) -> Option<KeyAlgorithm> {
+    crate::jws::algorithm_name(alg).and_then(|name| name.parse().ok())
+}
+
+impl VerificationKey {
+    /// A key from a JWK of a JWKS. Its algorithm is the JWK's `alg`, or the
+    /// family default when absent; symmetric (`oct`) keys are refused.
+    pub(crate) fn from_jwk(jwk: &Jwk) -> Result<Self, &'static str> {
+        let family = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => Family::Rsa,
+            AlgorithmParameters::EllipticCurve(_) => Family::Ec,
+            AlgorithmParameters::OctetKeyPair(_) => Family::Ed,
+            _ => return Err("unsupported key type"),
+        };
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| "invalid key parameters")?;
+        let mut vk = VerificationKey::new(key, family);
+        if let AlgorithmParameters::EllipticCurve(ec) = &jwk.algorithm {
+            vk.algorithm = match ec.curve {
+                EllipticCurve::P256 => Algorithm::ES256,
+                EllipticCurve::P384 => Algorithm::ES384,
+                _ => return Err("unsupported curve"),
+            };
+        }
+        if let Some(alg) = jwk.common.key_algorithm {
+            let alg: Algorithm = alg.to_string().parse().map_err(|_| "unsupported alg")?;
+            vk.algorithm = family
+                .check(alg)
+                .map_err(|_| "alg does not match the key type")?;
+        }
+        Ok(vk)
     }
 }
 

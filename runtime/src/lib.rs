@@ -38,6 +38,7 @@ mod cache;
 mod enforce;
 mod error;
 mod issue;
+mod jwks;
 mod jws;
 mod keys;
 mod policy;
@@ -50,14 +51,17 @@ pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 pub use enforce::{Enforce, EnforceService};
 pub use error::{AuthError, InvalidReason};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
-pub use jsonwebtoken::Algorithm;
+pub use jsonwebtoken::{jwk, Algorithm};
+pub use jwks::{
+    spawn_key_refresh, JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
+};
 pub use keys::{ConfigError, SigningKey, VerificationKey};
 pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
 pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
 pub use scopegate_macros::{route, routes};
 pub use token::{Claims, TiToken};
 pub use verify::{
-    authenticate, verified_claims, Verifier, VerifierBuilder, DEFAULT_LEEWAY,
+    authenticate, verified_claims, KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY,
     DEFAULT_MAX_TOKEN_SIZE,
 };
 

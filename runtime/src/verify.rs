@@ -10,6 +10,7 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use crate::bearer::bearer_token;
 use crate::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 use crate::error::{AuthError, InvalidReason};
+use crate::jwks::{Jwks, JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
 use crate::jws::{self, Compact};
 use crate::keys::{ConfigError, VerificationKey};
 use crate::token::{ClaimRules, Claims};
@@ -36,7 +37,7 @@ pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// # Ok::<(), scopegate::ConfigError>(())
 /// ```
 pub struct Verifier {
-    key: VerificationKey,
+    keys: KeyStore,
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: i64,
@@ -48,7 +49,7 @@ pub struct Verifier {
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("key", &self.key)
+            .field("keys", &self.keys)
             .field("audiences", &self.audiences)
             .field("issuer", &self.issuer)
             .field("leeway", &self.leeway)
@@ -61,11 +62,53 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
+/// What a [`Verifier`] checks signatures with: one key, or a JWKS whose
+/// keys are selected by the token's `kid`.
+#[derive(Debug)]
+pub enum KeySource {
+    /// One key; a `kid` in the token is ignored (Airflow's secret-signed
+    /// tokens carry `"kid": "not-used"`).
+    Key(VerificationKey),
+    /// A JWKS file or URL; `kid` is required.
+    Jwks(JwksSource),
+}
+
+impl From<VerificationKey> for KeySource {
+    fn from(key: VerificationKey) -> Self {
+        KeySource::Key(key)
+    }
+}
+
+impl From<JwksSource> for KeySource {
+    fn from(source: JwksSource) -> Self {
+        KeySource::Jwks(source)
+    }
+}
+
+enum KeyStore {
+    Key(VerificationKey),
+    Jwks(Jwks),
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyStore::Key(key) => key.fmt(f),
+            KeyStore::Jwks(jwks) => f
+                .debug_struct("Jwks")
+                .field("interval", &jwks.interval)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
 /// Builds a [`Verifier`]; see [`Verifier::builder`].
 #[derive(Debug)]
 #[must_use]
 pub struct VerifierBuilder {
-    key: VerificationKey,
+    keys: KeySource,
+    jwks_refresh: Duration,
+    jwks_min_retry: Duration,
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: Duration,
@@ -114,13 +157,43 @@ impl VerifierBuilder {
         self
     }
 
-    /// Builds the verifier. Fails without an audience.
+    /// Interval between scheduled JWKS refreshes (default 3600 s).
+    pub fn jwks_refresh(mut self, interval: Duration) -> Self {
+        self.jwks_refresh = interval;
+        self
+    }
+
+    /// Minimum gap between two JWKS fetches, for early refreshes on an
+    /// unknown `kid` and retries after a failure (default 10 s).
+    pub fn jwks_min_retry(mut self, gap: Duration) -> Self {
+        self.jwks_min_retry = gap;
+        self
+    }
+
+    /// Builds the verifier and, for a JWKS, fetches the key set once (on the
+    /// blocking pool); fails if that first fetch fails. Call it inside the
+    /// actix runtime, then [`spawn_key_refresh`](crate::spawn_key_refresh).
+    pub async fn load(self) -> Result<Verifier, ConfigError> {
+        let verifier = self.build()?;
+        verifier.refresh_keys().await?;
+        Ok(verifier)
+    }
+
+    /// Builds the verifier without I/O. Fails without an audience. A JWKS
+    /// verifier starts with no keys: use [`load`](Self::load), or its first
+    /// token triggers the (rate-limited) fetch.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.audiences.is_empty() {
             return Err(ConfigError::NoAudience);
         }
+        let keys = match self.keys {
+            KeySource::Key(key) => KeyStore::Key(key),
+            KeySource::Jwks(source) => {
+                KeyStore::Jwks(Jwks::new(source, self.jwks_refresh, self.jwks_min_retry))
+            }
+        };
         Ok(Verifier {
-            key: self.key,
+            keys,
             audiences: self.audiences,
             issuer: self.issuer,
             leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX / 4),
@@ -132,11 +205,13 @@ impl VerifierBuilder {
 }
 
 impl Verifier {
-    /// Starts a verifier for `key`. Add at least one
-    /// [`audience`](VerifierBuilder::audience).
-    pub fn builder(key: VerificationKey) -> VerifierBuilder {
+    /// Starts a verifier for a [`VerificationKey`] or a [`JwksSource`]. Add
+    /// at least one [`audience`](VerifierBuilder::audience).
+    pub fn builder(keys: impl Into<KeySource>) -> VerifierBuilder {
         VerifierBuilder {
-            key,
+            keys: keys.into(),
+            jwks_refresh: DEFAULT_JWKS_REFRESH,
+            jwks_min_retry: DEFAULT_JWKS_MIN_RETRY,
             audiences: Vec::new(),
             issuer: None,
             leeway: DEFAULT_LEEWAY,
@@ -170,8 +245,18 @@ impl Verifier {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let compact = Compact::split(token)?;
         let header = jws::b64(compact.header)?;
-        jws::header(&header, self.key.algorithm)?;
-        jws::check_signature(&compact, &self.key.key, self.key.algorithm)?;
+        let header = jws::header(&header)?;
+        let key_set;
+        let key = match &self.keys {
+            KeyStore::Key(key) => key,
+            KeyStore::Jwks(jwks) => {
+                let kid = header.kid.as_deref().ok_or(InvalidReason::MissingKeyId)?;
+                key_set = jwks.current();
+                key_set.get(kid).ok_or(InvalidReason::UnknownKey)?
+            }
+        };
+        jws::check_alg(&header, key.algorithm)?;
+        jws::check_signature(&compact, &key.key, key.algorithm)?;
         let payload = jws::b64(compact.payload)?;
         Claims::parse(
             &payload,
@@ -209,9 +294,52 @@ impl Verifier {
         self.max_token_size
     }
 
-    /// The algorithm tokens must be signed with.
-    pub fn algorithm(&self) -> jsonwebtoken::Algorithm {
-        self.key.algorithm
+    /// The algorithm tokens must be signed with, for a single-key verifier
+    /// (`None` for a JWKS, where each key pins its own).
+    pub fn algorithm(&self) -> Option<jsonwebtoken::Algorithm> {
+        match &self.keys {
+            KeyStore::Key(key) => Some(key.algorithm),
+            KeyStore::Jwks(_) => None,
+        }
+    }
+
+    pub(crate) fn jwks(&self) -> Option<&Jwks> {
+        match &self.keys {
+            KeyStore::Jwks(jwks) => Some(jwks),
+            KeyStore::Key(_) => None,
+        }
+    }
+
+    /// Fetches the JWKS now. When the key set changed, the verified-token
+    /// cache is flushed, so tokens of a removed key stop at once. On failure
+    /// the last good keys stay in use. Returns whether the keys changed;
+    /// always `Ok(false)` for a single-key verifier.
+    pub async fn refresh_keys(&self) -> Result<bool, KeySetError> {
+        self.refresh(None).await
+    }
+
+    /// An early refresh for an unknown `kid`: at most one fetch per minimum
+    /// retry gap, however many requests ask. Returns whether keys changed.
+    pub(crate) async fn refresh_early(&self) -> bool {
+        let gap = self.jwks().map(|j| j.min_gap);
+        match self.refresh(gap).await {
+            Ok(changed) => changed,
+            Err(err) => {
+                tracing::warn!(target: "scopegate", error = %err, "early JWKS refresh failed; keeping the last good keys");
+                false
+            }
+        }
+    }
+
+    async fn refresh(&self, min_gap: Option<Duration>) -> Result<bool, KeySetError> {
+        let Some(jwks) = self.jwks() else {
+            return Ok(false);
+        };
+        let changed = jwks.refresh(min_gap).await?;
+        if changed {
+            self.clear_cache();
+        }
+        Ok(changed)
     }
 }
 
@@ -263,6 +391,12 @@ pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
     }
     req.extensions_mut().insert(Authenticated(outcome.clone()));
     outcome
+}
+
+/// Drops the request's cached outcome, so the next [`authenticate`]
+/// verifies again (after an early key refresh).
+pub(crate) fn forget(req: &HttpRequest) {
+    req.extensions_mut().remove::<Authenticated>();
 }
 
 /// The request's verified claims if a token was verified earlier in this
