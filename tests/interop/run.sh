@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Interop test: Airflow's own Task SDK client (PyPI apache-airflow-task-sdk)
+# drives the example server (examples/execution_api.rs).
+#
+# Creates tests/interop/.venv if missing, installs the pinned requirements,
+# builds the example, and runs pytest. Extra arguments go to pytest, e.g.
+#   tests/interop/run.sh -k lifecycle -v
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="$here/.venv"
+
+if [ ! -x "$venv/bin/python" ]; then
+    echo "== interop: creating $venv"
+    "${PYTHON:-python3}" -m venv "$venv" || {
+        echo "interop: '${PYTHON:-python3} -m venv' failed; on Debian/Ubuntu install python3-venv" >&2
+        exit 1
+    }
+fi
+echo "== interop: installing requirements"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$here/requirements.txt" -c "$here/constraints.txt"
+
+echo "== interop: building the example"
+(cd "$root" && cargo build --quiet --example execution_api)
+export EXECUTION_API_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/examples/execution_api"
+
+echo "== interop: pytest"
+cd "$here"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
