@@ -99,7 +99,7 @@ struct TokenArgs {
     #[arg(long)]
     sub: Uuid,
     /// The token's type.
-    #[arg(long = "type", value_enum)]
+    #[arg(long = "type", value_name = "TYPE", value_enum)]
     token_type: Kind,
     #[command(flatten)]
     keys: KeyArgs,
@@ -221,11 +221,15 @@ fn random_secret() -> String {
     format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
+/// Logs to stderr, `info` unless `RUST_LOG` says otherwise, in colour only
+/// on a terminal.
 fn init_logging() {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .init();
 }
