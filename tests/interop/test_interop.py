@@ -104,6 +104,9 @@ def test_task_lifecycle_with_the_printed_workload_token(server: Server) -> None:
     assert client.variables.get("greeting") == VariableResponse(key="greeting", value="hello")
     client.variables.set("nothing", None)
     assert client.variables.get("nothing") == VariableResponse(key="nothing", value=None)
+    assert client.variables.delete("nothing").ok
+    gone = client.variables.get("nothing")
+    assert isinstance(gone, ErrorResponse) and gone.error == ErrorType.VARIABLE_NOT_FOUND
     missing = client.variables.get("no-such-variable")
     assert isinstance(missing, ErrorResponse) and missing.error == ErrorType.VARIABLE_NOT_FOUND
 
