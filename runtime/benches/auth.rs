@@ -1,5 +1,6 @@
 //! Criterion benches for the auth hot path:
-//! - HS512 verification of one token;
+//! - verification of one token, HS512, RS512, ES256 and EdDSA, cold (cache
+//!   off) and as a verified-token cache hit;
 //! - the policy check (token type + one self-scope);
 //! - one full request through `actix_web::test::call_service`, to a
 //!   protected route and to a public route. The protected/public ratio is
@@ -43,12 +44,63 @@ fn token(sub: Uuid) -> String {
         .unwrap()
 }
 
+fn key(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../tests/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Verification per algorithm, cold (cache off: a full signature check) and
+/// as a cache hit (the same token again).
 fn verification(c: &mut Criterion) {
-    let v = verifier();
-    let t = token(Uuid::new_v4());
-    c.bench_function("verify/hs512", |b| {
-        b.iter(|| v.verify(std::hint::black_box(&t)).unwrap())
-    });
+    let pairs: [(&str, SigningKey, VerificationKey); 4] = [
+        (
+            "hs512",
+            SigningKey::secret(SECRET).unwrap(),
+            VerificationKey::secret(SECRET).unwrap(),
+        ),
+        (
+            "rs512",
+            SigningKey::rsa_pem(&key("rsa_private.pem")).unwrap(),
+            VerificationKey::rsa_pem(&key("rsa_public.pem")).unwrap(),
+        ),
+        (
+            "es256",
+            SigningKey::ec_pem(&key("ec_p256_private.pem")).unwrap(),
+            VerificationKey::ec_pem(&key("ec_p256_public.pem")).unwrap(),
+        ),
+        (
+            "eddsa",
+            SigningKey::ed_pem(&key("ed25519_private.pem")).unwrap(),
+            VerificationKey::ed_pem(&key("ed25519_public.pem")).unwrap(),
+        ),
+    ];
+    let mut group = c.benchmark_group("verify");
+    for (name, signing, verifying) in pairs {
+        let token = Issuer::builder(signing)
+            .audience(AUDIENCE)
+            .build()
+            .issue(Uuid::new_v4(), TokenType::Execution)
+            .unwrap();
+        let cold = Verifier::builder(verifying.clone())
+            .audience(AUDIENCE)
+            .cache_entries(0)
+            .build()
+            .unwrap();
+        let cached = Verifier::builder(verifying)
+            .audience(AUDIENCE)
+            .build()
+            .unwrap();
+        group.bench_function(format!("{name}/cold"), |b| {
+            b.iter(|| cold.verify(std::hint::black_box(&token)).unwrap())
+        });
+        group.bench_function(format!("{name}/cache hit"), |b| {
+            b.iter(|| cached.verify(std::hint::black_box(&token)).unwrap())
+        });
+    }
+    group.finish();
 }
 
 fn policy_check(c: &mut Criterion) {
@@ -70,70 +122,109 @@ fn requests(c: &mut Criterion) {
     let rt = actix_web::rt::System::new();
     let sub = Uuid::new_v4();
     let bearer = format!("Bearer {}", token(sub));
-    let app = rt.block_on(test::init_service(
-        App::new()
-            .app_data(web::Data::new(verifier()))
-            .service(
-                web::resource("/task-instances/{task_instance_id}/heartbeat")
-                    .wrap(Enforce::new(&HEARTBEAT))
-                    .put(|_: TiToken| async { HttpResponse::NoContent().finish() }),
-            )
-            .route(
-                "/health",
-                web::get().to(|| async { HttpResponse::NoContent().finish() }),
-            ),
-    ));
+    let app = |cache_entries: usize| {
+        let verifier = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .cache_entries(cache_entries)
+            .build()
+            .unwrap();
+        rt.block_on(test::init_service(
+            App::new()
+                .app_data(web::Data::new(verifier))
+                .service(
+                    web::resource("/task-instances/{task_instance_id}/heartbeat")
+                        .wrap(Enforce::new(&HEARTBEAT))
+                        .put(|_: TiToken| async { HttpResponse::NoContent().finish() }),
+                )
+                // The same path shape without a policy: separates the cost of
+                // auth from the cost of matching a dynamic path.
+                .route(
+                    "/open/{task_instance_id}/heartbeat",
+                    web::put().to(|| async { HttpResponse::NoContent().finish() }),
+                )
+                .route(
+                    "/health",
+                    web::get().to(|| async { HttpResponse::NoContent().finish() }),
+                ),
+        ))
+    };
+    // [cache on, cache off]
+    let apps = [app(16 * 1024), app(0)];
+    let (cached, cold) = (0, 1);
     let protected_uri = format!("/task-instances/{sub}/heartbeat");
-    let protected = || {
+    let protected = |i: usize| {
         let req = test::TestRequest::put()
             .uri(&protected_uri)
             .insert_header((AUTHORIZATION, bearer.as_str()))
             .to_request();
         rt.block_on(async {
-            let res = test::call_service(&app, req).await;
+            let res = test::call_service(&apps[i], req).await;
             assert_eq!(res.status(), 204);
         })
     };
     let public = || {
         let req = test::TestRequest::get().uri("/health").to_request();
         rt.block_on(async {
-            let res = test::call_service(&app, req).await;
+            let res = test::call_service(&apps[cached], req).await;
             assert_eq!(res.status(), 204);
         })
     };
 
+    let open_uri = format!("/open/{sub}/heartbeat");
+    let open = || {
+        let req = test::TestRequest::put()
+            .uri(&open_uri)
+            .insert_header((AUTHORIZATION, bearer.as_str()))
+            .to_request();
+        rt.block_on(async {
+            let res = test::call_service(&apps[0], req).await;
+            assert_eq!(res.status(), 204);
+        })
+    };
     let mut group = c.benchmark_group("request");
-    group.bench_function("protected (hs512, ti:self)", |b| b.iter(protected));
+    group.bench_function("unprotected, same path shape", |b| b.iter(open));
+    group.bench_function("protected hs512 ti:self, cache on", |b| {
+        b.iter(|| protected(cached))
+    });
+    group.bench_function("protected hs512 ti:self, cache off", |b| {
+        b.iter(|| protected(cold))
+    });
     group.bench_function("public", |b| b.iter(public));
     group.finish();
 
-    // Interleaved timing of both, so machine noise hits both sides alike.
+    // Interleaved timing of all three, so machine noise hits each alike.
     let rounds = 20;
     let per_round = 2_000;
-    let (mut t_protected, mut t_public) = (Duration::ZERO, Duration::ZERO);
+    let mut totals = [Duration::ZERO; 4];
     for _ in 0..rounds {
         let start = Instant::now();
-        for _ in 0..per_round {
-            protected();
-        }
-        t_protected += start.elapsed();
+        (0..per_round).for_each(|_| public());
+        totals[0] += start.elapsed();
         let start = Instant::now();
-        for _ in 0..per_round {
-            public();
-        }
-        t_public += start.elapsed();
+        (0..per_round).for_each(|_| open());
+        totals[3] += start.elapsed();
+        let start = Instant::now();
+        (0..per_round).for_each(|_| protected(cached));
+        totals[1] += start.elapsed();
+        let start = Instant::now();
+        (0..per_round).for_each(|_| protected(cold));
+        totals[2] += start.elapsed();
     }
     let n = f64::from(rounds * per_round);
-    let (p, q) = (t_protected.as_secs_f64() / n, t_public.as_secs_f64() / n);
+    let [public, on, off, open] = totals.map(|t| t.as_secs_f64() / n * 1e6);
     println!(
-        "\nfull request, same run, {} requests each: protected {:.2} µs, public {:.2} µs; \
-         protected/public time ratio {:.2}x (throughput ratio {:.2})",
-        rounds * per_round,
-        p * 1e6,
-        q * 1e6,
-        p / q,
-        q / p
+        "\nfull request via call_service, same run, {} requests each:",
+        rounds * per_round
     );
+    println!("  public /health                     {public:6.2} µs");
+    println!("  unprotected, same path shape       {open:6.2} µs");
+    for (name, t) in [("protected, cache on ", on), ("protected, cache off", off)] {
+        println!(
+            "  {name} (HS512)      {t:6.2} µs   throughput vs public {:.2}, vs same path shape {:.2}",
+            public / t,
+            open / t
+        );
+    }
 }
 
 criterion_group!(benches, verification, policy_check, requests);
