@@ -8,7 +8,7 @@
 //! table in [`scopes`].
 
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2};
+use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 use syn::{ItemFn, ItemMod};
 
@@ -71,9 +71,10 @@ fn finish(mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {
     tokens.into()
 }
 
-/// The input unchanged, with an error on the attribute.
+/// The input unchanged, with an error on its name.
 fn refuse(input: TokenStream, message: &str) -> TokenStream {
-    let error = syn::Error::new(Span::call_site(), message).to_compile_error();
     let input = TokenStream2::from(input);
+    let span = parse::item_name_span(input.clone());
+    let error = syn::Error::new(span, message).to_compile_error();
     quote!(#input #error).into()
 }

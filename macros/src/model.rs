@@ -502,8 +502,8 @@ pub(crate) struct Group {
 pub(crate) enum GroupItem {
     /// Anything that is neither a route nor a group, kept as written.
     Plain(Item),
-    Route(Box<Route>),
-    Group(Box<Group>),
+    Route(Route),
+    Group(Group),
 }
 
 /// Items `#[routes]` generates in the module.
@@ -641,7 +641,7 @@ impl Group {
         let mut out = Vec::new();
         for item in &self.items {
             match item {
-                GroupItem::Route(r) => out.push(&**r),
+                GroupItem::Route(r) => out.push(r),
                 GroupItem::Group(g) => out.extend(g.routes()),
                 GroupItem::Plain(_) => {}
             }
@@ -673,7 +673,7 @@ fn group_item(cx: &mut Ctxt, mut item: Item, enclosing: &Enclosing) -> GroupItem
     match (item, route_attrs.first(), group_attrs.first()) {
         (Item::Fn(func), Some(attr), None) => {
             let args = attr.parse_args::<RouteArgs>();
-            GroupItem::Route(Box::new(Route::new(cx, args, func, enclosing)))
+            GroupItem::Route(Route::new(cx, args, func, enclosing))
         }
         (Item::Mod(module), None, Some(attr)) => {
             let args = match &attr.meta {
@@ -682,7 +682,7 @@ fn group_item(cx: &mut Ctxt, mut item: Item, enclosing: &Enclosing) -> GroupItem
                 }),
                 _ => attr.parse_args::<GroupArgs>(),
             };
-            GroupItem::Group(Box::new(Group::new(cx, args, module, enclosing)))
+            GroupItem::Group(Group::new(cx, args, module, enclosing))
         }
         (item, None, None) => {
             if let Item::Mod(module) = &item {

@@ -2,6 +2,7 @@
 //! attribute; [`crate::model`] decides what the arguments mean, so that it
 //! can report every mistake at once.
 
+use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -86,6 +87,23 @@ impl Parse for RawOption {
             None
         };
         Ok(RawOption { key, value })
+    }
+}
+
+/// Where to point an error about an item the attribute does not fit: its
+/// name when it has one, else the attribute.
+pub(crate) fn item_name_span(item: TokenStream) -> Span {
+    match syn::parse2::<syn::Item>(item) {
+        Ok(syn::Item::Struct(i)) => i.ident.span(),
+        Ok(syn::Item::Enum(i)) => i.ident.span(),
+        Ok(syn::Item::Union(i)) => i.ident.span(),
+        Ok(syn::Item::Const(i)) => i.ident.span(),
+        Ok(syn::Item::Static(i)) => i.ident.span(),
+        Ok(syn::Item::Type(i)) => i.ident.span(),
+        Ok(syn::Item::Trait(i)) => i.ident.span(),
+        Ok(syn::Item::Fn(i)) => i.sig.ident.span(),
+        Ok(syn::Item::Mod(i)) => i.ident.span(),
+        _ => Span::call_site(),
     }
 }
 

@@ -1,0 +1,12 @@
+use actix_web::{App, HttpResponse};
+use scopegate::route;
+
+#[route(get, "/health", public)]
+fn health() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+fn main() {
+    let _ = App::new().service(health);
+    let _ = health::POLICY;
+}

@@ -1,0 +1,8 @@
+use scopegate::route;
+
+#[route(get, "/health", public)]
+struct Health;
+
+fn main() {
+    let _ = Health;
+}
