@@ -67,14 +67,48 @@ pub(crate) fn b64(segment: &str) -> Result<Vec<u8>, InvalidReason> {
         .map_err(|_| InvalidReason::Malformed)
 }
 
+/// Deepest nesting of arrays and objects accepted in a header or payload.
+/// Real claims nest two or three levels; serde_json's own limit (128) does not
+/// apply to the values it skips, so this is checked first.
+pub(crate) const MAX_JSON_DEPTH: usize = 32;
+
 /// Parses a decoded segment as a JSON object (not an array, which serde would
-/// also accept for a struct). Duplicate keys are refused by the derived
-/// deserializers.
+/// also accept for a struct), nested at most [`MAX_JSON_DEPTH`] deep.
+/// Duplicate keys are refused by the deserializers.
 pub(crate) fn json_object<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, InvalidReason> {
-    if bytes.trim_ascii_start().first() != Some(&b'{') {
+    if bytes.trim_ascii_start().first() != Some(&b'{') || nesting_exceeds(bytes, MAX_JSON_DEPTH) {
         return Err(InvalidReason::Malformed);
     }
     serde_json::from_slice(bytes).map_err(|_| InvalidReason::Malformed)
+}
+
+/// Whether `[`/`{` nest deeper than `max` outside strings. Linear, no
+/// recursion; malformed JSON is left to the parser.
+fn nesting_exceeds(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Parses the protected header. A `crit` extension is refused: scopegate
@@ -151,6 +185,22 @@ mod tests {
         assert!(b64("e30=").is_err(), "padding");
         assert!(b64("e31").is_err(), "non-zero trailing bits");
         assert!(b64("e3+").is_err(), "standard alphabet");
+    }
+
+    #[test]
+    fn nesting_depth() {
+        assert!(!nesting_exceeds(br#"{"a":[[1]],"b":"[[[[[["}"#, 3));
+        assert!(nesting_exceeds(br#"{"a":[[[1]]]}"#, 3));
+        assert!(!nesting_exceeds(br#"{"a":"\"[[[[\\"}"#, 1));
+        let deep = format!(
+            r#"{{"alg":"HS512","x":{}{}}}"#,
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        assert_eq!(
+            header(deep.as_bytes()).err(),
+            Some(InvalidReason::Malformed)
+        );
     }
 
     #[test]
