@@ -5,6 +5,9 @@
 //! ```text
 //! cargo run --example execution_api -- serve --queue 1 --secret s3cret
 //! cargo run --example execution_api -- token --sub <UUID> --type execution --secret s3cret
+//! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
+//! cargo run --example execution_api -- serve --bind 127.0.0.1:8081 \
+//!     --jwks http://127.0.0.1:8080/execution/.well-known/jwks.json
 //! ```
 //!
 //! `serve` prints one JSON line per queued task instance,
@@ -21,6 +24,8 @@
 mod app;
 #[path = "execution_api/errors.rs"]
 mod errors;
+#[path = "execution_api/keys.rs"]
+mod keys;
 #[path = "execution_api/models.rs"]
 mod models;
 #[path = "execution_api/routes.rs"]
@@ -29,14 +34,16 @@ mod routes;
 mod state;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use scopegate::{TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
+use scopegate::{JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
+use keys::Keys;
 use models::QueuedWorkload;
 
 /// The most task instances `--queue` creates.
@@ -66,6 +73,11 @@ struct KeyArgs {
     /// is visible to other users.
     #[arg(long, env = "SCOPEGATE_JWT_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// Private key (PEM: RSA, PKCS#1 or PKCS#8, or Ed25519, PKCS#8) to sign
+    /// with instead of a secret: RS512 or EdDSA, verified with its public
+    /// half, published at /execution/.well-known/jwks.json.
+    #[arg(long, value_name = "FILE")]
+    private_key: Option<PathBuf>,
     /// Audience tokens are minted with and must carry.
     #[arg(long, default_value = AIRFLOW_AUDIENCE)]
     audience: String,
@@ -78,6 +90,15 @@ struct ServeArgs {
     bind: String,
     #[command(flatten)]
     keys: KeyArgs,
+    /// Verify tokens with the keys of this JWKS (a file, or an http(s) URL
+    /// such as another server's /execution/.well-known/jwks.json) instead
+    /// of the signing key; the token's `kid` picks the key. Refreshed hourly.
+    #[arg(long, value_name = "FILE|URL")]
+    jwks: Option<String>,
+    /// Check every token's signature on every request: switch off the cache
+    /// of verified tokens (for benchmarks).
+    #[arg(long)]
+    no_token_cache: bool,
     /// Issuer (`iss`) tokens are minted with and must carry.
     #[arg(long)]
     issuer: Option<String>,
@@ -138,44 +159,74 @@ fn main() -> ExitCode {
     }
 }
 
+impl KeyArgs {
+    /// The signing key: `--private-key`, else the secret. `None` when neither
+    /// is given; both at once is an error rather than a silent choice.
+    fn keys(&self) -> Result<Option<Keys>, String> {
+        match (&self.private_key, &self.secret) {
+            (Some(_), Some(_)) => Err("--private-key and --secret (or SCOPEGATE_JWT_SECRET) \
+                 are mutually exclusive: sign with one or the other"
+                .into()),
+            (Some(path), None) => {
+                keys::read_private_key(path).map(|k| Some(Keys::PrivateKey(Box::new(k))))
+            }
+            (None, Some(secret)) => Ok(Some(Keys::Secret(secret.clone()))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 fn serve(args: ServeArgs) -> Result<(), String> {
     init_logging();
-    let secret = match args.keys.secret {
-        Some(secret) => secret,
+    let given = args.keys.keys()?;
+    // A --jwks server without a key of its own is warned about below; check
+    // its own tokens against the JWKS when it was given a key or must print
+    // workload tokens.
+    let check_own = args.jwks.is_some() && (given.is_some() || args.queue > 0);
+    let keys = match given {
+        Some(keys) => keys,
+        None if args.jwks.is_some() => {
+            eprintln!(
+                "warning: --jwks without --private-key: this server verifies tokens but signs \
+                 its own (refreshes, /run swaps) with a random secret no JWKS holds"
+            );
+            Keys::Secret(random_secret())
+        }
         None => {
             eprintln!(
-                "warning: no --secret and no SCOPEGATE_JWT_SECRET: using a random secret, \
-                 so only the tokens printed below will be accepted"
+                "warning: no --secret, --private-key or SCOPEGATE_JWT_SECRET: using a random \
+                 secret, so only the tokens printed below will be accepted"
             );
-            random_secret()
+            Keys::Secret(random_secret())
         }
     };
     let auth = AuthConfig {
-        secret,
-        audience: args.keys.audience,
+        jwks: args.jwks.as_deref().map(JwksSource::parse),
         issuer: args.issuer,
         execution_ttl: Duration::from_secs(args.execution_ttl),
         workload_ttl: Duration::from_secs(args.workload_ttl),
+        token_cache: !args.no_token_cache,
+        ..AuthConfig::new(keys, args.keys.audience)
     };
-    let services = Services::new(&auth).map_err(|e| e.to_string())?;
-    let queued = services
-        .store
-        .queue(usize::try_from(args.queue).unwrap_or(0));
-    let mut lines = Vec::with_capacity(queued.len() + 1);
-    for task_instance_id in queued {
-        let workload_token = services
-            .issuer
-            .issue(task_instance_id, TokenType::Workload)
-            .map_err(|e| e.to_string())?;
-        let line = QueuedWorkload {
-            task_instance_id,
-            workload_token,
-        };
-        lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
-    }
-
+    let queue = usize::try_from(args.queue).unwrap_or(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     actix_web::rt::System::new().block_on(async move {
+        let services = Services::load(&auth).await?;
+        if check_own {
+            check_own_tokens(&services, queue)?;
+        }
+        let mut lines = Vec::with_capacity(queue + 1);
+        for task_instance_id in services.store.queue(queue) {
+            let workload_token = services
+                .issuer
+                .issue(task_instance_id, TokenType::Workload)
+                .map_err(|e| e.to_string())?;
+            let line = QueuedWorkload {
+                task_instance_id,
+                workload_token,
+            };
+            lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
+        }
         let (server, addr) = app::start(services, &args.bind, workers)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         lines.push(
@@ -187,21 +238,42 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     })
 }
 
+/// With `--jwks`, the tokens this server mints (queued workload tokens,
+/// `/run` swaps, refreshes) verify here only if its signing key is in the
+/// JWKS. Says so at start-up: an error when `--queue` would print tokens
+/// that cannot be used, a warning otherwise.
+fn check_own_tokens(services: &Services, queue: usize) -> Result<(), String> {
+    let probe = services
+        .issuer
+        .issue(uuid::Uuid::new_v4(), TokenType::Execution)
+        .map_err(|e| e.to_string())?;
+    let Err(reason) = services.verifier.verify(&probe) else {
+        return Ok(());
+    };
+    let why = format!(
+        "tokens signed by this server do not verify against --jwks ({reason}): \
+         pass the --private-key whose public key the JWKS holds"
+    );
+    if queue > 0 {
+        return Err(format!("--queue: {why}"));
+    }
+    eprintln!("warning: {why}; /run swaps and token refreshes will be refused");
+    Ok(())
+}
+
 fn token(args: TokenArgs) -> Result<(), String> {
-    let secret = args
-        .keys
-        .secret
-        .ok_or("token needs the server's secret: pass --secret or set SCOPEGATE_JWT_SECRET")?;
+    let keys = args.keys.keys()?.ok_or(
+        "token needs the server's key: pass --private-key FILE, --secret S or set \
+         SCOPEGATE_JWT_SECRET",
+    )?;
     let ty = TokenType::from(args.token_type);
     let ttl = args.ttl.map(Duration::from_secs);
     let auth = AuthConfig {
-        secret,
-        audience: args.keys.audience,
-        issuer: None,
         execution_ttl: ttl.unwrap_or(DEFAULT_EXECUTION_TTL),
         workload_ttl: ttl.unwrap_or(DEFAULT_WORKLOAD_TTL),
+        ..AuthConfig::new(keys, args.keys.audience)
     };
-    let issuer = auth.issuer().map_err(|e| e.to_string())?;
+    let issuer = auth.issuer()?;
     let token = issuer.issue(args.sub, ty).map_err(|e| e.to_string())?;
     print_lines(&[token])
 }

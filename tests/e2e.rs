@@ -14,6 +14,9 @@ mod app;
 #[path = "../examples/execution_api/errors.rs"]
 mod errors;
 #[allow(dead_code)]
+#[path = "../examples/execution_api/keys.rs"]
+mod keys;
+#[allow(dead_code)]
 #[path = "../examples/execution_api/models.rs"]
 mod models;
 #[allow(dead_code)]
@@ -23,17 +26,16 @@ mod routes;
 #[path = "../examples/execution_api/state.rs"]
 mod state;
 
-use std::time::Duration;
-
 use actix_web::http::header::WWW_AUTHENTICATE;
 use awc::http::StatusCode;
-use common::{claims, hs512, now, AUDIENCE, SECRET};
+use common::{claims, hs512, key_file, now, AUDIENCE, SECRET};
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use scopegate::{TokenType, REFRESHED_TOKEN_HEADER};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use app::{AuthConfig, Services};
+use keys::Keys;
 use models::TiState;
 
 /// A running server and a client for it.
@@ -53,15 +55,14 @@ struct Reply {
 }
 
 impl Harness {
+    /// A server signing and verifying with the shared test secret.
     async fn start() -> Harness {
-        let auth = AuthConfig {
-            secret: String::from_utf8(SECRET.to_vec()).unwrap(),
-            audience: AUDIENCE.to_owned(),
-            issuer: None,
-            execution_ttl: Duration::from_secs(600),
-            workload_ttl: Duration::from_secs(24 * 3600),
-        };
-        let services = Services::new(&auth).unwrap();
+        let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+        Harness::start_with(&AuthConfig::new(Keys::Secret(secret), AUDIENCE)).await
+    }
+
+    async fn start_with(auth: &AuthConfig) -> Harness {
+        let services = Services::load(auth).await.unwrap();
         let (server, addr) = app::start(services.clone(), "127.0.0.1:0", 1).unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
@@ -663,4 +664,171 @@ async fn one_signature_check_per_request() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(h.services.verifier.verifications() - before, 1);
     h.stop().await;
+}
+
+/// A key pair signer from `tests/keys/`.
+fn private_key(name: &str) -> Keys {
+    Keys::PrivateKey(Box::new(
+        keys::private_key_from_pem(&key_file(name)).unwrap(),
+    ))
+}
+
+/// The raw Ed25519 public key of a SubjectPublicKeyInfo PEM (its last 32
+/// bytes), base64url as in a JWK: computed independently of the server.
+fn ed25519_x(public_pem: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(public_pem).unwrap();
+    let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&der[der.len() - 32..])
+}
+
+#[actix_web::test]
+async fn ed25519_server_publishes_its_public_key_and_verifies_with_it() {
+    let h = Harness::start_with(&AuthConfig::new(
+        private_key("ed25519_private.pem"),
+        AUDIENCE,
+    ))
+    .await;
+
+    // Its JWKS: the public half of the key, nothing private, kid = thumbprint.
+    let r = h.call("GET", "/.well-known/jwks.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let keys = r.body["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{}", r.body);
+    let jwk = &keys[0];
+    assert_eq!(jwk["kty"], "OKP");
+    assert_eq!(jwk["crv"], "Ed25519");
+    assert_eq!(jwk["alg"], "EdDSA");
+    assert_eq!(jwk["use"], "sig");
+    assert_eq!(jwk["x"], ed25519_x(&key_file("ed25519_public.pem")));
+    assert!(jwk.get("d").is_none(), "private key published: {jwk}");
+    assert_eq!(jwk["kid"], h.services.issuer.kid());
+
+    // The tokens it mints are EdDSA, verify with the public key on file, and
+    // drive the task through the server.
+    let (id, workload) = h.queue();
+    let header = jsonwebtoken::decode_header(&workload).unwrap();
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    assert_eq!(header.kid.as_deref(), Some(h.services.issuer.kid()));
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&[AUDIENCE]);
+    let public = DecodingKey::from_ed_pem(&key_file("ed25519_public.pem")).unwrap();
+    decode::<Value>(&workload, &public, &validation).unwrap();
+
+    let ti = format!("/task-instances/{id}");
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/run"),
+            Some(&workload),
+            Some(run_body(3)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let execution = r.refreshed.expect("the workload token is swapped");
+    let r = h
+        .call(
+            "PUT",
+            &format!("{ti}/heartbeat"),
+            Some(&execution),
+            Some(beat(3)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+
+    // An HS512 token made with some secret is refused: no algorithm confusion.
+    let r = h
+        .call("GET", "/variables/x", Some(&hs512(&claims(id, None))), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn a_shared_secret_is_never_published() {
+    let h = Harness::start().await;
+    let r = h.call("GET", "/.well-known/jwks.json", None, None).await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!({"keys": []})));
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn jwks_url_server_accepts_the_other_servers_tokens() {
+    // A signs with an RSA key pair and publishes its JWKS.
+    let a = Harness::start_with(&AuthConfig::new(private_key("rsa_private.pem"), AUDIENCE)).await;
+    // B verifies with A's JWKS, fetched over HTTP, and holds no key of A's.
+    let b = Harness::start_with(&AuthConfig {
+        jwks: Some(scopegate::JwksSource::parse(&format!(
+            "{}/.well-known/jwks.json",
+            a.base
+        ))),
+        ..AuthConfig::new(Keys::Secret("b's own secret".into()), AUDIENCE)
+    })
+    .await;
+
+    let sub = Uuid::new_v4();
+    let token = a.services.issuer.issue(sub, TokenType::Execution).unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().alg,
+        Algorithm::RS512
+    );
+    let body = json!({"val": "from-a", "description": null});
+    let r = b
+        .call("PUT", "/variables/k", Some(&token), Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = b.call("GET", "/variables/k", Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["value"], "from-a");
+
+    // A key the JWKS does not hold, and B's own secret, are refused.
+    let other = AuthConfig::new(private_key("ed25519_b_private.pem"), AUDIENCE);
+    let foreign = other
+        .issuer()
+        .unwrap()
+        .issue(sub, TokenType::Execution)
+        .unwrap();
+    let own = b.services.issuer.issue(sub, TokenType::Execution).unwrap();
+    for refused in [foreign, own] {
+        let r = b.call("GET", "/variables/k", Some(&refused), None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+        assert!(r.www_authenticate.unwrap().contains("invalid_token"));
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
+#[test]
+fn private_keys_are_recognised_by_their_pem() {
+    for (file, alg) in [
+        ("rsa_private.pem", Algorithm::RS512),
+        ("ed25519_private.pem", Algorithm::EdDSA),
+        ("ed25519_b_private.pem", Algorithm::EdDSA),
+    ] {
+        let key = keys::private_key_from_pem(&key_file(file)).unwrap();
+        assert_eq!(key.algorithm(), alg, "{file}");
+        // The derived public key verifies what the private key signs.
+        let issuer = AuthConfig::new(Keys::PrivateKey(Box::new(key.clone())), AUDIENCE)
+            .issuer()
+            .unwrap();
+        let token = issuer.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+        let verifier = scopegate::Verifier::builder(keys::public_key(&key).unwrap())
+            .audience(AUDIENCE)
+            .build()
+            .unwrap();
+        verifier.verify(&token).unwrap();
+    }
+    for (file, why) in [
+        ("ec_p256_private.pem", "EC private key"),
+        ("rsa_public.pem", "not an RSA or Ed25519 private key"),
+        ("ed25519_public.pem", "not an RSA or Ed25519 private key"),
+    ] {
+        let err = keys::private_key_from_pem(&key_file(file)).unwrap_err();
+        assert!(err.contains(why), "{file}: {err}");
+    }
+    let err = keys::private_key_from_pem(b"").unwrap_err();
+    assert!(err.contains("PEM"), "{err}");
 }

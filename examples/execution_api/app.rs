@@ -4,14 +4,18 @@
 //! [`start`], so the tests exercise exactly what users run.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{web, App, HttpServer};
-use scopegate::{ConfigError, Issuer, Reissue, SigningKey, VerificationKey, Verifier};
+use scopegate::{
+    Issuer, JwksSource, KeySource, Reissue, Verifier, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
+};
 
 use crate::errors;
+use crate::keys::Keys;
 use crate::routes;
 use crate::state::Store;
 
@@ -21,12 +25,16 @@ pub const AIRFLOW_AUDIENCE: &str = "urn:airflow.apache.org:task";
 /// Largest request body accepted. Airflow's bodies are small.
 const MAX_BODY: usize = 1 << 20;
 
-/// How tokens are signed and checked: a shared secret with HS512, as
-/// Airflow's default.
-#[derive(Clone)]
+/// How tokens are signed and checked: a shared secret with HS512 (Airflow's
+/// default) or a key pair, verified with that key or, verify-only, with the
+/// keys of a JWKS (a file or another server's `/.well-known/jwks.json`).
+#[derive(Clone, Debug)]
 pub struct AuthConfig {
-    /// The shared secret.
-    pub secret: String,
+    /// What tokens are signed with, and (without `jwks`) verified with.
+    pub keys: Keys,
+    /// Verify with this JWKS instead of `keys`: the token's `kid` selects the
+    /// key, and the set is refreshed on an interval.
+    pub jwks: Option<JwksSource>,
     /// The `aud` tokens are minted with and must carry.
     pub audience: String,
     /// The `iss` tokens are minted with and must carry, if any.
@@ -35,34 +43,46 @@ pub struct AuthConfig {
     pub execution_ttl: Duration,
     /// Lifetime of workload tokens.
     pub workload_ttl: Duration,
-}
-
-impl std::fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secret.
-        f.debug_struct("AuthConfig")
-            .field("audience", &self.audience)
-            .field("issuer", &self.issuer)
-            .field("execution_ttl", &self.execution_ttl)
-            .field("workload_ttl", &self.workload_ttl)
-            .finish_non_exhaustive()
-    }
+    /// Whether verified tokens are cached across requests (on by default;
+    /// off to measure the cost of a signature check per request).
+    pub token_cache: bool,
 }
 
 impl AuthConfig {
-    /// The verifier for incoming tokens.
-    pub fn verifier(&self) -> Result<Verifier, ConfigError> {
-        let mut builder =
-            Verifier::builder(VerificationKey::secret(&self.secret)?).audience(&self.audience);
+    /// `keys` for `audience`, with Airflow's default lifetimes, no issuer,
+    /// no JWKS and the token cache on.
+    pub fn new(keys: Keys, audience: impl Into<String>) -> Self {
+        AuthConfig {
+            keys,
+            jwks: None,
+            audience: audience.into(),
+            issuer: None,
+            execution_ttl: DEFAULT_EXECUTION_TTL,
+            workload_ttl: DEFAULT_WORKLOAD_TTL,
+            token_cache: true,
+        }
+    }
+
+    /// The verifier for incoming tokens. A JWKS is fetched here (on the
+    /// blocking pool), so call it inside the actix runtime.
+    pub async fn verifier(&self) -> Result<Verifier, String> {
+        let keys: KeySource = match &self.jwks {
+            Some(jwks) => jwks.clone().into(),
+            None => self.keys.verification_key()?.into(),
+        };
+        let mut builder = Verifier::builder(keys).audience(&self.audience);
         if let Some(iss) = &self.issuer {
             builder = builder.issuer(iss);
         }
-        builder.build()
+        if !self.token_cache {
+            builder = builder.cache_entries(0);
+        }
+        builder.load().await.map_err(|e| e.to_string())
     }
 
     /// The issuer of workload, swapped and refreshed tokens.
-    pub fn issuer(&self) -> Result<Issuer, ConfigError> {
-        let mut builder = Issuer::builder(SigningKey::secret(&self.secret)?)
+    pub fn issuer(&self) -> Result<Issuer, String> {
+        let mut builder = Issuer::builder(self.keys.signing_key()?)
             .audience(&self.audience)
             .execution_ttl(self.execution_ttl)
             .workload_ttl(self.workload_ttl);
@@ -86,10 +106,14 @@ pub struct Services {
 }
 
 impl Services {
-    /// Keys from `auth`, an empty store.
-    pub fn new(auth: &AuthConfig) -> Result<Self, ConfigError> {
+    /// Keys from `auth`, an empty store. A JWKS is loaded now and then
+    /// refreshed in the background for as long as the verifier lives, so
+    /// call it inside the actix runtime.
+    pub async fn load(auth: &AuthConfig) -> Result<Self, String> {
+        let verifier = Arc::new(auth.verifier().await?);
+        scopegate::spawn_key_refresh(&verifier);
         Ok(Services {
-            verifier: web::Data::new(auth.verifier()?),
+            verifier: web::Data::from(verifier),
             issuer: web::Data::new(auth.issuer()?),
             store: web::Data::new(Store::new()),
         })

@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/execution")
             .service(health)
+            .service(jwks)
             .configure(task_instances::configure)
             .configure(variables::configure)
             .configure(connections::configure)
@@ -28,6 +29,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[route(get, "/health", public)]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "healthy"}))
+}
+
+/// The public keys this server signs with, as a JWKS, so other services
+/// can verify its tokens (`serve --jwks <this URL>`). Empty for a shared
+/// secret, which is never published.
+#[route(get, "/.well-known/jwks.json", public)]
+pub async fn jwks(issuer: web::Data<Issuer>) -> HttpResponse {
+    HttpResponse::Ok().json(issuer.jwks())
 }
 
 /// A task instance's life. Every route here belongs to the task instance in
