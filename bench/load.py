@@ -415,9 +415,9 @@ def cpu_model() -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--example", default=str(ROOT / "target/release/examples/execution_api"))
-    p.add_argument("--duration", type=int, default=6, help="seconds per measured wrk run (default 6)")
+    p.add_argument("--duration", type=int, default=5, help="seconds per measured wrk run (default 5)")
     p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per route (default 1)")
-    p.add_argument("--rounds", type=int, default=2, help="measured runs per route, best kept (default 2)")
+    p.add_argument("--rounds", type=int, default=3, help="measured runs per route, best kept (default 3)")
     p.add_argument("--retries", type=int, default=2,
                    help="extra runs of a route when others took more than --max-noise of a core (default 2)")
     p.add_argument("--max-noise", type=float, default=0.05,
