@@ -140,7 +140,7 @@ fn usable(value: Value) -> Result<(String, VerificationKey), &'static str> {
     if jwk.common.public_key_use == Some(PublicKeyUse::Encryption) {
         return Err("an encryption key");
     }
-    Ok((kid, VerificationKey::from_jwk(&jwk)?))
+    Ok((kid, VerificationKey::from_public_jwk(&jwk)?))
 }
 
 /// A JWKS-backed key store: the current keys plus the refresh bookkeeping.

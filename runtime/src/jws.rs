@@ -13,11 +13,12 @@ use std::borrow::Cow;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::crypto::CryptoProvider;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::error::InvalidReason;
+use crate::keys::VerificationKey;
 
 /// A token split into its three segments, still encoded.
 pub(crate) struct Compact<'a> {
@@ -131,19 +132,25 @@ pub(crate) fn check_alg(header: &Header<'_>, pinned: Algorithm) -> Result<(), In
     }
 }
 
-/// Checks the signature over `header.payload` with `key` and `alg`, through
-/// jsonwebtoken's crypto backend (aws-lc-rs or RustCrypto).
+/// Checks the signature over `header.payload` with `key` and its pinned
+/// algorithm: a prepared HMAC key when there is one (constant-time compare),
+/// otherwise jsonwebtoken's crypto backend (aws-lc-rs or RustCrypto).
 pub(crate) fn check_signature(
     compact: &Compact<'_>,
-    key: &DecodingKey,
-    alg: Algorithm,
+    key: &VerificationKey,
 ) -> Result<(), InvalidReason> {
     let signature = b64(compact.signature)?;
+    let message = compact.signing_input.as_bytes();
+    #[cfg(feature = "aws_lc_rs")]
+    if let Some(hmac) = &key.hmac {
+        return aws_lc_rs::hmac::verify(hmac, message, &signature)
+            .map_err(|_| InvalidReason::InvalidSignature);
+    }
     let provider = CryptoProvider::try_get_default().ok_or(InvalidReason::InvalidSignature)?;
-    let verifier =
-        (provider.verifier_factory)(&alg, key).map_err(|_| InvalidReason::InvalidSignature)?;
+    let verifier = (provider.verifier_factory)(&key.algorithm, &key.key)
+        .map_err(|_| InvalidReason::InvalidSignature)?;
     verifier
-        .verify(compact.signing_input.as_bytes(), &signature)
+        .verify(message, &signature)
         .map_err(|_| InvalidReason::InvalidSignature)
 }
 

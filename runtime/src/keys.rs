@@ -35,6 +35,12 @@ pub enum ConfigError {
     /// A verifier needs at least one audience.
     #[error("no audience configured: tokens must name this service in `aud`")]
     NoAudience,
+    /// A JWK that cannot be used to verify signatures.
+    #[error("unusable JWK: {reason}")]
+    InvalidJwk {
+        /// Why.
+        reason: &'static str,
+    },
     /// The JWKS could not be loaded at start-up.
     #[error("could not load the JWKS: {0}")]
     KeySet(#[from] crate::jwks::KeySetError),
@@ -92,6 +98,10 @@ pub struct VerificationKey {
     pub(crate) key: DecodingKey,
     pub(crate) family: Family,
     pub(crate) algorithm: Algorithm,
+    /// For a secret with the aws_lc_rs backend: the HMAC key with its inner
+    /// and outer pads hashed once, here, instead of on every verification.
+    #[cfg(feature = "aws_lc_rs")]
+    pub(crate) hmac: Option<Box<aws_lc_rs::hmac::Key>>,
 }
 
 impl std::fmt::Debug for VerificationKey {
@@ -146,18 +156,56 @@ impl VerificationKey {
     }
 
     fn new(key: DecodingKey, family: Family) -> Self {
-        VerificationKey {
+        let mut key = VerificationKey {
             key,
             family,
             algorithm: family.default_algorithm(),
-        }
+            #[cfg(feature = "aws_lc_rs")]
+            hmac: None,
+        };
+        key.prepare();
+        key
     }
 
     /// Pins another algorithm of the same family (HS256 for a secret, RS256
     /// for an RSA key, ...). Any other family is refused.
     pub fn with_algorithm(mut self, algorithm: Algorithm) -> Result<Self, ConfigError> {
         self.algorithm = self.family.check(algorithm)?;
+        self.prepare();
         Ok(self)
+    }
+
+    /// The key that verifies what `signing` signs: the same secret, or the
+    /// public half of a key pair, with the same algorithm.
+    pub fn from_signing_key(signing: &SigningKey) -> Result<Self, ConfigError> {
+        match (&signing.public_jwk, signing.family) {
+            (None, Family::Hmac) => {
+                VerificationKey::secret(signing.key.as_bytes())?.with_algorithm(signing.algorithm)
+            }
+            (Some(jwk), _) => VerificationKey::from_jwk(jwk),
+            (None, _) => Err(ConfigError::AlgorithmMismatch {
+                algorithm: signing.algorithm,
+                family: signing.family.name(),
+            }),
+        }
+    }
+
+    /// Builds the per-algorithm state that can be computed once.
+    fn prepare(&mut self) {
+        #[cfg(feature = "aws_lc_rs")]
+        {
+            use aws_lc_rs::hmac;
+            let algorithm = match self.algorithm {
+                Algorithm::HS256 => Some(hmac::HMAC_SHA256),
+                Algorithm::HS384 => Some(hmac::HMAC_SHA384),
+                Algorithm::HS512 => Some(hmac::HMAC_SHA512),
+                _ => None,
+            };
+            self.hmac = algorithm.and_then(|algorithm| {
+                let secret = self.key.try_get_as_bytes().ok()?;
+                Some(Box::new(hmac::Key::new(algorithm, secret)))
+            });
+        }
     }
 
     /// The algorithm tokens must be signed with.
@@ -238,17 +286,14 @@ impl SigningKey {
     /// as `kid`.
     fn key_pair(key: EncodingKey, family: Family, kind: &'static str) -> Result<Self, ConfigError> {
         let mut signing = Self::new(key, family);
-        let mut jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm)
-            .map_err(|source| ConfigError::InvalidKey { kind, source })?;
-        if family == Family::Ec {
-            // from_encoding_key reads the curve from the algorithm; take it
-            // from the key instead so a P-384 key defaults to ES384.
-            if let AlgorithmParameters::EllipticCurve(ec) = &jwk.algorithm {
-                if ec.curve == EllipticCurve::P384 {
-                    signing.algorithm = Algorithm::ES384;
-                }
-            }
+        let mut jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm);
+        if family == Family::Ec && jwk.is_err() {
+            // jsonwebtoken reads the curve from the algorithm: a P-384 key
+            // does not load as ES256, so it defaults to ES384.
+            signing.algorithm = Algorithm::ES384;
+            jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm);
         }
+        let mut jwk = jwk.map_err(|source| ConfigError::InvalidKey { kind, source })?;
         let kid = jwk
             .thumbprint(ThumbprintHash::SHA256)
             .map_err(|source| ConfigError::InvalidKey { kind, source })?;
@@ -295,9 +340,14 @@ fn key_algorithm(alg: Algorithm) -> Option<KeyAlgorithm> {
 }
 
 impl VerificationKey {
-    /// A key from a JWK of a JWKS. Its algorithm is the JWK's `alg`, or the
-    /// family default when absent; symmetric (`oct`) keys are refused.
-    pub(crate) fn from_jwk(jwk: &Jwk) -> Result<Self, &'static str> {
+    /// A public key from a JWK (RSA, EC P-256/P-384 or Ed25519). Its
+    /// algorithm is the JWK's `alg`, or the family default when absent;
+    /// symmetric (`oct`) keys are refused: a secret is never published.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, ConfigError> {
+        Self::from_public_jwk(jwk).map_err(|reason| ConfigError::InvalidJwk { reason })
+    }
+
+    pub(crate) fn from_public_jwk(jwk: &Jwk) -> Result<Self, &'static str> {
         let family = match &jwk.algorithm {
             AlgorithmParameters::RSA(_) => Family::Rsa,
             AlgorithmParameters::EllipticCurve(_) => Family::Ec,
@@ -350,5 +400,42 @@ mod tests {
             VerificationKey::rsa_pem(b"not a pem"),
             Err(ConfigError::InvalidKey { .. })
         ));
+    }
+
+    #[test]
+    fn verification_key_from_signing_key() {
+        let read = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let hs = SigningKey::secret("s")
+            .unwrap()
+            .with_algorithm(Algorithm::HS256)
+            .unwrap();
+        assert_eq!(
+            VerificationKey::from_signing_key(&hs).unwrap().algorithm(),
+            Algorithm::HS256
+        );
+        let ed = SigningKey::ed_pem(&read("ed25519_private.pem")).unwrap();
+        assert_eq!(
+            VerificationKey::from_signing_key(&ed).unwrap().algorithm(),
+            Algorithm::EdDSA
+        );
+        let rsa = SigningKey::rsa_pem(&read("rsa_private.pem")).unwrap();
+        assert_eq!(
+            VerificationKey::from_signing_key(&rsa).unwrap().algorithm(),
+            Algorithm::RS512
+        );
+        let p384 = SigningKey::ec_pem(&read("ec_p384_private.pem")).unwrap();
+        assert_eq!(p384.algorithm(), Algorithm::ES384);
+        assert_eq!(
+            VerificationKey::from_signing_key(&p384)
+                .unwrap()
+                .algorithm(),
+            Algorithm::ES384
+        );
     }
 }

@@ -256,7 +256,7 @@ impl Verifier {
             }
         };
         jws::check_alg(&header, key.algorithm)?;
-        jws::check_signature(&compact, &key.key, key.algorithm)?;
+        jws::check_signature(&compact, key)?;
         let payload = jws::b64(compact.payload)?;
         Claims::parse(
             &payload,
