@@ -5,9 +5,11 @@
 //! tokens, and a connection-test group under `ct:self` for workload tokens
 //! only.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+mod common;
+
+use common::{missing, parts};
+
 use actix_web::test::{call_service, init_service, TestRequest};
 use actix_web::{web, App, HttpResponse};
 use scopegate::{
@@ -108,35 +110,6 @@ fn verifier() -> web::Data<Verifier> {
 }
 
 type Parts = (u16, Value, Option<String>);
-
-/// Status, body (JSON when it is) and `WWW-Authenticate` of a response.
-async fn parts<B: MessageBody>(res: ServiceResponse<B>) -> Parts {
-    let status = res.status().as_u16();
-    let header = res
-        .headers()
-        .get(WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let body = actix_web::body::to_bytes(res.into_body())
-        .await
-        .ok()
-        .unwrap();
-    let body = if body.is_empty() {
-        Value::Null
-    } else {
-        // actix's own errors (a bad JSON body) are plain text.
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
-    };
-    (status, body, header)
-}
-
-fn missing() -> Parts {
-    (
-        401,
-        json!({ "detail": "Missing auth token" }),
-        Some("Bearer".into()),
-    )
-}
 
 fn wrong_type(got: &str, allowed: &str, scope: &str) -> Parts {
     (
