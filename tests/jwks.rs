@@ -133,7 +133,7 @@ async fn rotation_while_requests_keep_flowing() {
         issuer("ed25519_b_private.pem"),
     );
     let upstream = Upstream::start(jwks_of(&[&a]));
-    let verifier = jwks_verifier(&upstream.url, Duration::from_millis(200)).await;
+    let verifier = jwks_verifier(&upstream.url, Duration::from_millis(1500)).await;
     let token_a = a.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
     let token_b = b.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
     assert_eq!(call(&verifier, &token_a).await.0, 200);
@@ -145,7 +145,7 @@ async fn rotation_while_requests_keep_flowing() {
     assert_eq!(upstream.fetches(), 1);
     // After the gap, the first token signed with it triggers one early
     // refresh and passes; from then on both keys verify.
-    std::thread::sleep(Duration::from_millis(250));
+    std::thread::sleep(Duration::from_millis(1600));
     for i in 0..50 {
         let token = if i % 2 == 0 { &token_b } else { &token_a };
         assert_eq!(call(&verifier, token).await.0, 200, "request {i}");
@@ -198,9 +198,9 @@ async fn unknown_kid_triggers_at_most_one_early_refresh_per_gap() {
         "rate-limited by the minimum retry gap"
     );
 
-    let verifier = jwks_verifier(&upstream.url, Duration::from_millis(300)).await;
+    let verifier = jwks_verifier(&upstream.url, Duration::from_millis(1500)).await;
     assert_eq!(upstream.fetches(), 2);
-    std::thread::sleep(Duration::from_millis(350));
+    std::thread::sleep(Duration::from_millis(1600));
     for _ in 0..5 {
         let token = stranger
             .issue(Uuid::new_v4(), TokenType::Execution)
