@@ -1,6 +1,6 @@
 //! [`Issuer`]: mints tokens the way Airflow's `JWTGenerator` does.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{encode, Header};
@@ -165,9 +165,7 @@ impl Issuer {
         ty: TokenType,
         extra: &Map<String, Value>,
     ) -> Result<String, IssueError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = crate::verify::now();
         let mut claims = extra.clone();
         claims.insert(
             "jti".into(),
@@ -180,7 +178,8 @@ impl Issuer {
         claims.insert("aud".into(), self.audience.clone());
         claims.insert("nbf".into(), now.into());
         claims.insert("iat".into(), now.into());
-        claims.insert("exp".into(), (now + self.ttl(ty).as_secs()).into());
+        let ttl = i64::try_from(self.ttl(ty).as_secs()).unwrap_or(i64::MAX);
+        claims.insert("exp".into(), now.saturating_add(ttl).into());
         claims.insert("sub".into(), Value::String(sub.to_string()));
         claims.insert("scope".into(), Value::String(ty.as_str().to_owned()));
         Ok(encode(&self.header, &claims, &self.key.key)?)

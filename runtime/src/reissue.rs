@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -127,9 +126,7 @@ where
 }
 
 fn refresh<B>(issuer: &Issuer, claims: &Claims, res: &mut ServiceResponse<B>) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = crate::verify::now();
     if !needs_refresh(claims, now) {
         return;
     }

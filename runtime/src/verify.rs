@@ -343,7 +343,9 @@ impl Verifier {
     }
 }
 
-fn now() -> i64 {
+/// Seconds since the Unix epoch: the one clock every claim check, issue and
+/// refresh reads.
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
