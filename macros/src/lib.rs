@@ -1,11 +1,13 @@
 //! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`
 //! and `#[routes]`. Use them through the `scopegate` crate, which documents
-//! the DSL.
+//! the DSL and re-exports both macros as `scopegate::route` and
+//! `scopegate::routes`.
 //!
-//! Each macro runs three steps, each in its own module: [`parse`] reads the
-//! attribute's tokens, [`model`] checks them (collecting every error) into a
-//! route or group, and [`expand`] writes the code. The known scopes are one
-//! table in [`scopes`].
+//! Each macro runs three steps, each in its own (private) module: `parse`
+//! reads the attribute's tokens, `model` checks them (collecting every
+//! error) into a route or group, and `expand` writes the code. The known
+//! scopes are one table in `scopes`. Build these docs with
+//! `--document-private-items` to browse them.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
