@@ -41,6 +41,7 @@ mod issue;
 mod jwks;
 mod jws;
 mod keys;
+mod method_not_allowed;
 mod policy;
 mod reissue;
 mod token;
@@ -68,5 +69,6 @@ pub use verify::{
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::method_not_allowed::register_fallback;
     pub use actix_web;
 }
