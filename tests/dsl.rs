@@ -5,7 +5,7 @@
 //! tokens, and a connection-test group under `ct:self` for workload tokens
 //! only.
 
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE};
 mod common;
 
 use common::{missing, parts};
@@ -90,6 +90,51 @@ mod execution_api {
 
 use execution_api::{connection_tests, task_instances};
 
+/// Paths that several methods share, across a nested group, for the 405
+/// tests (SPEC §3 "Wrong method").
+#[routes(prefix = "/shop")]
+mod shop {
+    use super::*;
+
+    /// Declared before `/items/<item_id>`, which also matches it.
+    #[route(get, "/items/search", public)]
+    async fn search() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "search" }))
+    }
+
+    #[route(get, "/items/<item_id>")]
+    async fn get_item(token: TiToken) -> HttpResponse {
+        echo(&token, "get_item")
+    }
+
+    /// The same path shape, its parameter named differently.
+    #[route(put, "/items/{id}")]
+    async fn put_item(token: TiToken) -> HttpResponse {
+        echo(&token, "put_item")
+    }
+
+    #[route(get, "/about", public)]
+    async fn about() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "about" }))
+    }
+
+    #[routes(prefix = "/items")]
+    pub mod nested {
+        use super::*;
+
+        /// The outer group's `/items/<item_id>` again, from a nested group.
+        #[route(delete, "/<item_id>")]
+        pub async fn delete_item(token: TiToken) -> HttpResponse {
+            echo(&token, "delete_item")
+        }
+
+        #[route(post, "/<item_id>/tags")]
+        pub async fn tag(token: TiToken) -> HttpResponse {
+            echo(&token, "tag")
+        }
+    }
+}
+
 fn issuer() -> Issuer {
     Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
@@ -167,6 +212,48 @@ async fn call(method: &str, path: &str, bearer: Option<&str>, body: Option<&str>
             .set_payload(body.to_owned());
     }
     parts(call_service(&app, req.to_request()).await).await
+}
+
+/// Sends `method path` to an app built by `configure` alone; returns the
+/// response's parts and its `Allow` header.
+async fn call_in(
+    configure: fn(&mut web::ServiceConfig),
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+) -> (Parts, Option<String>) {
+    call_counted(verifier(), configure, method, path, bearer).await
+}
+
+async fn call_counted(
+    verifier: web::Data<Verifier>,
+    configure: fn(&mut web::ServiceConfig),
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+) -> (Parts, Option<String>) {
+    let app = init_service(App::new().app_data(verifier).configure(configure)).await;
+    let mut req = TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(path);
+    if let Some(bearer) = bearer {
+        req = req.insert_header((AUTHORIZATION, format!("Bearer {bearer}")));
+    }
+    let res = call_service(&app, req.to_request()).await;
+    let allow = res
+        .headers()
+        .get(ALLOW)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (parts(res).await, allow)
+}
+
+/// FastAPI's 405: no `WWW-Authenticate`, since no token was looked at.
+fn not_allowed() -> Parts {
+    (405, json!({ "detail": "Method Not Allowed" }), None)
+}
+
+fn not_found() -> (Parts, Option<String>) {
+    ((404, Value::Null, None), None)
 }
 
 fn heartbeat_path(ti: &str) -> String {
@@ -370,16 +457,13 @@ async fn enforcement_runs_before_body_extractors() {
 
 #[actix_web::test]
 async fn method_guard_comes_before_enforcement() {
-    // No route answers PUT .../run, so the request is not found rather than
-    // refused for lack of a token.
-    let (status, _, header) = call(
-        "PUT",
-        &format!("/execution/task-instances/{}/run", Uuid::new_v4()),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!((status, header), (404, None));
+    // No route answers PUT .../run, so the request is refused for its method
+    // (405, as FastAPI) rather than for lack of a token.
+    let path = format!("/execution/task-instances/{}/run", Uuid::new_v4());
+    assert_eq!(
+        call_in(execution_api::configure, "PUT", &path, None).await,
+        (not_allowed(), Some("PATCH".into()))
+    );
 }
 
 #[actix_web::test]
@@ -537,4 +621,167 @@ fn route_structs_expose_their_policy() {
     );
     assert_eq!(info.policy, task_instances::heartbeat::POLICY);
     assert!(!get_connection::POLICY.is_public());
+}
+
+#[actix_web::test]
+async fn wrong_method_on_a_known_path_is_405_with_allow() {
+    // Allow lists every method the group declares for the path, sorted,
+    // the nested group's DELETE and the differently named PUT included.
+    for method in ["PATCH", "POST", "TRACE"] {
+        assert_eq!(
+            call_in(shop::configure, method, "/shop/items/42", None).await,
+            (not_allowed(), Some("DELETE, GET, PUT".into())),
+            "{method}"
+        );
+    }
+    assert_eq!(
+        call_in(shop::configure, "GET", "/shop/items/42/tags", None).await,
+        (not_allowed(), Some("POST".into()))
+    );
+    // A literal path also lists the methods of the patterns that match it.
+    assert_eq!(
+        call_in(shop::configure, "PATCH", "/shop/items/search", None).await,
+        (not_allowed(), Some("DELETE, GET, PUT".into()))
+    );
+}
+
+#[actix_web::test]
+async fn right_method_is_unaffected_by_the_405_fallback() {
+    let ti = Uuid::new_v4();
+    let execution = token(ti, TokenType::Execution);
+    for (method, route) in [
+        ("GET", "get_item"),
+        ("PUT", "put_item"),
+        ("DELETE", "delete_item"),
+    ] {
+        assert_eq!(
+            call_in(shop::configure, method, "/shop/items/42", None).await,
+            (missing(), None),
+            "{method} still needs its token"
+        );
+        assert_eq!(
+            call_in(shop::configure, method, "/shop/items/42", Some(&execution)).await,
+            (echoed(route, ti, "execution"), None),
+            "{method}"
+        );
+    }
+    assert_eq!(
+        call_in(shop::configure, "GET", "/shop/items/search", None).await,
+        ((200, json!({ "route": "search" }), None), None)
+    );
+    assert_eq!(
+        call_in(
+            shop::configure,
+            "POST",
+            "/shop/items/42/tags",
+            Some(&execution)
+        )
+        .await,
+        (echoed("tag", ti, "execution"), None)
+    );
+}
+
+#[actix_web::test]
+async fn unknown_path_stays_404() {
+    for (method, path) in [
+        ("GET", "/shop/nope"),
+        ("PATCH", "/shop/nope"),
+        ("GET", "/shop/items"),
+        ("GET", "/shop/items/42/other"),
+        ("POST", "/shop/items/42/tags/7"),
+        ("GET", "/elsewhere"),
+    ] {
+        assert_eq!(
+            call_in(shop::configure, method, path, None).await,
+            not_found(),
+            "{method} {path}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn head_and_options_on_a_get_only_path_are_405() {
+    for method in ["HEAD", "OPTIONS"] {
+        let ((status, _, www_authenticate), allow) =
+            call_in(shop::configure, method, "/shop/about", None).await;
+        assert_eq!(
+            (status, www_authenticate, allow.as_deref()),
+            (405, None, Some("GET")),
+            "{method}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn wrong_method_needs_no_token_and_runs_no_policy() {
+    let verifier = verifier();
+    let ti = Uuid::new_v4();
+    // A good token, a broken one and another task's token: the method is
+    // refused before any of them is looked at.
+    for bearer in [
+        token(ti, TokenType::Execution),
+        "not.a.jwt".to_owned(),
+        token(Uuid::new_v4(), TokenType::Workload),
+    ] {
+        let path = format!("/execution/task-instances/{ti}/heartbeat");
+        assert_eq!(
+            call_counted(
+                verifier.clone(),
+                execution_api::configure,
+                "POST",
+                &path,
+                Some(&bearer)
+            )
+            .await,
+            (not_allowed(), Some("PUT".into()))
+        );
+    }
+    assert_eq!(verifier.verifications(), 0);
+}
+
+#[actix_web::test]
+async fn nested_groups_answer_405_from_the_outer_configure() {
+    // execution_api nests task_instances and connection_tests.
+    let ti = Uuid::new_v4();
+    for (method, path, allow) in [
+        ("GET", heartbeat_path(&ti.to_string()), "PUT"),
+        (
+            "DELETE",
+            format!("/execution/task-instances/{ti}/run"),
+            "PATCH",
+        ),
+        (
+            "POST",
+            format!("/execution/connection-tests/{ti}/connection"),
+            "GET",
+        ),
+        ("POST", "/execution/health".to_owned(), "GET"),
+    ] {
+        assert_eq!(
+            call_in(execution_api::configure, method, &path, None).await,
+            (not_allowed(), Some(allow.into())),
+            "{method} {path}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn nested_group_configured_alone_answers_405_for_its_own_routes() {
+    assert_eq!(
+        call_in(shop::nested::configure, "PATCH", "/shop/items/42", None).await,
+        (not_allowed(), Some("DELETE".into()))
+    );
+    // The outer group's routes were not configured.
+    assert_eq!(
+        call_in(shop::nested::configure, "GET", "/shop/about", None).await,
+        not_found()
+    );
+}
+
+#[actix_web::test]
+async fn route_registered_alone_keeps_404_for_other_methods() {
+    // `.service(get_connection)` registers one resource and no fallback:
+    // the documented limit of routes outside a `#[routes]` group.
+    let (status, _, _) = call("POST", "/execution/connections/c", None, None).await;
+    assert_eq!(status, 404);
 }

@@ -506,6 +506,46 @@ async fn public_and_unknown_routes() {
 }
 
 #[actix_web::test]
+async fn wrong_method_on_a_known_path_is_405_with_allow() {
+    // The example's groups are separate top-level groups in one
+    // `web::scope("/execution")`: each answers 405 for its own paths.
+    let h = Harness::start().await;
+    for (method, path, allow) in [
+        ("POST", "/variables/x", "DELETE, GET, PUT"),
+        (
+            "GET",
+            "/task-instances/00000000-0000-0000-0000-000000000000/heartbeat",
+            "PUT",
+        ),
+    ] {
+        let mut res = h
+            .client
+            .request(
+                awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", h.base),
+            )
+            .send()
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&res.body().await.unwrap()).unwrap();
+        assert_eq!(
+            (
+                res.status(),
+                res.headers().get("allow").map(|v| v.to_str().unwrap()),
+                body
+            ),
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                Some(allow),
+                json!({"detail": "Method Not Allowed"})
+            ),
+            "{method} {path}"
+        );
+    }
+    h.stop().await;
+}
+
+#[actix_web::test]
 async fn bad_input_is_4xx_never_5xx() {
     let h = Harness::start().await;
     let (id, workload) = h.queue();

@@ -4,9 +4,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
-use syn::{Item, LitStr};
+use syn::{Ident, Item, LitStr};
 
-use crate::model::{Checked, Group, GroupItem, Policy, Route};
+use crate::model::{Checked, Fallback, Group, GroupItem, Policy, Route, REGISTER_ROUTES};
 use crate::scopes::Effect;
 
 /// `::scopegate::RoutePolicy` expression for `policy`, usable in `const`.
@@ -128,9 +128,11 @@ fn stub(route: &Route) -> TokenStream {
 }
 
 /// A `#[routes]` module: its items with every route and nested group
-/// expanded, plus `configure` and `ROUTES`.
+/// expanded, plus `configure`, `ROUTES` and the hidden function that
+/// registers the routes alone.
 pub(crate) fn group(group: &Group) -> TokenStream {
     let cfg = format_ident!("cfg", span = Span::mixed_site());
+    let register = format_ident!("{}", REGISTER_ROUTES);
     let mut items: Vec<Item> = Vec::new();
     let mut services = Vec::new();
     for item in &group.items {
@@ -144,12 +146,12 @@ pub(crate) fn group(group: &Group) -> TokenStream {
             GroupItem::Group(g) => {
                 items.push(Item::Verbatim(self::group(g)));
                 let name = &g.module.ident;
-                services.push(quote!(#name::configure(#cfg);));
+                services.push(quote!(#name::#register(#cfg);));
             }
         }
     }
-    let (body, infos) = if group.has_errors {
-        (quote!(let _ = #cfg;), Vec::new())
+    let (body, fallbacks, infos) = if group.has_errors {
+        (quote!(let _ = #cfg;), Vec::new(), Vec::new())
     } else {
         let infos = group
             .routes()
@@ -161,12 +163,31 @@ pub(crate) fn group(group: &Group) -> TokenStream {
         } else {
             quote!(#(#services)*)
         };
-        (body, infos)
+        (
+            body,
+            group
+                .fallbacks()
+                .iter()
+                .map(|f| fallback(&cfg, f))
+                .collect(),
+            infos,
+        )
     };
     items.push(Item::Verbatim(quote! {
         /// Registers every route of this group, and of the groups nested in
-        /// it, with its full path and policy.
+        /// it, with its full path and policy; then, after them, a fallback
+        /// for each of their paths that answers any other method with
+        /// `405 Method Not Allowed` and an `Allow` header.
         pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
+            #register(#cfg);
+            #(#fallbacks)*
+        }
+
+        /// Registers the routes of this group and of its nested groups,
+        /// without the 405 fallbacks: an outer group's `configure` adds
+        /// those for all its paths at once.
+        #[doc(hidden)]
+        pub(super) fn #register(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
             #body
         }
 
@@ -179,4 +200,14 @@ pub(crate) fn group(group: &Group) -> TokenStream {
     module.semi = None;
     module.content = Some((syn::token::Brace::default(), items));
     quote!(#module)
+}
+
+/// Registers the 405 fallback of one path shape: `Allow` lists the method
+/// of every route that covers it.
+fn fallback(cfg: &Ident, fallback: &Fallback<'_>) -> TokenStream {
+    let pattern = LitStr::new(&fallback.pattern, fallback.span);
+    let methods = fallback.routes.iter().map(|(_, method)| method.upper());
+    quote! {
+        ::scopegate::__private::register_fallback(#cfg, #pattern, &[#(#methods),*]);
+    }
 }

@@ -47,7 +47,28 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
 /// Declares a group of scoped routes on an inline `mod`; see the `scopegate`
 /// crate docs.
 ///
-/// `#[routes(prefix = "/...", scopes = ["..."])]`, both optional.
+/// `#[routes(prefix = "/...", scopes = ["..."])]`, both optional. The module
+/// gets `pub fn configure(cfg: &mut web::ServiceConfig)`, which registers
+/// every route of the group and of the groups nested in it, and
+/// `pub const ROUTES: &[scopegate::RouteInfo]`, which lists them.
+///
+/// # Wrong method: 405
+///
+/// A request for a path the group declares, with a method it does not
+/// declare for that path, gets `405 {"detail": "Method Not Allowed"}` with
+/// an `Allow` header listing the methods the group declares for the path
+/// (sorted: `Allow: DELETE, GET, PUT`), as FastAPI answers. No token is
+/// read for it. An unknown path stays 404. To do this, `configure` adds,
+/// after all the group's routes, one fallback resource per path that
+/// answers every method.
+///
+/// So **routes that share a path belong in one top-level group**: nest
+/// groups (`#[routes]` on a `mod` inside another) to give them different
+/// prefixes or scopes. A group registered separately, after another group
+/// that has a route on the same path, is shadowed by that group's fallback
+/// for the path: its requests get the 405. And a route registered alone
+/// with `.service(route)` has no fallback: other methods on its path get
+/// actix's 404.
 #[proc_macro_attribute]
 pub fn routes(args: TokenStream, input: TokenStream) -> TokenStream {
     let module = match syn::parse::<ItemMod>(input.clone()) {

@@ -507,7 +507,12 @@ pub(crate) enum GroupItem {
 }
 
 /// Items `#[routes]` generates in the module.
-const GENERATED: [&str; 2] = ["configure", "ROUTES"];
+pub(crate) const GENERATED: [&str; 3] = ["configure", "ROUTES", REGISTER_ROUTES];
+
+/// The hidden function of a group that registers its routes (and its nested
+/// groups' routes) without the 405 fallbacks; an outer group calls it, so
+/// that only the `configure` called by the application adds fallbacks.
+pub(crate) const REGISTER_ROUTES: &str = "__scopegate_register_routes";
 
 /// Whether `attr` is `#[route(..)]` (or `#[scopegate::route(..)]`).
 fn is_attr(attr: &Attribute, name: &str) -> bool {
@@ -647,6 +652,51 @@ impl Group {
             }
         }
         out
+    }
+}
+
+/// The 405 fallback `#[routes]` registers for one path shape of a group,
+/// after every route of the group (SPEC §3 "Wrong method").
+pub(crate) struct Fallback<'a> {
+    /// The path, in actix's spelling, of the first route with this shape.
+    pub(crate) pattern: String,
+    /// Where that route's path literal is.
+    pub(crate) span: Span,
+    /// The routes whose path matches every path this one matches, its own
+    /// included: their methods make the `Allow` header.
+    pub(crate) routes: Vec<(&'a Route, Method)>,
+}
+
+impl Group {
+    /// One fallback per distinct path shape of this group and its nested
+    /// groups, the most specific first (`/items/search` before
+    /// `/items/<id>`, which also matches it), so that a request matched by
+    /// both gets the `Allow` that lists the most.
+    pub(crate) fn fallbacks(&self) -> Vec<Fallback<'_>> {
+        let checked: Vec<(&Route, &Checked)> = self
+            .routes()
+            .into_iter()
+            .filter_map(|r| r.checked.as_ref().map(|c| (r, c)))
+            .collect();
+        let mut shapes: Vec<&Checked> = Vec::new();
+        for (_, c) in &checked {
+            if !shapes.iter().any(|s| s.path.shape() == c.path.shape()) {
+                shapes.push(c);
+            }
+        }
+        shapes.sort_by_key(|c| c.path.param_count());
+        shapes
+            .into_iter()
+            .map(|shape| Fallback {
+                pattern: shape.path.actix(),
+                span: shape.path_span,
+                routes: checked
+                    .iter()
+                    .filter(|(_, c)| c.path.covers(&shape.path))
+                    .map(|(r, c)| (*r, c.method))
+                    .collect(),
+            })
+            .collect()
     }
 }
 
@@ -1103,6 +1153,64 @@ mod tests {
             [
                 "`GET /a/b/<y>` is already declared by `first`: change the method or the path, \
               or remove one of the two"
+            ]
+        );
+    }
+
+    #[test]
+    fn fallbacks_cover_each_path_shape_once_most_specific_first() {
+        let (g, errs) = group(parse_quote! {
+            #[routes(prefix = "/shop")]
+            mod shop {
+                #[route(get, "/items/<id>")]
+                async fn get_item() {}
+                #[route(get, "/items/search")]
+                async fn search() {}
+                #[routes(prefix = "/items")]
+                mod nested {
+                    #[route(put, "/{other}")]
+                    async fn put_item() {}
+                    #[route(post, "/<id>/tags")]
+                    async fn tag() {}
+                }
+            }
+        });
+        assert!(errs.is_empty(), "{errs:?}");
+        let fallbacks: Vec<(String, Vec<(String, Method)>)> = g
+            .fallbacks()
+            .iter()
+            .map(|f| {
+                let routes = f
+                    .routes
+                    .iter()
+                    .map(|(r, m)| (r.name().to_string(), *m))
+                    .collect();
+                (f.pattern.clone(), routes)
+            })
+            .collect();
+        let route = |name: &str, m| (name.to_owned(), m);
+        assert_eq!(
+            fallbacks,
+            [
+                (
+                    "/shop/items/search".to_owned(),
+                    vec![
+                        route("get_item", Method::Get),
+                        route("search", Method::Get),
+                        route("put_item", Method::Put),
+                    ]
+                ),
+                (
+                    "/shop/items/{id}".to_owned(),
+                    vec![
+                        route("get_item", Method::Get),
+                        route("put_item", Method::Put)
+                    ]
+                ),
+                (
+                    "/shop/items/{id}/tags".to_owned(),
+                    vec![route("tag", Method::Post)]
+                ),
             ]
         );
     }

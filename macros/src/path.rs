@@ -235,6 +235,27 @@ impl RoutePath {
     pub(crate) fn shape(&self) -> String {
         self.render("<", ">", false)
     }
+
+    /// How many parameters the path has.
+    pub(crate) fn param_count(&self) -> usize {
+        self.params().count()
+    }
+
+    /// Whether every request path that `other` matches is matched by `self`
+    /// too, as far as whole segments tell: the same segments, except that
+    /// a segment that is one parameter in `self` may be literal text in
+    /// `other` (`/items/<>` covers `/items/search`). Segments that mix text
+    /// and parameters only cover their exact equal.
+    pub(crate) fn covers(&self, other: &RoutePath) -> bool {
+        let (mine, theirs) = (self.shape(), other.shape());
+        let (mine, theirs): (Vec<&str>, Vec<&str>) =
+            (mine.split('/').collect(), theirs.split('/').collect());
+        mine.len() == theirs.len()
+            && mine
+                .iter()
+                .zip(&theirs)
+                .all(|(m, t)| m == t || (*m == "<>" && !t.is_empty() && !t.contains('<')))
+    }
 }
 
 #[cfg(test)]
@@ -325,6 +346,22 @@ mod tests {
             RoutePath::parse_prefix("/").unwrap_err().to_string(),
             "prefix must not end with `/`: remove `prefix`"
         );
+    }
+
+    #[test]
+    fn a_parameter_segment_covers_literal_text() {
+        let p = |s: &str| RoutePath::parse(s).unwrap();
+        assert!(p("/items/<id>").covers(&p("/items/{other}")));
+        assert!(p("/items/<id>").covers(&p("/items/search")));
+        assert!(!p("/items/search").covers(&p("/items/<id>")));
+        assert!(p("/<a>/<b>").covers(&p("/items/search")));
+        assert!(!p("/items/<id>").covers(&p("/items/<id>/tags")));
+        assert!(!p("/items/<id>").covers(&p("/items/")));
+        assert!(!p("/items/<id>").covers(&p("/items")));
+        assert!(p("/files/<n>.<e>").covers(&p("/files/{a}.{b}")));
+        assert!(!p("/files/<n>.<e>").covers(&p("/files/a.b")));
+        assert!(!p("/files/<n>").covers(&p("/files/<n>.<e>")));
+        assert_eq!(p("/a/<b>/c/<d>").param_count(), 2);
     }
 
     #[test]
