@@ -214,6 +214,53 @@ async fn call(method: &str, path: &str, bearer: Option<&str>, body: Option<&str>
     parts(call_service(&app, req.to_request()).await).await
 }
 
+/// Routes under `#[cfg]`: `test` is on in this test build, `not(test)` off.
+/// A route whose cfg is off does not exist (issue 9 item 10).
+#[routes(prefix = "/flags")]
+mod flags {
+    use super::*;
+
+    #[route(get, "/both")]
+    async fn get_both() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "get_both" }))
+    }
+
+    #[cfg(not(test))]
+    #[route(put, "/both")]
+    async fn put_both() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "put_both" }))
+    }
+
+    #[route(post, "/both", public)]
+    #[cfg(test)]
+    async fn post_both() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "post_both" }))
+    }
+
+    #[cfg(not(test))]
+    #[route(get, "/gone")]
+    async fn gone() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "gone" }))
+    }
+
+    #[cfg_attr(test, cfg(not(test)))]
+    #[route(delete, "/both")]
+    async fn delete_both() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "delete_both" }))
+    }
+
+    #[cfg(not(test))]
+    #[routes(prefix = "/nested")]
+    mod nested {
+        use super::*;
+
+        #[route(get, "/x")]
+        async fn x() -> HttpResponse {
+            HttpResponse::Ok().json(json!({ "route": "x" }))
+        }
+    }
+}
+
 /// Sends `method path` to an app built by `configure` alone; returns the
 /// response's parts and its `Allow` header.
 async fn call_in(
@@ -784,4 +831,34 @@ async fn route_registered_alone_keeps_404_for_other_methods() {
     // the documented limit of routes outside a `#[routes]` group.
     let (status, _, _) = call("POST", "/execution/connections/c", None, None).await;
     assert_eq!(status, 404);
+}
+
+#[test]
+fn cfg_off_routes_are_not_listed() {
+    let listed: Vec<(&str, &str)> = flags::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    assert_eq!(listed, [("GET", "/flags/both"), ("POST", "/flags/both")]);
+}
+
+#[actix_web::test]
+async fn cfg_off_routes_answer_404_or_405() {
+    // PUT and DELETE are cfg'd out: the path knows GET and POST only.
+    for method in ["PUT", "DELETE", "PATCH"] {
+        assert_eq!(
+            call_in(flags::configure, method, "/flags/both", None).await,
+            (not_allowed(), Some("GET, POST".into())),
+            "{method}"
+        );
+    }
+    assert_eq!(
+        call_in(flags::configure, "POST", "/flags/both", None).await,
+        ((200, json!({ "route": "post_both" }), None), None)
+    );
+    // A path whose only routes are cfg'd out is unknown.
+    for path in ["/flags/gone", "/flags/nested/x"] {
+        assert_eq!(
+            call_in(flags::configure, "GET", path, None).await,
+            not_found(),
+            "{path}"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! compiling around the reported errors.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Item, LitStr};
 
 use crate::model::{Checked, Fallback, Group, GroupItem, Policy, Route, REGISTER_ROUTES};
@@ -66,11 +66,14 @@ pub(crate) fn route(route: &Route) -> TokenStream {
     };
     let config = format_ident!("config", span = Span::mixed_site());
     let resource = format_ident!("resource", span = Span::mixed_site());
+    let conditions = &route.conditions;
     quote! {
         #(#docs)*
+        #conditions
         #[allow(non_camel_case_types)]
         #vis struct #name;
 
+        #conditions
         impl #name {
             /// The access policy this route's `#[route]` declares, merged
             /// with its enclosing groups.
@@ -79,6 +82,7 @@ pub(crate) fn route(route: &Route) -> TokenStream {
             pub const INFO: ::scopegate::RouteInfo = #info;
         }
 
+        #conditions
         impl ::scopegate::__private::actix_web::dev::HttpServiceFactory for #name {
             fn register(self, #config: &mut ::scopegate::__private::actix_web::dev::AppService) {
                 #func
@@ -102,11 +106,14 @@ fn stub(route: &Route) -> TokenStream {
     let name = route.name();
     let vis = &func.vis;
     let docs = route.docs();
+    let conditions = &route.conditions;
     quote! {
         #(#docs)*
+        #conditions
         #[allow(non_camel_case_types)]
         #vis struct #name;
 
+        #conditions
         impl #name {
             /// Placeholder: this route has errors.
             pub const POLICY: ::scopegate::RoutePolicy =
@@ -116,6 +123,7 @@ fn stub(route: &Route) -> TokenStream {
                 ::scopegate::RouteInfo { method: "", path: "", policy: Self::POLICY };
         }
 
+        #conditions
         impl ::scopegate::__private::actix_web::dev::HttpServiceFactory for #name {
             fn register(self, _: &mut ::scopegate::__private::actix_web::dev::AppService) {}
         }
@@ -141,12 +149,14 @@ pub(crate) fn group(group: &Group) -> TokenStream {
             GroupItem::Route(r) => {
                 items.push(Item::Verbatim(route(r)));
                 let name = r.name();
-                services.push(quote!(#cfg.service(#name);));
+                let conditions = &r.conditions;
+                services.push(quote!(#conditions #cfg.service(#name);));
             }
             GroupItem::Group(g) => {
                 items.push(Item::Verbatim(self::group(g)));
                 let name = &g.module.ident;
-                services.push(quote!(#name::#register(#cfg);));
+                let conditions = &g.conditions;
+                services.push(quote!(#conditions #name::#register(#cfg);));
             }
         }
     }
@@ -156,7 +166,11 @@ pub(crate) fn group(group: &Group) -> TokenStream {
         let infos = group
             .routes()
             .into_iter()
-            .filter_map(|r| r.checked.as_ref().map(info))
+            .filter_map(|r| {
+                let conditions = &r.conditions;
+                let info = info(r.checked.as_ref()?);
+                Some(quote!(#conditions #info))
+            })
             .collect();
         let body = if services.is_empty() {
             quote!(let _ = #cfg;)
@@ -195,6 +209,10 @@ pub(crate) fn group(group: &Group) -> TokenStream {
         /// declaration order, for audits, docs and OpenAPI.
         pub const ROUTES: &[::scopegate::RouteInfo] = &[#(#infos),*];
     }));
+    items.extend(group.cfg_duplicates.iter().map(|d| {
+        let (conditions, message) = (&d.conditions, &d.message);
+        Item::Verbatim(quote_spanned!(d.span=> #conditions ::core::compile_error!(#message);))
+    }));
     let mut module = group.module.clone();
     // `mod name;` was refused; an inline stub keeps `name::configure` valid.
     module.semi = None;
@@ -206,7 +224,10 @@ pub(crate) fn group(group: &Group) -> TokenStream {
 /// of every route that covers it.
 fn fallback(cfg: &Ident, fallback: &Fallback<'_>) -> TokenStream {
     let pattern = LitStr::new(&fallback.pattern, fallback.span);
-    let methods = fallback.routes.iter().map(|(_, method)| method.upper());
+    let methods = fallback.routes.iter().map(|(route, method)| {
+        let (conditions, method) = (&route.conditions, method.upper());
+        quote!(#conditions #method)
+    });
     quote! {
         ::scopegate::__private::register_fallback(#cfg, #pattern, &[#(#methods),*]);
     }

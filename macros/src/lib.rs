@@ -14,6 +14,7 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 use syn::{ItemFn, ItemMod};
 
+mod cfg;
 mod expand;
 mod model;
 mod parse;
@@ -29,7 +30,7 @@ use model::{Ctxt, Enclosing, Group, Route};
 /// `#[route(METHOD, "PATH", public)]`.
 #[proc_macro_attribute]
 pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
-    let func = match syn::parse::<ItemFn>(input.clone()) {
+    let mut func = match syn::parse::<ItemFn>(input.clone()) {
         Ok(func) => func,
         Err(_) => {
             return refuse(
@@ -40,6 +41,15 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     };
     let mut cx = Ctxt::default();
+    // A second `#[route]`, written as such or through a `#[cfg_attr]` that
+    // rustc has already applied, would expand inside the first one.
+    for attr in model::take_route_macros(&mut func.attrs) {
+        cx.error_spanned(
+            attr,
+            "a handler has one `#[route]`: remove this one, and declare another handler \
+             for another route",
+        );
+    }
     let route = Route::new(&mut cx, syn::parse(args), func, &Enclosing::default());
     finish(expand::route(&route), cx)
 }
@@ -69,6 +79,17 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
 /// for the path: its requests get the 405. And a route registered alone
 /// with `.service(route)` has no fallback: other methods on its path get
 /// actix's 404.
+///
+/// # `#[cfg]`
+///
+/// A route or nested group under `#[cfg(..)]` (or a `#[cfg_attr(..)]` that
+/// adds one) exists only when its cfg holds: otherwise it is not
+/// registered, not in `ROUTES` and not in any `Allow`. Two routes with the
+/// same method and path are refused when their cfgs are the same (or
+/// absent); under different cfgs, the build fails only in the
+/// configurations where both exist. Write `#[cfg(..)]` and `#[route(..)]`
+/// as two attributes: `#[routes]` cannot see a `#[route]` inside a
+/// `#[cfg_attr(..)]`, and says so.
 #[proc_macro_attribute]
 pub fn routes(args: TokenStream, input: TokenStream) -> TokenStream {
     let module = match syn::parse::<ItemMod>(input.clone()) {

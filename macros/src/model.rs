@@ -14,6 +14,7 @@ use syn::{
     PathArguments, Type,
 };
 
+use crate::cfg::{self, Conditions};
 use crate::parse::{GroupArgs, RawOption, RouteArgs};
 use crate::path::RoutePath;
 use crate::scopes::{self, Effect, Scope, TokenKind};
@@ -154,6 +155,8 @@ pub(crate) struct Enclosing {
     self_scopes: Vec<(&'static Scope, Ident)>,
     /// The outermost group that declares scopes.
     scoped_group: Option<Ident>,
+    /// The `#[cfg]`s of the nested groups around the route.
+    conditions: Conditions,
 }
 
 /// A `#[route]` handler and, when it has no errors, its checked form.
@@ -161,6 +164,8 @@ pub(crate) struct Route {
     /// The handler, without its `#[route]` attribute.
     pub(crate) func: ItemFn,
     pub(crate) checked: Option<Checked>,
+    /// When the route exists: its own `#[cfg]`s and its nested groups'.
+    pub(crate) conditions: Conditions,
 }
 
 /// A route that passed every check.
@@ -353,7 +358,12 @@ impl Route {
             }
         };
         let checked = checked.filter(|_| cx.count() == before);
-        Route { func, checked }
+        let conditions = enclosing.conditions.and(&Conditions::of(&func.attrs));
+        Route {
+            func,
+            checked,
+            conditions,
+        }
     }
 
     /// The handler's name, which is also the generated struct's.
@@ -496,6 +506,25 @@ pub(crate) struct Group {
     pub(crate) items: Vec<GroupItem>,
     /// Whether anything in this group or below it had an error.
     pub(crate) has_errors: bool,
+    /// When a nested group exists: its own `#[cfg]`s and its outer nested
+    /// groups'. Empty for a top-level group, whose own `#[cfg]` removes the
+    /// whole module.
+    pub(crate) conditions: Conditions,
+    /// Routes with the same method and path under different `#[cfg]`s
+    /// (top-level group only): an error in the configurations where both
+    /// exist.
+    pub(crate) cfg_duplicates: Vec<CfgDuplicate>,
+}
+
+/// Two routes with the same method and path whose `#[cfg]`s differ, so the
+/// macro cannot tell whether both exist: the expansion reports it, under
+/// both routes' conditions, as a `compile_error!`.
+pub(crate) struct CfgDuplicate {
+    pub(crate) message: String,
+    /// The second route's path literal.
+    pub(crate) span: Span,
+    /// Both routes' conditions.
+    pub(crate) conditions: Conditions,
 }
 
 /// One item of a group.
@@ -507,7 +536,7 @@ pub(crate) enum GroupItem {
 }
 
 /// Items `#[routes]` generates in the module.
-pub(crate) const GENERATED: [&str; 3] = ["configure", "ROUTES", REGISTER_ROUTES];
+const GENERATED: [&str; 3] = ["configure", "ROUTES", REGISTER_ROUTES];
 
 /// The hidden function of a group that registers its routes (and its nested
 /// groups' routes) without the 405 fallbacks; an outer group calls it, so
@@ -551,6 +580,18 @@ fn item_attrs_mut(item: &mut Item) -> Option<&mut Vec<Attribute>> {
     }
 }
 
+/// Takes every `#[route]` and `#[routes]` out of `attrs`, and every
+/// `#[cfg_attr]` that hides one.
+pub(crate) fn take_route_macros(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
+    let (taken, kept) = std::mem::take(attrs).into_iter().partition(|a| {
+        ["route", "routes"]
+            .iter()
+            .any(|name| is_attr(a, name) || cfg::hides(a, name))
+    });
+    *attrs = kept;
+    taken
+}
+
 /// Takes every attribute named `name` out of `attrs`.
 fn take_attrs(attrs: &mut Vec<Attribute>, name: &str) -> Vec<Attribute> {
     let (taken, kept) = std::mem::take(attrs)
@@ -565,7 +606,7 @@ impl Group {
     pub(crate) fn top(cx: &mut Ctxt, args: syn::Result<GroupArgs>, module: ItemMod) -> Group {
         let before = cx.count();
         let mut group = Group::new(cx, args, module, &Enclosing::default());
-        check_duplicates(cx, &group);
+        group.cfg_duplicates = check_duplicates(cx, &group);
         group.has_errors = cx.count() > before;
         group
     }
@@ -637,6 +678,8 @@ impl Group {
             module,
             items,
             has_errors: cx.count() > before,
+            conditions: outer.conditions.clone(),
+            cfg_duplicates: Vec::new(),
         }
     }
 
@@ -712,6 +755,21 @@ fn group_item(cx: &mut Ctxt, mut item: Item, enclosing: &Enclosing) -> GroupItem
     let Some(attrs) = item_attrs_mut(&mut item) else {
         return GroupItem::Plain(item);
     };
+    while let Some(cfg::Hidden {
+        attr,
+        name,
+        predicate,
+    }) = cfg::take_hidden_macro(attrs)
+    {
+        cx.error_spanned(
+            attr,
+            format!(
+                "`#[routes]` cannot see a `#[{name}]` inside `#[cfg_attr]`, so this group's \
+                 prefix and scopes would not apply to it: write `#[cfg({predicate})]` and \
+                 `#[{name}(..)]` as two attributes"
+            ),
+        );
+    }
     let route_attrs = take_attrs(attrs, "route");
     let group_attrs = take_attrs(attrs, "routes");
     for extra in route_attrs.iter().skip(1).chain(group_attrs.iter().skip(1)) {
@@ -732,7 +790,9 @@ fn group_item(cx: &mut Ctxt, mut item: Item, enclosing: &Enclosing) -> GroupItem
                 }),
                 _ => attr.parse_args::<GroupArgs>(),
             };
-            GroupItem::Group(Group::new(cx, args, module, enclosing))
+            let mut inner = enclosing.clone();
+            inner.conditions = enclosing.conditions.and(&Conditions::of(&module.attrs));
+            GroupItem::Group(Group::new(cx, args, module, &inner))
         }
         (item, None, None) => {
             if let Item::Mod(module) = &item {
@@ -761,7 +821,11 @@ fn report_stray_routes(cx: &mut Ctxt, module: &ItemMod) {
     for item in items {
         match item {
             Item::Fn(f) => {
-                for attr in f.attrs.iter().filter(|a| is_attr(a, "route")) {
+                for attr in f
+                    .attrs
+                    .iter()
+                    .filter(|a| is_attr(a, "route") || cfg::hides(a, "route"))
+                {
                     cx.error_spanned(
                         attr,
                         format!(
@@ -773,7 +837,8 @@ fn report_stray_routes(cx: &mut Ctxt, module: &ItemMod) {
                 }
             }
             Item::Mod(m) => {
-                for attr in m.attrs.iter().filter(|a| is_attr(a, "routes")) {
+                let is_group = |a: &&Attribute| is_attr(a, "routes") || cfg::hides(a, "routes");
+                for attr in m.attrs.iter().filter(is_group) {
                     cx.error_spanned(
                         attr,
                         format!(
@@ -783,7 +848,7 @@ fn report_stray_routes(cx: &mut Ctxt, module: &ItemMod) {
                         ),
                     );
                 }
-                if !m.attrs.iter().any(|a| is_attr(a, "routes")) {
+                if !m.attrs.iter().any(|a| is_group(&a)) {
                     report_stray_routes(cx, m);
                 }
             }
@@ -793,27 +858,49 @@ fn report_stray_routes(cx: &mut Ctxt, module: &ItemMod) {
 }
 
 /// Two routes with the same method and path shape match the same requests.
-fn check_duplicates(cx: &mut Ctxt, group: &Group) {
-    let mut seen: HashMap<(Method, String), &Ident> = HashMap::new();
+/// Under identical `#[cfg]`s (or none) that is an error now; under
+/// different ones it is an error only where both exist, which the macro
+/// cannot tell: those pairs are returned for the expansion to check.
+fn check_duplicates(cx: &mut Ctxt, group: &Group) -> Vec<CfgDuplicate> {
+    let mut seen: HashMap<(Method, String), Vec<&Route>> = HashMap::new();
+    let mut deferred = Vec::new();
     for route in group.routes() {
         let Some(checked) = &route.checked else {
             continue;
         };
-        let key = (checked.method, checked.path.shape());
-        if let Some(first) = seen.get(&key) {
+        let declared = format!("{} {}", checked.method.upper(), checked.path.canonical());
+        let earlier = seen
+            .entry((checked.method, checked.path.shape()))
+            .or_default();
+        let same_cfg = earlier
+            .iter()
+            .find(|r| r.conditions.text() == route.conditions.text());
+        if let Some(first) = same_cfg {
             cx.error(
                 checked.path_span,
                 format!(
-                    "`{} {}` is already declared by `{first}`: change the method or the path, \
+                    "`{declared}` is already declared by `{}`: change the method or the path, \
                      or remove one of the two",
-                    checked.method.upper(),
-                    checked.path.canonical()
+                    first.name()
                 ),
             );
-        } else {
-            seen.insert(key, route.name());
+            continue;
         }
+        for first in earlier.iter() {
+            deferred.push(CfgDuplicate {
+                message: format!(
+                    "`{declared}` is already declared by `{}` when both their `#[cfg]`s hold: \
+                     make the `#[cfg]`s exclude each other, change the method or the path, \
+                     or remove one of the two",
+                    first.name()
+                ),
+                span: checked.path_span,
+                conditions: first.conditions.and(&route.conditions),
+            });
+        }
+        earlier.push(route);
     }
+    deferred
 }
 
 #[cfg(test)]
@@ -1213,6 +1300,114 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn duplicates_under_cfgs() {
+        let (g, errs) = group(parse_quote! {
+            #[routes(prefix = "/a")]
+            mod g {
+                #[cfg(unix)]
+                #[route(get, "/x")]
+                async fn unix_x() {}
+                #[cfg(not(unix))]
+                #[route(get, "/x")]
+                async fn other_x() {}
+                #[route(get, "/x")]
+                #[cfg(unix)]
+                async fn unix_again() {}
+            }
+        });
+        assert_eq!(
+            errs,
+            [
+                "`GET /a/x` is already declared by `unix_x`: change the method or the path, \
+              or remove one of the two"
+            ],
+            "identical cfgs are a duplicate, whatever the attributes' order"
+        );
+        assert!(g.has_errors);
+        let (g, errs) = group(parse_quote! {
+            #[routes(prefix = "/a")]
+            mod g {
+                #[route(get, "/<x>")]
+                async fn always() {}
+                #[cfg(feature = "x")]
+                #[route(get, "/<y>")]
+                async fn with_x() {}
+                #[routes]
+                #[cfg(unix)]
+                mod inner {
+                    #[route(get, "/{z}")]
+                    async fn on_unix() {}
+                }
+            }
+        });
+        assert!(errs.is_empty(), "{errs:?}");
+        assert!(!g.has_errors);
+        let deferred: Vec<(String, String)> = g
+            .cfg_duplicates
+            .iter()
+            .map(|d| (d.message.clone(), cfg_text(&d.conditions)))
+            .collect();
+        let message = |param: &str, first: &str| {
+            format!(
+                "`GET /a/<{param}>` is already declared by `{first}` when both their `#[cfg]`s \
+                 hold: make the `#[cfg]`s exclude each other, change the method or the path, \
+                 or remove one of the two"
+            )
+        };
+        assert_eq!(
+            deferred,
+            [
+                (message("y", "always"), "#[cfg(feature = \"x\")]".to_owned()),
+                (message("z", "always"), "#[cfg(unix)]".to_owned()),
+                (
+                    message("z", "with_x"),
+                    "#[cfg(feature = \"x\")] #[cfg(unix)]".to_owned()
+                ),
+            ]
+        );
+    }
+
+    fn cfg_text(c: &Conditions) -> String {
+        c.text().replace("# [", "#[").replace(" (", "(")
+    }
+
+    #[test]
+    fn route_macros_in_cfg_attr_are_refused_inside_groups() {
+        let (g, errs) = group(parse_quote! {
+            #[routes(prefix = "/a", scopes = ["token:workload"])]
+            mod g {
+                #[cfg_attr(feature = "x", route(get, "/x"))]
+                async fn hidden() {}
+                #[cfg_attr(unix, scopegate::routes(prefix = "/b"))]
+                mod hidden_group {}
+                mod plain {
+                    #[cfg_attr(unix, route(get, "/y"))]
+                    async fn escaped() {}
+                }
+            }
+        });
+        assert!(g.has_errors);
+        assert_eq!(
+            errs,
+            [
+                "`#[routes]` cannot see a `#[route]` inside `#[cfg_attr]`, so this group's prefix \
+                 and scopes would not apply to it: write `#[cfg(feature = \"x\")]` and \
+                 `#[route(..)]` as two attributes",
+                "`#[routes]` cannot see a `#[routes]` inside `#[cfg_attr]`, so this group's prefix \
+                 and scopes would not apply to it: write `#[cfg(unix)]` and `#[routes(..)]` as \
+                 two attributes",
+                "this route is in `mod plain`, which has no `#[routes]`, so the group would not \
+                 apply to it: add `#[routes]` to `mod plain`",
+            ]
+        );
+        // Taken out, so they are not expanded on their own.
+        match &g.items[0] {
+            GroupItem::Plain(Item::Fn(f)) => assert!(f.attrs.is_empty()),
+            _ => panic!("the handler is kept as a plain fn"),
+        }
     }
 
     #[test]
