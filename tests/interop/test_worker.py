@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Server, start_server
+from conftest import ROOT, SECRET, Server, start_server
 
 from airflow.sdk.api.client import Client
 
@@ -245,6 +245,10 @@ def test_the_server_answered_no_404_and_no_5xx(worker: Worker, capsys: pytest.Ca
     assert responses, "no access log lines: is the server logging at info?"
     bad = [r for r in responses if r[2] == 404 or r[2] >= 500]
     assert not bad, f"404 or 5xx in the server log: {bad}"
+    log = worker.server.stderr.read_text()
+    assert SECRET not in log
+    for _, token in worker.server.queued:
+        assert token not in log
 
     # Which of Airflow's operations the worker called, from the log.
     doc = json.loads((ROOT / "tests/data/airflow-3.3.2-execution-api-openapi.json").read_text())
