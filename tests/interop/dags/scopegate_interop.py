@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import Asset, BaseHook, Variable, dag, get_current_context, task
+from airflow.sdk import Asset, AssetAlias, BaseHook, BaseXCom, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
 DAG_ID = "scopegate_interop"
 ORDERS = Asset(name="interop_orders", uri="file:///interop/orders.json")
+DAILY = Asset(name="interop_daily", uri="file:///interop/daily.json")
+ALIAS = AssetAlias(name="interop_alias")
 TRIGGERED_RUN_ID = "triggered__by_interop"
 
 
@@ -46,16 +49,19 @@ def scopegate_interop():
             "greeting": Variable.get("interop_greeting"),
             "conn": [conn.conn_type, conn.host, conn.port],
             "stored": store.get("loaded_rows"),
+            # Without map indexes: every value of extract's key, as a slice.
+            "source": context["ti"].xcom_pull(task_ids="extract", key="source"),
         }
 
     @task(
         templates_dict={
             "stamp": "{{ dag.dag_id }}/{{ run_id }}/{{ ti.task_id }}/{{ ds }}/{{ var.value.interop_greeting }}"
-        }
+        },
+        map_index_template="{{ ti.task_id }} of {{ run_id }}",
     )
     def templated(templates_dict: dict | None = None) -> str:
         """A templated field, rendered by the worker (and sent to the server
-        as the task's rendered fields)."""
+        as the task's rendered fields), and a rendered map-index label."""
         return templates_dict["stamp"]
 
     @task
@@ -89,10 +95,51 @@ def scopegate_interop():
         events = context["inlet_events"][ORDERS]
         state = context["asset_state_store"][ORDERS]
         state.set("watermark", len(events))
+        watermark = state.get("watermark")
+        state.delete("watermark")
+        state.clear()
         return {
             "events": [[e.source_task_id, e.source_run_id, e.extra] for e in events],
-            "watermark": state.get("watermark"),
+            "watermark": watermark,
         }
+
+    @task(outlets=[ALIAS])
+    def publish() -> None:
+        """Emits an event through an asset alias: the server learns the
+        alias's asset from it."""
+        get_current_context()["outlet_events"][ALIAS].add(DAILY, extra={"day": 2})
+
+    @task(inlets=[ALIAS, Asset.ref(name=ORDERS.name)])
+    def consume_alias() -> list:
+        """Reads the events emitted through the alias (the worker resolves
+        the alias's assets, and the name reference, when it builds the
+        context)."""
+        events = get_current_context()["inlet_events"][ALIAS]
+        return [[e.asset.name, e.source_task_id, e.extra] for e in events]
+
+    @task(inlets=[Asset.ref(uri=ORDERS.uri)])
+    def housekeeping() -> dict:
+        """Writes, then removes, what a task can keep: a variable, task state
+        and asset state (by URI: the inlet is a URI reference, resolved by the
+        worker when it builds the context)."""
+        context = get_current_context()
+        ti = context["ti"]
+        ti.xcom_push(key="scratch", value=1)
+        BaseXCom.delete(key="scratch", dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id, map_index=-1)
+        Variable.set("interop_scratch", "temporary")
+        scratch = Variable.get("interop_scratch")
+        Variable.delete("interop_scratch")
+        store = context["task_state_store"]
+        store.set("a", 1)
+        store.set("b", 2)
+        store.delete("a")
+        store.clear()
+        asset_state = context["asset_state_store"]
+        asset_state.set("checked", True)
+        checked = asset_state.get("checked")
+        asset_state.delete("checked")
+        asset_state.clear()
+        return {"variable": scratch, "left": list(Variable.keys(prefix="interop_scratch")), "checked": checked}
 
     @task
     def boom() -> None:
@@ -113,6 +160,16 @@ def scopegate_interop():
     def after_gate() -> str:
         return "never runs"
 
+    # The run exists by now: the 409 makes the SDK clear it instead.
+    retrigger = TriggerDagRunOperator(
+        task_id="retrigger",
+        trigger_dag_id=DAG_ID,
+        trigger_run_id=TRIGGERED_RUN_ID,
+        reset_dag_run=True,
+    )
+
+    approve = HITLOperator(task_id="approve", subject="Ship it?", options=["yes", "no"])
+
     trigger = TriggerDagRunOperator(
         task_id="trigger",
         trigger_dag_id=DAG_ID,
@@ -122,10 +179,13 @@ def scopegate_interop():
 
     loaded = load(extract())
     loaded >> [templated(), report(), consume()]
+    publish() >> consume_alias()
+    housekeeping()
     boom()
     skip_me()
     gate() >> after_gate()
-    trigger
+    approve
+    trigger >> retrigger
 
 
 scopegate_interop()
