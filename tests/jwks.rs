@@ -280,3 +280,79 @@ fn pem_body(pem: &[u8]) -> Vec<u8> {
         .decode(b64)
         .unwrap()
 }
+
+/// Issue 9, item 1: a verification that took its key-set snapshot before a
+/// rotation and finishes after it must not leave its token in the cache. Four
+/// threads verify a stream of distinct tokens signed by the current key (the
+/// tiny cache keeps them missing, so a signature check is always in flight)
+/// while the key set is swapped to the other key; once the swap has returned,
+/// no token of the removed key may verify, cached or not.
+#[actix_web::test]
+async fn no_token_of_a_removed_key_verifies_after_the_swap() {
+    use std::sync::atomic::AtomicBool;
+
+    let keys = [
+        issuer("ed25519_private.pem"),
+        issuer("ed25519_b_private.pem"),
+    ];
+    let path = std::env::temp_dir().join(format!("scopegate-race-{}.json", Uuid::new_v4()));
+    std::fs::write(&path, jwks_of(&[&keys[0]])).unwrap();
+    let verifier = Arc::new(
+        Verifier::builder(JwksSource::File(path.clone()))
+            .audience(AUDIENCE)
+            .cache_entries(16)
+            .load()
+            .await
+            .unwrap(),
+    );
+    const ROUNDS: usize = 40;
+    const THREADS: usize = 4;
+    let mut violations = Vec::new();
+    for round in 0..ROUNDS {
+        let (current, next) = (&keys[round % 2], &keys[(round + 1) % 2]);
+        let tokens: Arc<Vec<String>> = Arc::new(
+            (0..48)
+                .map(|_| current.issue(Uuid::new_v4(), TokenType::Execution).unwrap())
+                .collect(),
+        );
+        let swapped = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (verifier, tokens) = (verifier.clone(), tokens.clone());
+                let (swapped, stop) = (swapped.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut bad = 0usize;
+                    let mut i = t;
+                    while !stop.load(Ordering::SeqCst) {
+                        // Read the flag before verifying: a verification that
+                        // started after the swap returned must fail.
+                        let after = swapped.load(Ordering::SeqCst);
+                        let ok = verifier.verify(&tokens[i % tokens.len()]).is_ok();
+                        if after && ok {
+                            bad += 1;
+                        }
+                        i += THREADS;
+                    }
+                    bad
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(15));
+        std::fs::write(&path, jwks_of(&[next])).unwrap();
+        assert!(verifier.refresh_keys().await.unwrap(), "round {round}");
+        swapped.store(true, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(15));
+        stop.store(true, Ordering::SeqCst);
+        let during: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        let after = tokens.iter().filter(|t| verifier.verify(t).is_ok()).count();
+        if during + after > 0 {
+            violations.push((round, during, after));
+        }
+    }
+    std::fs::remove_file(path).unwrap();
+    assert!(
+        violations.is_empty(),
+        "tokens of a removed key verified after the swap (round, during, after): {violations:?}"
+    );
+}

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -88,6 +89,9 @@ pub(crate) struct KeySet {
     keys: HashMap<String, VerificationKey>,
     /// The document the keys came from: a different document is a change.
     document: Vec<u8>,
+    /// Bumped on every change of the set; 0 is the empty set before the
+    /// first load. Cached verifications record it.
+    pub generation: u64,
 }
 
 impl KeySet {
@@ -120,6 +124,7 @@ impl KeySet {
         Ok(KeySet {
             keys,
             document: document.to_vec(),
+            generation: 0,
         })
     }
 
@@ -147,6 +152,9 @@ fn usable(value: Value) -> Result<(String, VerificationKey), &'static str> {
 pub(crate) struct Jwks {
     source: JwksSource,
     current: RwLock<Arc<KeySet>>,
+    /// The generation of `current`, readable without the lock (a cache hit
+    /// reads it). Written under the write lock, right after `current`.
+    generation: AtomicU64,
     /// Held while fetching, so concurrent refreshes coalesce into one.
     fetching: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) interval: Duration,
@@ -158,6 +166,7 @@ impl Jwks {
         Jwks {
             source,
             current: RwLock::new(Arc::new(KeySet::default())),
+            generation: AtomicU64::new(0),
             fetching: tokio::sync::Mutex::new(None),
             interval,
             min_gap,
@@ -170,6 +179,11 @@ impl Jwks {
             Ok(keys) => Arc::clone(&keys),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// The generation of the current key set.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Fetches the JWKS now (or, with `min_gap`, only if the last fetch
@@ -187,11 +201,23 @@ impl Jwks {
         let keys = KeySet::parse(&document)?;
         let changed = self.current().document != keys.document;
         tracing::info!(target: "scopegate", source = %self.source, kids = ?keys.kids(), changed, "JWKS loaded");
-        match self.current.write() {
-            Ok(mut current) => *current = Arc::new(keys),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(keys),
+        if changed {
+            self.replace(keys);
         }
         Ok(changed)
+    }
+
+    /// Installs `keys` as the current set with the next generation. From the
+    /// moment this returns, cached verifications of earlier sets are misses.
+    fn replace(&self, mut keys: KeySet) {
+        let mut current = match self.current.write() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        keys.generation = current.generation + 1;
+        let generation = keys.generation;
+        *current = Arc::new(keys);
+        self.generation.store(generation, Ordering::Release);
     }
 }
 

@@ -227,38 +227,50 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
         let now = now();
         if let Some(cache) = &self.cache {
-            if let Some(claims) = cache.get(token, now, self.leeway) {
+            if let Some(claims) = cache.get(token, now, self.leeway, self.generation()) {
                 return Ok(claims);
             }
         }
-        let claims = Arc::new(self.verify_uncached(token, now)?);
+        let (claims, generation) = self.verify_uncached(token, now)?;
+        let claims = Arc::new(claims);
         if let Some(cache) = &self.cache {
-            cache.insert(token, Arc::clone(&claims));
+            cache.insert(token, Arc::clone(&claims), generation);
         }
         Ok(claims)
     }
 
+    /// The generation of the current key set: fixed for a single key, bumped
+    /// by every change of a JWKS.
+    fn generation(&self) -> u64 {
+        match &self.keys {
+            KeyStore::Key(_) => 0,
+            KeyStore::Jwks(jwks) => jwks.generation(),
+        }
+    }
+
     /// Verifies one token string without the cache: the signature, then every
-    /// claim rule. Each call counts as one signature check in
+    /// claim rule. Returns the claims and the generation of the key set that
+    /// verified them. Each call counts as one signature check in
     /// [`verifications`](Self::verifications).
-    fn verify_uncached(&self, token: &str, now: i64) -> Result<Claims, InvalidReason> {
+    fn verify_uncached(&self, token: &str, now: i64) -> Result<(Claims, u64), InvalidReason> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let compact = Compact::split(token)?;
         let header = jws::b64(compact.header)?;
         let header = jws::header(&header)?;
         let key_set;
-        let key = match &self.keys {
-            KeyStore::Key(key) => key,
+        let (key, generation) = match &self.keys {
+            KeyStore::Key(key) => (key, 0),
             KeyStore::Jwks(jwks) => {
                 let kid = header.kid.as_deref().ok_or(InvalidReason::MissingKeyId)?;
                 key_set = jwks.current();
-                key_set.get(kid).ok_or(InvalidReason::UnknownKey)?
+                let key = key_set.get(kid).ok_or(InvalidReason::UnknownKey)?;
+                (key, key_set.generation)
             }
         };
         jws::check_alg(&header, key.algorithm)?;
         jws::check_signature(&compact, key)?;
         let payload = jws::b64(compact.payload)?;
-        Claims::parse(
+        let claims = Claims::parse(
             &payload,
             &ClaimRules {
                 now,
@@ -266,7 +278,8 @@ impl Verifier {
                 audiences: &self.audiences,
                 issuer: self.issuer.as_deref(),
             },
-        )
+        )?;
+        Ok((claims, generation))
     }
 
     /// Number of tokens in the verified-token cache (0 when it is off).
@@ -275,7 +288,8 @@ impl Verifier {
     }
 
     /// Empties the verified-token cache. Done automatically when the key set
-    /// changes.
+    /// changes (though entries of an earlier key set are never used anyway:
+    /// each records the key-set generation that verified it).
     pub fn clear_cache(&self) {
         if let Some(cache) = &self.cache {
             cache.clear();
@@ -310,8 +324,9 @@ impl Verifier {
         }
     }
 
-    /// Fetches the JWKS now. When the key set changed, the verified-token
-    /// cache is flushed, so tokens of a removed key stop at once. On failure
+    /// Fetches the JWKS now. When the key set changed, tokens verified with
+    /// the earlier set are no longer served from the cache (and the cache is
+    /// flushed), so tokens of a removed key stop at once. On failure
     /// the last good keys stay in use. Returns whether the keys changed;
     /// always `Ok(false)` for a single-key verifier.
     pub async fn refresh_keys(&self) -> Result<bool, KeySetError> {
