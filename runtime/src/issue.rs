@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{encode, Header};
+use jsonwebtoken::Header;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -182,6 +182,6 @@ impl Issuer {
         claims.insert("exp".into(), now.saturating_add(ttl).into());
         claims.insert("sub".into(), Value::String(sub.to_string()));
         claims.insert("scope".into(), Value::String(ty.as_str().to_owned()));
-        Ok(encode(&self.header, &claims, &self.key.key)?)
+        Ok(crate::jws::sign(&self.header, &claims, &self.key)?)
     }
 }

@@ -2,8 +2,12 @@
 //! and what an [`Issuer`](crate::Issuer) signs with. Keys are parsed once,
 //! here, at start-up; the algorithm is pinned to the key's family.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse, ThumbprintHash,
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
+    EllipticCurveKeyType, Jwk, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
+    PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
@@ -286,17 +290,15 @@ impl SigningKey {
     /// as `kid`.
     fn key_pair(key: EncodingKey, family: Family, kind: &'static str) -> Result<Self, ConfigError> {
         let mut signing = Self::new(key, family);
-        let mut jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm);
+        let mut jwk = public_jwk(&signing.key, family, signing.algorithm);
         if family == Family::Ec && jwk.is_err() {
-            // jsonwebtoken reads the curve from the algorithm: a P-384 key
-            // does not load as ES256, so it defaults to ES384.
+            // The curve is read from the algorithm: a P-384 key does not
+            // load as ES256, so it defaults to ES384.
             signing.algorithm = Algorithm::ES384;
-            jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm);
+            jwk = public_jwk(&signing.key, family, signing.algorithm);
         }
         let mut jwk = jwk.map_err(|source| ConfigError::InvalidKey { kind, source })?;
-        let kid = jwk
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(|source| ConfigError::InvalidKey { kind, source })?;
+        let kid = thumbprint(&jwk).map_err(|source| ConfigError::InvalidKey { kind, source })?;
         jwk.common.key_id = Some(kid);
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         signing.public_jwk = Some(jwk);
@@ -333,6 +335,82 @@ impl SigningKey {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+}
+
+/// The public half of a private key as a JWK (no `kid`, `use` or `alg`
+/// yet), derived with scopegate's crypto backend (jsonwebtoken's
+/// `Jwk::from_encoding_key` would use the process-wide default).
+fn public_jwk(
+    key: &EncodingKey,
+    family: Family,
+    alg: Algorithm,
+) -> Result<Jwk, jsonwebtoken::errors::Error> {
+    let utils = &crate::jws::provider().key_utils;
+    let b64 = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
+    let algorithm = match family {
+        Family::Rsa => {
+            let (n, e) = (utils.rsa_pub_components_from_private_key)(key.as_bytes())?;
+            AlgorithmParameters::RSA(RSAKeyParameters {
+                key_type: RSAKeyType::RSA,
+                n: b64(n),
+                e: b64(e),
+            })
+        }
+        Family::Ec => {
+            let (curve, x, y) = (utils.ec_pub_components_from_private_key)(key.as_bytes(), alg)?;
+            AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                key_type: EllipticCurveKeyType::EC,
+                curve,
+                x: b64(x),
+                y: b64(y),
+            })
+        }
+        Family::Ed => {
+            let curve = EllipticCurve::Ed25519;
+            let x = (utils.ed_pub_components_from_private_key)(key.as_bytes(), &curve)?;
+            AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve,
+                x: b64(x),
+            })
+        }
+        Family::Hmac => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+    };
+    Ok(Jwk {
+        common: CommonParameters::default(),
+        algorithm,
+    })
+}
+
+/// The RFC 7638 SHA-256 thumbprint of a public JWK: the required members in
+/// lexicographic order, no whitespace (every value is base64url or a curve
+/// name, so nothing needs escaping), hashed with scopegate's backend.
+fn thumbprint(jwk: &Jwk) -> Result<String, jsonwebtoken::errors::Error> {
+    let canonical = match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => {
+            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, rsa.e, rsa.n)
+        }
+        AlgorithmParameters::EllipticCurve(ec) => {
+            let crv = match ec.curve {
+                EllipticCurve::P256 => "P-256",
+                EllipticCurve::P384 => "P-384",
+                _ => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+            };
+            format!(
+                r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                ec.x, ec.y
+            )
+        }
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, okp.x)
+        }
+        _ => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+    };
+    let digest = (crate::jws::provider().key_utils.compute_digest)(
+        canonical.as_bytes(),
+        ThumbprintHash::SHA256,
+    )?;
+    Ok(URL_SAFE_NO_PAD.encode(digest))
 }
 
 fn key_algorithm(alg: Algorithm) -> Option<KeyAlgorithm> {
@@ -400,6 +478,36 @@ mod tests {
             VerificationKey::rsa_pem(b"not a pem"),
             Err(ConfigError::InvalidKey { .. })
         ));
+    }
+
+    #[test]
+    fn public_jwks_and_thumbprints_match_jsonwebtokens_own() {
+        // In this build exactly one backend is on, so jsonwebtoken's own
+        // derivation (through its process default) works and is the
+        // reference for ours (through the explicit provider).
+        let read = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        for (file, load) in [
+            ("rsa_private.pem", SigningKey::rsa_pem as fn(&[u8]) -> _),
+            ("ec_p256_private.pem", SigningKey::ec_pem),
+            ("ec_p384_private.pem", SigningKey::ec_pem),
+            ("ed25519_private.pem", SigningKey::ed_pem),
+        ] {
+            let key = load(&read(file)).unwrap();
+            let ours = key.public_jwk().unwrap();
+            let theirs = Jwk::from_encoding_key(&key.key, key.algorithm).unwrap();
+            assert_eq!(ours.algorithm, theirs.algorithm, "{file}");
+            assert_eq!(
+                key.thumbprint(),
+                Some(theirs.thumbprint(ThumbprintHash::SHA256).unwrap().as_str()),
+                "{file}"
+            );
+        }
     }
 
     #[test]
