@@ -4,7 +4,6 @@
 //! [`start`], so the tests exercise exactly what users run.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -107,13 +106,11 @@ pub struct Services {
 
 impl Services {
     /// Keys from `auth`, an empty store. A JWKS is loaded now and then
-    /// refreshed in the background for as long as the verifier lives, so
-    /// call it inside the actix runtime.
+    /// refreshed in the background (scopegate starts that itself) for as
+    /// long as the verifier lives, so call it inside the actix runtime.
     pub async fn load(auth: &AuthConfig) -> Result<Self, String> {
-        let verifier = Arc::new(auth.verifier().await?);
-        scopegate::spawn_key_refresh(&verifier);
         Ok(Services {
-            verifier: web::Data::from(verifier),
+            verifier: web::Data::new(auth.verifier().await?),
             issuer: web::Data::new(auth.issuer()?),
             store: web::Data::new(Store::new()),
         })

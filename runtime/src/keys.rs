@@ -45,6 +45,10 @@ pub enum ConfigError {
         /// Why.
         reason: &'static str,
     },
+    /// `jwks_max_stale` is shorter than the refresh interval: the keys would
+    /// be dropped between two scheduled fetches.
+    #[error("jwks_max_stale must be at least the JWKS refresh interval (jwks_refresh)")]
+    JwksMaxStale,
     /// The JWKS could not be loaded at start-up.
     #[error("could not load the JWKS: {0}")]
     KeySet(#[from] crate::jwks::KeySetError),

@@ -52,9 +52,7 @@ pub use enforce::{Enforce, EnforceService};
 pub use error::{AuthError, InvalidReason};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
 pub use jsonwebtoken::{jwk, Algorithm};
-pub use jwks::{
-    spawn_key_refresh, JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
-};
+pub use jwks::{JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
 pub use keys::{ConfigError, SigningKey, VerificationKey};
 pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
 pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};

@@ -10,7 +10,9 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use crate::bearer::bearer_token;
 use crate::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 use crate::error::{AuthError, InvalidReason};
-use crate::jwks::{Jwks, JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
+use crate::jwks::{
+    Jwks, JwksSource, KeySetError, Schedule, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
+};
 use crate::jws::{self, Compact};
 use crate::keys::{ConfigError, VerificationKey};
 use crate::token::{ClaimRules, Claims};
@@ -42,7 +44,7 @@ pub struct Verifier {
     issuer: Option<String>,
     leeway: i64,
     max_token_size: usize,
-    cache: Option<TokenCache>,
+    cache: Option<Arc<TokenCache>>,
     verifications: AtomicU64,
 }
 
@@ -56,7 +58,7 @@ impl std::fmt::Debug for Verifier {
             .field("max_token_size", &self.max_token_size)
             .field(
                 "cache_entries",
-                &self.cache.as_ref().map(TokenCache::max_entries),
+                &self.cache.as_deref().map(TokenCache::max_entries),
             )
             .finish()
     }
@@ -87,7 +89,8 @@ impl From<JwksSource> for KeySource {
 
 enum KeyStore {
     Key(VerificationKey),
-    Jwks(Jwks),
+    /// Shared with its scheduled refresh task (which holds a `Weak`).
+    Jwks(Arc<Jwks>),
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -96,7 +99,7 @@ impl std::fmt::Debug for KeyStore {
             KeyStore::Key(key) => key.fmt(f),
             KeyStore::Jwks(jwks) => f
                 .debug_struct("Jwks")
-                .field("interval", &jwks.interval)
+                .field("schedule", &jwks.schedule)
                 .finish_non_exhaustive(),
         }
     }
@@ -109,6 +112,7 @@ pub struct VerifierBuilder {
     keys: KeySource,
     jwks_refresh: Duration,
     jwks_min_retry: Duration,
+    jwks_max_stale: Option<Duration>,
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: Duration,
@@ -170,9 +174,22 @@ impl VerifierBuilder {
         self
     }
 
+    /// Drops the JWKS keys when no fetch has succeeded for `age` (off by
+    /// default: the last good keys are kept however long the source is
+    /// down). Every token is then refused until a fetch succeeds, so taking
+    /// the JWKS endpoint down cannot keep a removed key alive forever. The
+    /// scheduled refresh checks it after each failed fetch, so the keys go
+    /// within one minimum retry gap after `age`. Must be at least the
+    /// refresh interval.
+    pub fn jwks_max_stale(mut self, age: Duration) -> Self {
+        self.jwks_max_stale = Some(age);
+        self
+    }
+
     /// Builds the verifier and, for a JWKS, fetches the key set once (on the
-    /// blocking pool); fails if that first fetch fails. Call it inside the
-    /// actix runtime, then [`spawn_key_refresh`](crate::spawn_key_refresh).
+    /// blocking pool) and starts its scheduled refresh on the current tokio
+    /// runtime (actix's System, `#[tokio::test]`); the refresh ends when the
+    /// verifier is dropped. Fails if that first fetch fails.
     pub async fn load(self) -> Result<Verifier, ConfigError> {
         let verifier = self.build()?;
         verifier.refresh_keys().await?;
@@ -181,15 +198,28 @@ impl VerifierBuilder {
 
     /// Builds the verifier without I/O. Fails without an audience. A JWKS
     /// verifier starts with no keys: use [`load`](Self::load), or its first
-    /// token triggers the (rate-limited) fetch.
+    /// token triggers the (rate-limited) fetch, which also starts the
+    /// scheduled refresh.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.audiences.is_empty() {
             return Err(ConfigError::NoAudience);
         }
+        if self
+            .jwks_max_stale
+            .is_some_and(|age| age < self.jwks_refresh)
+        {
+            return Err(ConfigError::JwksMaxStale);
+        }
+        let cache = TokenCache::new(self.cache_entries, self.cache_bytes).map(Arc::new);
         let keys = match self.keys {
             KeySource::Key(key) => KeyStore::Key(key),
             KeySource::Jwks(source) => {
-                KeyStore::Jwks(Jwks::new(source, self.jwks_refresh, self.jwks_min_retry))
+                let schedule = Schedule {
+                    interval: self.jwks_refresh,
+                    min_gap: self.jwks_min_retry,
+                    max_stale: self.jwks_max_stale,
+                };
+                KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, cache.clone())))
             }
         };
         Ok(Verifier {
@@ -198,7 +228,7 @@ impl VerifierBuilder {
             issuer: self.issuer,
             leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX / 4),
             max_token_size: self.max_token_size,
-            cache: TokenCache::new(self.cache_entries, self.cache_bytes),
+            cache,
             verifications: AtomicU64::new(0),
         })
     }
@@ -212,6 +242,7 @@ impl Verifier {
             keys: keys.into(),
             jwks_refresh: DEFAULT_JWKS_REFRESH,
             jwks_min_retry: DEFAULT_JWKS_MIN_RETRY,
+            jwks_max_stale: None,
             audiences: Vec::new(),
             issuer: None,
             leeway: DEFAULT_LEEWAY,
@@ -284,7 +315,7 @@ impl Verifier {
 
     /// Number of tokens in the verified-token cache (0 when it is off).
     pub fn cached_tokens(&self) -> usize {
-        self.cache.as_ref().map_or(0, TokenCache::len)
+        self.cache.as_deref().map_or(0, TokenCache::len)
     }
 
     /// Empties the verified-token cache. Done automatically when the key set
@@ -317,18 +348,19 @@ impl Verifier {
         }
     }
 
-    pub(crate) fn jwks(&self) -> Option<&Jwks> {
+    pub(crate) fn jwks(&self) -> Option<&Arc<Jwks>> {
         match &self.keys {
             KeyStore::Jwks(jwks) => Some(jwks),
             KeyStore::Key(_) => None,
         }
     }
 
-    /// Fetches the JWKS now. When the key set changed, tokens verified with
-    /// the earlier set are no longer served from the cache (and the cache is
-    /// flushed), so tokens of a removed key stop at once. On failure
-    /// the last good keys stay in use. Returns whether the keys changed;
-    /// always `Ok(false)` for a single-key verifier.
+    /// Fetches the JWKS now (and starts the scheduled refresh if it is not
+    /// running yet). When the key set changed, tokens verified with the
+    /// earlier set are no longer served from the cache (and the cache is
+    /// flushed), so tokens of a removed key stop at once. On failure the last
+    /// good keys stay in use, up to the maximum stale age. Returns whether
+    /// the keys changed; always `Ok(false)` for a single-key verifier.
     pub async fn refresh_keys(&self) -> Result<bool, KeySetError> {
         self.refresh(None).await
     }
@@ -336,7 +368,7 @@ impl Verifier {
     /// An early refresh for an unknown `kid`: at most one fetch per minimum
     /// retry gap, however many requests ask. Returns whether keys changed.
     pub(crate) async fn refresh_early(&self) -> bool {
-        let gap = self.jwks().map(|j| j.min_gap);
+        let gap = self.jwks().map(|j| j.schedule.min_gap);
         match self.refresh(gap).await {
             Ok(changed) => changed,
             Err(err) => {
@@ -350,11 +382,8 @@ impl Verifier {
         let Some(jwks) = self.jwks() else {
             return Ok(false);
         };
-        let changed = jwks.refresh(min_gap).await?;
-        if changed {
-            self.clear_cache();
-        }
-        Ok(changed)
+        jwks.start_schedule();
+        jwks.refresh(min_gap).await
     }
 }
 
