@@ -76,3 +76,45 @@ fn policy_check_does_not_allocate_on_success() {
     let _message = err.to_string();
     assert!(allocations() > before);
 }
+
+/// The per-request record and its "allowed" marker (issue 9): once a
+/// request carries its verification result, running the policy again,
+/// marking the request allowed, and handing the token to the handler
+/// (`TiToken`, `authorized_claims`) make no heap allocation. A whole
+/// `Enforce::check` on a cache hit costs only the record's slot in the
+/// request's extensions.
+#[test]
+fn allowed_marker_and_token_extraction_do_not_allocate() {
+    use actix_web::{web, FromRequest as _};
+    use scopegate::{authorized_claims, Enforce, TiToken};
+
+    let verifier = web::Data::new(verifier());
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, Some("workload")));
+    verifier.verify(&token).unwrap(); // now a cache hit
+    let request = || {
+        TestRequest::default()
+            .app_data(verifier.clone())
+            .param("task_instance_id", sub.to_string())
+            .param("connection_test_id", sub.to_string())
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .to_srv_request()
+    };
+    let enforce = Enforce::new(&RUN);
+
+    let req = request();
+    let before = allocations();
+    enforce.check(&req).unwrap();
+    let first = allocations() - before;
+    assert!(first <= 2, "{first} allocations for a cache-hit check");
+
+    let before = allocations();
+    for _ in 0..1000 {
+        enforce.check(&req).unwrap();
+        let token = TiToken::extract(req.request()).into_inner().unwrap();
+        assert_eq!(token.id, sub);
+        assert!(authorized_claims(req.request()).is_some());
+    }
+    assert_eq!(allocations() - before, 0);
+    assert_eq!(verifier.verifications(), 1, "one signature check in all");
+}

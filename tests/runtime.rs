@@ -726,3 +726,75 @@ async fn issuer_mints_airflows_claim_set() {
         .unwrap();
     assert_ne!(a.jti, b.jti, "jti is random");
 }
+
+// ---- One place per request (issue 9, items 3 and 4) ---------------------------
+
+/// An app-level middleware authenticates with verifier A (this service's
+/// audience); a scope registers verifier B for another audience. B must
+/// verify the token itself, not reuse A's result.
+#[actix_web::test]
+async fn a_second_verifier_never_reuses_the_first_ones_result() {
+    let other = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience("urn:another-service")
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier()))
+            .wrap_fn(|req, srv| {
+                let _ = authenticate(req.request());
+                srv.call(req)
+            })
+            .service(
+                web::scope("/other")
+                    .app_data(web::Data::new(other))
+                    .configure(routes),
+            ),
+    )
+    .await;
+    let get = |token: &str| {
+        test::TestRequest::get()
+            .uri("/other/variables/x")
+            .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+            .to_request()
+    };
+    let ours = hs512(&claims(Uuid::new_v4(), None));
+    let got = parts(test::call_service(&app, get(&ours)).await).await;
+    assert_eq!(got, invalid("invalid audience"));
+    // A token for the other service passes there.
+    let sub = Uuid::new_v4();
+    let theirs = token_with(|c| {
+        c.insert("aud".into(), "urn:another-service".into());
+        c.insert("sub".into(), sub.to_string().into());
+    });
+    let got = parts(test::call_service(&app, get(&theirs)).await).await;
+    assert_eq!(got, ok_for(sub, "execution"));
+}
+
+/// A handler that takes a `TiToken` but has no route policy: any valid
+/// token (here another task's long-lived workload token) used to be handed
+/// over. It must fail closed, like a missing verifier, and say why in the log.
+#[actix_web::test]
+async fn a_token_extractor_without_a_route_policy_fails_closed() {
+    let app = test::init_service(App::new().app_data(web::Data::new(verifier())).route(
+        "/task-instances/{task_instance_id}/peek",
+        web::get().to(|t: TiToken| async move { HttpResponse::Ok().json(t.id) }),
+    ))
+    .await;
+    let token = hs512(&claims(Uuid::new_v4(), Some("workload")));
+    let (_guard, logs) = capture_logs();
+    let req = test::TestRequest::get()
+        .uri(&format!("/task-instances/{}/peek", Uuid::new_v4()))
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let got = parts(test::call_service(&app, req).await).await;
+    assert_eq!(got, (500, detail("Internal Server Error"), None));
+    let log = logs.text();
+    assert!(
+        log.contains("ERROR")
+            && log.contains("GET")
+            && log.contains("/task-instances/{task_instance_id}/peek"),
+        "{log}"
+    );
+    assert!(!log.contains(&token), "the token was logged: {log}");
+}

@@ -9,16 +9,25 @@ use uuid::Uuid;
 
 use crate::keys::SigningKey;
 use crate::policy::TokenType;
+use crate::token::{Audience, Claims, SESSION_START_CLAIM};
 
 /// Default lifetime of an execution token (Airflow's default).
 pub const DEFAULT_EXECUTION_TTL: Duration = Duration::from_secs(600);
 /// Default lifetime of a workload token: long enough to wait in a queue.
 pub const DEFAULT_WORKLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// Signing failed (only possible with a broken key).
+/// A token could not be minted.
 #[derive(Debug, thiserror::Error)]
-#[error("could not sign token: {0}")]
-pub struct IssueError(#[from] jsonwebtoken::errors::Error);
+#[non_exhaustive]
+pub enum IssueError {
+    /// Signing failed (only possible with a broken key).
+    #[error("could not sign token: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+    /// [`Issuer::reissue`]: the token's session-start claim is not a valid
+    /// NumericDate.
+    #[error("invalid session start claim")]
+    InvalidSessionStart,
+}
 
 /// Mints execution and workload tokens with claims `jti` (random), `iss` (if
 /// set), `aud`, `nbf`, `iat`, `exp = now + lifetime`, `sub`, `scope`, and a
@@ -165,17 +174,52 @@ impl Issuer {
         ty: TokenType,
         extra: &Map<String, Value>,
     ) -> Result<String, IssueError> {
-        let now = crate::verify::now();
         let mut claims = extra.clone();
-        claims.insert(
-            "jti".into(),
-            Value::String(Uuid::new_v4().simple().to_string()),
-        );
         match &self.issuer {
             Some(iss) => claims.insert("iss".into(), Value::String(iss.clone())),
             None => claims.remove("iss"),
         };
         claims.insert("aud".into(), self.audience.clone());
+        self.mint(sub, ty, claims)
+    }
+
+    /// A fresh token for verified `claims`, as [`Reissue`](crate::Reissue)
+    /// hands out: the same `sub`, `scope`, `aud`, `iss` (the token's own,
+    /// not this issuer's) and extra claims, a new `jti`, `iat`, `nbf` and
+    /// `exp = now + lifetime of the type`, and the refresh chain's start in
+    /// [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM). Fails when that
+    /// claim is malformed.
+    pub fn reissue(&self, claims: &Claims) -> Result<String, IssueError> {
+        let start = claims
+            .session_start()
+            .ok_or(IssueError::InvalidSessionStart)?;
+        let mut fresh = claims.extra.clone();
+        fresh.insert(SESSION_START_CLAIM.into(), start.into());
+        match &claims.iss {
+            Some(iss) => fresh.insert("iss".into(), Value::String(iss.clone())),
+            None => fresh.remove("iss"),
+        };
+        let aud = match &claims.aud {
+            Audience::One(one) => Value::String(one.clone()),
+            Audience::Many(many) => Value::from(many.clone()),
+        };
+        fresh.insert("aud".into(), aud);
+        self.mint(claims.sub, claims.scope, fresh)
+    }
+
+    /// Signs `claims` (which already hold `iss`, `aud` and extras) after
+    /// setting `jti`, `nbf`, `iat`, `exp`, `sub` and `scope`.
+    fn mint(
+        &self,
+        sub: Uuid,
+        ty: TokenType,
+        mut claims: Map<String, Value>,
+    ) -> Result<String, IssueError> {
+        let now = crate::verify::now();
+        claims.insert(
+            "jti".into(),
+            Value::String(Uuid::new_v4().simple().to_string()),
+        );
         claims.insert("nbf".into(), now.into());
         claims.insert("iat".into(), now.into());
         let ttl = i64::try_from(self.ttl(ty).as_secs()).unwrap_or(i64::MAX);

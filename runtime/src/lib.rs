@@ -9,9 +9,12 @@
 //!
 //! 1. [`bearer_token`] reads `Authorization: Bearer <token>`;
 //! 2. [`Verifier`] checks the signature and registered claims, once per
-//!    request ([`authenticate`] caches the outcome in the request);
-//! 3. [`RoutePolicy::check`] checks the token type and self-scopes;
-//! 4. the handler receives a [`TiToken`].
+//!    request ([`authenticate`] keeps the outcome in the request, bound to
+//!    that verifier);
+//! 3. [`RoutePolicy::check`] checks the token type and self-scopes, and
+//!    marks the request as allowed;
+//! 4. the handler receives a [`TiToken`], which only a request allowed by a
+//!    route policy can produce.
 //!
 //! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
 //! [`Issuer`] mints tokens and [`Reissue`] refreshes execution tokens that
@@ -43,6 +46,7 @@ mod jws;
 mod keys;
 mod policy;
 mod reissue;
+mod request;
 mod token;
 mod verify;
 
@@ -56,12 +60,10 @@ pub use jwks::{JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REF
 pub use keys::{ConfigError, SigningKey, VerificationKey};
 pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
 pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
+pub use request::{authenticate, authorized_claims};
 pub use scopegate_macros::{route, routes};
-pub use token::{Claims, TiToken};
-pub use verify::{
-    authenticate, verified_claims, KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY,
-    DEFAULT_MAX_TOKEN_SIZE,
-};
+pub use token::{Audience, Claims, TiToken, SESSION_START_CLAIM};
+pub use verify::{KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE};
 
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]

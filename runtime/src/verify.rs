@@ -1,15 +1,13 @@
-//! The [`Verifier`] (crypto and registered claims, never route scopes) and
-//! the per-request cache that makes sure it runs once per request.
+//! The [`Verifier`]: crypto and registered claims, never route scopes. The
+//! per-request record that makes it run once per request is in
+//! `request.rs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::{web, HttpMessage, HttpRequest};
-
-use crate::bearer::bearer_token;
 use crate::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
-use crate::error::{AuthError, InvalidReason};
+use crate::error::InvalidReason;
 use crate::jwks::{
     Jwks, JwksSource, KeySetError, Schedule, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
 };
@@ -39,6 +37,8 @@ pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// # Ok::<(), scopegate::ConfigError>(())
 /// ```
 pub struct Verifier {
+    /// Unique in the process: a per-request result is bound to it.
+    id: u64,
     keys: KeyStore,
     audiences: Vec<String>,
     issuer: Option<String>,
@@ -222,7 +222,9 @@ impl VerifierBuilder {
                 KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, cache.clone())))
             }
         };
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(Verifier {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             keys,
             audiences: self.audiences,
             issuer: self.issuer,
@@ -334,6 +336,13 @@ impl Verifier {
         self.verifications.load(Ordering::Relaxed)
     }
 
+    /// This verifier's identity, unique in the process. A request's
+    /// verification result is bound to the verifier that produced it, so a
+    /// second verifier (another scope, another audience) never reuses it.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The longest token accepted, in bytes.
     pub fn max_token_size(&self) -> usize {
         self.max_token_size
@@ -393,72 +402,4 @@ pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// The outcome of the one verification a request gets, kept in its
-/// extensions.
-#[derive(Clone)]
-struct Authenticated(Result<Arc<Claims>, AuthError>);
-
-/// Returns the request's verified claims, verifying the bearer token on the
-/// first call and caching the outcome (success or failure) in the request's
-/// extensions; later calls on the same request reuse it.
-///
-/// Fails closed with [`AuthError::NotConfigured`] when no
-/// `web::Data<Verifier>` is registered.
-pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
-    if let Some(Authenticated(cached)) = req.extensions().get::<Authenticated>() {
-        return cached.clone();
-    }
-    let outcome = verify_request(req);
-    match &outcome {
-        Ok(claims) => tracing::debug!(
-            target: "scopegate",
-            method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            token_type = %claims.scope,
-            sub = %claims.sub,
-            outcome = "verified",
-        ),
-        Err(AuthError::NotConfigured) => tracing::error!(
-            target: "scopegate",
-            method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            outcome = "error",
-            reason = "no web::Data<scopegate::Verifier> registered in app data; refusing the request",
-        ),
-        Err(err) => tracing::info!(
-            target: "scopegate",
-            method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            outcome = "rejected",
-            reason = %err,
-        ),
-    }
-    req.extensions_mut().insert(Authenticated(outcome.clone()));
-    outcome
-}
-
-/// Drops the request's cached outcome, so the next [`authenticate`]
-/// verifies again (after an early key refresh).
-pub(crate) fn forget(req: &HttpRequest) {
-    req.extensions_mut().remove::<Authenticated>();
-}
-
-/// The request's verified claims if a token was verified earlier in this
-/// request, without ever verifying. Used after the handler, e.g. by
-/// [`Reissue`](crate::Reissue).
-pub fn verified_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
-    match req.extensions().get::<Authenticated>() {
-        Some(Authenticated(Ok(claims))) => Some(Arc::clone(claims)),
-        _ => None,
-    }
-}
-
-fn verify_request(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
-    let verifier = req
-        .app_data::<web::Data<Verifier>>()
-        .ok_or(AuthError::NotConfigured)?;
-    let token = bearer_token(req.headers(), verifier.max_token_size())?;
-    verifier.verify(token).map_err(AuthError::InvalidToken)
 }

@@ -104,3 +104,36 @@ pub fn invalid(reason: &str) -> (u16, Value, Option<String>) {
 pub fn missing() -> (u16, Value, Option<String>) {
     (401, detail("Missing auth token"), Some("Bearer".into()))
 }
+
+/// Captures the `tracing` output of the current thread (plain text, every
+/// level) until the guard is dropped.
+pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Logs) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    (tracing::subscriber::set_default(subscriber), logs)
+}
+
+/// What [`capture_logs`] captured.
+#[derive(Clone, Default)]
+pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
