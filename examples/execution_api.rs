@@ -190,14 +190,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 "warning: --jwks without --private-key: this server verifies tokens but signs \
                  its own (refreshes, /run swaps) with a random secret no JWKS holds"
             );
-            Keys::Secret(random_secret())
+            Keys::Secret(keys::random_secret())
         }
         None => {
             eprintln!(
                 "warning: no --secret, --private-key or SCOPEGATE_JWT_SECRET: using a random \
                  secret, so only the tokens printed below will be accepted"
             );
-            Keys::Secret(random_secret())
+            Keys::Secret(keys::random_secret())
         }
     };
     let auth = AuthConfig {
@@ -286,11 +286,6 @@ fn print_lines(lines: &[String]) -> Result<(), String> {
         writeln!(out, "{line}").map_err(|e| format!("stdout: {e}"))?;
     }
     out.flush().map_err(|e| format!("stdout: {e}"))
-}
-
-/// 244 bits from the OS random generator (two v4 UUIDs), hex-encoded.
-fn random_secret() -> String {
-    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
 /// Logs to stderr, `info` unless `RUST_LOG` says otherwise, in colour only

@@ -90,3 +90,12 @@ pub fn private_key_from_pem(pem: &[u8]) -> Result<SigningKey, String> {
 pub fn public_key(key: &SigningKey) -> Result<VerificationKey, String> {
     VerificationKey::from_signing_key(key).map_err(|e| e.to_string())
 }
+
+/// 244 bits from the OS random generator (two v4 UUIDs), hex-encoded.
+pub fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
