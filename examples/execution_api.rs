@@ -39,7 +39,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use scopegate::{JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
+use scopegate::{
+    JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL, MIN_SECRET_BYTES,
+};
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
@@ -81,6 +83,11 @@ struct KeyArgs {
     /// Audience tokens are minted with and must carry.
     #[arg(long, default_value = AIRFLOW_AUDIENCE)]
     audience: String,
+    /// Accept a secret shorter than 32 bytes, for an existing deployment
+    /// whose secret cannot change yet. Prefer a random one of 32 bytes or
+    /// more (`openssl rand -hex 32`).
+    #[arg(long)]
+    allow_short_secret: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,6 +177,15 @@ impl KeyArgs {
             (Some(path), None) => {
                 keys::read_private_key(path).map(|k| Some(Keys::PrivateKey(Box::new(k))))
             }
+            (None, Some(secret)) if secret.len() < MIN_SECRET_BYTES && !self.allow_short_secret => {
+                Err(format!(
+                    "the secret (--secret or SCOPEGATE_JWT_SECRET) is {} bytes; at least \
+                     {MIN_SECRET_BYTES} bytes are required. Use a random secret of \
+                     {MIN_SECRET_BYTES} bytes or more (`openssl rand -hex 32`), or pass \
+                     --allow-short-secret to keep an existing shorter one",
+                    secret.len()
+                ))
+            }
             (None, Some(secret)) => Ok(Some(Keys::Secret(secret.clone()))),
             (None, None) => Ok(None),
         }
@@ -206,6 +222,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         execution_ttl: Duration::from_secs(args.execution_ttl),
         workload_ttl: Duration::from_secs(args.workload_ttl),
         token_cache: !args.no_token_cache,
+        allow_short_secret: args.keys.allow_short_secret,
         ..AuthConfig::new(keys, args.keys.audience)
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
@@ -271,6 +288,7 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let auth = AuthConfig {
         execution_ttl: ttl.unwrap_or(DEFAULT_EXECUTION_TTL),
         workload_ttl: ttl.unwrap_or(DEFAULT_WORKLOAD_TTL),
+        allow_short_secret: args.keys.allow_short_secret,
         ..AuthConfig::new(keys, args.keys.audience)
     };
     let issuer = auth.issuer()?;

@@ -765,7 +765,10 @@ async fn jwks_url_server_accepts_the_other_servers_tokens() {
             "{}/.well-known/jwks.json",
             a.base
         ))),
-        ..AuthConfig::new(Keys::Secret("b's own secret".into()), AUDIENCE)
+        ..AuthConfig::new(
+            Keys::Secret("b's own secret, of 32 bytes or more".into()),
+            AUDIENCE,
+        )
     })
     .await;
 
@@ -831,4 +834,67 @@ fn private_keys_are_recognised_by_their_pem() {
     }
     let err = keys::private_key_from_pem(b"").unwrap_err();
     assert!(err.contains("PEM"), "{err}");
+}
+
+/// Issue 9, item 7: the secret `serve` makes up when given none has 256
+/// random bits: 64 hex digits, none of them fixed (two v4 UUIDs had 244,
+/// with a version digit that is always `4` and a variant digit that is one
+/// of four values). Over 200 secrets, every position takes more than four
+/// values; a truly random digit fails that with probability below 1e-90.
+#[test]
+fn the_random_secret_has_256_random_bits() {
+    let secrets: Vec<String> = (0..200).map(|_| keys::random_secret()).collect();
+    for s in &secrets {
+        assert_eq!(s.len(), 64, "{s}");
+        assert!(s.bytes().all(|b| b.is_ascii_hexdigit()), "{s}");
+    }
+    for i in 0..64 {
+        let values: std::collections::HashSet<u8> =
+            secrets.iter().map(|s| s.as_bytes()[i]).collect();
+        assert!(values.len() > 4, "hex digit {i} takes only {values:?}");
+    }
+}
+
+/// Issue 9, item 7: `serve --secret` shorter than 32 bytes exits non-zero
+/// and says so, and how to opt in; with the opt-in it starts.
+#[test]
+fn serve_refuses_a_short_secret_and_says_how_to_opt_in() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let run = |extra: &[&str]| {
+        let mut child = Command::new(common::example_binary())
+            .args(["serve", "--bind", "127.0.0.1:0", "--secret", "short-secret"])
+            .args(extra)
+            .env_remove("SCOPEGATE_JWT_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let running = child.try_wait().unwrap().is_none();
+        if running {
+            child.kill().unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            running,
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (running, success, stderr) = run(&[]);
+    assert!(!running && !success, "the server started: {stderr}");
+    assert!(
+        stderr.contains("12 bytes")
+            && stderr.contains("at least 32")
+            && stderr.contains("--allow-short-secret"),
+        "{stderr}"
+    );
+    // An existing deployment opts in explicitly.
+    let (running, _, stderr) = run(&["--allow-short-secret"]);
+    assert!(running, "with --allow-short-secret it must serve: {stderr}");
 }

@@ -28,6 +28,7 @@ fn issuer(private_pem: &str) -> Issuer {
     Issuer::builder(SigningKey::ed_pem(&key_file(private_pem)).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
 }
 
 fn jwks_of(issuers: &[&Issuer]) -> String {
@@ -235,7 +236,8 @@ async fn kid_is_required_with_a_jwks() {
 async fn key_pairs_default_to_airflows_algorithms_and_thumbprint_kids() {
     let rsa = Issuer::builder(SigningKey::rsa_pem(&key_file("rsa_private.pem")).unwrap())
         .audience(AUDIENCE)
-        .build();
+        .build()
+        .unwrap();
     let token = rsa.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::RS512);
@@ -268,7 +270,8 @@ async fn key_pairs_default_to_airflows_algorithms_and_thumbprint_kids() {
     // A shared secret is never published.
     let hmac = Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
-        .build();
+        .build()
+        .unwrap();
     assert!(hmac.jwks().keys.is_empty());
     assert_eq!(hmac.kid(), "not-used");
 }

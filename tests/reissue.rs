@@ -22,6 +22,7 @@ fn issuer() -> Issuer {
     Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
 }
 
 /// Calls `/plain` (or `/swap`, whose handler sets the header itself) with
@@ -288,6 +289,7 @@ async fn a_chain_of_refused_requests_cannot_keep_a_token_alive() {
             .audience(AUDIENCE)
             .execution_ttl(std::time::Duration::from_secs(20))
             .build()
+            .unwrap()
     };
     let first = near_expiry(Uuid::new_v4());
     let mut token = first.clone();
@@ -312,7 +314,8 @@ async fn a_refreshed_token_keeps_its_own_audience_and_issuer() {
     // The issuer has another audience and no issuer configured.
     let elsewhere = Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience("urn:the-issuers-default")
-        .build();
+        .build()
+        .unwrap();
     let (status, refreshed) = call_refused(Reissue::new(elsewhere), "GET", "/ok", &hs512(&c)).await;
     assert_eq!(status, 200);
     let refreshed = refreshed.expect("refreshed");

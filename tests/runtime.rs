@@ -678,7 +678,8 @@ async fn hmac_with_the_public_key_as_secret_is_refused() {
 async fn issuer_tokens_verify() {
     let issuer = scopegate::Issuer::builder(scopegate::SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
-        .build();
+        .build()
+        .unwrap();
     let sub = Uuid::new_v4();
     let token = issuer.issue(sub, TokenType::Workload).unwrap();
     let got = call("PATCH", &format!("/task-instances/{sub}/run"), &token).await;
@@ -692,7 +693,8 @@ async fn issuer_mints_airflows_claim_set() {
         .issuer("scopegate-test")
         .execution_ttl(std::time::Duration::from_secs(300))
         .workload_ttl(std::time::Duration::from_secs(7200))
-        .build();
+        .build()
+        .unwrap();
     let sub = Uuid::new_v4();
     let mut extra = Map::new();
     extra.insert("ti_try".into(), 2.into());
@@ -797,4 +799,80 @@ async fn a_token_extractor_without_a_route_policy_fails_closed() {
         "{log}"
     );
     assert!(!log.contains(&token), "the token was logged: {log}");
+}
+
+// ---- Configuration (issue 9, item 7) -------------------------------------------
+
+#[actix_web::test]
+async fn short_hmac_secrets_are_refused_when_the_verifier_is_built() {
+    let err = Verifier::builder(VerificationKey::secret("31-bytes-is-one-byte-too-short").unwrap())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("at least 32 bytes") && message.contains("allow_short_secret"),
+        "{message}"
+    );
+    // An existing deployment opts in explicitly.
+    let v = Verifier::builder(VerificationKey::secret("31-bytes-is-one-byte-too-short").unwrap())
+        .audience(AUDIENCE)
+        .allow_short_secret()
+        .build();
+    assert!(v.is_ok());
+}
+
+#[actix_web::test]
+async fn an_issuer_needs_an_audience_and_a_long_enough_secret() {
+    use scopegate::{ConfigError, Issuer, SigningKey};
+    let no_audience = Issuer::builder(SigningKey::secret(SECRET).unwrap()).build();
+    assert!(
+        matches!(no_audience, Err(ConfigError::NoAudience)),
+        "{no_audience:?}"
+    );
+    let short = || SigningKey::secret("short").unwrap();
+    let err = Issuer::builder(short())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::ShortSecret { len: 5 }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("allow_short_secret"), "{err}");
+    assert!(Issuer::builder(short())
+        .audience(AUDIENCE)
+        .allow_short_secret()
+        .build()
+        .is_ok());
+    // Key pairs have no secret length to check.
+    let rsa = SigningKey::rsa_pem(&key_file("rsa_private.pem")).unwrap();
+    assert!(Issuer::builder(rsa).audience(AUDIENCE).build().is_ok());
+}
+
+#[actix_web::test]
+async fn verify_applies_the_maximum_token_size() {
+    let v = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .max_token_size(1024)
+        .build()
+        .unwrap();
+    let token = token_with(|c| {
+        c.insert("padding".into(), "x".repeat(2048).into());
+    });
+    let got = v.verify(&token).map(|_| ()).map_err(|e| e.to_string());
+    assert_eq!(got, Err("token too large".to_owned()));
+}
+
+#[actix_web::test]
+async fn leeway_is_at_most_five_minutes() {
+    let build = |secs| {
+        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .leeway(std::time::Duration::from_secs(secs))
+            .build()
+    };
+    assert!(build(300).is_ok());
+    let err = build(301).unwrap_err().to_string();
+    assert!(err.contains("300"), "{err}");
 }

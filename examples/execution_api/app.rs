@@ -45,6 +45,9 @@ pub struct AuthConfig {
     /// Whether verified tokens are cached across requests (on by default;
     /// off to measure the cost of a signature check per request).
     pub token_cache: bool,
+    /// Accept a shared secret shorter than 32 bytes (an existing
+    /// deployment's); off by default.
+    pub allow_short_secret: bool,
 }
 
 impl AuthConfig {
@@ -59,6 +62,7 @@ impl AuthConfig {
             execution_ttl: DEFAULT_EXECUTION_TTL,
             workload_ttl: DEFAULT_WORKLOAD_TTL,
             token_cache: true,
+            allow_short_secret: false,
         }
     }
 
@@ -76,6 +80,9 @@ impl AuthConfig {
         if !self.token_cache {
             builder = builder.cache_entries(0);
         }
+        if self.allow_short_secret {
+            builder = builder.allow_short_secret();
+        }
         builder.load().await.map_err(|e| e.to_string())
     }
 
@@ -88,7 +95,10 @@ impl AuthConfig {
         if let Some(iss) = &self.issuer {
             builder = builder.issuer(iss);
         }
-        Ok(builder.build())
+        if self.allow_short_secret {
+            builder = builder.allow_short_secret();
+        }
+        builder.build().map_err(|e| e.to_string())
     }
 }
 

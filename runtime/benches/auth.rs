@@ -17,7 +17,7 @@ use scopegate::{
 };
 use uuid::Uuid;
 
-const SECRET: &[u8] = b"bench-secret";
+const SECRET: &[u8] = b"bench-secret-of-at-least-32-bytes";
 const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 static HEARTBEAT: RoutePolicy = RoutePolicy::protected(
@@ -40,6 +40,7 @@ fn token(sub: Uuid) -> String {
     Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
         .issue(sub, TokenType::Execution)
         .unwrap()
 }
@@ -82,6 +83,7 @@ fn verification(c: &mut Criterion) {
         let token = Issuer::builder(signing)
             .audience(AUDIENCE)
             .build()
+            .unwrap()
             .issue(Uuid::new_v4(), TokenType::Execution)
             .unwrap();
         let cold = Verifier::builder(verifying.clone())

@@ -104,6 +104,11 @@ pub enum InvalidReason {
     /// A key set is configured but the token's header has no `kid`.
     #[error("missing key id")]
     MissingKeyId,
+    /// The token is longer than the verifier's maximum (for a direct
+    /// [`Verifier::verify`](crate::Verifier::verify); a request gets
+    /// [`AuthError::TokenTooLarge`] first).
+    #[error("token too large")]
+    TooLarge,
 }
 
 impl AuthError {

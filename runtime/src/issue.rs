@@ -7,7 +7,7 @@ use jsonwebtoken::Header;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::keys::SigningKey;
+use crate::keys::{check_secret_len, ConfigError, SigningKey};
 use crate::policy::TokenType;
 use crate::token::{Audience, Claims, SESSION_START_CLAIM};
 
@@ -35,9 +35,9 @@ pub enum IssueError {
 ///
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType};
-/// let issuer = Issuer::builder(SigningKey::secret("s3cret")?)
+/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-32-bytes-or-more")?)
 ///     .audience("urn:airflow.apache.org:task")
-///     .build();
+///     .build()?;
 /// let token = issuer.issue(uuid::Uuid::new_v4(), TokenType::Execution)?;
 /// assert_eq!(token.split('.').count(), 3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -63,6 +63,7 @@ pub struct IssuerBuilder {
     issuer: Option<String>,
     execution_ttl: Duration,
     workload_ttl: Duration,
+    allow_short_secret: bool,
 }
 
 impl IssuerBuilder {
@@ -98,8 +99,22 @@ impl IssuerBuilder {
         self
     }
 
-    /// Builds the issuer.
-    pub fn build(self) -> Issuer {
+    /// Accepts an HMAC secret shorter than
+    /// [`MIN_SECRET_BYTES`](crate::MIN_SECRET_BYTES), for an existing
+    /// deployment whose secret cannot change yet.
+    pub fn allow_short_secret(mut self) -> Self {
+        self.allow_short_secret = true;
+        self
+    }
+
+    /// Builds the issuer. Fails without an audience, or with an HMAC secret
+    /// shorter than 32 bytes unless
+    /// [`allow_short_secret`](Self::allow_short_secret).
+    pub fn build(self) -> Result<Issuer, ConfigError> {
+        if self.audiences.is_empty() {
+            return Err(ConfigError::NoAudience);
+        }
+        check_secret_len(self.key.secret_len(), self.allow_short_secret)?;
         let mut header = Header::new(self.key.algorithm);
         let kid = self
             .kid
@@ -114,7 +129,7 @@ impl IssuerBuilder {
             [one] => Value::String(one.clone()),
             many => Value::from(many.to_vec()),
         };
-        Issuer {
+        Ok(Issuer {
             key: self.key,
             header,
             audience,
@@ -122,7 +137,7 @@ impl IssuerBuilder {
             execution_ttl: self.execution_ttl,
             workload_ttl: self.workload_ttl,
             jwk,
-        }
+        })
     }
 }
 
@@ -136,6 +151,7 @@ impl Issuer {
             issuer: None,
             execution_ttl: DEFAULT_EXECUTION_TTL,
             workload_ttl: DEFAULT_WORKLOAD_TTL,
+            allow_short_secret: false,
         }
     }
 

@@ -36,9 +36,26 @@ pub enum ConfigError {
         /// The key's family.
         family: &'static str,
     },
-    /// A verifier needs at least one audience.
-    #[error("no audience configured: tokens must name this service in `aud`")]
+    /// A verifier or issuer needs at least one audience.
+    #[error("no audience configured: call .audience(..) on the builder; tokens must name their service in `aud`")]
     NoAudience,
+    /// An HMAC secret shorter than [`MIN_SECRET_BYTES`], without the
+    /// builder's explicit `allow_short_secret()`.
+    #[error(
+        "the HMAC secret is {len} bytes; at least {MIN_SECRET_BYTES} bytes (256 bits) are required: \
+         use a random secret of {MIN_SECRET_BYTES} bytes or more, or, to keep an existing shorter \
+         secret, call allow_short_secret() on the builder"
+    )]
+    ShortSecret {
+        /// The secret's length in bytes.
+        len: usize,
+    },
+    /// A clock-skew leeway above [`MAX_LEEWAY`](crate::MAX_LEEWAY).
+    #[error("a leeway of {secs} s is more than the maximum of {} s", crate::MAX_LEEWAY.as_secs())]
+    LeewayTooLarge {
+        /// The leeway asked for, in seconds.
+        secs: u64,
+    },
     /// A JWK that cannot be used to verify signatures.
     #[error("unusable JWK: {reason}")]
     InvalidJwk {
@@ -53,6 +70,11 @@ pub enum ConfigError {
     #[error("could not load the JWKS: {0}")]
     KeySet(#[from] crate::jwks::KeySetError),
 }
+
+/// The shortest HMAC secret a verifier or issuer accepts without
+/// `allow_short_secret()`: 32 bytes, 256 bits (RFC 7518 §3.2 asks for at
+/// least the hash size, RFC 8725 §3.5 for enough entropy).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// The key families, each with the algorithms it may be used with. The first
 /// algorithm is the family's default (as Airflow: HS512, RS512, ES256, EdDSA).
@@ -122,7 +144,9 @@ impl std::fmt::Debug for VerificationKey {
 }
 
 impl VerificationKey {
-    /// A shared secret, verified with HS512 (Airflow's default).
+    /// A shared secret, verified with HS512 (Airflow's default). A
+    /// [`Verifier`](crate::Verifier) refuses one shorter than
+    /// [`MIN_SECRET_BYTES`] unless its builder says `allow_short_secret()`.
     pub fn secret(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
         if secret.is_empty() {
@@ -220,6 +244,25 @@ impl VerificationKey {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+
+    /// The length of an HMAC secret, in bytes (`None` for a public key).
+    pub(crate) fn secret_len(&self) -> Option<usize> {
+        match self.family {
+            Family::Hmac => self.key.try_get_as_bytes().ok().map(<[u8]>::len),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses an HMAC secret shorter than [`MIN_SECRET_BYTES`] unless the
+/// builder opted in.
+pub(crate) fn check_secret_len(len: Option<usize>, allow_short: bool) -> Result<(), ConfigError> {
+    match len {
+        Some(len) if len < MIN_SECRET_BYTES && !allow_short => {
+            Err(ConfigError::ShortSecret { len })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A key to sign tokens with, pinned to one algorithm.
@@ -241,7 +284,9 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// A shared secret, signing with HS512 (Airflow's default).
+    /// A shared secret, signing with HS512 (Airflow's default). An
+    /// [`Issuer`](crate::Issuer) refuses one shorter than
+    /// [`MIN_SECRET_BYTES`] unless its builder says `allow_short_secret()`.
     pub fn secret(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
         if secret.is_empty() {
@@ -338,6 +383,11 @@ impl SigningKey {
     /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// The length of an HMAC secret, in bytes (`None` for a key pair).
+    pub(crate) fn secret_len(&self) -> Option<usize> {
+        (self.family == Family::Hmac).then(|| self.key.as_bytes().len())
     }
 }
 

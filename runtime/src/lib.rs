@@ -57,13 +57,15 @@ pub use error::{AuthError, InvalidReason};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
 pub use jsonwebtoken::{jwk, Algorithm};
 pub use jwks::{JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
-pub use keys::{ConfigError, SigningKey, VerificationKey};
+pub use keys::{ConfigError, SigningKey, VerificationKey, MIN_SECRET_BYTES};
 pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
 pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
 pub use request::{authenticate, authorized_claims};
 pub use scopegate_macros::{route, routes};
 pub use token::{Audience, Claims, TiToken, SESSION_START_CLAIM};
-pub use verify::{KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE};
+pub use verify::{
+    KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, MAX_LEEWAY,
+};
 
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]

@@ -12,13 +12,17 @@ use crate::jwks::{
     Jwks, JwksSource, KeySetError, Schedule, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
 };
 use crate::jws::{self, Compact};
-use crate::keys::{ConfigError, VerificationKey};
+use crate::keys::{check_secret_len, ConfigError, VerificationKey};
 use crate::token::{ClaimRules, Claims};
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
 /// Default maximum token length in bytes.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+/// The largest leeway a verifier accepts. Clocks of machines that talk to
+/// each other are within seconds; a larger leeway mostly extends the life of
+/// expired tokens.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// Verifies bearer tokens: signature with a pinned algorithm, then the
 /// registered claims (`exp`, `iat`, `aud` required; `iss` when configured;
@@ -30,7 +34,7 @@ pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// use actix_web::{web, App};
 /// use scopegate::{VerificationKey, Verifier};
 ///
-/// let verifier = Verifier::builder(VerificationKey::secret("s3cret")?)
+/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-32-bytes-or-more")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .build()?;
 /// let app = App::new().app_data(web::Data::new(verifier));
@@ -119,6 +123,7 @@ pub struct VerifierBuilder {
     max_token_size: usize,
     cache_entries: usize,
     cache_bytes: usize,
+    allow_short_secret: bool,
 }
 
 impl VerifierBuilder {
@@ -135,7 +140,19 @@ impl VerifierBuilder {
         self
     }
 
-    /// Clock-skew allowance (default 10 s), whole seconds.
+    /// Accepts an HMAC secret shorter than
+    /// [`MIN_SECRET_BYTES`](crate::MIN_SECRET_BYTES), for an existing
+    /// deployment whose secret cannot change yet. Without it, [`build`]
+    /// refuses such a secret.
+    ///
+    /// [`build`]: Self::build
+    pub fn allow_short_secret(mut self) -> Self {
+        self.allow_short_secret = true;
+        self
+    }
+
+    /// Clock-skew allowance (default 10 s), whole seconds, at most
+    /// [`MAX_LEEWAY`] (5 minutes).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -196,7 +213,11 @@ impl VerifierBuilder {
         Ok(verifier)
     }
 
-    /// Builds the verifier without I/O. Fails without an audience. A JWKS
+    /// Builds the verifier without I/O. Fails without an audience, with an
+    /// HMAC secret shorter than 32 bytes (unless
+    /// [`allow_short_secret`](Self::allow_short_secret)), with a leeway over
+    /// [`MAX_LEEWAY`], or with a maximum stale age below the refresh
+    /// interval. A JWKS
     /// verifier starts with no keys: use [`load`](Self::load), or its first
     /// token triggers the (rate-limited) fetch, which also starts the
     /// scheduled refresh.
@@ -209,6 +230,14 @@ impl VerifierBuilder {
             .is_some_and(|age| age < self.jwks_refresh)
         {
             return Err(ConfigError::JwksMaxStale);
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(ConfigError::LeewayTooLarge {
+                secs: self.leeway.as_secs(),
+            });
+        }
+        if let KeySource::Key(key) = &self.keys {
+            check_secret_len(key.secret_len(), self.allow_short_secret)?;
         }
         let cache = TokenCache::new(self.cache_entries, self.cache_bytes).map(Arc::new);
         let keys = match self.keys {
@@ -228,7 +257,8 @@ impl VerifierBuilder {
             keys,
             audiences: self.audiences,
             issuer: self.issuer,
-            leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX / 4),
+            // At most MAX_LEEWAY, checked above.
+            leeway: self.leeway.as_secs() as i64,
             max_token_size: self.max_token_size,
             cache,
             verifications: AtomicU64::new(0),
@@ -251,13 +281,18 @@ impl Verifier {
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             cache_entries: DEFAULT_CACHE_ENTRIES,
             cache_bytes: DEFAULT_CACHE_BYTES,
+            allow_short_secret: false,
         }
     }
 
-    /// Verifies one token string: a cache hit if this token verified before
-    /// and has not expired, else the signature and every claim rule (and the
-    /// result is cached).
+    /// Verifies one token string: refused past the maximum token size, a
+    /// cache hit if this token verified before with the current keys and has
+    /// not expired, else the signature and every claim rule (and the result
+    /// is cached).
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
+        if token.len() > self.max_token_size {
+            return Err(InvalidReason::TooLarge);
+        }
         let now = now();
         if let Some(cache) = &self.cache {
             if let Some(claims) = cache.get(token, now, self.leeway, self.generation()) {

@@ -11,7 +11,8 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-pub const SECRET: &[u8] = b"test-secret-please-change";
+/// 38 bytes: HMAC secrets must have at least 32.
+pub const SECRET: &[u8] = b"test-secret-please-change-it-32-bytes+";
 pub const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 pub fn now() -> i64 {
@@ -136,4 +137,20 @@ impl std::io::Write for Logs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The example binary, built (debug) if needed.
+pub fn example_binary() -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "execution_api"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let deps = std::env::current_exe().unwrap();
+    deps.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/execution_api")
 }
