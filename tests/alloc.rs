@@ -118,3 +118,29 @@ fn allowed_marker_and_token_extraction_do_not_allocate() {
     assert_eq!(allocations() - before, 0);
     assert_eq!(verifier.verifications(), 1, "one signature check in all");
 }
+
+/// A cache hit, with a deny-list of 10,000 revoked tokens consulted on the
+/// way (issue 9, item 8), is still lookups only: no heap allocation.
+#[test]
+fn a_cache_hit_with_a_deny_list_does_not_allocate() {
+    use scopegate::{MemoryDenyList, VerificationKey, Verifier};
+    use std::sync::Arc;
+
+    let revoked = Arc::new(MemoryDenyList::new());
+    for i in 0..10_000 {
+        revoked.revoke(&format!("revoked-{i}"), now() + 600);
+    }
+    let verifier = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .deny_list(revoked)
+        .build()
+        .unwrap();
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    verifier.verify(&token).unwrap();
+    let before = allocations();
+    for _ in 0..1000 {
+        assert!(verifier.verify(&token).is_ok());
+    }
+    assert_eq!(allocations() - before, 0);
+    assert_eq!(verifier.verifications(), 1);
+}

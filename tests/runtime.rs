@@ -876,3 +876,64 @@ async fn leeway_is_at_most_five_minutes() {
     let err = build(301).unwrap_err().to_string();
     assert!(err.contains("300"), "{err}");
 }
+
+// ---- Revocation (issue 9, item 8) ----------------------------------------------
+
+fn with_deny_list(deny: std::sync::Arc<scopegate::MemoryDenyList>) -> web::Data<Verifier> {
+    web::Data::new(
+        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .deny_list(deny)
+            .build()
+            .unwrap(),
+    )
+}
+
+async fn call_data(verifier: &web::Data<Verifier>, token: &str) -> (u16, Value, Option<String>) {
+    let app = test::init_service(App::new().app_data(verifier.clone()).configure(routes)).await;
+    let req = test::TestRequest::get()
+        .uri(var_uri())
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    parts(test::call_service(&app, req).await).await
+}
+
+#[actix_web::test]
+async fn a_revoked_token_is_refused_on_every_later_request_cache_hits_included() {
+    let deny = std::sync::Arc::new(scopegate::MemoryDenyList::new());
+    let verifier = with_deny_list(deny.clone());
+    let sub = Uuid::new_v4();
+    let c = claims(sub, None);
+    let token = hs512(&c);
+    assert_eq!(call_data(&verifier, &token).await, ok_for(sub, "execution"));
+    assert_eq!(verifier.cached_tokens(), 1);
+
+    deny.revoke(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap());
+    for _ in 0..3 {
+        assert_eq!(call_data(&verifier, &token).await, invalid("token revoked"));
+    }
+    assert_eq!(
+        verifier.verifications(),
+        1,
+        "the later requests were cache hits, and still refused"
+    );
+    // Other tokens are untouched.
+    let other = Uuid::new_v4();
+    let got = call_data(&verifier, &hs512(&claims(other, None))).await;
+    assert_eq!(got, ok_for(other, "execution"));
+}
+
+#[actix_web::test]
+async fn with_a_deny_list_a_token_without_jti_is_refused() {
+    // It could never be revoked, so it is not accepted.
+    let verifier = with_deny_list(std::sync::Arc::new(scopegate::MemoryDenyList::new()));
+    let token = token_with(|c| {
+        c.remove("jti");
+    });
+    assert_eq!(
+        call_data(&verifier, &token).await,
+        invalid("missing required claim 'jti'")
+    );
+    // Without a deny-list, jti stays optional, as in Airflow.
+    assert_eq!(call("GET", var_uri(), &token).await.0, 200);
+}

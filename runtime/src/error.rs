@@ -109,6 +109,9 @@ pub enum InvalidReason {
     /// [`AuthError::TokenTooLarge`] first).
     #[error("token too large")]
     TooLarge,
+    /// The token's `jti` is on the verifier's [`DenyList`](crate::DenyList).
+    #[error("token revoked")]
+    Revoked,
 }
 
 impl AuthError {

@@ -47,6 +47,7 @@ mod keys;
 mod policy;
 mod reissue;
 mod request;
+mod revoke;
 mod token;
 mod verify;
 
@@ -61,6 +62,7 @@ pub use keys::{ConfigError, SigningKey, VerificationKey, MIN_SECRET_BYTES};
 pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
 pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
 pub use request::{authenticate, authorized_claims};
+pub use revoke::{DenyList, MemoryDenyList};
 pub use scopegate_macros::{route, routes};
 pub use token::{Audience, Claims, TiToken, SESSION_START_CLAIM};
 pub use verify::{

@@ -13,6 +13,7 @@ use crate::jwks::{
 };
 use crate::jws::{self, Compact};
 use crate::keys::{check_secret_len, ConfigError, VerificationKey};
+use crate::revoke::DenyList;
 use crate::token::{ClaimRules, Claims};
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
@@ -49,6 +50,7 @@ pub struct Verifier {
     leeway: i64,
     max_token_size: usize,
     cache: Option<Arc<TokenCache>>,
+    deny_list: Option<Arc<dyn DenyList>>,
     verifications: AtomicU64,
 }
 
@@ -64,6 +66,7 @@ impl std::fmt::Debug for Verifier {
                 "cache_entries",
                 &self.cache.as_deref().map(TokenCache::max_entries),
             )
+            .field("deny_list", &self.deny_list.is_some())
             .finish()
     }
 }
@@ -124,6 +127,7 @@ pub struct VerifierBuilder {
     cache_entries: usize,
     cache_bytes: usize,
     allow_short_secret: bool,
+    deny_list: Option<Arc<dyn DenyList>>,
 }
 
 impl VerifierBuilder {
@@ -137,6 +141,15 @@ impl VerifierBuilder {
     /// Requires `iss` to equal `issuer`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Consults `list` on every verification, cache hits included: a token
+    /// whose `jti` it holds is refused (`token revoked`), and a token without
+    /// a `jti` is refused too, since it could never be revoked. See
+    /// [`DenyList`] for stores that live in a database.
+    pub fn deny_list(mut self, list: impl DenyList + 'static) -> Self {
+        self.deny_list = Some(Arc::new(list));
         self
     }
 
@@ -261,6 +274,7 @@ impl VerifierBuilder {
             leeway: self.leeway.as_secs() as i64,
             max_token_size: self.max_token_size,
             cache,
+            deny_list: self.deny_list,
             verifications: AtomicU64::new(0),
         })
     }
@@ -282,13 +296,14 @@ impl Verifier {
             cache_entries: DEFAULT_CACHE_ENTRIES,
             cache_bytes: DEFAULT_CACHE_BYTES,
             allow_short_secret: false,
+            deny_list: None,
         }
     }
 
     /// Verifies one token string: refused past the maximum token size, a
     /// cache hit if this token verified before with the current keys and has
     /// not expired, else the signature and every claim rule (and the result
-    /// is cached).
+    /// is cached); then, with a deny-list, refused if revoked.
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
         if token.len() > self.max_token_size {
             return Err(InvalidReason::TooLarge);
@@ -296,15 +311,30 @@ impl Verifier {
         let now = now();
         if let Some(cache) = &self.cache {
             if let Some(claims) = cache.get(token, now, self.leeway, self.generation()) {
+                self.check_revoked(&claims)?;
                 return Ok(claims);
             }
         }
         let (claims, generation) = self.verify_uncached(token, now)?;
+        self.check_revoked(&claims)?;
         let claims = Arc::new(claims);
         if let Some(cache) = &self.cache {
             cache.insert(token, Arc::clone(&claims), generation);
         }
         Ok(claims)
+    }
+
+    /// With a deny-list: refuses a revoked token, and a token without `jti`.
+    /// A hash lookup.
+    fn check_revoked(&self, claims: &Claims) -> Result<(), InvalidReason> {
+        let Some(list) = &self.deny_list else {
+            return Ok(());
+        };
+        match &claims.jti {
+            None => Err(InvalidReason::MissingClaim("jti")),
+            Some(jti) if list.is_revoked(jti) => Err(InvalidReason::Revoked),
+            Some(_) => Ok(()),
+        }
     }
 
     /// The generation of the current key set: fixed for a single key, bumped
