@@ -18,7 +18,9 @@
 //!
 //! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
 //! [`Issuer`] mints tokens and [`Reissue`] refreshes execution tokens that
-//! are about to expire.
+//! are about to expire, for requests a route policy allowed. A [`DenyList`]
+//! revokes tokens by `jti`. The [`contract`] page has every rule, status
+//! code and option in one place.
 #![doc = include_str!("../doc/example.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -68,6 +70,12 @@ pub use token::{Audience, Claims, TiToken, SESSION_START_CLAIM};
 pub use verify::{
     KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, MAX_LEEWAY,
 };
+
+/// The contract, in one page: the DSL's rules, the order of the runtime
+/// checks with every status code and message, refreshing, keys over time,
+/// revocation, configuration, and the differences from Airflow.
+#[doc = include_str!("../doc/contract.md")]
+pub mod contract {}
 
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]
