@@ -859,9 +859,12 @@ fn the_random_secret_has_256_random_bits() {
 /// and says so, and how to opt in; with the opt-in it starts.
 #[test]
 fn serve_refuses_a_short_secret_and_says_how_to_opt_in() {
+    use std::io::BufRead as _;
     use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
+    // Whether the server printed its `listening` line, whether it exited
+    // successfully, and its stderr.
     let run = |extra: &[&str]| {
         let mut child = Command::new(common::example_binary())
             .args(["serve", "--bind", "127.0.0.1:0", "--secret", "short-secret"])
@@ -871,23 +874,25 @@ fn serve_refuses_a_short_secret_and_says_how_to_opt_in() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let running = child.try_wait().unwrap().is_none();
-        if running {
-            child.kill().unwrap();
-        }
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        // A refused start exits at once (end of stdout, an empty line).
+        let first = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         (
-            running,
+            first.contains("listening"),
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (running, success, stderr) = run(&[]);
-    assert!(!running && !success, "the server started: {stderr}");
+    let (listening, success, stderr) = run(&[]);
+    assert!(!listening && !success, "the server started: {stderr}");
     assert!(
         stderr.contains("12 bytes")
             && stderr.contains("at least 32")
@@ -895,6 +900,9 @@ fn serve_refuses_a_short_secret_and_says_how_to_opt_in() {
         "{stderr}"
     );
     // An existing deployment opts in explicitly.
-    let (running, _, stderr) = run(&["--allow-short-secret"]);
-    assert!(running, "with --allow-short-secret it must serve: {stderr}");
+    let (listening, _, stderr) = run(&["--allow-short-secret"]);
+    assert!(
+        listening,
+        "with --allow-short-secret it must serve: {stderr}"
+    );
 }

@@ -86,8 +86,8 @@ impl Audience {
 pub const SESSION_START_CLAIM: &str = "auth_time";
 
 impl Claims {
-    /// The claim names that are typed fields (plus `aud`); everything else is
-    /// an extra claim.
+    /// The claim names that are typed fields; everything else is an extra
+    /// claim.
     pub const REGISTERED: [&'static str; 8] =
         ["sub", "scope", "exp", "iat", "nbf", "iss", "jti", "aud"];
 
