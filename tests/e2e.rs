@@ -865,8 +865,9 @@ fn serve_refuses_a_short_secret_and_says_how_to_opt_in() {
 
     // Whether the server printed its `listening` line, whether it exited
     // successfully, and its stderr.
+    let binary = common::example_binary();
     let run = |extra: &[&str]| {
-        let mut child = Command::new(common::example_binary())
+        let mut child = Command::new(&binary)
             .args(["serve", "--bind", "127.0.0.1:0", "--secret", "short-secret"])
             .args(extra)
             .env_remove("SCOPEGATE_JWT_SECRET")
