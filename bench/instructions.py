@@ -9,7 +9,8 @@ Runs BINARY under `valgrind --tool=callgrind` pinned to core 0 (so actix
 starts one worker), with a random 256-bit HS512 secret; seeds a variable,
 warms up with 300 requests per route, then for each route zeroes the
 counters (`callgrind_control -z`), sends 2,000 keep-alive requests and dumps
-(`callgrind_control -d`). Prints instructions per request of the public
+(`callgrind_control -d`) into a temporary directory, removed at the end.
+Prints instructions per request of the public
 `GET /execution/health` and of the protected `GET /execution/variables/<key>`
 (an execution token, a verified-token cache hit). Loopback only; the server
 is stopped at the end. Standard library only, plus valgrind.
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -83,6 +85,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
+        shutil.rmtree(work, ignore_errors=True)
     public, protected = per_request["public"], per_request["protected"]
     print(f"{label}: public {public:,.0f} instructions/request, protected {protected:,.0f}, "
           f"protected - public {protected - public:,.0f}, public/protected {public / protected:.3f}")
