@@ -48,6 +48,10 @@ const NOT_AIRFLOWS: &[(&str, &str)] = &[
     // its tokens (`serve --jwks <url>`). Airflow publishes its JWKS from the
     // API server, outside the Execution API.
     ("GET", "/execution/.well-known/jwks.json"),
+    // Bench-only (`--features bench`): the unprotected twin of
+    // `GET /variables/{variable_key}` that bench/instructions.sh measures.
+    #[cfg(feature = "bench")]
+    ("GET", "/execution/unguarded/{variable_key}"),
 ];
 
 /// One operation: who may call it and with which path parameters.
