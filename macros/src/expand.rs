@@ -6,24 +6,41 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Item, LitStr};
 
-use crate::model::{Checked, Fallback, Group, GroupItem, Policy, Route, REGISTER_ROUTES};
-use crate::scopes::Effect;
+use crate::actix::ActixRoute;
 
-/// `::scopegate::RoutePolicy` expression for `policy`, usable in `const`.
-fn policy(policy: &Policy) -> TokenStream {
-    match policy {
+use crate::group::{Fallback, Group, GroupItem, REGISTER_ROUTES};
+use crate::model::{Checked, Form, Policy, Route};
+
+/// `::scopegate::RoutePolicy` expression for a checked route's policy,
+/// usable in `const`.
+fn policy(checked: &Checked) -> TokenStream {
+    let vocab = &checked.vocab;
+    match &checked.policy {
         Policy::Public => quote!(::scopegate::RoutePolicy::PUBLIC),
         Policy::Protected {
             token_types,
-            self_scopes,
+            owners,
         } => {
-            let types = token_types.iter().map(|t| format_ident!("{}", t.variant()));
-            let scopes = self_scopes.iter().filter_map(|s| match s.effect {
-                Effect::OwnsParam { param, subject } => {
-                    let name = s.name;
-                    Some(quote!(::scopegate::SelfScope::new(#name, #param, #subject)))
-                }
-                Effect::Allows(_) => None,
+            if !vocab.is_airflow() {
+                return quote! {{
+                    ::core::compile_error!(
+                        "scopegate: routes of a vocabulary other than Airflow's need the \
+                         runtime support that comes with it"
+                    );
+                    ::scopegate::RoutePolicy::PUBLIC
+                }};
+            }
+            let types = token_types.iter().map(|t| {
+                let variant = match vocab.types[*t].as_str() {
+                    "execution" => "Execution",
+                    _ => "Workload",
+                };
+                format_ident!("{}", variant)
+            });
+            let scopes = owners.iter().map(|o| {
+                let owner = &vocab.owners[*o];
+                let (name, param, label) = (&owner.scope, &owner.param, &owner.label);
+                quote!(::scopegate::SelfScope::new(#name, #param, #label))
             });
             quote! {
                 ::scopegate::RoutePolicy::protected(
@@ -39,23 +56,32 @@ fn policy(policy: &Policy) -> TokenStream {
 fn info(checked: &Checked) -> TokenStream {
     let method = checked.method.upper();
     let path = checked.path.canonical();
-    let policy = policy(&checked.policy);
+    let policy = policy(checked);
     quote! {
         ::scopegate::RouteInfo { method: #method, path: #path, policy: #policy }
     }
 }
 
-/// A `#[route]` handler: a unit struct named after it that registers the
-/// handler (wrapped in `Enforce` unless public) as an actix service.
+/// A `#[route]` or `#[protect]` handler.
 pub(crate) fn route(route: &Route) -> TokenStream {
     let Some(checked) = &route.checked else {
         return stub(route);
     };
+    match &route.form {
+        Form::Route => scopegate_route(route, checked),
+        Form::Protect(Some(actix)) => protected(route, checked, actix),
+        Form::Protect(None) => stub(route),
+    }
+}
+
+/// A `#[route]` handler: a unit struct named after it that registers the
+/// handler (wrapped in `Enforce` unless public) as an actix service.
+fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
     let func = &route.func;
     let name = route.name();
     let vis = &func.vis;
     let docs = route.docs();
-    let policy_expr = policy(&checked.policy);
+    let policy_expr = policy(checked);
     let info = info(checked);
     let actix_path = LitStr::new(&checked.path.actix(), checked.path_span);
     let resource_name = name.to_string();
@@ -97,12 +123,42 @@ pub(crate) fn route(route: &Route) -> TokenStream {
     }
 }
 
+/// A `#[protect]` handler: the handler with its actix-web route attribute
+/// rewritten (full path, `Enforce` as its outermost `wrap`), so actix's
+/// macro makes the service; and the policy and route information on the
+/// struct it makes, where the `wrap` finds them as `Self::POLICY`.
+fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStream {
+    let mut func = route.func.clone();
+    func.attrs[actix.index] = actix.rewritten(&checked.path.actix());
+    let name = route.name();
+    let policy_expr = policy(checked);
+    let info = info(checked);
+    let conditions = &route.conditions;
+    quote! {
+        #func
+
+        #conditions
+        impl #name {
+            /// The access policy this route's `#[protect]` declares, merged
+            /// with its enclosing groups.
+            pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
+            /// The route as declared: method, full path and policy.
+            pub const INFO: ::scopegate::RouteInfo = #info;
+        }
+    }
+}
+
 /// What a route with errors expands to: the user's function (out of the
-/// way of the struct's name, so the IDE still analyses it) and a struct
-/// that still implements `HttpServiceFactory`, so `.service(name)` raises
-/// no follow-on error.
+/// way of the struct's name, so the IDE still analyses it; without its
+/// actix-web route attribute, which would make a second struct) and a
+/// struct that still implements `HttpServiceFactory`, so `.service(name)`
+/// raises no follow-on error.
 fn stub(route: &Route) -> TokenStream {
-    let func = &route.func;
+    let mut func = route.func.clone();
+    if let Form::Protect(Some(actix)) = &route.form {
+        func.attrs.remove(actix.index);
+    }
+    let func = &func;
     let name = route.name();
     let vis = &func.vis;
     let docs = route.docs();

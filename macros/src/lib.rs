@@ -1,12 +1,15 @@
-//! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`
-//! and `#[routes]`. Use them through the `scopegate` crate, which documents
-//! the DSL and re-exports both macros as `scopegate::route` and
-//! `scopegate::routes`.
+//! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`,
+//! `#[routes]` and `#[protect]`. Use them through the `scopegate` crate,
+//! which documents the DSL and re-exports them as `scopegate::route`,
+//! `scopegate::routes` and `scopegate::protect`.
 //!
-//! Each macro runs three steps, each in its own (private) module: `parse`
-//! reads the attribute's tokens, `model` checks them (collecting every
-//! error) into a route or group, and `expand` writes the code. The known
-//! scopes are one table in `scopes`. Build these docs with
+//! Each macro runs three steps, each in its own (private) modules: `parse`
+//! (and `actix`, for actix-web's route attributes under `#[protect]`) reads
+//! the attribute's tokens; `model` (one route) and `group` (a `#[routes]`
+//! module) check them, collecting every error; `expand` writes the code.
+//! The words the checks know are the crate's vocabulary, `vocab`, read from
+//! its `scopegate.toml` by `config` or Airflow's by default; `attrs` tells
+//! which macro an attribute is. Build these docs with
 //! `--document-private-items` to browse them.
 
 use proc_macro::TokenStream;
@@ -14,15 +17,22 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 use syn::{ItemFn, ItemMod};
 
+mod actix;
+mod attrs;
 mod cfg;
+mod config;
 mod expand;
+mod group;
 mod model;
 mod parse;
 mod path;
-mod scopes;
 mod suggest;
+#[cfg(test)]
+mod tests;
+mod vocab;
 
-use model::{Ctxt, Enclosing, Group, Route};
+use group::Group;
+use model::{Ctxt, Enclosing, Route};
 
 /// Declares a scoped route on an `async fn`; see the `scopegate` crate docs.
 ///
@@ -40,18 +50,23 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
             )
         }
     };
+    let config = config::for_crate();
     let mut cx = Ctxt::default();
+    let enclosing = Enclosing::from_config(&mut cx, &config);
     // A second `#[route]`, written as such or through a `#[cfg_attr]` that
     // rustc has already applied, would expand inside the first one.
-    for attr in model::take_route_macros(&mut func.attrs) {
-        cx.error_spanned(
-            attr,
+    for attr in group::take_route_macros(&mut func.attrs) {
+        let message = if attrs::kind(&attr) == attrs::Kind::Protect {
+            "`#[protect]` goes above one of actix-web's route attributes; `#[route]` takes its \
+             scopes itself: remove `#[protect]` and write them in `#[route(.., scopes = [..])]`"
+        } else {
             "a handler has one `#[route]`: remove this one, and declare another handler \
-             for another route",
-        );
+             for another route"
+        };
+        cx.error_spanned(attr, message);
     }
-    let route = Route::new(&mut cx, syn::parse(args), func, &Enclosing::default());
-    finish(expand::route(&route), cx)
+    let route = Route::new(&mut cx, syn::parse(args), func, &enclosing);
+    finish(&config, expand::route(&route), cx)
 }
 
 /// Declares a group of scoped routes on an inline `mod`; see the `scopegate`
@@ -102,13 +117,65 @@ pub fn routes(args: TokenStream, input: TokenStream) -> TokenStream {
             )
         }
     };
+    let config = config::for_crate();
     let mut cx = Ctxt::default();
-    let group = Group::top(&mut cx, syn::parse(args), module);
-    finish(expand::group(&group), cx)
+    let enclosing = Enclosing::from_config(&mut cx, &config);
+    let group = Group::top(&mut cx, syn::parse(args), module, &enclosing);
+    finish(&config, expand::group(&group), cx)
 }
 
-/// The expansion followed by every collected error.
-fn finish(mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {
+/// Protects a handler declared with one of actix-web's own route attributes;
+/// see the `scopegate` crate docs.
+///
+/// `#[protect(scopes = ["..."], unowned = ["..."])]` (both optional) above
+/// `#[get("/..")]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[head]`,
+/// `#[options]`, `#[trace]` or `#[route("/..", method = "..")]`, by name or
+/// by path (`#[actix_web::get(..)]`). It checks the method, path and scopes
+/// as `#[route]` does, and adds the route's enforcement to the actix
+/// attribute as its outermost `wrap`. The struct actix generates gets the
+/// same `POLICY` and `INFO` constants as a `#[route]`'s. Inside a
+/// `#[routes]` group, the group's prefix and scopes apply, and the group
+/// registers and lists the handler.
+#[proc_macro_attribute]
+pub fn protect(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut func = match syn::parse::<ItemFn>(input.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            return refuse(
+                input,
+                "`#[protect]` goes on an `async fn` handler, above its actix-web route \
+                 attribute: write `#[protect(scopes = [..])] #[get(\"/..\")] async fn ..`",
+            )
+        }
+    };
+    let config = config::for_crate();
+    let mut cx = Ctxt::default();
+    let enclosing = Enclosing::from_config(&mut cx, &config);
+    for attr in group::take_route_macros(&mut func.attrs) {
+        let message = match attrs::kind(&attr) {
+            attrs::Kind::Route => {
+                "`#[protect]` goes above one of actix-web's route attributes; scopegate's \
+                 `#[route]` takes its scopes itself: remove `#[protect]` and write them in \
+                 `#[route(.., scopes = [..])]`"
+            }
+            _ => "a handler has one `#[protect]`: remove this one",
+        };
+        cx.error_spanned(attr, message);
+    }
+    let route = Route::protect(
+        &mut cx,
+        syn::parse(args),
+        func,
+        proc_macro2::Span::call_site(),
+        &enclosing,
+    );
+    finish(&config, expand::route(&route), cx)
+}
+
+/// The expansion, the item that tracks `scopegate.toml`, and every
+/// collected error.
+fn finish(config: &config::Config, mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {
+    tokens.extend(config.tracking());
     if let Some(errors) = cx.finish() {
         tokens.extend(errors.to_compile_error());
     }
