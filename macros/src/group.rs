@@ -58,6 +58,12 @@ pub(crate) enum GroupItem {
     Group(Group),
 }
 
+/// The message for a `#[protect]` on a handler that has scopegate's
+/// `#[route]`.
+pub(crate) const PROTECT_WITH_ROUTE: &str = "`#[protect]` goes above one of actix-web's route \
+     attributes; scopegate's `#[route]` takes its scopes itself: remove `#[protect]` and write \
+     them in `#[route(.., scopes = [..])]`";
+
 /// Items `#[routes]` generates in the module.
 const GENERATED: [&str; 3] = ["configure", "ROUTES", REGISTER_ROUTES];
 
@@ -283,7 +289,13 @@ fn group_item(cx: &mut Ctxt, mut item: Item, enclosing: &Enclosing) -> GroupItem
             ),
         );
     }
-    let ours = attrs::take(attrs, attrs::is_scopegate);
+    let mut ours = attrs::take(attrs, attrs::is_scopegate);
+    let has = |ours: &[Attribute], kind| ours.iter().any(|a| attrs::kind(a) == kind);
+    if has(&ours, Kind::Route) && has(&ours, Kind::Protect) {
+        for protect in attrs::take(&mut ours, |a| attrs::kind(a) == Kind::Protect) {
+            cx.error_spanned(protect, PROTECT_WITH_ROUTE);
+        }
+    }
     for extra in ours.iter().skip(1) {
         cx.error_spanned(
             extra,

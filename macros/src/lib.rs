@@ -57,8 +57,7 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
     // rustc has already applied, would expand inside the first one.
     for attr in group::take_route_macros(&mut func.attrs) {
         let message = if attrs::kind(&attr) == attrs::Kind::Protect {
-            "`#[protect]` goes above one of actix-web's route attributes; `#[route]` takes its \
-             scopes itself: remove `#[protect]` and write them in `#[route(.., scopes = [..])]`"
+            group::PROTECT_WITH_ROUTE
         } else {
             "a handler has one `#[route]`: remove this one, and declare another handler \
              for another route"
@@ -153,11 +152,7 @@ pub fn protect(args: TokenStream, input: TokenStream) -> TokenStream {
     let enclosing = Enclosing::from_config(&mut cx, &config);
     for attr in group::take_route_macros(&mut func.attrs) {
         let message = match attrs::kind(&attr) {
-            attrs::Kind::Route => {
-                "`#[protect]` goes above one of actix-web's route attributes; scopegate's \
-                 `#[route]` takes its scopes itself: remove `#[protect]` and write them in \
-                 `#[route(.., scopes = [..])]`"
-            }
+            attrs::Kind::Route => group::PROTECT_WITH_ROUTE,
             _ => "a handler has one `#[protect]`: remove this one",
         };
         cx.error_spanned(attr, message);

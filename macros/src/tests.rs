@@ -560,3 +560,332 @@ fn group_shape_errors() {
         ]
     );
 }
+
+/// A vocabulary of another service: two types in the `kind` claim, an
+/// exact owner on a string id and a UUID owner.
+fn ledger() -> std::sync::Arc<crate::vocab::Vocabulary> {
+    let text = r#"
+        [token]
+        claim = "kind"
+        types = ["clerk", "auditor"]
+        default = "clerk"
+        [owners."account:self"]
+        param = "account"
+        compare = "exact"
+        claim = "acct"
+        label = "account"
+        [owners."entry:self"]
+        param = "entry_id"
+        label = "entry ID"
+    "#;
+    let path = std::path::Path::new("/ledger/scopegate.toml");
+    std::sync::Arc::new(crate::config::parse(path, text).unwrap())
+}
+
+#[test]
+fn ownership_lint_on_routes() {
+    let (c, errs) = route(r#"get, "/task-instances/<task_instance_id>/peek""#);
+    assert!(c.is_none());
+    assert_eq!(
+        errs,
+        [
+            "\"/task-instances/<task_instance_id>/peek\" has the path parameter \
+          `task_instance_id`, which `ti:self` guards, but this route does not check it: add \
+          \"ti:self\" to its scopes, or write `unowned = [\"task_instance_id\"]` if any allowed \
+          token may use any task instance ID here"
+        ]
+    );
+    let (c, errs) =
+        route(r#"get, "/task-instances/<task_instance_id>/peek", unowned = ["task_instance_id"]"#);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(policy(&c.unwrap()), (vec![E], vec![]));
+    let (_, errs) = route(r#"get, "/ct/{connection_test_id}", public"#);
+    assert_eq!(
+        errs,
+        [
+            "\"/ct/<connection_test_id>\" has the path parameter `connection_test_id`, which \
+          `ct:self` guards, but this route is `public`: remove `public` and add \"ct:self\" to \
+          its scopes, or write `unowned = [\"connection_test_id\"]` if anyone may use any \
+          connection test ID here"
+        ]
+    );
+    let (c, errs) =
+        route(r#"get, "/ct/{connection_test_id}", public, unowned = ["connection_test_id"]"#);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(c.unwrap().policy, Policy::Public);
+}
+
+#[test]
+fn unowned_names_only_what_it_can_waive() {
+    let (_, errs) = route(
+        r#"get, "/ti/<task_instance_id>/<variable_key>", scopes = ["ti:self"],
+           unowned = ["task_instance_id", "variable_key", "connection_test_id", "key"]"#,
+    );
+    assert_eq!(
+        errs,
+        [
+            "`unowned` names `task_instance_id`, but this route checks `ti:self`, which guards \
+             it: remove it from `unowned`",
+            "`unowned` names `variable_key`, which no owner scope guards, so there is nothing \
+             to waive: remove it from `unowned`",
+            "`unowned` names `connection_test_id`, but \"/ti/<task_instance_id>/<variable_key>\" \
+             has no parameter `connection_test_id`: remove it from `unowned`",
+            "`unowned` names `key`, but \"/ti/<task_instance_id>/<variable_key>\" has no \
+             parameter `key`: remove it from `unowned`",
+        ]
+    );
+    let (_, errs) = route(
+        r#"get, "/ti/<task_instance_id>", unowned = ["task_instance_id", "task_instance_id"]"#,
+    );
+    assert_eq!(
+        errs,
+        ["`task_instance_id` is listed twice in `unowned`: remove this one"]
+    );
+    let (_, errs) = route(r#"get, "/x", unowned = "task_instance_id""#);
+    assert_eq!(
+        errs,
+        ["`unowned` takes a list of path parameter names: write \
+          `unowned = [\"task_instance_id\"]`"]
+    );
+}
+
+#[test]
+fn ownership_lint_sees_group_prefixes() {
+    let (g, errs) = group(parse_quote! {
+        #[routes(prefix = "/task-instances/<task_instance_id>")]
+        mod task_instances {
+            #[route(get, "/previous")]
+            async fn previous() {}
+            #[route(get, "/peek", unowned = ["task_instance_id"])]
+            async fn peek() {}
+            #[routes(scopes = ["ti:self"])]
+            mod owned {
+                #[route(put, "/heartbeat")]
+                async fn heartbeat() {}
+            }
+        }
+    });
+    assert!(g.has_errors);
+    assert_eq!(
+        errs,
+        [
+            "\"/task-instances/<task_instance_id>/previous\" has the path parameter \
+          `task_instance_id`, which `ti:self` guards, but this route does not check it: add \
+          \"ti:self\" to its scopes, or write `unowned = [\"task_instance_id\"]` if any allowed \
+          token may use any task instance ID here"
+        ]
+    );
+}
+
+#[test]
+fn ownership_lint_adds_no_noise_to_other_mistakes() {
+    // The option is misspelt, so its scopes are unknown: only that is said.
+    let (_, errs) = route(r#"put, "/<task_instance_id>/heartbeat", scope = ["ti:self"]"#);
+    assert_eq!(errs, ["unknown option `scope`: did you mean `scopes`?"]);
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/task-instances", scopes = ["ti:selff"])]
+        mod task_instances {
+            #[route(put, "/<task_instance_id>/heartbeat")]
+            async fn heartbeat() {}
+        }
+    });
+    assert_eq!(errs, ["unknown scope `ti:selff`: did you mean `ti:self`?"]);
+}
+
+#[test]
+fn another_vocabulary() {
+    let enclosing = Enclosing::top(ledger());
+    let func: ItemFn = parse_quote!(
+        async fn h() {}
+    );
+    let (c, errs) = route_in(
+        r#"get, "/accounts/<account>/entries/<entry_id>", scopes = ["account:self", "entry:self", "token:auditor"]"#,
+        func.clone(),
+        &enclosing,
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        policy(&c.unwrap()),
+        (vec![1], vec!["account:self", "entry:self"])
+    );
+    let (c, _) = route_in(r#"get, "/books""#, func.clone(), &enclosing);
+    assert_eq!(
+        policy(&c.unwrap()),
+        (vec![0], vec![]),
+        "the default type is clerk"
+    );
+    let (_, errs) = route_in(
+        r#"get, "/accounts/<account>", scopes = ["token:admin", "acount:self", "ti:self"]"#,
+        func.clone(),
+        &enclosing,
+    );
+    assert_eq!(
+        errs,
+        [
+            "unknown scope `token:admin`: `admin` is not a token type of this crate: write one of \
+             `token:clerk`, `token:auditor`, `account:self`, `entry:self`, or add \"admin\" to \
+             `types` in /ledger/scopegate.toml",
+            "unknown scope `acount:self`: did you mean `account:self`?",
+            "unknown scope `ti:self`: write one of `token:clerk`, `token:auditor`, \
+             `account:self`, `entry:self`",
+        ]
+    );
+    let (_, errs) = route_in(
+        r#"get, "/books", scopes = ["entry:self"]"#,
+        func.clone(),
+        &enclosing,
+    );
+    assert_eq!(
+        errs,
+        [
+            "`entry:self` needs the path parameter `entry_id`, but \"/books\" has none: add \
+          `<entry_id>` to the path, or remove `entry:self`"
+        ]
+    );
+    let (_, errs) = route_in(r#"get, "/accounts/<account>""#, func, &enclosing);
+    assert_eq!(
+        errs,
+        [
+            "\"/accounts/<account>\" has the path parameter `account`, which `account:self` \
+          guards, but this route does not check it: add \"account:self\" to its scopes, or \
+          write `unowned = [\"account\"]` if any allowed token may use any account here"
+        ]
+    );
+}
+
+#[test]
+fn a_broken_scopegate_toml_checks_nothing_else() {
+    let config = crate::config::Config {
+        file: Some("/svc/scopegate.toml".into()),
+        vocabulary: Err(std::sync::Arc::new(vec![
+            "/svc/scopegate.toml:1:1: no `[token]` table".to_owned(),
+        ])),
+    };
+    let mut cx = Ctxt::default();
+    let enclosing = Enclosing::from_config(&mut cx, &config);
+    let route = Route::new(
+        &mut cx,
+        syn::parse_str(r#"get, "/<task_instance_id>", scopes = ["dag:self"]"#),
+        parse_quote!(
+            async fn h() {}
+        ),
+        &enclosing,
+    );
+    assert!(route.checked.is_none(), "a stub");
+    assert_eq!(errors(cx), ["/svc/scopegate.toml:1:1: no `[token]` table"]);
+}
+
+fn protected_in(module: ItemMod) -> (Group, Vec<String>) {
+    group(module)
+}
+
+#[test]
+fn protect_in_a_group() {
+    let (g, errs) = protected_in(parse_quote! {
+        #[routes(prefix = "/task-instances/{task_instance_id}", scopes = ["ti:self"])]
+        mod task_instances {
+            use actix_web::route;
+            #[scopegate::protect(scopes = ["token:workload"])]
+            #[actix_web::patch("/run", name = "run_ti")]
+            async fn run() -> HttpResponse { todo!() }
+            #[protect]
+            #[route("/heartbeat", method = "PUT")]
+            async fn heartbeat() -> HttpResponse { todo!() }
+            #[scopegate::route(get, "/state")]
+            async fn state() -> HttpResponse { todo!() }
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        listing(&g),
+        [
+            (
+                "PATCH".into(),
+                "/task-instances/<task_instance_id>/run".into(),
+                vec![W],
+                vec!["ti:self"]
+            ),
+            (
+                "PUT".into(),
+                "/task-instances/<task_instance_id>/heartbeat".into(),
+                vec![E],
+                vec!["ti:self"]
+            ),
+            (
+                "GET".into(),
+                "/task-instances/<task_instance_id>/state".into(),
+                vec![E],
+                vec!["ti:self"]
+            ),
+        ]
+    );
+    let code = crate::expand::group(&g).to_string();
+    assert!(
+        code.contains(
+            "# [actix_web :: patch (\"/task-instances/{task_instance_id}/run\" , name = \"run_ti\" \
+             , wrap = \"::scopegate::Enforce::new(&Self::POLICY)\")]"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains(
+            "# [route (\"/task-instances/{task_instance_id}/heartbeat\" , method = \"PUT\" , \
+             wrap = \"::scopegate::Enforce::new(&Self::POLICY)\")]"
+        ),
+        "{code}"
+    );
+    assert!(code.contains("impl run {"), "{code}");
+    assert!(code.contains("cfg . service (run) ;"), "{code}");
+    assert!(
+        !code.contains("# [protect") && !code.contains(":: protect ("),
+        "{code}"
+    );
+}
+
+#[test]
+fn what_a_group_refuses_around_protect() {
+    let (g, errs) = protected_in(parse_quote! {
+        #[routes(prefix = "/a")]
+        mod a {
+            #[actix_web::get("/unprotected")]
+            async fn unprotected() -> HttpResponse { todo!() }
+            #[protect(public)]
+            #[get("/public")]
+            async fn public() -> HttpResponse { todo!() }
+            #[protect(prefix = "/x")]
+            #[get("/prefixed")]
+            async fn prefixed() -> HttpResponse { todo!() }
+            #[protect]
+            async fn bare() -> HttpResponse { todo!() }
+            #[protect]
+            #[route(get, "/scopegates")]
+            async fn ours() -> HttpResponse { todo!() }
+            #[protect]
+            struct NotAFn;
+            mod plain {
+                #[protect]
+                #[get("/stray")]
+                async fn stray() -> HttpResponse { todo!() }
+            }
+        }
+    });
+    assert!(g.has_errors);
+    assert_eq!(
+        errs,
+        [
+            "this actix-web `#[get]` is inside a `#[routes]` group, which would neither prefix, \
+             protect nor list it: add `#[protect]` (or `#[protect(scopes = [..])]`) above it, or \
+             move the handler out of the group",
+            "`#[protect]` always needs a token: a handler that needs none is simply not \
+             scopegate's, so remove `#[protect]` (inside a `#[routes]` group, declare it with \
+             `#[route(get, \"/..\", public)]`)",
+            "unknown option `prefix`: `#[protect]` takes `scopes = [\"...\"]` and \
+             `unowned = [\"...\"]`",
+            crate::actix::MISSING,
+            crate::group::PROTECT_WITH_ROUTE,
+            "`#[protect]` goes on an `async fn` handler, above its actix-web route attribute",
+            "this route is in `mod plain`, which has no `#[routes]`, so the group would not \
+             apply to it: add `#[routes]` to `mod plain`",
+        ]
+    );
+}
