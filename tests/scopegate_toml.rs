@@ -341,3 +341,64 @@ fn adding_scopegate_toml_takes_effect_once_a_source_file_is_touched() {
     // Back to no file for the next run.
     fixture.write_toml(None);
 }
+
+/// A ledger service's words: two token types in the `role` claim, an
+/// owner compared byte for byte on a string id and a UUID owner.
+const LEDGER: &str = r#"
+[token]
+claim = "role"
+types = ["clerk", "auditor"]
+default = "clerk"
+
+[owners."account:self"]
+param = "account"
+claim = "acct"
+compare = "exact"
+label = "account"
+
+[owners."entry:self"]
+param = "entry_id"
+label = "entry ID"
+"#;
+
+/// Every rule of §1/§2 and the ownership lint, in the crate's own words.
+#[test]
+fn a_crates_own_words_follow_every_rule() {
+    let main = r#"
+use actix_web::HttpResponse;
+
+#[scopegate::route(get, "/books", scopes = ["token:auditors"])]
+async fn typo_in_a_type() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/books", scopes = ["token:execution"])]
+async fn another_crates_type() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/accounts/<account>", scopes = ["acount:self"])]
+async fn typo_in_an_owner() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/entries", scopes = ["entry:self"])]
+async fn owner_without_its_parameter() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/accounts/<account>/balance")]
+async fn unowned_by_accident() -> HttpResponse { HttpResponse::Ok().finish() }
+
+fn main() {}
+"#;
+    let fixture = Fixture::new("own-words", Some(LEDGER), main);
+    assert_eq!(
+        fixture.errors(),
+        [
+            "error: unknown scope `token:auditors`: did you mean `token:auditor`?",
+            "error: unknown scope `token:execution`: `execution` is not a token type of this \
+             crate: write one of `token:clerk`, `token:auditor`, `account:self`, `entry:self`, or \
+             add \"execution\" to `types` in $DIR/scopegate.toml",
+            "error: unknown scope `acount:self`: did you mean `account:self`?",
+            "error: `entry:self` needs the path parameter `entry_id`, but \"/entries\" has none: \
+             add `<entry_id>` to the path, or remove `entry:self`",
+            "error: \"/accounts/<account>/balance\" has the path parameter `account`, which \
+             `account:self` guards, but this route does not check it: add \"account:self\" to \
+             its scopes, or write `unowned = [\"account\"]` if any allowed token may use any \
+             account here",
+        ]
+    );
+}
