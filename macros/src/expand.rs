@@ -10,6 +10,7 @@ use crate::actix::ActixRoute;
 
 use crate::group::{Fallback, Group, GroupItem, REGISTER_ROUTES};
 use crate::model::{Checked, Form, Policy, Route};
+use crate::vocab::Vocabulary;
 
 /// `::scopegate::RoutePolicy` expression for a checked route's policy,
 /// usable in `const`.
@@ -50,6 +51,18 @@ fn policy(checked: &Checked) -> TokenStream {
             }
         }
     }
+}
+
+/// `::scopegate::Vocabulary` expression for `vocab`, usable in `const`:
+/// Airflow's by name, any other spelled out.
+pub(crate) fn vocabulary(vocab: &Vocabulary) -> TokenStream {
+    if vocab.is_airflow() {
+        return quote!(::scopegate::Vocabulary::AIRFLOW);
+    }
+    let claim = &vocab.claim;
+    let types = &vocab.types;
+    let default = vocab.default;
+    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default))
 }
 
 /// `::scopegate::RouteInfo` literal for a checked route.

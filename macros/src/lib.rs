@@ -167,6 +167,40 @@ pub fn protect(args: TokenStream, input: TokenStream) -> TokenStream {
     finish(&config, expand::route(&route), cx)
 }
 
+/// The crate's vocabulary, from its `scopegate.toml` (or Airflow's without
+/// one), as a constant `scopegate::Vocabulary`; see the `scopegate` crate
+/// docs.
+///
+/// `const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();`
+#[proc_macro]
+pub fn vocabulary(input: TokenStream) -> TokenStream {
+    let config = config::for_crate();
+    let tracking = config.tracking();
+    let mut errors = TokenStream2::new();
+    if !input.is_empty() {
+        let input = TokenStream2::from(input);
+        errors.extend(
+            syn::Error::new_spanned(
+                input,
+                "`vocabulary!()` takes no arguments: it reads this crate's scopegate.toml",
+            )
+            .to_compile_error(),
+        );
+    }
+    let value = match &config.vocabulary {
+        Ok(vocab) => expand::vocabulary(vocab),
+        Err(messages) => {
+            for message in messages.iter() {
+                errors.extend(
+                    syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error(),
+                );
+            }
+            quote!(::scopegate::Vocabulary::AIRFLOW)
+        }
+    };
+    quote!({ #tracking #errors #value }).into()
+}
+
 /// The expansion, the item that tracks `scopegate.toml`, and every
 /// collected error.
 fn finish(config: &config::Config, mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {

@@ -889,3 +889,15 @@ fn what_a_group_refuses_around_protect() {
         ]
     );
 }
+
+#[test]
+fn vocabularies_as_constants() {
+    assert_eq!(
+        crate::expand::vocabulary(&crate::vocab::Vocabulary::airflow()).to_string(),
+        ":: scopegate :: Vocabulary :: AIRFLOW"
+    );
+    assert_eq!(
+        crate::expand::vocabulary(&ledger()).to_string(),
+        ":: scopegate :: Vocabulary :: new (\"kind\" , & [\"clerk\" , \"auditor\"] , 0usize)"
+    );
+}
