@@ -3,19 +3,27 @@
 //! memory, so it needs nothing else to start.
 //!
 //! ```text
-//! cargo run --example execution_api -- serve --queue 1 --secret s3cret
-//! cargo run --example execution_api -- token --sub <UUID> --type execution --secret s3cret
+//! cargo run --example execution_api -- serve --queue 1
+//! cargo run --example execution_api -- serve --queue-task etl/manual__1/extract \
+//!     --queue-task etl/manual__1/load
+//! cargo run --example execution_api -- token --sub <UUID> --type execution
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
 //! cargo run --example execution_api -- serve --bind 127.0.0.1:8081 \
 //!     --jwks http://127.0.0.1:8080/execution/.well-known/jwks.json
 //! ```
 //!
+//! It serves all 55 operations of Airflow 3.3.2's Execution API, so that
+//! Airflow's own worker (`supervise_task` of the Task SDK) runs real DAG
+//! tasks against it.
+//!
 //! `serve` prints one JSON line per queued task instance,
-//! `{"task_instance_id": "...", "workload_token": "..."}`, then
+//! `{"task_instance_id": "...", "workload_token": "..."}` (those of
+//! `--queue N` first, then one per `--queue-task`, in order), then
 //! `{"listening": "http://127.0.0.1:PORT/execution/"}`. Point
 //! `airflow.sdk.api.client.Client(base_url=<listening>, token=<workload_token>)`
-//! at it. Logs go to stderr (`RUST_LOG=debug` shows every auth decision);
-//! tokens are never logged.
+//! or the worker at it. Logs go to stderr: one line per response (method,
+//! path, status), `RUST_LOG=debug` adds every auth decision; tokens are
+//! never logged.
 
 // The server lives in `execution_api/`, shared with `tests/e2e.rs`, which
 // includes the same files the same way, so both see them as crate-root
@@ -45,6 +53,7 @@ use uuid::Uuid;
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
 use keys::Keys;
 use models::QueuedWorkload;
+use state::TaskSpec;
 
 /// The most task instances `--queue` creates.
 const MAX_QUEUE: u64 = 10_000;
@@ -102,9 +111,16 @@ struct ServeArgs {
     /// Issuer (`iss`) tokens are minted with and must carry.
     #[arg(long)]
     issuer: Option<String>,
-    /// Number of task instances to create in state `queued`.
+    /// Number of task instances to create in state `queued`: tasks
+    /// `task_1`.. of the DAG `scopegate_example`, in one manual run.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
     queue: u64,
+    /// Queue a task instance of this DAG, run and task, as a scheduler
+    /// hands it to an executor (its run is created, running, if new).
+    /// Repeatable; one JSON line each, in order, after those of --queue.
+    /// Run ids may hold `~ : +` (`manual__2026-01-01T00:00:00+00:00`).
+    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID")]
+    queue_task: Vec<TaskSpec>,
     /// Lifetime of workload tokens, in seconds.
     #[arg(long, default_value_t = DEFAULT_WORKLOAD_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     workload_ttl: u64,
@@ -182,7 +198,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // A --jwks server without a key of its own is warned about below; check
     // its own tokens against the JWKS when it was given a key or must print
     // workload tokens.
-    let check_own = args.jwks.is_some() && (given.is_some() || args.queue > 0);
+    let queues = args.queue > 0 || !args.queue_task.is_empty();
+    let check_own = args.jwks.is_some() && (given.is_some() || queues);
     let keys = match given {
         Some(keys) => keys,
         None if args.jwks.is_some() => {
@@ -209,14 +226,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         ..AuthConfig::new(keys, args.keys.audience)
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
+    let queue_tasks = args.queue_task;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     actix_web::rt::System::new().block_on(async move {
         let services = Services::load(&auth).await?;
         if check_own {
-            check_own_tokens(&services, queue)?;
+            check_own_tokens(&services, queues)?;
         }
-        let mut lines = Vec::with_capacity(queue + 1);
-        for task_instance_id in services.store.queue(queue) {
+        let mut ids = services.store.queue(queue);
+        for spec in &queue_tasks {
+            ids.push(
+                services
+                    .store
+                    .queue_task(spec)
+                    .map_err(|e| format!("--queue-task {e}"))?,
+            );
+        }
+        let mut lines = Vec::with_capacity(ids.len() + 1);
+        for task_instance_id in ids {
             let workload_token = services
                 .issuer
                 .issue(task_instance_id, TokenType::Workload)
@@ -240,9 +267,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
 
 /// With `--jwks`, the tokens this server mints (queued workload tokens,
 /// `/run` swaps, refreshes) verify here only if its signing key is in the
-/// JWKS. Says so at start-up: an error when `--queue` would print tokens
-/// that cannot be used, a warning otherwise.
-fn check_own_tokens(services: &Services, queue: usize) -> Result<(), String> {
+/// JWKS. Says so at start-up: an error when `--queue` or `--queue-task`
+/// would print tokens that cannot be used, a warning otherwise.
+fn check_own_tokens(services: &Services, queues: bool) -> Result<(), String> {
     let probe = services
         .issuer
         .issue(uuid::Uuid::new_v4(), TokenType::Execution)
@@ -254,7 +281,7 @@ fn check_own_tokens(services: &Services, queue: usize) -> Result<(), String> {
         "tokens signed by this server do not verify against --jwks ({reason}): \
          pass the --private-key whose public key the JWKS holds"
     );
-    if queue > 0 {
+    if queues {
         return Err(format!("--queue: {why}"));
     }
     eprintln!("warning: {why}; /run swaps and token refreshes will be refused");

@@ -26,10 +26,10 @@ mod routes;
 #[path = "../examples/execution_api/state.rs"]
 mod state;
 
-use actix_web::http::header::WWW_AUTHENTICATE;
+use actix_web::http::header::{CONTENT_RANGE, WWW_AUTHENTICATE};
 use awc::http::StatusCode;
-use common::{claims, hs512, key_file, now, AUDIENCE, SECRET};
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use common::{claims, key_file, now, sign, AUDIENCE};
+use jsonwebtoken::{decode, Algorithm, DecodingKey, EncodingKey, Validation};
 use scopegate::{TokenType, REFRESHED_TOKEN_HEADER};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -37,6 +37,19 @@ use uuid::Uuid;
 use app::{AuthConfig, Services};
 use keys::Keys;
 use models::TiState;
+
+/// The server's shared secret: 64 bytes, as RFC 7518 asks of an HS512 key
+/// (scopegate refuses secrets shorter than 32 bytes).
+const SECRET: &[u8] = b"e2e-shared-secret-0123456789abcdef-0123456789abcdef-0123456789ab";
+
+/// Signs `claims` with [`SECRET`], HS512, as Airflow signs its tokens.
+fn hs512(claims: &Map<String, Value>) -> String {
+    sign(
+        claims,
+        Algorithm::HS512,
+        &EncodingKey::from_secret(SECRET).unwrap(),
+    )
+}
 
 /// A running server and a client for it.
 struct Harness {
@@ -51,6 +64,7 @@ struct Reply {
     status: StatusCode,
     refreshed: Option<String>,
     www_authenticate: Option<String>,
+    content_range: Option<String>,
     body: Value,
 }
 
@@ -84,7 +98,35 @@ impl Harness {
         (id, token)
     }
 
-    fn state(&self, id: Uuid) -> TiState {
+    /// A queued task instance of `DAG_ID/RUN_ID/TASK_ID` and its workload
+    /// token, as `serve --queue-task` prints them.
+    fn queue_task(&self, spec: &str) -> (Uuid, String) {
+        let id = self
+            .services
+            .store
+            .queue_task(&spec.parse().unwrap())
+            .unwrap();
+        let token = self.services.issuer.issue(id, TokenType::Workload).unwrap();
+        (id, token)
+    }
+
+    /// Queues and starts a task instance; returns its id and the execution
+    /// token `/run` swapped its workload token for.
+    async fn running(&self, spec: &str) -> (Uuid, String) {
+        let (id, workload) = self.queue_task(spec);
+        let r = self
+            .call(
+                "PATCH",
+                &format!("/task-instances/{id}/run"),
+                Some(&workload),
+                Some(run_body(1)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        (id, r.refreshed.expect("an execution token"))
+    }
+
+    fn state(&self, id: Uuid) -> Option<TiState> {
         self.services.store.task_instance(id).unwrap().state
     }
 
@@ -112,6 +154,7 @@ impl Harness {
         };
         let refreshed = header(REFRESHED_TOKEN_HEADER);
         let www_authenticate = header(WWW_AUTHENTICATE);
+        let content_range = header(CONTENT_RANGE);
         let bytes = res.body().await.unwrap();
         let body = if bytes.is_empty() {
             Value::Null
@@ -122,6 +165,7 @@ impl Harness {
             status: res.status(),
             refreshed,
             www_authenticate,
+            content_range,
             body,
         }
     }
@@ -198,7 +242,7 @@ async fn full_lifecycle_over_tcp() {
     assert_eq!(c["scope"], "execution");
     assert_eq!(c["sub"], id.to_string());
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
-    assert_eq!(h.state(id), TiState::Running);
+    assert_eq!(h.state(id), Some(TiState::Running));
 
     // Heartbeats with the execution token; a fresh token is not refreshed.
     let r = h
@@ -221,7 +265,7 @@ async fn full_lifecycle_over_tcp() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    assert_eq!(h.state(id), TiState::Success);
+    assert_eq!(h.state(id), Some(TiState::Success));
     // A retried update is idempotent, as in Airflow.
     let r = h
         .call(
@@ -390,7 +434,7 @@ async fn workload_token_is_refused_on_heartbeat() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(h.state(id), TiState::Running);
+    assert_eq!(h.state(id), Some(TiState::Running));
     let r = h.call("GET", "/variables/x", Some(&workload), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     h.stop().await;
@@ -424,7 +468,7 @@ async fn one_tasks_token_is_refused_on_another_tasks_routes() {
         );
         assert_eq!(r.refreshed, None);
     }
-    assert_eq!(h.state(other), TiState::Queued);
+    assert_eq!(h.state(other), Some(TiState::Queued));
     // The comparison is on parsed UUIDs: an upper-case path is the same task.
     let upper = mine.to_string().to_uppercase();
     let r = h
@@ -652,12 +696,7 @@ async fn bad_input_is_4xx_never_5xx() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = h
-        .call(
-            "PUT",
-            "/variables/k",
-            Some(&exec),
-            Some(json!({"value": "v"})),
-        )
+        .call("PUT", "/variables/k", Some(&exec), Some(json!({"v": "v"})))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = h.call("GET", "/variables/missing", Some(&exec), None).await;
@@ -682,7 +721,7 @@ async fn bad_input_is_4xx_never_5xx() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["detail"]["previous_state"], "queued");
     // After all that, the task instance is untouched.
-    assert_eq!(h.state(id), TiState::Queued);
+    assert_eq!(h.state(id), Some(TiState::Queued));
     h.stop().await;
 }
 
@@ -805,7 +844,10 @@ async fn jwks_url_server_accepts_the_other_servers_tokens() {
             "{}/.well-known/jwks.json",
             a.base
         ))),
-        ..AuthConfig::new(Keys::Secret("b's own secret".into()), AUDIENCE)
+        ..AuthConfig::new(
+            Keys::Secret("b's own secret, which is not a's key at all".into()),
+            AUDIENCE,
+        )
     })
     .await;
 
@@ -871,4 +913,687 @@ fn private_keys_are_recognised_by_their_pem() {
     }
     let err = keys::private_key_from_pem(b"").unwrap_err();
     assert!(err.contains("PEM"), "{err}");
+}
+
+/// An execution token for any task, as reads of variables, XComs and runs
+/// need.
+fn reader() -> String {
+    execution_token(Uuid::new_v4(), 600, 0, json!({}))
+}
+
+#[actix_web::test]
+async fn xcom_routes_answer_like_airflow() {
+    let h = Harness::start().await;
+    h.queue_task("etl/r1/extract");
+    let t = reader();
+    let x = "/xcoms/etl/r1/extract/return_value";
+
+    // A value needs its run: Airflow's 404 with a plain-string detail.
+    let r = h
+        .call(
+            "POST",
+            "/xcoms/etl/nope/extract/k",
+            Some(&t),
+            Some(json!(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.body["detail"],
+        "DAG run not found on DAG 'etl' with ID 'nope'"
+    );
+
+    for i in 0..3 {
+        let r = h
+            .call(
+                "POST",
+                &format!("{x}?map_index={i}"),
+                Some(&t),
+                Some(json!({"i": i})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body, json!({"message": "XCom successfully set"}));
+    }
+    let r = h.call("HEAD", x, Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_range.as_deref(), Some("map_indexes 3"));
+    let r = h
+        .call("HEAD", &format!("{x}?map_index=1"), Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let r = h.call("GET", &format!("{x}/item/-1"), Some(&t), None).await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!({"i": 2})));
+    let r = h.call("GET", &format!("{x}/item/7"), Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["detail"]["reason"], "not_found");
+    let r = h
+        .call("GET", &format!("{x}/item/one"), Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call("GET", &format!("{x}/slice?start=-2"), Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!([{"i": 1}, {"i": 2}]));
+    let r = h
+        .call("GET", &format!("{x}/slice?step=two"), Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["detail"][0]["loc"], json!(["query", "step"]));
+
+    let r = h
+        .call("GET", &format!("{x}?map_index=1"), Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!({"key": "return_value", "value": {"i": 1}}));
+    let r = h.call("GET", x, Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "no unmapped value");
+    let r = h
+        .call("DELETE", &format!("{x}?map_index=0"), Some(&t), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            StatusCode::OK,
+            json!({"message": "XCom with key: return_value successfully deleted."})
+        )
+    );
+    let r = h.call("HEAD", x, Some(&t), None).await;
+    assert_eq!(r.content_range.as_deref(), Some("map_indexes 2"));
+
+    let r = h
+        .call(
+            "POST",
+            &format!("{x}?mapped_length=5000"),
+            Some(&t),
+            Some(json!([])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["detail"]["reason"], "unmappable_return_value_length");
+    let bad = h
+        .client
+        .post(format!("{}{x}", h.base))
+        .bearer_auth(&t)
+        .content_type("application/json")
+        .send_body("{not json")
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn dag_and_dag_run_routes_answer_like_airflow() {
+    let h = Harness::start().await;
+    let (id, _) = h.queue_task("etl/r1/extract");
+    let t = reader();
+
+    let r = h.call("GET", "/dags/etl", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (&r.body["dag_id"], &r.body["tags"]),
+        (&json!("etl"), &json!([]))
+    );
+    let r = h.call("GET", "/dags/nope", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let r = h.call("GET", "/dag-runs/etl/r1", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (&r.body["state"], &r.body["run_type"]),
+        (&json!("running"), &json!("manual"))
+    );
+    let r = h
+        .call("GET", "/dag-runs/etl/r1/state", Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!({"state": "running"}));
+    let r = h.call("GET", "/dag-runs/etl/nope", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.body["detail"]["message"],
+        "Dag run with dag_id 'etl' and run_id 'nope' was not found"
+    );
+
+    // Triggering: a known DAG, a new run id, an object conf.
+    let trigger = |dag: &'static str, body: Value| {
+        let path = format!("/dag-runs/{dag}/t1");
+        let token = execution_token(id, 600, 0, json!({}));
+        let h = &h;
+        async move { h.call("POST", &path, Some(&token), Some(body)).await }
+    };
+    assert_eq!(
+        trigger("etl", json!({"conf": {"a": 1}})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let again = trigger("etl", json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["detail"]["reason"], "already_exists");
+    assert_eq!(
+        trigger("nope", json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        trigger("etl", json!({"conf": null})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = h.call("GET", "/dag-runs/etl/t1", Some(&t), None).await;
+    assert_eq!(
+        (&r.body["state"], &r.body["run_type"], &r.body["conf"]),
+        (
+            &json!("queued"),
+            &json!("operator_triggered"),
+            &json!({"a": 1})
+        )
+    );
+
+    let r = h
+        .call(
+            "GET",
+            "/dag-runs/count?dag_id=etl&states=queued",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!(1)));
+    let r = h.call("GET", "/dag-runs/count", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["detail"][0]["loc"], json!(["query", "dag_id"]));
+    let r = h
+        .call(
+            "GET",
+            "/dag-runs/previous?dag_id=etl&logical_date=2999-01-01T00:00:00Z",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["run_id"], "r1", "t1 has no logical date");
+    let r = h
+        .call("GET", "/dag-runs/previous?dag_id=etl", Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "GET",
+            "/dag-runs/previous?dag_id=etl&logical_date=2000-01-01T00:00:00Z",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, Value::Null));
+
+    // Clearing: the run is queued again, its task instances lose their state.
+    let r = h
+        .call("POST", "/dag-runs/etl/r1/clear", Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = h.call("GET", "/dag-runs/etl/r1", Some(&t), None).await;
+    assert_eq!(
+        (&r.body["state"], &r.body["clear_number"]),
+        (&json!("queued"), &json!(1))
+    );
+    assert_eq!(h.state(id), None);
+    let r = h
+        .call("POST", "/dag-runs/etl/nope/clear", Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn task_instance_routes_answer_like_airflow() {
+    let h = Harness::start().await;
+    let (id, exec) = h.running("etl/r1/extract").await;
+    let (other, _) = h.queue_task("etl/r1/load");
+    let ti = format!("/task-instances/{id}");
+
+    let r = h
+        .call(
+            "PUT",
+            &format!("{ti}/rtif"),
+            Some(&exec),
+            Some(json!({"cmd": "echo hi"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        r.body["message"],
+        "Rendered task instance fields successfully set"
+    );
+    let r = h
+        .call(
+            "PUT",
+            &format!("{ti}/rtif"),
+            Some(&exec),
+            Some(json!(["not", "a", "dict"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/rendered-map-index"),
+            Some(&exec),
+            Some(json!("label")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/rendered-map-index"),
+            Some(&exec),
+            Some(json!("")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"detail": "rendered_map_index cannot be empty"})
+        )
+    );
+    let r = h
+        .call(
+            "GET",
+            &format!("{ti}/previous-successful-dagrun"),
+            Some(&exec),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data_interval_start": null, "data_interval_end": null, "start_date": null, "end_date": null})
+    );
+    let r = h
+        .call(
+            "GET",
+            &format!("{ti}/validate-inlets-and-outlets"),
+            Some(&exec),
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!({"inactive_assets": []}));
+    let r = h
+        .call(
+            "GET",
+            &format!("/task-reschedules/{id}/start_date"),
+            Some(&exec),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, Value::Null));
+
+    // Queries about the DAG's task instances, for any execution token.
+    let t = reader();
+    let r = h
+        .call(
+            "GET",
+            "/task-instances/count?dag_id=etl&states=running",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!(1));
+    let r = h
+        .call(
+            "GET",
+            "/task-instances/states?dag_id=etl&task_ids=load",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!({"task_states": {"r1": {"load": "queued"}}}));
+    let r = h
+        .call(
+            "GET",
+            "/task-instances/breadcrumbs?dag_id=etl",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "GET",
+            "/task-instances/previous/etl/extract?state=bogus",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "GET",
+            "/task-instances/previous/etl/extract",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&r.body["run_id"], &r.body["state"]),
+        (&json!("r1"), &json!("running"))
+    );
+
+    // The short circuit: the downstream task is skipped.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/skip-downstream"),
+            Some(&exec),
+            Some(json!({"tasks": ["load"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.state(other), Some(TiState::Skipped));
+
+    // Deferral parks the task; the worker's heartbeat is then told to stop.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("{ti}/state"),
+            Some(&exec),
+            Some(json!({"state": "deferred", "classpath": "a.Trigger", "next_method": "resume"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = h
+        .call(
+            "PUT",
+            &format!("{ti}/heartbeat"),
+            Some(&exec),
+            Some(beat(1)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["detail"]["current_state"], "deferred");
+
+    // Every one of these routes belongs to its task instance only.
+    let foreign = execution_token(other, 600, 0, json!({}));
+    for (method, path) in [
+        ("PUT", format!("{ti}/rtif")),
+        ("GET", format!("/task-reschedules/{id}/start_date")),
+        ("GET", format!("/hitlDetails/{id}")),
+        ("GET", format!("/store/ti/{id}/k")),
+        ("DELETE", format!("/store/ti/{id}")),
+    ] {
+        let body = (method == "PUT").then(|| json!({}));
+        let r = h.call(method, &path, Some(&foreign), body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn hitl_and_state_store_routes_answer_like_airflow() {
+    let h = Harness::start().await;
+    let (id, exec) = h.running("etl/r1/approve").await;
+    let hitl = format!("/hitlDetails/{id}");
+
+    let r = h.call("GET", &hitl, Some(&exec), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let ask = |options: Value| json!({"ti_id": id, "options": options, "subject": "Ship it?", "type": "CreateHITLDetailPayload"});
+    let r = h
+        .call("POST", &hitl, Some(&exec), Some(ask(json!([]))))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["detail"][0]["loc"], json!(["body", "options"]));
+    let r = h
+        .call("POST", &hitl, Some(&exec), Some(ask(json!(["yes", "no"]))))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        (&r.body["subject"], &r.body["multiple"]),
+        (&json!("Ship it?"), &json!(false))
+    );
+    let answer = json!({"ti_id": id, "chosen_options": ["yes"], "params_input": {"why": "tested"}});
+    let r = h
+        .call("PATCH", &hitl, Some(&exec), Some(answer.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (&r.body["response_received"], &r.body["chosen_options"]),
+        (&json!(true), &json!(["yes"]))
+    );
+    let r = h.call("PATCH", &hitl, Some(&exec), Some(answer)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body["detail"].is_string(), "{}", r.body);
+    let r = h.call("GET", &hitl, Some(&exec), None).await;
+    assert_eq!(r.body["params_input"], json!({"why": "tested"}));
+
+    let store = format!("/store/ti/{id}");
+    let r = h
+        .call("GET", &format!("{store}/job"), Some(&exec), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = h
+        .call(
+            "PUT",
+            &format!("{store}/job"),
+            Some(&exec),
+            Some(json!({"value": null})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "PUT",
+            &format!("{store}/job"),
+            Some(&exec),
+            Some(json!({"value": {"id": 7}, "expires_at": "2030-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // A key with a slash, percent-encoded as the SDK sends it.
+    let r = h
+        .call(
+            "PUT",
+            &format!("{store}/a%2Fb"),
+            Some(&exec),
+            Some(json!({"value": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = h
+        .call("GET", &format!("{store}/job"), Some(&exec), None)
+        .await;
+    assert_eq!(r.body, json!({"value": {"id": 7}}));
+    let r = h
+        .call("DELETE", &format!("{store}/job"), Some(&exec), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = h.call("DELETE", &store, Some(&exec), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = h
+        .call("GET", &format!("{store}/a%2Fb"), Some(&exec), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Assets are learnt from outlets; none yet.
+    let t = reader();
+    let r = h
+        .call(
+            "GET",
+            "/store/asset/by-name/value?name=orders&key=k",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.body["detail"]["message"],
+        "Asset with name='orders' not found"
+    );
+    let r = h
+        .call(
+            "GET",
+            "/store/asset/by-uri/value?uri=s3%3A%2F%2Fb",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "key is required"
+    );
+    let r = h
+        .call("GET", "/assets/by-name?name=orders", Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = h
+        .call("GET", "/assets/by-alias?alias_name=x", Some(&t), None)
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!([])));
+    let r = h
+        .call("GET", "/asset-events/by-asset?name=&uri=", Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = h
+        .call("GET", "/asset-events/by-asset-alias?name=x", Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!({"asset_events": []}));
+
+    // A success with an outlet makes the asset known, with its event.
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/task-instances/{id}/state"),
+            Some(&exec),
+            Some(json!({
+                "state": "success", "end_date": "2026-01-01T00:00:00Z",
+                "task_outlets": [{"name": "orders", "uri": "s3://b/orders", "type": "Asset"}],
+                "outlet_events": []
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = h
+        .call("GET", "/assets/by-name?name=orders", Some(&t), None)
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"name": "orders", "uri": "s3://b/orders", "group": "asset", "extra": {}})
+    );
+    let r = h
+        .call(
+            "PUT",
+            "/store/asset/by-name/value?name=orders&key=k",
+            Some(&exec),
+            Some(json!({"value": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = h
+        .call(
+            "DELETE",
+            "/store/asset/by-uri/clear?uri=s3%3A%2F%2Fb%2Forders",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn connection_tests_report_their_result_once() {
+    let h = Harness::start().await;
+    let ct = Uuid::new_v4();
+    let own = hs512(&claims(ct, Some("workload")));
+    let path = format!("/connection-tests/{ct}");
+    let r = h
+        .call(
+            "PATCH",
+            &path,
+            Some(&own),
+            Some(json!({"state": "running"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .call(
+            "PATCH",
+            &path,
+            Some(&own),
+            Some(json!({"state": "success", "result_message": "ok"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = h
+        .call("PATCH", &path, Some(&own), Some(json!({"state": "failed"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = h
+        .call("GET", &format!("{path}/connection"), Some(&own), None)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body["detail"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("is in state success"));
+    // Execution tokens are refused here.
+    let r = h
+        .call(
+            "PATCH",
+            &path,
+            Some(&execution_token(ct, 600, 0, json!({}))),
+            Some(json!({"state": "failed"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    h.stop().await;
+}
+
+#[actix_web::test]
+async fn health_ping_and_variable_keys() {
+    let h = Harness::start().await;
+    let r = h.call("GET", "/health/ping", None, None).await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            StatusCode::OK,
+            json!({"ok": ["scopegate.Verifier"], "failing": {}})
+        )
+    );
+    let t = reader();
+    for key in ["b.two", "a", "b.one"] {
+        let r = h
+            .call(
+                "PUT",
+                &format!("/variables/{key}"),
+                Some(&t),
+                Some(json!({"value": key})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let r = h
+        .call(
+            "GET",
+            "/variables/keys?prefix=b.&limit=1&offset=1",
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!({"keys": ["b.two"], "total_entries": 2}));
+    let r = h.call("GET", "/variables/keys", Some(&t), None).await;
+    assert_eq!(r.body["keys"], json!(["a", "b.one", "b.two"]));
+    let r = h
+        .call("GET", "/variables/keys?limit=0", Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A variable named `keys` is still a variable for the other methods.
+    let r = h
+        .call(
+            "PUT",
+            "/variables/keys",
+            Some(&t),
+            Some(json!({"val": "k"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = h.call("GET", "/variables/a", Some(&t), None).await;
+    assert_eq!(r.body, json!({"key": "a", "value": "a"}));
+    h.stop().await;
 }

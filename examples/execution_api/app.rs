@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
     Issuer, JwksSource, KeySource, Reissue, Verifier, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
@@ -121,7 +122,8 @@ impl Services {
 }
 
 /// The app: every route under `/execution`, wrapped in the refresh
-/// middleware, with FastAPI-shaped errors for bad bodies and unknown paths.
+/// middleware and the access log, with FastAPI-shaped errors for bad bodies
+/// and unknown paths.
 pub fn app(
     services: &Services,
 ) -> App<
@@ -135,6 +137,7 @@ pub fn app(
 > {
     App::new()
         .wrap(Reissue::new(services.issuer.clone().into_inner()))
+        .wrap(from_fn(access_log))
         .app_data(services.verifier.clone())
         .app_data(services.issuer.clone())
         .app_data(services.store.clone())
@@ -146,9 +149,35 @@ pub fn app(
                 .content_type(|_| true)
                 .error_handler(errors::json_error),
         )
+        .app_data(web::PayloadConfig::new(MAX_BODY))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(routes::configure)
         .default_service(web::to(errors::not_found))
+}
+
+/// Logs every response at info level, target `execution_api::access`:
+/// method, path (without the query string) and status, e.g.
+/// `response method=PATCH path=/execution/task-instances/<id>/run status=200`.
+/// Never a header, a body or a query string, so never a token.
+async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(res) => res.status(),
+        Err(err) => err.as_response_error().status_code(),
+    };
+    tracing::info!(
+        target: "execution_api::access",
+        method = %method,
+        path = %path,
+        status = status.as_u16(),
+        "response"
+    );
+    result
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the server, not yet

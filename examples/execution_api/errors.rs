@@ -12,20 +12,25 @@ use crate::state::Refusal;
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.detail().get("message").and_then(Value::as_str) {
-            Some(message) => f.write_str(message),
-            None => f.write_str("refused"),
+        match self.detail() {
+            Value::String(message) => f.write_str(&message),
+            detail => match detail.get("message").and_then(Value::as_str) {
+                Some(message) => f.write_str(message),
+                None => f.write_str("refused"),
+            },
         }
     }
 }
 
 impl Refusal {
-    /// The `detail` object, as Airflow writes it for this refusal.
+    /// The `detail`, as Airflow writes it for this refusal: an object with
+    /// a `reason` and a `message`, or, for a few routes, a plain string.
     pub fn detail(&self) -> Value {
         match self {
             Refusal::TaskInstanceNotFound => {
                 json!({"reason": "not_found", "message": "Task Instance not found"})
             }
+            Refusal::NotFound(message) => json!({"reason": "not_found", "message": message}),
             Refusal::VariableNotFound(key) => json!({
                 "reason": "not_found",
                 "message": format!("Variable with key '{key}' not found"),
@@ -50,13 +55,12 @@ impl Refusal {
                 "current_hostname": hostname,
                 "current_pid": pid,
             }),
-            Refusal::ConnectionTestAlreadyFetched(id) => json!({
-                "reason": "conflict",
-                "message": format!(
-                    "Connection test {id} is in state running; \
-                     credentials can only be fetched once while PENDING or QUEUED."
-                ),
-            }),
+            Refusal::Conflict { reason, message } | Refusal::BadRequest { reason, message } => {
+                json!({"reason": reason, "message": message})
+            }
+            Refusal::NotFoundText(message)
+            | Refusal::ConflictText(message)
+            | Refusal::Unprocessable(message) => json!(message),
         }
     }
 }
@@ -65,17 +69,72 @@ impl ResponseError for Refusal {
     fn status_code(&self) -> StatusCode {
         match self {
             Refusal::TaskInstanceNotFound
+            | Refusal::NotFound(_)
+            | Refusal::NotFoundText(_)
             | Refusal::VariableNotFound(_)
             | Refusal::ConnectionNotFound(_) => StatusCode::NOT_FOUND,
             Refusal::InvalidState { .. }
             | Refusal::NotRunning { .. }
             | Refusal::RunningElsewhere { .. }
-            | Refusal::ConnectionTestAlreadyFetched(_) => StatusCode::CONFLICT,
+            | Refusal::Conflict { .. }
+            | Refusal::ConflictText(_) => StatusCode::CONFLICT,
+            Refusal::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Refusal::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status_code()).json(json!({ "detail": self.detail() }))
+    }
+}
+
+/// A request FastAPI would refuse while validating it, before the route
+/// runs: 422 with pydantic's error list. `loc` says where (`["query",
+/// "dag_id"]`, `["body", "options"]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// `"query"`, `"path"` or `"body"`.
+    pub place: &'static str,
+    /// The parameter or field.
+    pub field: String,
+    /// pydantic's error type (`"missing"`, `"int_parsing"`, ...).
+    pub kind: &'static str,
+    /// pydantic's message.
+    pub msg: String,
+}
+
+impl Invalid {
+    /// An invalid `field` in `place`.
+    pub fn new(
+        place: &'static str,
+        field: &str,
+        kind: &'static str,
+        msg: impl Into<String>,
+    ) -> Self {
+        Invalid {
+            place,
+            field: field.to_owned(),
+            kind,
+            msg: msg.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}: {}", self.place, self.field, self.msg)
+    }
+}
+
+impl ResponseError for Invalid {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::UnprocessableEntity().json(json!({
+            "detail": [{"type": self.kind, "loc": [self.place, self.field], "msg": self.msg}]
+        }))
     }
 }
 

@@ -1,35 +1,120 @@
 //! The JSON bodies of Airflow's Task Execution API that the example speaks.
 //!
-//! Each type mirrors a pydantic model of the Task SDK
-//! (`airflow/sdk/api/datamodels/_generated.py`, apache-airflow-task-sdk
-//! 1.3.x), field for field. Request bodies refuse unknown fields, as the
-//! SDK's models do (`extra="forbid"`); response bodies carry every field the
-//! SDK requires, even when it is `null`.
+//! Each type mirrors a pydantic model of Airflow's Execution API
+//! (`airflow/api_fastapi/execution_api/datamodels/`, apache-airflow-core
+//! 3.3.2) and of the Task SDK client that reads it
+//! (`airflow/sdk/api/datamodels/_generated.py`, task SDK 1.3.2), field for
+//! field. Request bodies refuse unknown fields where Airflow's model does
+//! (`StrictBaseModel`, `extra="forbid"`); response bodies carry every field
+//! the SDK requires, even when it is `null`.
+//!
+//! This file holds the task-instance life cycle, variables and connections;
+//! the other areas have their own files below `models/`.
+
+#[path = "models/assets.rs"]
+pub mod assets;
+#[path = "models/dags.rs"]
+pub mod dags;
+#[path = "models/hitl.rs"]
+pub mod hitl;
+#[path = "models/stores.rs"]
+pub mod stores;
+#[path = "models/xcoms.rs"]
+pub mod xcoms;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// A task instance's state, spelled as Airflow spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub use dags::DagRun;
+
+/// A task instance's state, spelled as Airflow spells it
+/// (`TaskInstanceState`). A task instance may also have no state at all
+/// (`null`, after its run was cleared): that is `Option<TiState>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TiState {
+    /// Removed from its DAG.
+    Removed,
+    /// Dependencies met, waiting for an executor slot.
+    Scheduled,
     /// Waiting in an executor's queue; `/run` moves it to `running`.
     Queued,
     /// Started; heartbeats are accepted.
     Running,
     /// Finished successfully.
     Success,
+    /// Cleared while running: `/run` may start it again.
+    Restarting,
     /// Finished with an error.
     Failed,
-    /// Skipped.
-    Skipped,
-    /// Removed from its DAG.
-    Removed,
-    /// An upstream task failed.
-    UpstreamFailed,
     /// Failed, will be retried.
     UpForRetry,
+    /// A sensor in reschedule mode, waiting for its next poke.
+    UpForReschedule,
+    /// An upstream task failed.
+    UpstreamFailed,
+    /// Skipped.
+    Skipped,
+    /// Waiting for a trigger to fire.
+    Deferred,
+    /// Waiting for a human's answer (human-in-the-loop).
+    AwaitingInput,
+}
+
+impl TiState {
+    /// Airflow's `TerminalTIState`: the states a task instance ends in.
+    pub const fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TiState::Success
+                | TiState::Failed
+                | TiState::Skipped
+                | TiState::UpstreamFailed
+                | TiState::Removed
+        )
+    }
+
+    /// The state's name as Airflow spells it (`"up_for_retry"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TiState::Removed => "removed",
+            TiState::Scheduled => "scheduled",
+            TiState::Queued => "queued",
+            TiState::Running => "running",
+            TiState::Success => "success",
+            TiState::Restarting => "restarting",
+            TiState::Failed => "failed",
+            TiState::UpForRetry => "up_for_retry",
+            TiState::UpForReschedule => "up_for_reschedule",
+            TiState::UpstreamFailed => "upstream_failed",
+            TiState::Skipped => "skipped",
+            TiState::Deferred => "deferred",
+            TiState::AwaitingInput => "awaiting_input",
+        }
+    }
+
+    /// Parses Airflow's spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<TiState> {
+        [
+            TiState::Removed,
+            TiState::Scheduled,
+            TiState::Queued,
+            TiState::Running,
+            TiState::Success,
+            TiState::Restarting,
+            TiState::Failed,
+            TiState::UpForRetry,
+            TiState::UpForReschedule,
+            TiState::UpstreamFailed,
+            TiState::Skipped,
+            TiState::Deferred,
+            TiState::AwaitingInput,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
 }
 
 /// The body of `PATCH /task-instances/<id>/run` (`TIEnterRunningPayload`).
@@ -70,10 +155,13 @@ pub struct Heartbeat {
     pub pid: i64,
 }
 
-/// The body of `PATCH /task-instances/<id>/state`: the payloads of Airflow's
-/// `TIStateUpdate` union that end a run, chosen by their `state` field.
-/// Deferral, rescheduling and human-in-the-loop are not supported by this
-/// example and are refused with 422.
+/// The body of `PATCH /task-instances/<id>/state`: Airflow's `TIStateUpdate`
+/// union, chosen by its `state` field.
+///
+/// Airflow routes any other intermediate state (`scheduled`, `queued`,
+/// `restarting`) to a payload its handler does not expect, and the
+/// resulting exception marks the task instance `failed` with a 204. The
+/// example refuses such a body with 422 instead.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StateUpdate {
@@ -89,6 +177,12 @@ pub enum StateUpdate {
     UpstreamFailed(TerminalPayload),
     /// `TIRetryStatePayload`.
     UpForRetry(RetryPayload),
+    /// `TIDeferredStatePayload`.
+    Deferred(DeferredPayload),
+    /// `TIRescheduleStatePayload`.
+    UpForReschedule(ReschedulePayload),
+    /// `TIAwaitingInputStatePayload`.
+    AwaitingInput(AwaitingInputPayload),
 }
 
 impl StateUpdate {
@@ -101,22 +195,27 @@ impl StateUpdate {
             StateUpdate::Removed(_) => TiState::Removed,
             StateUpdate::UpstreamFailed(_) => TiState::UpstreamFailed,
             StateUpdate::UpForRetry(_) => TiState::UpForRetry,
+            StateUpdate::Deferred(_) => TiState::Deferred,
+            StateUpdate::UpForReschedule(_) => TiState::UpForReschedule,
+            StateUpdate::AwaitingInput(_) => TiState::AwaitingInput,
         }
     }
 
-    /// When the run ended.
-    pub fn end_date(&self) -> OffsetDateTime {
+    /// When the run ended, for the payloads that end it.
+    pub fn end_date(&self) -> Option<OffsetDateTime> {
         match self {
-            StateUpdate::Success(p) => p.end_date,
+            StateUpdate::Success(p) => Some(p.end_date),
             StateUpdate::Failed(p)
             | StateUpdate::Skipped(p)
             | StateUpdate::Removed(p)
-            | StateUpdate::UpstreamFailed(p) => p.end_date,
-            StateUpdate::UpForRetry(p) => p.end_date,
+            | StateUpdate::UpstreamFailed(p) => Some(p.end_date),
+            StateUpdate::UpForRetry(p) => Some(p.end_date),
+            StateUpdate::UpForReschedule(p) => Some(p.end_date),
+            StateUpdate::Deferred(_) | StateUpdate::AwaitingInput(_) => None,
         }
     }
 
-    /// The rendered map index, for mapped tasks.
+    /// The rendered map index, for mapped tasks, when the payload has one.
     pub fn rendered_map_index(&self) -> Option<&str> {
         match self {
             StateUpdate::Success(p) => p.rendered_map_index.as_deref(),
@@ -125,6 +224,9 @@ impl StateUpdate {
             | StateUpdate::Removed(p)
             | StateUpdate::UpstreamFailed(p) => p.rendered_map_index.as_deref(),
             StateUpdate::UpForRetry(p) => p.rendered_map_index.as_deref(),
+            StateUpdate::Deferred(p) => p.rendered_map_index.as_deref(),
+            StateUpdate::AwaitingInput(p) => p.rendered_map_index.as_deref(),
+            StateUpdate::UpForReschedule(_) => None,
         }
     }
 }
@@ -136,15 +238,13 @@ pub struct SuccessPayload {
     /// When the run ended.
     #[serde(with = "time::serde::rfc3339")]
     pub end_date: OffsetDateTime,
-    /// Assets the task produced. Checked to be a list, then dropped: the
-    /// example keeps no assets.
+    /// Assets the task produced (`AssetProfile`s).
     #[serde(default)]
-    #[allow(dead_code)]
-    pub task_outlets: Option<Vec<serde_json::Value>>,
-    /// Asset events the task emitted. Checked to be a list, then dropped.
+    pub task_outlets: Vec<assets::AssetProfile>,
+    /// Asset events the task emitted, as the SDK sends them
+    /// (`dest_asset_key`, `extra`, `source_alias_name`, ...).
     #[serde(default)]
-    #[allow(dead_code)]
-    pub outlet_events: Option<Vec<serde_json::Value>>,
+    pub outlet_events: Vec<Map<String, Value>>,
     /// The rendered map index, for mapped tasks.
     #[serde(default)]
     pub rendered_map_index: Option<String>,
@@ -180,13 +280,119 @@ pub struct RetryPayload {
     pub retry_reason: Option<String>,
 }
 
+/// `TIDeferredStatePayload` without its `state` tag: the trigger to wait
+/// for and the method to resume with.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeferredPayload {
+    /// The trigger's class path.
+    pub classpath: String,
+    /// The trigger's arguments: a JSON object, or a string the worker
+    /// encrypted. Checked, then dropped: the example has no triggerer.
+    #[serde(default = "empty_object")]
+    #[allow(dead_code)]
+    pub trigger_kwargs: Value,
+    /// How long the trigger may wait (an ISO 8601 duration or seconds).
+    /// Checked, then dropped.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub trigger_timeout: Option<TimeDelta>,
+    /// The triggerer queue. Checked, then dropped.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub queue: Option<String>,
+    /// The operator method to call when the trigger fires.
+    pub next_method: String,
+    /// Its arguments.
+    #[serde(default)]
+    pub next_kwargs: Map<String, Value>,
+    /// The rendered map index, for mapped tasks.
+    #[serde(default)]
+    pub rendered_map_index: Option<String>,
+}
+
+/// `TIRescheduleStatePayload` without its `state` tag: a sensor in
+/// reschedule mode asks to be run again later.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReschedulePayload {
+    /// When to poke again.
+    #[serde(with = "time::serde::rfc3339")]
+    pub reschedule_date: OffsetDateTime,
+    /// When this poke ended.
+    #[serde(with = "time::serde::rfc3339")]
+    pub end_date: OffsetDateTime,
+}
+
+/// `TIAwaitingInputStatePayload` without its `state` tag: the task waits
+/// for a human's answer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwaitingInputPayload {
+    /// How long to wait for the answer (an ISO 8601 duration or seconds).
+    /// Checked, then dropped: nothing here times a question out.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub timeout: Option<TimeDelta>,
+    /// The operator method to call with the answer.
+    pub next_method: String,
+    /// Its arguments.
+    #[serde(default)]
+    pub next_kwargs: Map<String, Value>,
+    /// The rendered map index, for mapped tasks.
+    #[serde(default)]
+    pub rendered_map_index: Option<String>,
+}
+
+/// A pydantic `timedelta`: an ISO 8601 duration (`"PT30S"`, what the SDK
+/// sends) or a number of seconds. Only checked for its type: the example has
+/// no triggerer that would wait for it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TimeDelta {
+    /// Seconds.
+    Seconds(f64),
+    /// An ISO 8601 duration.
+    Iso(String),
+}
+
+/// The body of `PATCH /task-instances/<id>/skip-downstream`
+/// (`TISkippedDownstreamTasksStatePayload`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipDownstream {
+    /// The tasks to skip: a task id, or `[task_id, map_index]`.
+    pub tasks: Vec<TaskRef>,
+}
+
+/// A task in [`SkipDownstream::tasks`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum TaskRef {
+    /// An unmapped task (map index -1).
+    Task(String),
+    /// One mapped task instance.
+    Mapped(String, i64),
+}
+
+impl TaskRef {
+    /// `(task_id, map_index)`.
+    pub fn key(&self) -> (&str, i64) {
+        match self {
+            TaskRef::Task(task_id) => (task_id, -1),
+            TaskRef::Mapped(task_id, map_index) => (task_id, *map_index),
+        }
+    }
+}
+
 /// The answer to `/run` (`TIRunContext`).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunContext {
     /// The DAG run the task instance belongs to.
     pub dag_run: DagRun,
     /// How many times the task was rescheduled.
-    pub task_reschedule_count: u32,
+    pub task_reschedule_count: usize,
     /// How many retries the task has.
     pub max_tries: u32,
     /// Variables the task will need (none here, as in Airflow 3.3).
@@ -197,11 +403,44 @@ pub struct RunContext {
     pub xcom_keys_to_clear: Vec<String>,
     /// Whether a failure would be retried.
     pub should_retry: bool,
+    /// When resuming from a deferral: the method to call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_method: Option<String>,
+    /// When resuming from a deferral: its arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_kwargs: Option<Map<String, Value>>,
+    /// When resuming from a deferral: the original start date.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub start_date: Option<OffsetDateTime>,
 }
 
-/// A DAG run (`DagRun`); every field the SDK requires is present.
+/// The answer to `GET /task-instances/<id>/previous-successful-dagrun`
+/// (`PrevSuccessfulDagRunResponse`): all `null` when there is none.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PrevSuccessfulDagRun {
+    /// Start of its data interval.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub data_interval_start: Option<OffsetDateTime>,
+    /// End of its data interval.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub data_interval_end: Option<OffsetDateTime>,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub start_date: Option<OffsetDateTime>,
+    /// When it ended.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub end_date: Option<OffsetDateTime>,
+}
+
+/// The answer to `GET /task-instances/previous/<dag_id>/<task_id>`
+/// (`PreviousTIResponse`).
 #[derive(Clone, Debug, Serialize)]
-pub struct DagRun {
+pub struct PreviousTi {
+    /// The task.
+    pub task_id: String,
     /// The DAG.
     pub dag_id: String,
     /// The run.
@@ -209,33 +448,51 @@ pub struct DagRun {
     /// The run's logical date.
     #[serde(with = "time::serde::rfc3339::option")]
     pub logical_date: Option<OffsetDateTime>,
-    /// Start of the data interval.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub data_interval_start: Option<OffsetDateTime>,
-    /// End of the data interval.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub data_interval_end: Option<OffsetDateTime>,
-    /// When the run may start.
-    #[serde(with = "time::serde::rfc3339")]
-    pub run_after: OffsetDateTime,
-    /// When the run started.
+    /// When it started.
     #[serde(with = "time::serde::rfc3339::option")]
     pub start_date: Option<OffsetDateTime>,
-    /// When the run ended.
+    /// When it ended.
     #[serde(with = "time::serde::rfc3339::option")]
     pub end_date: Option<OffsetDateTime>,
-    /// How often the run was cleared.
-    pub clear_number: u32,
-    /// `"manual"`, `"scheduled"`, ...
-    pub run_type: &'static str,
-    /// `"queued"`, `"running"`, ...
-    pub state: &'static str,
-    /// The run's configuration.
-    pub conf: serde_json::Map<String, serde_json::Value>,
-    /// Asset events that triggered the run.
-    pub consumed_asset_events: Vec<serde_json::Value>,
-    /// The partition key, for partitioned runs.
-    pub partition_key: Option<String>,
+    /// Its state.
+    pub state: Option<TiState>,
+    /// Its try.
+    pub try_number: u32,
+    /// Its map index (-1 when not mapped).
+    pub map_index: i64,
+    /// How long it ran, in seconds.
+    pub duration: Option<f64>,
+}
+
+/// The answer to `GET /task-instances/states` (`TaskStatesResponse`):
+/// run id → task id (`task_id_<map_index>` when mapped) → state.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TaskStates {
+    /// The states.
+    pub task_states:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, Option<TiState>>>,
+}
+
+/// One row of `GET /task-instances/breadcrumbs` (`TaskBreadcrumbsResponse`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Breadcrumb {
+    /// The task.
+    pub task_id: String,
+    /// Its map index.
+    pub map_index: i64,
+    /// Its (terminal) state.
+    pub state: Option<TiState>,
+    /// The operator class; the example does not know it, so `null`.
+    pub operator: Option<String>,
+    /// How long it ran, in seconds.
+    pub duration: Option<f64>,
+}
+
+/// The answer to `GET /task-instances/breadcrumbs`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Breadcrumbs {
+    /// Finished task instances of the run, by task id and map index.
+    pub breadcrumbs: Vec<Breadcrumb>,
 }
 
 /// A variable (`VariableResponse`).
@@ -251,12 +508,23 @@ pub struct VariableResponse {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariablePostBody {
-    /// The value; required, but may be `null`.
-    #[serde(deserialize_with = "required_nullable")]
+    /// The value; required, but may be `null`. Airflow's field is `value`
+    /// with the alias `val` (what the SDK sends); its models populate by
+    /// name too, so both spellings are accepted.
+    #[serde(alias = "value", deserialize_with = "required_nullable")]
     pub val: Option<String>,
     /// A description.
     #[serde(default)]
     pub description: Option<String>,
+}
+
+/// The answer to `GET /variables/keys` (`VariableKeysResponse`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VariableKeys {
+    /// One page of keys, sorted.
+    pub keys: Vec<String>,
+    /// How many keys match, over all pages.
+    pub total_entries: usize,
 }
 
 /// A connection (`ConnectionResponse`, and `ConnectionTestConnectionResponse`
@@ -281,6 +549,85 @@ pub struct ConnectionResponse {
     pub extra: Option<String>,
 }
 
+/// A connection test's life (`ConnectionTestState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionTestState {
+    /// Created, not yet picked up.
+    Pending,
+    /// Handed to an executor.
+    Queued,
+    /// A worker fetched the credentials.
+    Running,
+    /// The connection works.
+    Success,
+    /// The connection does not work.
+    Failed,
+}
+
+impl ConnectionTestState {
+    /// The state's name as Airflow spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionTestState::Pending => "pending",
+            ConnectionTestState::Queued => "queued",
+            ConnectionTestState::Running => "running",
+            ConnectionTestState::Success => "success",
+            ConnectionTestState::Failed => "failed",
+        }
+    }
+
+    /// `success` or `failed`.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ConnectionTestState::Success | ConnectionTestState::Failed
+        )
+    }
+}
+
+/// The body of `PATCH /connection-tests/<id>` (`ConnectionTestResultBody`):
+/// the result a worker reports.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionTestResult {
+    /// `success` or `failed` (others are refused with 422).
+    pub state: ConnectionTestState,
+    /// What the test found, at most 2000 characters.
+    #[serde(default)]
+    pub result_message: Option<String>,
+}
+
+impl ConnectionTestResult {
+    /// Airflow's validators: only terminal states, a message of at most
+    /// 2000 characters. The error is pydantic's message.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.state.is_terminal() {
+            return Err(format!(
+                "Value error, Workers may only report terminal states (success/failed); got '{}'",
+                self.state.as_str()
+            ));
+        }
+        if self
+            .result_message
+            .as_ref()
+            .is_some_and(|m| m.chars().count() > 2000)
+        {
+            return Err("String should have at most 2000 characters".into());
+        }
+        Ok(())
+    }
+}
+
+/// The answer to `GET /health/ping`: which of the server's services answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pings {
+    /// Services that answered.
+    pub ok: Vec<&'static str>,
+    /// Services that did not, with why.
+    pub failing: std::collections::BTreeMap<&'static str, String>,
+}
+
 /// The queued task instance a scheduler hands an executor: the first JSON
 /// lines `serve` prints.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -298,6 +645,11 @@ fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
     Option::<String>::deserialize(d)
 }
 
+/// `{}`, for fields whose default is an empty JSON object.
+fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +659,8 @@ mod tests {
     fn state_updates_are_chosen_by_their_state_field() {
         let success: StateUpdate = serde_json::from_value(json!({
             "state": "success", "end_date": "2025-01-01T00:00:00.123456Z",
-            "task_outlets": [], "outlet_events": [], "rendered_map_index": null
+            "task_outlets": [{"name": "a", "uri": "s3://a", "type": "Asset"}],
+            "outlet_events": [], "rendered_map_index": null
         }))
         .unwrap();
         assert_eq!(success.state(), TiState::Success);
@@ -321,6 +674,26 @@ mod tests {
             serde_json::from_value(json!({"state": "failed", "end_date": "2025-01-01T00:00:00Z"}))
                 .unwrap();
         assert_eq!(failed.state(), TiState::Failed);
+        let deferred: StateUpdate = serde_json::from_value(json!({
+            "state": "deferred", "classpath": "airflow.triggers.Wait",
+            "trigger_kwargs": "encrypted", "trigger_timeout": "PT30S",
+            "next_method": "execute_complete"
+        }))
+        .unwrap();
+        assert_eq!(deferred.state(), TiState::Deferred);
+        assert_eq!(deferred.end_date(), None);
+        let reschedule: StateUpdate = serde_json::from_value(json!({
+            "state": "up_for_reschedule", "reschedule_date": "2025-01-01T00:05:00Z",
+            "end_date": "2025-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(reschedule.state(), TiState::UpForReschedule);
+        let awaiting: StateUpdate = serde_json::from_value(json!({
+            "state": "awaiting_input", "timeout": 60, "next_method": "execute_complete",
+            "next_kwargs": {"a": 1}
+        }))
+        .unwrap();
+        assert_eq!(awaiting.state(), TiState::AwaitingInput);
     }
 
     #[test]
@@ -328,12 +701,16 @@ mod tests {
         for bad in [
             json!({"state": "deferred", "end_date": "2025-01-01T00:00:00Z"}),
             json!({"state": "running"}),
+            json!({"state": "scheduled"}),
             json!({"end_date": "2025-01-01T00:00:00Z"}),
             json!({"state": "success"}),
             // No offset: pydantic's AwareDatetime refuses it too.
             json!({"state": "success", "end_date": "2025-01-01T00:00:00"}),
             json!({"state": "success", "end_date": "2025-01-01T00:00:00Z", "bogus": 1}),
+            json!({"state": "success", "end_date": "2025-01-01T00:00:00Z",
+                   "task_outlets": [{"name": "a", "kind": "Asset"}]}),
             json!({"state": "failed", "end_date": "2025-01-01T00:00:00Z", "task_outlets": []}),
+            json!({"state": "up_for_reschedule", "end_date": "2025-01-01T00:00:00Z"}),
             json!(["success"]),
         ] {
             assert!(
@@ -344,11 +721,51 @@ mod tests {
     }
 
     #[test]
-    fn variable_value_is_required_but_nullable() {
+    fn variable_value_is_required_but_nullable_under_either_name() {
         let body: VariablePostBody = serde_json::from_value(json!({"val": null})).unwrap();
         assert_eq!(body.val, None);
+        let body: VariablePostBody = serde_json::from_value(json!({"value": "x"})).unwrap();
+        assert_eq!(body.val.as_deref(), Some("x"));
         assert!(serde_json::from_value::<VariablePostBody>(json!({})).is_err());
-        assert!(serde_json::from_value::<VariablePostBody>(json!({"value": "x"})).is_err());
+        assert!(serde_json::from_value::<VariablePostBody>(json!({"v": "x"})).is_err());
+    }
+
+    #[test]
+    fn skip_downstream_takes_ids_and_mapped_pairs() {
+        let body: SkipDownstream =
+            serde_json::from_value(json!({"tasks": ["a", ["b", 2]]})).unwrap();
+        let keys: Vec<_> = body.tasks.iter().map(TaskRef::key).collect();
+        assert_eq!(keys, [("a", -1), ("b", 2)]);
+        assert!(serde_json::from_value::<SkipDownstream>(json!({"tasks": [["b"]]})).is_err());
+    }
+
+    #[test]
+    fn connection_test_results_must_be_terminal() {
+        let ok: ConnectionTestResult =
+            serde_json::from_value(json!({"state": "success", "result_message": "fine"})).unwrap();
+        assert_eq!(ok.validate(), Ok(()));
+        let running: ConnectionTestResult =
+            serde_json::from_value(json!({"state": "running"})).unwrap();
+        assert!(running.validate().unwrap_err().contains("terminal states"));
+        let long: ConnectionTestResult =
+            serde_json::from_value(json!({"state": "failed", "result_message": "x".repeat(2001)}))
+                .unwrap();
+        assert!(long.validate().is_err());
+    }
+
+    #[test]
+    fn ti_states_round_trip_their_names() {
+        for name in [
+            "up_for_retry",
+            "awaiting_input",
+            "upstream_failed",
+            "queued",
+        ] {
+            let state = TiState::parse(name).unwrap();
+            assert_eq!(state.as_str(), name);
+            assert_eq!(serde_json::to_value(state).unwrap(), json!(name));
+        }
+        assert_eq!(TiState::parse("none"), None);
     }
 
     #[test]

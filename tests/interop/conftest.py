@@ -1,4 +1,4 @@
-"""Fixtures for the interop test: the example server, started as a real
+"""Fixtures for the interop tests: the example server, started as a real
 process, and tokens minted the way Airflow mints them."""
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ if "AIRFLOW_HOME" not in os.environ:
     atexit.register(shutil.rmtree, _airflow_home, ignore_errors=True)
     os.environ["AIRFLOW_HOME"] = _airflow_home
 os.environ.setdefault("AIRFLOW__WORKERS__EXECUTION_API_RETRIES", "1")
+# The worker (test_worker.py) loads DAGs from the `dags-folder` bundle.
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).resolve().parent / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# Variables and connections must come from the server, not from Airflow's
+# environment-variable secrets backend, which the worker reads first.
+for _name in [n for n in os.environ if n.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_"))]:
+    del os.environ[_name]
 
 import jwt  # noqa: E402  (PyJWT, after the environment above)
 import pytest  # noqa: E402
@@ -84,15 +91,17 @@ def _read_lines(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
+def start_server(log_dir: Path, *args: str) -> Iterator[Server]:
+    """Runs `execution_api serve` with `args` on a free port, with the
+    shared secret, logging to `log_dir/stderr.log`; yields it once it
+    listens, with the task instances it queued, and stops it after."""
     binary = example_binary()
     if not binary.exists():
         pytest.fail(f"{binary} not found: run tests/interop/run.sh, or cargo build --example execution_api")
-    stderr_path = tmp_path_factory.mktemp("server") / "stderr.log"
+    stderr_path = log_dir / "stderr.log"
     stderr = stderr_path.open("w")
     process = subprocess.Popen(
-        [str(binary), "serve", "--bind", "127.0.0.1:0", "--queue", str(QUEUED), "--secret", SECRET],
+        [str(binary), "serve", "--bind", "127.0.0.1:0", "--secret", SECRET, *args],
         stdout=subprocess.PIPE,
         stderr=stderr,
         stdin=subprocess.DEVNULL,
@@ -118,7 +127,6 @@ def server(tmp_path_factory) -> Iterator[Server]:
             else:
                 assert set(record) == {"task_instance_id", "workload_token"}, record
                 queued.append((uuid.UUID(record["task_instance_id"]), record["workload_token"]))
-        assert len(queued) == QUEUED
         yield Server(base_url, SECRET, queued, process, stderr_path)
     finally:
         process.terminate()
@@ -128,6 +136,16 @@ def server(tmp_path_factory) -> Iterator[Server]:
             process.kill()
             process.wait()
         stderr.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """A server with QUEUED task instances of its own demo DAG."""
+    started = start_server(tmp_path_factory.mktemp("server"), "--queue", str(QUEUED))
+    server = next(started)
+    assert len(server.queued) == QUEUED
+    yield server
+    started.close()
 
 
 def airflow_token(

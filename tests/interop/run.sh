@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop test: Airflow's own Task SDK client (PyPI apache-airflow-task-sdk)
-# drives the example server (examples/execution_api.rs).
+# drives the example server (examples/execution_api.rs), and Airflow's own
+# worker (supervise_task) runs the DAG tasks of dags/ against it.
 #
 # Creates tests/interop/.venv if missing, installs the pinned requirements,
 # builds the example, and runs pytest. Extra arguments go to pytest, e.g.
@@ -18,8 +19,10 @@ if [ ! -x "$venv/bin/python" ]; then
     }
 fi
 echo "== interop: installing requirements"
+started=$SECONDS
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$here/requirements.txt" -c "$here/constraints.txt"
+echo "== interop: requirements ready in $((SECONDS - started))s"
 
 echo "== interop: building the example"
 (cd "$root" && cargo build --quiet --example execution_api)
@@ -27,4 +30,8 @@ export EXECUTION_API_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/examples/execu
 
 echo "== interop: pytest"
 cd "$here"
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
+started=$SECONDS
+status=0
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" || status=$?
+echo "== interop: pytest took $((SECONDS - started))s"
+exit "$status"

@@ -319,8 +319,27 @@ def test_cli_help_and_token_without_secret() -> None:
     help_text = subprocess.run(
         [str(example_binary()), "serve", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for flag in ["--bind", "--secret", "--audience", "--issuer", "--queue", "--workload-ttl", "--execution-ttl"]:
+    for flag in [
+        "--bind",
+        "--secret",
+        "--audience",
+        "--issuer",
+        "--queue",
+        "--queue-task",
+        "--workload-ttl",
+        "--execution-ttl",
+    ]:
         assert flag in help_text
+    # A task to queue is DAG_ID/RUN_ID/TASK_ID; anything else is refused at once.
+    for bad in ["etl/run", "etl/run/task/extra", "etl/run id/task"]:
+        out = subprocess.run(
+            [str(example_binary()), "serve", "--bind", "127.0.0.1:0", "--queue-task", bad],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert out.returncode != 0 and out.stdout == "", (bad, out.stdout)
+        assert "DAG_ID/RUN_ID/TASK_ID" in out.stderr or "run id" in out.stderr, out.stderr
     env = {k: v for k, v in os.environ.items() if k != "SCOPEGATE_JWT_SECRET"}
     out = subprocess.run(
         [str(example_binary()), "token", "--sub", str(uuid.uuid4()), "--type", "execution"],

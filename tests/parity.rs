@@ -1,0 +1,276 @@
+//! Parity of the example server (`examples/execution_api.rs`) with Airflow's
+//! own Execution API document (`tests/data/`, generated from
+//! apache-airflow-core 3.3.2), operation by operation, from the `ROUTES`
+//! table the `#[routes]` declarations generate:
+//!
+//! - every declared route is one of Airflow's operations (same method and
+//!   path, `<p>` read as `{p}`, under `/execution`), or on the commented
+//!   allow-list below;
+//! - its policy is Airflow's: public exactly where Airflow's operation has
+//!   no `security`; otherwise the same token types (Airflow's default,
+//!   execution only, when its list names no `token:*` scope: the one
+//!   difference allowed is that explicit `token:execution`) and the same
+//!   owner scopes (`ti:self`, `ct:self`);
+//! - its path parameters are the ones Airflow's operation declares;
+//! - all of Airflow's operations are declared.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+// The example's route table and what it is built from, included as the
+// binary includes them.
+#[allow(dead_code)]
+#[path = "../examples/execution_api/errors.rs"]
+mod errors;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/models.rs"]
+mod models;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/routes.rs"]
+mod routes;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/state.rs"]
+mod state;
+
+use serde_json::Value;
+
+/// Airflow's document.
+const AIRFLOW: &str = include_str!("data/airflow-3.3.2-execution-api-openapi.json");
+
+/// Where Airflow mounts the Execution API, and the example too.
+const PREFIX: &str = "/execution";
+
+/// How many operations Airflow 3.3.2's Execution API has.
+const AIRFLOW_OPERATIONS: usize = 55;
+
+/// Routes of the example that are not Airflow's Execution API operations.
+const NOT_AIRFLOWS: &[(&str, &str)] = &[
+    // The example's public keys as a JWKS, so a second server can verify
+    // its tokens (`serve --jwks <url>`). Airflow publishes its JWKS from the
+    // API server, outside the Execution API.
+    ("GET", "/execution/.well-known/jwks.json"),
+];
+
+/// One operation: who may call it and with which path parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Operation {
+    /// `None` for a public operation; else the scopes, token types spelled
+    /// `token:<type>`.
+    scopes: Option<BTreeSet<String>>,
+    /// The path parameters, in path order.
+    params: Vec<String>,
+}
+
+/// `(METHOD, path)` → operation, from Airflow's document. Paths get the
+/// `/execution` prefix; a list of scopes without a `token:*` one gets
+/// Airflow's default, `token:execution`.
+fn airflow() -> BTreeMap<(String, String), Operation> {
+    let doc: Value = serde_json::from_str(AIRFLOW).expect("the vendored document is JSON");
+    let mut ops = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if method == "parameters" {
+                continue;
+            }
+            let scopes = op.get("security").map(|security| {
+                let requirements = security.as_array().expect("security is a list");
+                assert_eq!(
+                    requirements.len(),
+                    1,
+                    "{method} {path}: one security requirement expected"
+                );
+                let mut scopes: BTreeSet<String> = requirements[0]["JWTBearer"]
+                    .as_array()
+                    .expect("JWTBearer scopes")
+                    .iter()
+                    .map(|s| s.as_str().expect("scope").to_owned())
+                    .collect();
+                if !scopes.iter().any(|s| s.starts_with("token:")) {
+                    scopes.insert("token:execution".to_owned());
+                }
+                scopes
+            });
+            let declared: Vec<String> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("parameter name").to_owned())
+                .collect();
+            let params = braced_params(path);
+            assert_eq!(
+                sorted(&declared),
+                sorted(&params),
+                "{method} {path}: Airflow's path and its parameters disagree"
+            );
+            let key = (method.to_uppercase(), format!("{PREFIX}{path}"));
+            assert!(
+                ops.insert(key, Operation { scopes, params }).is_none(),
+                "{method} {path} twice in Airflow's document"
+            );
+        }
+    }
+    ops
+}
+
+/// `(METHOD, path)` → operation, from the example's `ROUTES`, paths spelled
+/// `{p}`.
+fn ours() -> BTreeMap<(String, String), Operation> {
+    let mut ops = BTreeMap::new();
+    for route in routes::execution::ROUTES {
+        let path = route.path.replace('<', "{").replace('>', "}");
+        let scopes = (!route.policy.is_public()).then(|| {
+            route
+                .policy
+                .token_types()
+                .iter()
+                .map(|t| format!("token:{t}"))
+                .chain(
+                    route
+                        .policy
+                        .self_scopes()
+                        .iter()
+                        .map(|s| s.scope().to_owned()),
+                )
+                .collect()
+        });
+        let params = braced_params(&path);
+        let key = (route.method.to_owned(), path);
+        assert!(
+            ops.insert(key.clone(), Operation { scopes, params })
+                .is_none(),
+            "{key:?} declared twice"
+        );
+    }
+    ops
+}
+
+/// The `{name}` parameters of a path, in order.
+fn braced_params(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .map(|rest| rest.split('}').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn sorted(names: &[String]) -> Vec<String> {
+    let mut names = names.to_vec();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_reference_document_has_airflows_55_operations() {
+    assert_eq!(airflow().len(), AIRFLOW_OPERATIONS);
+}
+
+#[test]
+fn every_declared_route_is_an_airflow_operation_or_allowed() {
+    let airflow = airflow();
+    let ours = ours();
+    let allowed: BTreeSet<(String, String)> = NOT_AIRFLOWS
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    for key in ours.keys() {
+        assert!(
+            airflow.contains_key(key) || allowed.contains(key),
+            "{} {} is not in Airflow's Execution API: fix the route, or add it to \
+             NOT_AIRFLOWS with why",
+            key.0,
+            key.1
+        );
+        assert!(
+            key.1.starts_with(&format!("{PREFIX}/")),
+            "{} {} is outside {PREFIX}",
+            key.0,
+            key.1
+        );
+    }
+    for key in &allowed {
+        assert!(
+            ours.contains_key(key),
+            "{key:?} is allowed but not declared: remove it"
+        );
+        assert!(
+            !airflow.contains_key(key),
+            "{key:?} is Airflow's: remove it from NOT_AIRFLOWS"
+        );
+    }
+}
+
+#[test]
+fn every_declared_route_has_airflows_policy_and_parameters() {
+    let airflow = airflow();
+    let mut checked = 0;
+    for (key, ours) in ours() {
+        let Some(theirs) = airflow.get(&key) else {
+            continue;
+        };
+        assert_eq!(
+            ours.scopes, theirs.scopes,
+            "{} {}: scopes (None = public) differ from Airflow's",
+            key.0, key.1
+        );
+        assert_eq!(
+            ours.params, theirs.params,
+            "{} {}: path parameters differ from Airflow's",
+            key.0, key.1
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, AIRFLOW_OPERATIONS);
+}
+
+#[test]
+fn all_of_airflows_operations_are_declared() {
+    let ours = ours();
+    let airflow = airflow();
+    let missing: Vec<String> = airflow
+        .keys()
+        .filter(|key| !ours.contains_key(*key))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    let covered = airflow.len() - missing.len();
+    println!(
+        "parity: the example declares {covered} of Airflow's {} Execution API operations",
+        airflow.len()
+    );
+    assert!(missing.is_empty(), "not declared: {missing:#?}");
+    assert_eq!(covered, AIRFLOW_OPERATIONS);
+}
+
+/// The check itself refuses what it should: a route that lost `ti:self`,
+/// one that accepts workload tokens where Airflow does not, and one that
+/// became public.
+#[test]
+fn the_policy_check_catches_drift() {
+    let airflow = airflow();
+    let heartbeat = &airflow[&(
+        "PUT".to_owned(),
+        "/execution/task-instances/{task_instance_id}/heartbeat".to_owned(),
+    )];
+    let scopes = |list: &[&str]| Some(list.iter().map(|s| (*s).to_owned()).collect());
+    assert_eq!(heartbeat.scopes, scopes(&["ti:self", "token:execution"]));
+    for drifted in [
+        scopes(&["token:execution"]),
+        scopes(&["ti:self", "token:execution", "token:workload"]),
+        None,
+    ] {
+        assert_ne!(heartbeat.scopes, drifted);
+    }
+    let run = &airflow[&(
+        "PATCH".to_owned(),
+        "/execution/task-instances/{task_instance_id}/run".to_owned(),
+    )];
+    assert_eq!(
+        run.scopes,
+        scopes(&["ti:self", "token:execution", "token:workload"])
+    );
+    let ct = &airflow[&(
+        "GET".to_owned(),
+        "/execution/connection-tests/{connection_test_id}/connection".to_owned(),
+    )];
+    // Workload only: no implicit token:execution when a token scope is named.
+    assert_eq!(ct.scopes, scopes(&["ct:self", "token:workload"]));
+}
