@@ -47,7 +47,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use scopegate::{JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
+use scopegate::{
+    JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL, MIN_SECRET_BYTES,
+};
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
@@ -90,6 +92,11 @@ struct KeyArgs {
     /// Audience tokens are minted with and must carry.
     #[arg(long, default_value = AIRFLOW_AUDIENCE)]
     audience: String,
+    /// Accept a secret shorter than 32 bytes, for an existing deployment
+    /// whose secret cannot change yet. Prefer a random one of 32 bytes or
+    /// more (`openssl rand -hex 32`).
+    #[arg(long)]
+    allow_short_secret: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -186,6 +193,15 @@ impl KeyArgs {
             (Some(path), None) => {
                 keys::read_private_key(path).map(|k| Some(Keys::PrivateKey(Box::new(k))))
             }
+            (None, Some(secret)) if secret.len() < MIN_SECRET_BYTES && !self.allow_short_secret => {
+                Err(format!(
+                    "the secret (--secret or SCOPEGATE_JWT_SECRET) is {} bytes; at least \
+                     {MIN_SECRET_BYTES} bytes are required. Use a random secret of \
+                     {MIN_SECRET_BYTES} bytes or more (`openssl rand -hex 32`), or pass \
+                     --allow-short-secret to keep an existing shorter one",
+                    secret.len()
+                ))
+            }
             (None, Some(secret)) => Ok(Some(Keys::Secret(secret.clone()))),
             (None, None) => Ok(None),
         }
@@ -207,14 +223,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 "warning: --jwks without --private-key: this server verifies tokens but signs \
                  its own (refreshes, /run swaps) with a random secret no JWKS holds"
             );
-            Keys::Secret(random_secret())
+            Keys::Secret(keys::random_secret())
         }
         None => {
             eprintln!(
                 "warning: no --secret, --private-key or SCOPEGATE_JWT_SECRET: using a random \
                  secret, so only the tokens printed below will be accepted"
             );
-            Keys::Secret(random_secret())
+            Keys::Secret(keys::random_secret())
         }
     };
     let auth = AuthConfig {
@@ -223,6 +239,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         execution_ttl: Duration::from_secs(args.execution_ttl),
         workload_ttl: Duration::from_secs(args.workload_ttl),
         token_cache: !args.no_token_cache,
+        allow_short_secret: args.keys.allow_short_secret,
         ..AuthConfig::new(keys, args.keys.audience)
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
@@ -298,6 +315,7 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let auth = AuthConfig {
         execution_ttl: ttl.unwrap_or(DEFAULT_EXECUTION_TTL),
         workload_ttl: ttl.unwrap_or(DEFAULT_WORKLOAD_TTL),
+        allow_short_secret: args.keys.allow_short_secret,
         ..AuthConfig::new(keys, args.keys.audience)
     };
     let issuer = auth.issuer()?;
@@ -313,11 +331,6 @@ fn print_lines(lines: &[String]) -> Result<(), String> {
         writeln!(out, "{line}").map_err(|e| format!("stdout: {e}"))?;
     }
     out.flush().map_err(|e| format!("stdout: {e}"))
-}
-
-/// 244 bits from the OS random generator (two v4 UUIDs), hex-encoded.
-fn random_secret() -> String {
-    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
 /// Logs to stderr, `info` unless `RUST_LOG` says otherwise, in colour only

@@ -76,3 +76,71 @@ fn policy_check_does_not_allocate_on_success() {
     let _message = err.to_string();
     assert!(allocations() > before);
 }
+
+/// The per-request record and its "allowed" marker (issue 9): once a
+/// request carries its verification result, running the policy again,
+/// marking the request allowed, and handing the token to the handler
+/// (`TiToken`, `authorized_claims`) make no heap allocation. A whole
+/// `Enforce::check` on a cache hit costs only the record's slot in the
+/// request's extensions.
+#[test]
+fn allowed_marker_and_token_extraction_do_not_allocate() {
+    use actix_web::{web, FromRequest as _};
+    use scopegate::{authorized_claims, Enforce, TiToken};
+
+    let verifier = web::Data::new(verifier());
+    let sub = Uuid::new_v4();
+    let token = hs512(&claims(sub, Some("workload")));
+    verifier.verify(&token).unwrap(); // now a cache hit
+    let request = || {
+        TestRequest::default()
+            .app_data(verifier.clone())
+            .param("task_instance_id", sub.to_string())
+            .param("connection_test_id", sub.to_string())
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .to_srv_request()
+    };
+    let enforce = Enforce::new(&RUN);
+
+    let req = request();
+    let before = allocations();
+    enforce.check(&req).unwrap();
+    let first = allocations() - before;
+    assert!(first <= 2, "{first} allocations for a cache-hit check");
+
+    let before = allocations();
+    for _ in 0..1000 {
+        enforce.check(&req).unwrap();
+        let token = TiToken::extract(req.request()).into_inner().unwrap();
+        assert_eq!(token.id, sub);
+        assert!(authorized_claims(req.request()).is_some());
+    }
+    assert_eq!(allocations() - before, 0);
+    assert_eq!(verifier.verifications(), 1, "one signature check in all");
+}
+
+/// A cache hit, with a deny-list of 10,000 revoked tokens consulted on the
+/// way (issue 9, item 8), is still lookups only: no heap allocation.
+#[test]
+fn a_cache_hit_with_a_deny_list_does_not_allocate() {
+    use scopegate::{MemoryDenyList, VerificationKey, Verifier};
+    use std::sync::Arc;
+
+    let revoked = Arc::new(MemoryDenyList::new());
+    for i in 0..10_000 {
+        revoked.revoke(&format!("revoked-{i}"), now() + 600);
+    }
+    let verifier = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .deny_list(revoked)
+        .build()
+        .unwrap();
+    let token = hs512(&claims(Uuid::new_v4(), None));
+    verifier.verify(&token).unwrap();
+    let before = allocations();
+    for _ in 0..1000 {
+        assert!(verifier.verify(&token).is_ok());
+    }
+    assert_eq!(allocations() - before, 0);
+    assert_eq!(verifier.verifications(), 1);
+}

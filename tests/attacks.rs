@@ -20,7 +20,7 @@ use scopegate::{InvalidReason, JwksSource, VerificationKey, Verifier};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-const SERVER_SECRET: &str = "attack-catalogue-secret";
+const SERVER_SECRET: &str = "attack-catalogue-secret-of-32-bytes-or-more";
 
 /// The example server, started as users start it.
 struct Server {
@@ -35,21 +35,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn example_binary() -> std::path::PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", "execution_api"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    let deps = std::env::current_exe().unwrap();
-    deps.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/execution_api")
 }
 
 impl Server {
@@ -508,6 +493,7 @@ fn path_tricks_never_let_a_act_on_b() {
     let a_exec = scopegate::Issuer::builder(scopegate::SigningKey::secret(SERVER_SECRET).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
         .issue(a, scopegate::TokenType::Execution)
         .unwrap();
 
@@ -629,9 +615,11 @@ fn psychic_signature_is_refused() {
 
 #[test]
 fn very_deep_json_does_not_overflow_the_stack() {
-    // Past the size limit of the HTTP path, straight into the verifier.
+    // Past the size limit of the HTTP path, straight into a verifier that
+    // takes tokens of up to 8 MiB.
     let verifier = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
+        .max_token_size(8 << 20)
         .build()
         .unwrap();
     let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
@@ -651,6 +639,11 @@ fn very_deep_json_does_not_overflow_the_stack() {
         verifier.verify(&as_claims).unwrap_err(),
         InvalidReason::Malformed
     );
+    // With the default 8 KiB limit, Verifier::verify refuses them unread.
+    assert_eq!(
+        common::verifier().verify(&as_claims).unwrap_err(),
+        InvalidReason::TooLarge
+    );
 }
 
 #[actix_web::test]
@@ -662,10 +655,13 @@ async fn hostile_kids_never_touch_the_filesystem_with_a_jwks() {
         scopegate::SigningKey::ed_pem(&key_file("ed25519_private.pem")).unwrap(),
     )
     .audience(AUDIENCE)
-    .build();
+    .build()
+    .unwrap();
     std::fs::write(&path, serde_json::to_string(&issuer.jwks()).unwrap()).unwrap();
+    // Large enough for the 100 KB kid: it must reach the key lookup.
     let verifier = Verifier::builder(JwksSource::File(path.clone()))
         .audience(AUDIENCE)
+        .max_token_size(1 << 20)
         .load()
         .await
         .unwrap();

@@ -19,7 +19,7 @@ use scopegate::{
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-const SECRET: &str = "dsl-test-secret";
+const SECRET: &str = "dsl-test-secret-of-32-bytes-or-more";
 const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 /// Echoes what the handler saw, so tests can tell it ran and with which
@@ -139,6 +139,7 @@ fn issuer() -> Issuer {
     Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
 }
 
 fn token(sub: Uuid, ty: TokenType) -> String {
@@ -337,11 +338,13 @@ async fn default_route_takes_execution_tokens_only() {
 
 #[actix_web::test]
 async fn invalid_tokens_are_401_invalid_token() {
-    let forged = Issuer::builder(SigningKey::secret("another-secret").unwrap())
-        .audience(AUDIENCE)
-        .build()
-        .issue(Uuid::new_v4(), TokenType::Execution)
-        .unwrap();
+    let forged =
+        Issuer::builder(SigningKey::secret("another-secret-also-32-bytes-or-more").unwrap())
+            .audience(AUDIENCE)
+            .build()
+            .unwrap()
+            .issue(Uuid::new_v4(), TokenType::Execution)
+            .unwrap();
     assert_eq!(
         call("GET", "/execution/variables/v", Some(&forged), None).await,
         (

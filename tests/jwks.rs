@@ -28,6 +28,7 @@ fn issuer(private_pem: &str) -> Issuer {
     Issuer::builder(SigningKey::ed_pem(&key_file(private_pem)).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
 }
 
 fn jwks_of(issuers: &[&Issuer]) -> String {
@@ -235,7 +236,8 @@ async fn kid_is_required_with_a_jwks() {
 async fn key_pairs_default_to_airflows_algorithms_and_thumbprint_kids() {
     let rsa = Issuer::builder(SigningKey::rsa_pem(&key_file("rsa_private.pem")).unwrap())
         .audience(AUDIENCE)
-        .build();
+        .build()
+        .unwrap();
     let token = rsa.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::RS512);
@@ -268,7 +270,8 @@ async fn key_pairs_default_to_airflows_algorithms_and_thumbprint_kids() {
     // A shared secret is never published.
     let hmac = Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
-        .build();
+        .build()
+        .unwrap();
     assert!(hmac.jwks().keys.is_empty());
     assert_eq!(hmac.kid(), "not-used");
 }
@@ -279,4 +282,242 @@ fn pem_body(pem: &[u8]) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(b64)
         .unwrap()
+}
+
+/// Issue 9, item 1: a verification that took its key-set snapshot before a
+/// rotation and finishes after it must not leave its token in the cache. Four
+/// threads verify a stream of distinct tokens signed by the current key (the
+/// tiny cache keeps them missing, so a signature check is always in flight)
+/// while the key set is swapped to the other key; once the swap has returned,
+/// no token of the removed key may verify, cached or not.
+#[actix_web::test]
+async fn no_token_of_a_removed_key_verifies_after_the_swap() {
+    use std::sync::atomic::AtomicBool;
+
+    let keys = [
+        issuer("ed25519_private.pem"),
+        issuer("ed25519_b_private.pem"),
+    ];
+    let path = std::env::temp_dir().join(format!("scopegate-race-{}.json", Uuid::new_v4()));
+    std::fs::write(&path, jwks_of(&[&keys[0]])).unwrap();
+    let verifier = Arc::new(
+        Verifier::builder(JwksSource::File(path.clone()))
+            .audience(AUDIENCE)
+            .cache_entries(16)
+            .load()
+            .await
+            .unwrap(),
+    );
+    const ROUNDS: usize = 40;
+    const THREADS: usize = 4;
+    let mut violations = Vec::new();
+    for round in 0..ROUNDS {
+        let (current, next) = (&keys[round % 2], &keys[(round + 1) % 2]);
+        let tokens: Arc<Vec<String>> = Arc::new(
+            (0..48)
+                .map(|_| current.issue(Uuid::new_v4(), TokenType::Execution).unwrap())
+                .collect(),
+        );
+        let swapped = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (verifier, tokens) = (verifier.clone(), tokens.clone());
+                let (swapped, stop) = (swapped.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut bad = 0usize;
+                    let mut i = t;
+                    while !stop.load(Ordering::SeqCst) {
+                        // Read the flag before verifying: a verification that
+                        // started after the swap returned must fail.
+                        let after = swapped.load(Ordering::SeqCst);
+                        let ok = verifier.verify(&tokens[i % tokens.len()]).is_ok();
+                        if after && ok {
+                            bad += 1;
+                        }
+                        i += THREADS;
+                    }
+                    bad
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(15));
+        std::fs::write(&path, jwks_of(&[next])).unwrap();
+        assert!(verifier.refresh_keys().await.unwrap(), "round {round}");
+        swapped.store(true, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(15));
+        stop.store(true, Ordering::SeqCst);
+        let during: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        let after = tokens.iter().filter(|t| verifier.verify(t).is_ok()).count();
+        if during + after > 0 {
+            violations.push((round, during, after));
+        }
+    }
+    std::fs::remove_file(path).unwrap();
+    assert!(
+        violations.is_empty(),
+        "tokens of a removed key verified after the swap (round, during, after): {violations:?}"
+    );
+}
+
+/// A JWKS file, removed when dropped.
+struct JwksFile(std::path::PathBuf);
+
+impl JwksFile {
+    fn new(document: &str) -> JwksFile {
+        let path = std::env::temp_dir().join(format!("scopegate-jwks-{}.json", Uuid::new_v4()));
+        std::fs::write(&path, document).unwrap();
+        JwksFile(path)
+    }
+
+    fn source(&self) -> JwksSource {
+        JwksSource::File(self.0.clone())
+    }
+
+    fn write(&self, document: &str) {
+        std::fs::write(&self.0, document).unwrap();
+    }
+}
+
+impl Drop for JwksFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Issue 9, item 5: the scheduled refresh starts with `load()`, without the
+/// user remembering to start it, and ends when the verifier is dropped.
+#[actix_web::test]
+async fn scheduled_refresh_starts_by_itself_and_ends_with_the_verifier() {
+    let (a, b) = (
+        issuer("ed25519_private.pem"),
+        issuer("ed25519_b_private.pem"),
+    );
+    let upstream = Upstream::start(jwks_of(&[&a]));
+    // Early refreshes are rate-limited to one an hour: only the schedule can
+    // pick up the new key.
+    let verifier = Arc::new(
+        Verifier::builder(JwksSource::parse(&upstream.url))
+            .audience(AUDIENCE)
+            .jwks_refresh(Duration::from_millis(300))
+            .jwks_min_retry(Duration::from_secs(3600))
+            .load()
+            .await
+            .unwrap(),
+    );
+    upstream.publish(jwks_of(&[&a, &b]));
+    actix_web::rt::time::sleep(Duration::from_millis(1200)).await;
+    let token_b = b.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    assert_eq!(call(&verifier, &token_b).await.0, 200);
+    assert!(upstream.fetches() >= 3, "{} fetches", upstream.fetches());
+
+    drop(verifier);
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    let after_drop = upstream.fetches();
+    actix_web::rt::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        upstream.fetches(),
+        after_drop,
+        "the refresh outlived its verifier"
+    );
+    upstream.handle.stop(false).await;
+}
+
+/// The scheduled refresh also runs under a plain tokio runtime.
+#[tokio::test]
+async fn scheduled_refresh_runs_under_tokio_test() {
+    let (a, b) = (
+        issuer("ed25519_private.pem"),
+        issuer("ed25519_b_private.pem"),
+    );
+    let file = JwksFile::new(&jwks_of(&[&a]));
+    let verifier = Verifier::builder(file.source())
+        .audience(AUDIENCE)
+        .jwks_refresh(Duration::from_millis(200))
+        .jwks_min_retry(Duration::from_secs(3600))
+        .load()
+        .await
+        .unwrap();
+    let token_b = b.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    assert_eq!(
+        verifier.verify(&token_b).unwrap_err(),
+        scopegate::InvalidReason::UnknownKey
+    );
+    file.write(&jwks_of(&[&a, &b]));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(verifier.verify(&token_b).is_ok());
+}
+
+/// Issue 9, item 5: when no fetch has succeeded for the maximum stale age,
+/// the keys are dropped, so taking the JWKS source down cannot keep a
+/// removed key alive forever. Cached tokens stop too.
+#[actix_web::test]
+async fn keys_older_than_the_maximum_stale_age_are_dropped() {
+    let a = issuer("ed25519_private.pem");
+    let file = JwksFile::new(&jwks_of(&[&a]));
+    let verifier = Arc::new(
+        Verifier::builder(file.source())
+            .audience(AUDIENCE)
+            .jwks_refresh(Duration::from_millis(200))
+            .jwks_min_retry(Duration::from_millis(200))
+            .jwks_max_stale(Duration::from_millis(1500))
+            .load()
+            .await
+            .unwrap(),
+    );
+    let token = a.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    assert_eq!(call(&verifier, &token).await.0, 200);
+    assert_eq!(verifier.cached_tokens(), 1);
+    // The source goes away: the last good keys stay in use for a while...
+    std::fs::remove_file(&file.0).unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(call(&verifier, &token).await.0, 200);
+    // ...but not past the maximum stale age (checked after each failed
+    // fetch, every minimum retry gap).
+    actix_web::rt::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(call(&verifier, &token).await, unknown_kid());
+    // When the source is back, so are the keys.
+    file.write(&jwks_of(&[&a]));
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(call(&verifier, &token).await.0, 200);
+}
+
+#[actix_web::test]
+async fn maximum_stale_age_must_cover_the_refresh_interval() {
+    let err = Verifier::builder(JwksSource::parse("/nonexistent/jwks.json"))
+        .audience(AUDIENCE)
+        .jwks_refresh(Duration::from_secs(3600))
+        .jwks_max_stale(Duration::from_secs(600))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("jwks_max_stale"), "{err}");
+}
+
+/// Issue 9, item 5: a JWKS file is capped at 1 MiB, like a URL, and is never
+/// read whole first.
+#[actix_web::test]
+async fn jwks_files_are_capped_at_one_mebibyte() {
+    let a = issuer("ed25519_private.pem");
+    let mut jwks: serde_json::Value = serde_json::from_str(&jwks_of(&[&a])).unwrap();
+    jwks["keys"][0]["x-padding"] = "p".repeat(2 << 20).into();
+    let file = JwksFile::new(&jwks.to_string());
+    let err = Verifier::builder(file.source())
+        .audience(AUDIENCE)
+        .load()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("larger than 1048576 bytes"),
+        "{err}"
+    );
+    // An endless file is refused after 1 MiB, not read until memory runs out.
+    let err = Verifier::builder(JwksSource::File("/dev/zero".into()))
+        .audience(AUDIENCE)
+        .load()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("larger than 1048576 bytes"),
+        "{err}"
+    );
 }

@@ -22,6 +22,7 @@ fn issuer() -> Issuer {
     Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
 }
 
 /// Calls `/plain` (or `/swap`, whose handler sets the header itself) with
@@ -87,7 +88,11 @@ async fn near_expiry_execution_token_is_refreshed_with_its_claims() {
     let new = verifier().verify(&refreshed.expect("refreshed")).unwrap();
     assert_eq!(new.sub, old_claims.sub);
     assert_eq!(new.scope, TokenType::Execution);
-    assert_eq!(new.extra, extra);
+    // The extra claims are carried on, plus the start of the refresh chain:
+    // this token was the first of its chain.
+    let mut carried = extra.clone();
+    carried.insert(scopegate::SESSION_START_CLAIM.into(), old_claims.iat.into());
+    assert_eq!(new.extra, carried);
     assert!(new.exp > old_claims.exp);
     assert_ne!(new.jti, old_claims.jti);
 }
@@ -141,4 +146,226 @@ async fn unverified_requests_get_nothing() {
     assert_eq!((status, refreshed, checks), (200, None, 0));
     let (status, refreshed, _) = call("/plain", "a.b.c").await;
     assert_eq!((status, refreshed), (401, None));
+}
+
+// ---- Refresh only what a route policy allowed and the handler answered 2xx
+// ---- (issue 9, item 2) -------------------------------------------------------
+
+static WORKLOAD_ONLY: RoutePolicy =
+    RoutePolicy::protected(TokenTypes::only(TokenType::Workload), &[]);
+static TI_SELF: RoutePolicy = RoutePolicy::protected(
+    TokenTypes::EXECUTION_ONLY,
+    &[scopegate::SelfScope::new(
+        "ti:self",
+        "task_instance_id",
+        "task instance ID",
+    )],
+);
+
+/// An app where an app-wide middleware (like a logging or metrics layer)
+/// verifies every request's token before routing, so verified claims exist
+/// even where no policy allowed anything. `reissue` does the refreshing.
+async fn call_refused(
+    reissue: Reissue,
+    method: &str,
+    path: &str,
+    token: &str,
+) -> (u16, Option<String>) {
+    use actix_web::dev::Service as _;
+    let app =
+        test::init_service(
+            App::new()
+                .app_data(web::Data::new(verifier()))
+                .wrap(reissue)
+                .wrap_fn(|req, srv| {
+                    let _ = scopegate::authenticate(req.request());
+                    srv.call(req)
+                })
+                .service(
+                    web::resource("/workload-only")
+                        .wrap(Enforce::new(&WORKLOAD_ONLY))
+                        .to(|_: TiToken| async { HttpResponse::Ok().finish() }),
+                )
+                .service(
+                    web::resource("/task-instances/{task_instance_id}/heartbeat")
+                        .wrap(Enforce::new(&TI_SELF))
+                        .to(|_: TiToken| async { HttpResponse::NoContent().finish() }),
+                )
+                .service(web::resource("/finished").wrap(Enforce::new(&ANY)).to(
+                    |_: TiToken| async {
+                        HttpResponse::Conflict().json(json!({"detail": {"reason": "not_running"}}))
+                    },
+                ))
+                .service(
+                    web::resource("/missing")
+                        .wrap(Enforce::new(&ANY))
+                        .to(|_: TiToken| async { HttpResponse::NotFound().finish() }),
+                )
+                .service(
+                    web::resource("/ok")
+                        .wrap(Enforce::new(&ANY))
+                        .to(|_: TiToken| async { HttpResponse::Ok().finish() }),
+                )
+                .route("/public", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+    let req = test::TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(path)
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    let refreshed = res
+        .headers()
+        .get(REFRESHED_TOKEN_HEADER)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (res.status().as_u16(), refreshed)
+}
+
+/// The claims of a token, read without verifying (the test checks what the
+/// refresh wrote).
+fn payload(token: &str) -> Value {
+    use base64::Engine as _;
+    let segment = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// An execution token for `sub` with 10 s left of 600.
+fn near_expiry(sub: Uuid) -> String {
+    let mut c = claims(sub, Some("execution"));
+    let now = now();
+    c.insert("iat".into(), (now - 590).into());
+    c.insert("nbf".into(), (now - 590).into());
+    c.insert("exp".into(), (now + 10).into());
+    hs512(&c)
+}
+
+#[actix_web::test]
+async fn refused_and_failed_requests_get_no_fresh_token() {
+    let sub = Uuid::new_v4();
+    let token = near_expiry(sub);
+    let other = Uuid::new_v4();
+    for (method, path, status) in [
+        // 403: the token type is not allowed here.
+        ("GET", "/workload-only".to_owned(), 403),
+        // 403: another task's route.
+        ("PUT", format!("/task-instances/{other}/heartbeat"), 403),
+        // 409: the handler says the task is finished.
+        ("GET", "/finished".to_owned(), 409),
+        // 404 from the handler.
+        ("GET", "/missing".to_owned(), 404),
+        // A public route, even though a middleware verified the token.
+        ("GET", "/public".to_owned(), 200),
+        // 404: no such route.
+        ("GET", "/nowhere".to_owned(), 404),
+    ] {
+        let got = call_refused(Reissue::new(issuer()), method, &path, &token).await;
+        assert_eq!(got, (status, None), "{method} {path}");
+    }
+    // The control: an allowed request answered 2xx is refreshed.
+    let (status, refreshed) = call_refused(Reissue::new(issuer()), "GET", "/ok", &token).await;
+    assert_eq!(status, 200);
+    assert!(refreshed.is_some());
+    let (status, refreshed) = call_refused(
+        Reissue::new(issuer()),
+        "PUT",
+        &format!("/task-instances/{sub}/heartbeat"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(refreshed.is_some());
+}
+
+#[actix_web::test]
+async fn a_chain_of_refused_requests_cannot_keep_a_token_alive() {
+    // Refreshed tokens of a 20 s lifetime are always inside the 30 s window,
+    // so if refusals refreshed, every one would hand out the next link.
+    let short = || {
+        Issuer::builder(SigningKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .execution_ttl(std::time::Duration::from_secs(20))
+            .build()
+            .unwrap()
+    };
+    let first = near_expiry(Uuid::new_v4());
+    let mut token = first.clone();
+    for path in ["/workload-only", "/finished", "/workload-only", "/finished"] {
+        let (status, refreshed) = call_refused(Reissue::new(short()), "GET", path, &token).await;
+        assert!(status == 403 || status == 409, "{path}: {status}");
+        if let Some(next) = refreshed {
+            token = next;
+        }
+    }
+    assert_eq!(token, first, "a refused request handed out a fresh token");
+}
+
+#[actix_web::test]
+async fn a_refreshed_token_keeps_its_own_audience_and_issuer() {
+    let mut c = claims(Uuid::new_v4(), Some("execution"));
+    let now = now();
+    c.insert("iat".into(), (now - 590).into());
+    c.insert("exp".into(), (now + 10).into());
+    c.insert("aud".into(), json!([AUDIENCE, "urn:also-this-one"]));
+    c.insert("iss".into(), "airflow-api-server".into());
+    // The issuer has another audience and no issuer configured.
+    let elsewhere = Issuer::builder(SigningKey::secret(SECRET).unwrap())
+        .audience("urn:the-issuers-default")
+        .build()
+        .unwrap();
+    let (status, refreshed) = call_refused(Reissue::new(elsewhere), "GET", "/ok", &hs512(&c)).await;
+    assert_eq!(status, 200);
+    let refreshed = refreshed.expect("refreshed");
+    let fresh = payload(&refreshed);
+    assert_eq!(fresh["aud"], json!([AUDIENCE, "urn:also-this-one"]));
+    assert_eq!(fresh["iss"], "airflow-api-server");
+    // So it verifies wherever the old one did.
+    assert!(verifier().verify(&refreshed).is_ok());
+}
+
+/// A near-expiry execution token whose refresh chain started at `start`
+/// (`None`: the token is the first of its chain).
+fn chained(start: Option<i64>) -> String {
+    let mut c = claims(Uuid::new_v4(), Some("execution"));
+    let now = now();
+    c.insert("iat".into(), (now - 590).into());
+    c.insert("exp".into(), (now + 10).into());
+    if let Some(start) = start {
+        c.insert(scopegate::SESSION_START_CLAIM.into(), start.into());
+    }
+    hs512(&c)
+}
+
+#[actix_web::test]
+async fn the_maximum_session_age_stops_refreshing() {
+    let hour = std::time::Duration::from_secs(3600);
+    let capped = || Reissue::new(issuer()).max_session_age(hour);
+    let two_hours_ago = now() - 7200;
+    // A chain that started two hours ago is not refreshed under a 1 h cap...
+    let got = call_refused(capped(), "GET", "/ok", &chained(Some(two_hours_ago))).await;
+    assert_eq!(got, (200, None));
+    // ...and is without one (off by default, as Airflow), keeping its start.
+    let (_, fresh) = call_refused(
+        Reissue::new(issuer()),
+        "GET",
+        "/ok",
+        &chained(Some(two_hours_ago)),
+    )
+    .await;
+    let fresh = payload(&fresh.expect("no cap: refreshed"));
+    assert_eq!(fresh[scopegate::SESSION_START_CLAIM], two_hours_ago);
+    // A young chain is refreshed, and the new token carries its start on.
+    let ten_minutes_ago = now() - 600;
+    let (_, fresh) = call_refused(capped(), "GET", "/ok", &chained(Some(ten_minutes_ago))).await;
+    let fresh = payload(&fresh.expect("young chain: refreshed"));
+    assert_eq!(fresh[scopegate::SESSION_START_CLAIM], ten_minutes_ago);
+    // The first token of a chain starts it at its own iat.
+    let first = chained(None);
+    let iat = payload(&first)["iat"].clone();
+    let (_, fresh) = call_refused(capped(), "GET", "/ok", &first).await;
+    let fresh = payload(&fresh.expect("first token: refreshed"));
+    assert_eq!(fresh[scopegate::SESSION_START_CLAIM], iat);
 }

@@ -678,7 +678,8 @@ async fn hmac_with_the_public_key_as_secret_is_refused() {
 async fn issuer_tokens_verify() {
     let issuer = scopegate::Issuer::builder(scopegate::SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
-        .build();
+        .build()
+        .unwrap();
     let sub = Uuid::new_v4();
     let token = issuer.issue(sub, TokenType::Workload).unwrap();
     let got = call("PATCH", &format!("/task-instances/{sub}/run"), &token).await;
@@ -692,7 +693,8 @@ async fn issuer_mints_airflows_claim_set() {
         .issuer("scopegate-test")
         .execution_ttl(std::time::Duration::from_secs(300))
         .workload_ttl(std::time::Duration::from_secs(7200))
-        .build();
+        .build()
+        .unwrap();
     let sub = Uuid::new_v4();
     let mut extra = Map::new();
     extra.insert("ti_try".into(), 2.into());
@@ -725,4 +727,213 @@ async fn issuer_mints_airflows_claim_set() {
         .verify(&issuer.issue(sub, TokenType::Execution).unwrap())
         .unwrap();
     assert_ne!(a.jti, b.jti, "jti is random");
+}
+
+// ---- One place per request (issue 9, items 3 and 4) ---------------------------
+
+/// An app-level middleware authenticates with verifier A (this service's
+/// audience); a scope registers verifier B for another audience. B must
+/// verify the token itself, not reuse A's result.
+#[actix_web::test]
+async fn a_second_verifier_never_reuses_the_first_ones_result() {
+    let other = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience("urn:another-service")
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier()))
+            .wrap_fn(|req, srv| {
+                let _ = authenticate(req.request());
+                srv.call(req)
+            })
+            .service(
+                web::scope("/other")
+                    .app_data(web::Data::new(other))
+                    .configure(routes),
+            ),
+    )
+    .await;
+    let get = |token: &str| {
+        test::TestRequest::get()
+            .uri("/other/variables/x")
+            .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+            .to_request()
+    };
+    let ours = hs512(&claims(Uuid::new_v4(), None));
+    let got = parts(test::call_service(&app, get(&ours)).await).await;
+    assert_eq!(got, invalid("invalid audience"));
+    // A token for the other service passes there.
+    let sub = Uuid::new_v4();
+    let theirs = token_with(|c| {
+        c.insert("aud".into(), "urn:another-service".into());
+        c.insert("sub".into(), sub.to_string().into());
+    });
+    let got = parts(test::call_service(&app, get(&theirs)).await).await;
+    assert_eq!(got, ok_for(sub, "execution"));
+}
+
+/// A handler that takes a `TiToken` but has no route policy: any valid
+/// token (here another task's long-lived workload token) used to be handed
+/// over. It must fail closed, like a missing verifier, and say why in the log.
+#[actix_web::test]
+async fn a_token_extractor_without_a_route_policy_fails_closed() {
+    let app = test::init_service(App::new().app_data(web::Data::new(verifier())).route(
+        "/task-instances/{task_instance_id}/peek",
+        web::get().to(|t: TiToken| async move { HttpResponse::Ok().json(t.id) }),
+    ))
+    .await;
+    let token = hs512(&claims(Uuid::new_v4(), Some("workload")));
+    let (_guard, logs) = capture_logs();
+    let req = test::TestRequest::get()
+        .uri(&format!("/task-instances/{}/peek", Uuid::new_v4()))
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let got = parts(test::call_service(&app, req).await).await;
+    assert_eq!(got, (500, detail("Internal Server Error"), None));
+    let log = logs.text();
+    assert!(
+        log.contains("ERROR")
+            && log.contains("GET")
+            && log.contains("/task-instances/{task_instance_id}/peek"),
+        "{log}"
+    );
+    assert!(!log.contains(&token), "the token was logged: {log}");
+}
+
+// ---- Configuration (issue 9, item 7) -------------------------------------------
+
+#[actix_web::test]
+async fn short_hmac_secrets_are_refused_when_the_verifier_is_built() {
+    let err = Verifier::builder(VerificationKey::secret("31-bytes-is-one-byte-too-short").unwrap())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("at least 32 bytes") && message.contains("allow_short_secret"),
+        "{message}"
+    );
+    // An existing deployment opts in explicitly.
+    let v = Verifier::builder(VerificationKey::secret("31-bytes-is-one-byte-too-short").unwrap())
+        .audience(AUDIENCE)
+        .allow_short_secret()
+        .build();
+    assert!(v.is_ok());
+}
+
+#[actix_web::test]
+async fn an_issuer_needs_an_audience_and_a_long_enough_secret() {
+    use scopegate::{ConfigError, Issuer, SigningKey};
+    let no_audience = Issuer::builder(SigningKey::secret(SECRET).unwrap()).build();
+    assert!(
+        matches!(no_audience, Err(ConfigError::NoAudience)),
+        "{no_audience:?}"
+    );
+    let short = || SigningKey::secret("short").unwrap();
+    let err = Issuer::builder(short())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::ShortSecret { len: 5 }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("allow_short_secret"), "{err}");
+    assert!(Issuer::builder(short())
+        .audience(AUDIENCE)
+        .allow_short_secret()
+        .build()
+        .is_ok());
+    // Key pairs have no secret length to check.
+    let rsa = SigningKey::rsa_pem(&key_file("rsa_private.pem")).unwrap();
+    assert!(Issuer::builder(rsa).audience(AUDIENCE).build().is_ok());
+}
+
+#[actix_web::test]
+async fn verify_applies_the_maximum_token_size() {
+    let v = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .max_token_size(1024)
+        .build()
+        .unwrap();
+    let token = token_with(|c| {
+        c.insert("padding".into(), "x".repeat(2048).into());
+    });
+    let got = v.verify(&token).map(|_| ()).map_err(|e| e.to_string());
+    assert_eq!(got, Err("token too large".to_owned()));
+}
+
+#[actix_web::test]
+async fn leeway_is_at_most_five_minutes() {
+    let build = |secs| {
+        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .leeway(std::time::Duration::from_secs(secs))
+            .build()
+    };
+    assert!(build(300).is_ok());
+    let err = build(301).unwrap_err().to_string();
+    assert!(err.contains("300"), "{err}");
+}
+
+// ---- Revocation (issue 9, item 8) ----------------------------------------------
+
+fn with_deny_list(deny: std::sync::Arc<scopegate::MemoryDenyList>) -> web::Data<Verifier> {
+    web::Data::new(
+        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .deny_list(deny)
+            .build()
+            .unwrap(),
+    )
+}
+
+async fn call_data(verifier: &web::Data<Verifier>, token: &str) -> (u16, Value, Option<String>) {
+    let app = test::init_service(App::new().app_data(verifier.clone()).configure(routes)).await;
+    let req = test::TestRequest::get()
+        .uri(var_uri())
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    parts(test::call_service(&app, req).await).await
+}
+
+#[actix_web::test]
+async fn a_revoked_token_is_refused_on_every_later_request_cache_hits_included() {
+    let deny = std::sync::Arc::new(scopegate::MemoryDenyList::new());
+    let verifier = with_deny_list(deny.clone());
+    let sub = Uuid::new_v4();
+    let c = claims(sub, None);
+    let token = hs512(&c);
+    assert_eq!(call_data(&verifier, &token).await, ok_for(sub, "execution"));
+    assert_eq!(verifier.cached_tokens(), 1);
+
+    deny.revoke(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap());
+    for _ in 0..3 {
+        assert_eq!(call_data(&verifier, &token).await, invalid("token revoked"));
+    }
+    assert_eq!(
+        verifier.verifications(),
+        1,
+        "the later requests were cache hits, and still refused"
+    );
+    // Other tokens are untouched.
+    let other = Uuid::new_v4();
+    let got = call_data(&verifier, &hs512(&claims(other, None))).await;
+    assert_eq!(got, ok_for(other, "execution"));
+}
+
+#[actix_web::test]
+async fn with_a_deny_list_a_token_without_jti_is_refused() {
+    // It could never be revoked, so it is not accepted.
+    let verifier = with_deny_list(std::sync::Arc::new(scopegate::MemoryDenyList::new()));
+    let token = token_with(|c| {
+        c.remove("jti");
+    });
+    assert_eq!(
+        call_data(&verifier, &token).await,
+        invalid("missing required claim 'jti'")
+    );
+    // Without a deny-list, jti stays optional, as in Airflow.
+    assert_eq!(call("GET", var_uri(), &token).await.0, 200);
 }

@@ -4,7 +4,6 @@
 //! [`start`], so the tests exercise exactly what users run.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -47,6 +46,9 @@ pub struct AuthConfig {
     /// Whether verified tokens are cached across requests (on by default;
     /// off to measure the cost of a signature check per request).
     pub token_cache: bool,
+    /// Accept a shared secret shorter than 32 bytes (an existing
+    /// deployment's); off by default.
+    pub allow_short_secret: bool,
 }
 
 impl AuthConfig {
@@ -61,6 +63,7 @@ impl AuthConfig {
             execution_ttl: DEFAULT_EXECUTION_TTL,
             workload_ttl: DEFAULT_WORKLOAD_TTL,
             token_cache: true,
+            allow_short_secret: false,
         }
     }
 
@@ -78,6 +81,9 @@ impl AuthConfig {
         if !self.token_cache {
             builder = builder.cache_entries(0);
         }
+        if self.allow_short_secret {
+            builder = builder.allow_short_secret();
+        }
         builder.load().await.map_err(|e| e.to_string())
     }
 
@@ -90,7 +96,10 @@ impl AuthConfig {
         if let Some(iss) = &self.issuer {
             builder = builder.issuer(iss);
         }
-        Ok(builder.build())
+        if self.allow_short_secret {
+            builder = builder.allow_short_secret();
+        }
+        builder.build().map_err(|e| e.to_string())
     }
 }
 
@@ -108,13 +117,11 @@ pub struct Services {
 
 impl Services {
     /// Keys from `auth`, an empty store. A JWKS is loaded now and then
-    /// refreshed in the background for as long as the verifier lives, so
-    /// call it inside the actix runtime.
+    /// refreshed in the background (scopegate starts that itself) for as
+    /// long as the verifier lives, so call it inside the actix runtime.
     pub async fn load(auth: &AuthConfig) -> Result<Self, String> {
-        let verifier = Arc::new(auth.verifier().await?);
-        scopegate::spawn_key_refresh(&verifier);
         Ok(Services {
-            verifier: web::Data::from(verifier),
+            verifier: web::Data::new(auth.verifier().await?),
             issuer: web::Data::new(auth.issuer()?),
             store: web::Data::new(Store::new()),
         })

@@ -90,3 +90,19 @@ pub fn private_key_from_pem(pem: &[u8]) -> Result<SigningKey, String> {
 pub fn public_key(key: &SigningKey) -> Result<VerificationKey, String> {
     VerificationKey::from_signing_key(key).map_err(|e| e.to_string())
 }
+
+/// 256 bits from the OS random generator, hex-encoded (64 characters).
+pub fn random_secret() -> String {
+    use std::fmt::Write as _;
+    let mut bytes = [0u8; 32];
+    // The OS generator fails only on a broken system; a secret with fewer
+    // random bits is never an acceptable fallback.
+    getrandom::fill(&mut bytes).unwrap_or_else(|err| {
+        eprintln!("error: the OS random generator failed: {err}");
+        std::process::exit(1)
+    });
+    bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
+}

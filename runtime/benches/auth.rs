@@ -1,6 +1,7 @@
 //! Criterion benches for the auth hot path:
 //! - verification of one token, HS512, RS512, ES256 and EdDSA, cold (cache
 //!   off) and as a verified-token cache hit;
+//! - a cache hit with a 10,000-entry deny-list consulted;
 //! - the policy check (token type + one self-scope);
 //! - one full request through `actix_web::test::call_service`, to a
 //!   protected route and to a public route. The protected/public ratio is
@@ -12,12 +13,12 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{test, web, App, HttpResponse};
 use criterion::{criterion_group, criterion_main, Criterion};
 use scopegate::{
-    Enforce, Issuer, RoutePolicy, SelfScope, SigningKey, TiToken, TokenType, TokenTypes,
-    VerificationKey, Verifier,
+    Enforce, Issuer, MemoryDenyList, RoutePolicy, SelfScope, SigningKey, TiToken, TokenType,
+    TokenTypes, VerificationKey, Verifier,
 };
 use uuid::Uuid;
 
-const SECRET: &[u8] = b"bench-secret";
+const SECRET: &[u8] = b"bench-secret-of-at-least-32-bytes";
 const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 static HEARTBEAT: RoutePolicy = RoutePolicy::protected(
@@ -40,6 +41,7 @@ fn token(sub: Uuid) -> String {
     Issuer::builder(SigningKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
         .build()
+        .unwrap()
         .issue(sub, TokenType::Execution)
         .unwrap()
 }
@@ -82,6 +84,7 @@ fn verification(c: &mut Criterion) {
         let token = Issuer::builder(signing)
             .audience(AUDIENCE)
             .build()
+            .unwrap()
             .issue(Uuid::new_v4(), TokenType::Execution)
             .unwrap();
         let cold = Verifier::builder(verifying.clone())
@@ -101,6 +104,33 @@ fn verification(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// A cache hit with a deny-list of 10,000 revoked tokens consulted on the
+/// way, next to a plain cache hit: revocation must stay a hash lookup.
+fn revocation(c: &mut Criterion) {
+    let revoked = std::sync::Arc::new(MemoryDenyList::new());
+    let exp = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+        + 3600;
+    for i in 0..10_000 {
+        revoked.revoke(&format!("revoked-{i}"), exp);
+    }
+    let with_list = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+        .audience(AUDIENCE)
+        .deny_list(revoked)
+        .build()
+        .unwrap();
+    let token = token(Uuid::new_v4());
+    with_list.verify(&token).unwrap();
+    c.bench_function("verify/hs512/cache hit + deny list (10k)", |b| {
+        b.iter(|| with_list.verify(std::hint::black_box(&token)).unwrap())
+    });
 }
 
 fn policy_check(c: &mut Criterion) {
@@ -227,5 +257,5 @@ fn requests(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, verification, policy_check, requests);
+criterion_group!(benches, verification, revocation, policy_check, requests);
 criterion_main!(benches);

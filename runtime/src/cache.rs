@@ -8,7 +8,11 @@
 //!   `max_bytes / max_entries`, and more for large tokens, so neither a flood
 //!   of distinct tokens nor a few huge ones can grow it past its budget.
 //! - An entry is never used past the token's `exp` plus the leeway.
-//! - Flushed whenever the key set changes.
+//! - Each entry records the generation of the key set that verified it; a hit
+//!   whose generation is not the current one is a miss (and is removed), so a
+//!   verification that raced a key rotation can never serve a token of a
+//!   removed key. The cache is also flushed when the key set changes, but
+//!   correctness does not depend on that.
 
 use std::sync::Arc;
 
@@ -26,13 +30,21 @@ pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// `Claims` struct, the `Arc`, the cache slot.
 const ENTRY_OVERHEAD: usize = std::mem::size_of::<Claims>() + 64;
 
+/// One cached verification: the claims and the key-set generation that
+/// verified them.
+#[derive(Clone)]
+struct Entry {
+    claims: Arc<Claims>,
+    generation: u64,
+}
+
 #[derive(Clone)]
 struct ByBytes {
     unit: usize,
 }
 
-impl Weighter<Box<str>, Arc<Claims>> for ByBytes {
-    fn weight(&self, token: &Box<str>, _: &Arc<Claims>) -> u64 {
+impl Weighter<Box<str>, Entry> for ByBytes {
+    fn weight(&self, token: &Box<str>, _: &Entry) -> u64 {
         // The claims are parsed from the token, so they are no larger than
         // it: count the token twice plus the fixed overhead.
         let bytes = 2 * token.len() + ENTRY_OVERHEAD;
@@ -41,7 +53,7 @@ impl Weighter<Box<str>, Arc<Claims>> for ByBytes {
 }
 
 pub(crate) struct TokenCache {
-    cache: Cache<Box<str>, Arc<Claims>, ByBytes>,
+    cache: Cache<Box<str>, Entry, ByBytes>,
     max_entries: usize,
 }
 
@@ -58,19 +70,23 @@ impl TokenCache {
         })
     }
 
-    /// The cached claims of `token`, if they are still within `exp + leeway`
-    /// at `now`. An expired entry is removed.
-    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Arc<Claims>> {
-        let claims = self.cache.get(token)?;
-        if claims.exp.saturating_add(leeway) < now {
+    /// The cached claims of `token`, if they were verified by the key set of
+    /// `generation` (the current one) and are still within `exp + leeway` at
+    /// `now`. An entry that fails either test is removed.
+    pub fn get(&self, token: &str, now: i64, leeway: i64, generation: u64) -> Option<Arc<Claims>> {
+        let entry = self.cache.get(token)?;
+        if entry.generation != generation || entry.claims.exp.saturating_add(leeway) < now {
             self.cache.remove(token);
             return None;
         }
-        Some(claims)
+        Some(entry.claims)
     }
 
-    pub fn insert(&self, token: &str, claims: Arc<Claims>) {
-        self.cache.insert(token.into(), claims);
+    /// Remembers that `token` verified to `claims` with the key set of
+    /// `generation`.
+    pub fn insert(&self, token: &str, claims: Arc<Claims>, generation: u64) {
+        self.cache
+            .insert(token.into(), Entry { claims, generation });
     }
 
     pub fn clear(&self) {

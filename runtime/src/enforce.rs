@@ -12,7 +12,8 @@ use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
 
 use crate::error::{AuthError, InvalidReason};
 use crate::policy::RoutePolicy;
-use crate::verify::{authenticate, forget, Verifier};
+use crate::request::{allow, authenticate_with, forget, no_verifier};
+use crate::verify::Verifier;
 
 /// Middleware that enforces a route's policy: bearer token, verification
 /// (cached in the request), token type, then self-scopes. A refused request
@@ -41,14 +42,21 @@ impl Enforce {
         Enforce { policy }
     }
 
-    /// Runs the policy on one request. On success the cached claims are in
-    /// the request's extensions for the handler's [`TiToken`](crate::TiToken).
+    /// Runs the policy on one request. On success the request is marked as
+    /// allowed by this policy, with the verified claims, for the handler's
+    /// [`TiToken`](crate::TiToken) and for [`Reissue`](crate::Reissue).
     pub fn check(&self, req: &ServiceRequest) -> Result<(), AuthError> {
         if self.policy.is_public() {
             return Ok(());
         }
-        let claims = authenticate(req.request())?;
+        let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
+            return Err(no_verifier(req.request()));
+        };
+        let claims = authenticate_with(req.request(), verifier)?;
         let decision = self.policy.check(&claims, req.match_info());
+        if decision.is_ok() {
+            allow(req.request(), verifier, self.policy);
+        }
         match &decision {
             Ok(()) => tracing::debug!(
                 target: "scopegate",

@@ -43,6 +43,12 @@ pub enum AuthError {
     /// registered as app data. 500; the request is never let through.
     #[error("Internal Server Error")]
     NotConfigured,
+    /// A token extractor ([`TiToken`](crate::TiToken)) ran on a handler that
+    /// no route policy allowed for this request (a plain
+    /// `web::get().to(..)`, or a policy that used another verifier). 500 and
+    /// an error log line naming the route; the token is never handed out.
+    #[error("Internal Server Error")]
+    NoRoutePolicy,
 }
 
 /// Why a token failed verification. Its `Display` is the `<reason>` in
@@ -98,6 +104,14 @@ pub enum InvalidReason {
     /// A key set is configured but the token's header has no `kid`.
     #[error("missing key id")]
     MissingKeyId,
+    /// The token is longer than the verifier's maximum (for a direct
+    /// [`Verifier::verify`](crate::Verifier::verify); a request gets
+    /// [`AuthError::TokenTooLarge`] first).
+    #[error("token too large")]
+    TooLarge,
+    /// The token's `jti` is on the verifier's [`DenyList`](crate::DenyList).
+    #[error("token revoked")]
+    Revoked,
 }
 
 impl AuthError {
@@ -123,7 +137,7 @@ impl AuthError {
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 scope.scope()
             )),
-            AuthError::NotConfigured => None,
+            AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
         }
     }
 }
@@ -137,7 +151,9 @@ impl ResponseError for AuthError {
             AuthError::TokenTypeNotAllowed { .. } | AuthError::SubjectMismatch(_) => {
                 StatusCode::FORBIDDEN
             }
-            AuthError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::NotConfigured | AuthError::NoRoutePolicy => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 

@@ -3,22 +3,31 @@
 use std::time::Duration;
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{encode, Header};
+use jsonwebtoken::Header;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::keys::SigningKey;
+use crate::keys::{check_secret_len, ConfigError, SigningKey};
 use crate::policy::TokenType;
+use crate::token::{Audience, Claims, SESSION_START_CLAIM};
 
 /// Default lifetime of an execution token (Airflow's default).
 pub const DEFAULT_EXECUTION_TTL: Duration = Duration::from_secs(600);
 /// Default lifetime of a workload token: long enough to wait in a queue.
 pub const DEFAULT_WORKLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// Signing failed (only possible with a broken key).
+/// A token could not be minted.
 #[derive(Debug, thiserror::Error)]
-#[error("could not sign token: {0}")]
-pub struct IssueError(#[from] jsonwebtoken::errors::Error);
+#[non_exhaustive]
+pub enum IssueError {
+    /// Signing failed (only possible with a broken key).
+    #[error("could not sign token: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+    /// [`Issuer::reissue`]: the token's session-start claim is not a valid
+    /// NumericDate.
+    #[error("invalid session start claim")]
+    InvalidSessionStart,
+}
 
 /// Mints execution and workload tokens with claims `jti` (random), `iss` (if
 /// set), `aud`, `nbf`, `iat`, `exp = now + lifetime`, `sub`, `scope`, and a
@@ -26,9 +35,9 @@ pub struct IssueError(#[from] jsonwebtoken::errors::Error);
 ///
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType};
-/// let issuer = Issuer::builder(SigningKey::secret("s3cret")?)
+/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-32-bytes-or-more")?)
 ///     .audience("urn:airflow.apache.org:task")
-///     .build();
+///     .build()?;
 /// let token = issuer.issue(uuid::Uuid::new_v4(), TokenType::Execution)?;
 /// assert_eq!(token.split('.').count(), 3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -54,6 +63,7 @@ pub struct IssuerBuilder {
     issuer: Option<String>,
     execution_ttl: Duration,
     workload_ttl: Duration,
+    allow_short_secret: bool,
 }
 
 impl IssuerBuilder {
@@ -89,8 +99,22 @@ impl IssuerBuilder {
         self
     }
 
-    /// Builds the issuer.
-    pub fn build(self) -> Issuer {
+    /// Accepts an HMAC secret shorter than
+    /// [`MIN_SECRET_BYTES`](crate::MIN_SECRET_BYTES), for an existing
+    /// deployment whose secret cannot change yet.
+    pub fn allow_short_secret(mut self) -> Self {
+        self.allow_short_secret = true;
+        self
+    }
+
+    /// Builds the issuer. Fails without an audience, or with an HMAC secret
+    /// shorter than 32 bytes unless
+    /// [`allow_short_secret`](Self::allow_short_secret).
+    pub fn build(self) -> Result<Issuer, ConfigError> {
+        if self.audiences.is_empty() {
+            return Err(ConfigError::NoAudience);
+        }
+        check_secret_len(self.key.secret_len(), self.allow_short_secret)?;
         let mut header = Header::new(self.key.algorithm);
         let kid = self
             .kid
@@ -105,7 +129,7 @@ impl IssuerBuilder {
             [one] => Value::String(one.clone()),
             many => Value::from(many.to_vec()),
         };
-        Issuer {
+        Ok(Issuer {
             key: self.key,
             header,
             audience,
@@ -113,7 +137,7 @@ impl IssuerBuilder {
             execution_ttl: self.execution_ttl,
             workload_ttl: self.workload_ttl,
             jwk,
-        }
+        })
     }
 }
 
@@ -127,6 +151,7 @@ impl Issuer {
             issuer: None,
             execution_ttl: DEFAULT_EXECUTION_TTL,
             workload_ttl: DEFAULT_WORKLOAD_TTL,
+            allow_short_secret: false,
         }
     }
 
@@ -165,23 +190,58 @@ impl Issuer {
         ty: TokenType,
         extra: &Map<String, Value>,
     ) -> Result<String, IssueError> {
-        let now = crate::verify::now();
         let mut claims = extra.clone();
-        claims.insert(
-            "jti".into(),
-            Value::String(Uuid::new_v4().simple().to_string()),
-        );
         match &self.issuer {
             Some(iss) => claims.insert("iss".into(), Value::String(iss.clone())),
             None => claims.remove("iss"),
         };
         claims.insert("aud".into(), self.audience.clone());
+        self.mint(sub, ty, claims)
+    }
+
+    /// A fresh token for verified `claims`, as [`Reissue`](crate::Reissue)
+    /// hands out: the same `sub`, `scope`, `aud`, `iss` (the token's own,
+    /// not this issuer's) and extra claims, a new `jti`, `iat`, `nbf` and
+    /// `exp = now + lifetime of the type`, and the refresh chain's start in
+    /// [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM). Fails when that
+    /// claim is malformed.
+    pub fn reissue(&self, claims: &Claims) -> Result<String, IssueError> {
+        let start = claims
+            .session_start()
+            .ok_or(IssueError::InvalidSessionStart)?;
+        let mut fresh = claims.extra.clone();
+        fresh.insert(SESSION_START_CLAIM.into(), start.into());
+        match &claims.iss {
+            Some(iss) => fresh.insert("iss".into(), Value::String(iss.clone())),
+            None => fresh.remove("iss"),
+        };
+        let aud = match &claims.aud {
+            Audience::One(one) => Value::String(one.clone()),
+            Audience::Many(many) => Value::from(many.clone()),
+        };
+        fresh.insert("aud".into(), aud);
+        self.mint(claims.sub, claims.scope, fresh)
+    }
+
+    /// Signs `claims` (which already hold `iss`, `aud` and extras) after
+    /// setting `jti`, `nbf`, `iat`, `exp`, `sub` and `scope`.
+    fn mint(
+        &self,
+        sub: Uuid,
+        ty: TokenType,
+        mut claims: Map<String, Value>,
+    ) -> Result<String, IssueError> {
+        let now = crate::verify::now();
+        claims.insert(
+            "jti".into(),
+            Value::String(Uuid::new_v4().simple().to_string()),
+        );
         claims.insert("nbf".into(), now.into());
         claims.insert("iat".into(), now.into());
         let ttl = i64::try_from(self.ttl(ty).as_secs()).unwrap_or(i64::MAX);
         claims.insert("exp".into(), now.saturating_add(ttl).into());
         claims.insert("sub".into(), Value::String(sub.to_string()));
         claims.insert("scope".into(), Value::String(ty.as_str().to_owned()));
-        Ok(encode(&self.header, &claims, &self.key.key)?)
+        Ok(crate::jws::sign(&self.header, &claims, &self.key)?)
     }
 }

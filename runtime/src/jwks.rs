@@ -1,11 +1,13 @@
-//! JWKS key sets: loaded from a file or an http(s) URL, refreshed on an
-//! interval and early (rate-limited) when a token names an unknown `kid`,
-//! keeping the last good keys when a fetch fails. Several keys are active at
+//! JWKS key sets: loaded from a file or an http(s) URL (at most 1 MiB),
+//! refreshed on an interval by a task that starts by itself, and early
+//! (rate-limited) when a token names an unknown `kid`, keeping the last good
+//! keys when a fetch fails, up to an optional maximum stale age. Several keys are active at
 //! once, so tokens signed with the old and the new key both verify during a
 //! rotation.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -13,8 +15,8 @@ use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::cache::TokenCache;
 use crate::keys::VerificationKey;
-use crate::verify::Verifier;
 
 /// Default interval between scheduled JWKS refreshes.
 pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(3600);
@@ -77,9 +79,21 @@ pub enum KeySetError {
     /// The document is not a JWKS, or holds no usable signing key.
     #[error("invalid JWKS: {0}")]
     Invalid(String),
+    /// The document is larger than the limit (1 MiB).
+    #[error("{source_name} is larger than {limit} bytes")]
+    TooLarge {
+        /// The file.
+        source_name: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The blocking task that fetched the JWKS was cancelled.
     #[error("the fetch task was cancelled")]
     Cancelled,
+    /// A JWKS is fetched on the blocking pool of a tokio runtime (actix's
+    /// System, `#[tokio::test]`), and there was none.
+    #[error("no tokio runtime: load the JWKS inside actix's System or a tokio runtime")]
+    NoRuntime,
 }
 
 /// The keys of one JWKS, by `kid`.
@@ -88,6 +102,9 @@ pub(crate) struct KeySet {
     keys: HashMap<String, VerificationKey>,
     /// The document the keys came from: a different document is a change.
     document: Vec<u8>,
+    /// Bumped on every change of the set; 0 is the empty set before the
+    /// first load. Cached verifications record it.
+    pub generation: u64,
 }
 
 impl KeySet {
@@ -120,6 +137,7 @@ impl KeySet {
         Ok(KeySet {
             keys,
             document: document.to_vec(),
+            generation: 0,
         })
     }
 
@@ -143,24 +161,53 @@ fn usable(value: Value) -> Result<(String, VerificationKey), &'static str> {
     Ok((kid, VerificationKey::from_public_jwk(&jwk)?))
 }
 
+/// How a JWKS is kept fresh.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Schedule {
+    /// Between two scheduled fetches.
+    pub interval: Duration,
+    /// Minimum gap between fetches: early refreshes and retries.
+    pub min_gap: Duration,
+    /// Drop the keys when no fetch has succeeded for this long.
+    pub max_stale: Option<Duration>,
+}
+
 /// A JWKS-backed key store: the current keys plus the refresh bookkeeping.
+/// Shared (`Arc`) with its scheduled refresh task, which holds only a `Weak`
+/// and so ends when the verifier is dropped.
 pub(crate) struct Jwks {
     source: JwksSource,
     current: RwLock<Arc<KeySet>>,
-    /// Held while fetching, so concurrent refreshes coalesce into one.
-    fetching: tokio::sync::Mutex<Option<Instant>>,
-    pub(crate) interval: Duration,
-    pub(crate) min_gap: Duration,
+    /// The generation of `current`, readable without the lock (a cache hit
+    /// reads it). Written under the write lock, right after `current`.
+    generation: AtomicU64,
+    /// Held while fetching, so concurrent refreshes coalesce into one. Holds
+    /// when the last fetch started and when one last succeeded.
+    fetching: tokio::sync::Mutex<Fetches>,
+    pub(crate) schedule: Schedule,
+    /// Flushed when the key set changes (correctness does not depend on it:
+    /// entries of an older generation are misses anyway).
+    cache: Option<Arc<TokenCache>>,
+    /// Whether the scheduled refresh task has been started.
+    scheduled: AtomicBool,
+}
+
+#[derive(Default)]
+struct Fetches {
+    started: Option<Instant>,
+    succeeded: Option<Instant>,
 }
 
 impl Jwks {
-    pub fn new(source: JwksSource, interval: Duration, min_gap: Duration) -> Self {
+    pub fn new(source: JwksSource, schedule: Schedule, cache: Option<Arc<TokenCache>>) -> Self {
         Jwks {
             source,
             current: RwLock::new(Arc::new(KeySet::default())),
-            fetching: tokio::sync::Mutex::new(None),
-            interval,
-            min_gap,
+            generation: AtomicU64::new(0),
+            fetching: tokio::sync::Mutex::new(Fetches::default()),
+            schedule,
+            cache,
+            scheduled: AtomicBool::new(false),
         }
     }
 
@@ -172,86 +219,167 @@ impl Jwks {
         }
     }
 
+    /// The generation of the current key set.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// Fetches the JWKS now (or, with `min_gap`, only if the last fetch
     /// started at least that long ago). Returns `Ok(true)` when the key set
-    /// changed. On failure the current keys are kept.
+    /// changed. On failure the current keys are kept, unless no fetch has
+    /// succeeded for the maximum stale age: then they are dropped.
     pub async fn refresh(&self, min_gap: Option<Duration>) -> Result<bool, KeySetError> {
-        let mut last = self.fetching.lock().await;
-        if let (Some(gap), Some(at)) = (min_gap, *last) {
+        let mut fetches = self.fetching.lock().await;
+        if let (Some(gap), Some(at)) = (min_gap, fetches.started) {
             if at.elapsed() < gap {
                 return Ok(false);
             }
         }
-        *last = Some(Instant::now());
-        let document = fetch(&self.source).await?;
-        let keys = KeySet::parse(&document)?;
+        fetches.started = Some(Instant::now());
+        let keys = match fetch(&self.source)
+            .await
+            .and_then(|doc| KeySet::parse(&doc))
+        {
+            Ok(keys) => keys,
+            Err(err) => {
+                self.drop_if_stale(fetches.succeeded);
+                return Err(err);
+            }
+        };
+        fetches.succeeded = Some(Instant::now());
         let changed = self.current().document != keys.document;
         tracing::info!(target: "scopegate", source = %self.source, kids = ?keys.kids(), changed, "JWKS loaded");
-        match self.current.write() {
-            Ok(mut current) => *current = Arc::new(keys),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(keys),
+        if changed {
+            self.replace(keys);
         }
         Ok(changed)
     }
+
+    /// After a failed fetch: drops the keys when the last success is older
+    /// than the maximum stale age (or never happened).
+    fn drop_if_stale(&self, succeeded: Option<Instant>) {
+        let Some(max) = self.schedule.max_stale else {
+            return;
+        };
+        if succeeded.is_some_and(|at| at.elapsed() <= max) || self.current().keys.is_empty() {
+            return;
+        }
+        tracing::error!(
+            target: "scopegate",
+            source = %self.source,
+            max_stale_secs = max.as_secs_f64(),
+            "no JWKS fetch has succeeded for the maximum stale age: dropping the keys; every token is refused until a fetch succeeds",
+        );
+        self.replace(KeySet::default());
+    }
+
+    /// Installs `keys` as the current set with the next generation and
+    /// flushes the cache. From the moment the generation is stored, cached
+    /// verifications of earlier sets are misses.
+    fn replace(&self, mut keys: KeySet) {
+        {
+            let mut current = match self.current.write() {
+                Ok(current) => current,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            keys.generation = current.generation + 1;
+            let generation = keys.generation;
+            *current = Arc::new(keys);
+            self.generation.store(generation, Ordering::Release);
+        }
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+    }
+
+    /// Starts the scheduled refresh on the current tokio runtime (actix's
+    /// System, `#[tokio::test]`, ...), once per key store: a fetch every
+    /// refresh interval, or every minimum retry gap while fetches fail. The
+    /// task holds only a `Weak`, so it ends once the verifier is dropped.
+    /// Without a current runtime nothing starts (the next refresh from
+    /// inside one starts it).
+    pub fn start_schedule(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak: Weak<Jwks> = Arc::downgrade(self);
+        let Schedule {
+            interval, min_gap, ..
+        } = self.schedule;
+        runtime.spawn(async move {
+            let mut wait = interval;
+            loop {
+                tokio::time::sleep(wait).await;
+                let Some(jwks) = weak.upgrade() else {
+                    break;
+                };
+                wait = match jwks.refresh(None).await {
+                    Ok(_) => interval,
+                    Err(err) => {
+                        tracing::warn!(target: "scopegate", source = %jwks.source, error = %err, "scheduled JWKS refresh failed");
+                        min_gap
+                    }
+                };
+            }
+        });
+    }
 }
 
-/// Reads or downloads the document on the blocking pool, so no actix worker
-/// ever waits on I/O.
+/// Reads or downloads the document on the blocking pool of the current tokio
+/// runtime, so no actix worker ever waits on I/O. Either way at most
+/// [`MAX_JWKS_BYTES`] are read.
 async fn fetch(source: &JwksSource) -> Result<Vec<u8>, KeySetError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| KeySetError::NoRuntime)?;
     let source = source.clone();
-    actix_web::rt::task::spawn_blocking(move || match &source {
-        JwksSource::File(path) => std::fs::read(path).map_err(|error| KeySetError::Io {
-            source_name: path.display().to_string(),
-            error,
-        }),
-        JwksSource::Url(url) => {
-            let http = |error: String| KeySetError::Http {
-                url: url.clone(),
-                error,
-            };
-            let agent = ureq::Agent::config_builder()
-                .timeout_global(Some(FETCH_TIMEOUT))
-                .build()
-                .new_agent();
-            let mut response = agent.get(url).call().map_err(|e| http(e.to_string()))?;
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_JWKS_BYTES)
-                .read_to_vec()
-                .map_err(|e| http(e.to_string()))
-        }
-    })
-    .await
-    .map_err(|_| KeySetError::Cancelled)?
+    runtime
+        .spawn_blocking(move || match &source {
+            JwksSource::File(path) => read_file(path),
+            JwksSource::Url(url) => download(url),
+        })
+        .await
+        .map_err(|_| KeySetError::Cancelled)?
 }
 
-/// Starts the scheduled refresh of `verifier`'s JWKS on the current actix
-/// (tokio) runtime: every refresh interval, or after the minimum retry gap
-/// when a fetch failed. The task ends when the verifier is dropped. Does
-/// nothing for a verifier with a static key.
-pub fn spawn_key_refresh(verifier: &Arc<Verifier>) {
-    let Some(jwks) = verifier.jwks() else {
-        return;
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, KeySetError> {
+    use std::io::Read as _;
+    let io = |error| KeySetError::Io {
+        source_name: path.display().to_string(),
+        error,
     };
-    let (interval, min_gap) = (jwks.interval, jwks.min_gap);
-    let weak: Weak<Verifier> = Arc::downgrade(verifier);
-    actix_web::rt::spawn(async move {
-        let mut wait = interval;
-        loop {
-            actix_web::rt::time::sleep(wait).await;
-            let Some(verifier) = weak.upgrade() else {
-                break;
-            };
-            wait = match verifier.refresh_keys().await {
-                Ok(_) => interval,
-                Err(err) => {
-                    tracing::warn!(target: "scopegate", error = %err, "JWKS refresh failed; keeping the last good keys");
-                    min_gap
-                }
-            };
-        }
-    });
+    let mut document = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_JWKS_BYTES + 1)
+        .read_to_end(&mut document)
+        .map_err(io)?;
+    if document.len() as u64 > MAX_JWKS_BYTES {
+        return Err(KeySetError::TooLarge {
+            source_name: path.display().to_string(),
+            limit: MAX_JWKS_BYTES,
+        });
+    }
+    Ok(document)
+}
+
+fn download(url: &str) -> Result<Vec<u8>, KeySetError> {
+    let http = |error: String| KeySetError::Http {
+        url: url.to_owned(),
+        error,
+    };
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(FETCH_TIMEOUT))
+        .build()
+        .new_agent();
+    let mut response = agent.get(url).call().map_err(|e| http(e.to_string()))?;
+    response
+        .body_mut()
+        .with_config()
+        .limit(MAX_JWKS_BYTES)
+        .read_to_vec()
+        .map_err(|e| http(e.to_string()))
 }
 
 #[cfg(test)]

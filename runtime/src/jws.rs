@@ -7,6 +7,11 @@
 //! header fields it understands (`alg`, `kid`, `crit`). Everything else in
 //! the header, such as an attacker's embedded `jwk`, `jku`, `x5u` or `x5c`, is
 //! ignored. The signature itself is checked by jsonwebtoken's crypto backend.
+//!
+//! That backend is always the one scopegate's own feature selects
+//! ([`provider`]), never jsonwebtoken's process-wide default: when another
+//! crate in the dependency graph turns on jsonwebtoken's other backend, the
+//! default is missing and jsonwebtoken's own `encode`/`decode` panic.
 
 use std::borrow::Cow;
 
@@ -15,10 +20,24 @@ use base64::Engine as _;
 use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::Algorithm;
 use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidReason;
-use crate::keys::VerificationKey;
+use crate::keys::{SigningKey, VerificationKey};
+
+/// The crypto backend selected by scopegate's feature (`aws_lc_rs` or
+/// `rust_crypto`), used for every signature, verification and JWK
+/// derivation.
+pub(crate) fn provider() -> &'static CryptoProvider {
+    #[cfg(feature = "aws_lc_rs")]
+    {
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
+    }
+    #[cfg(all(feature = "rust_crypto", not(feature = "aws_lc_rs")))]
+    {
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
+    }
+}
 
 /// A token split into its three segments, still encoded.
 pub(crate) struct Compact<'a> {
@@ -146,12 +165,30 @@ pub(crate) fn check_signature(
         return aws_lc_rs::hmac::verify(hmac, message, &signature)
             .map_err(|_| InvalidReason::InvalidSignature);
     }
-    let provider = CryptoProvider::try_get_default().ok_or(InvalidReason::InvalidSignature)?;
-    let verifier = (provider.verifier_factory)(&key.algorithm, &key.key)
+    let verifier = (provider().verifier_factory)(&key.algorithm, &key.key)
         .map_err(|_| InvalidReason::InvalidSignature)?;
     verifier
         .verify(message, &signature)
         .map_err(|_| InvalidReason::InvalidSignature)
+}
+
+/// Signs `header.claims` (both serialized as JSON) with `key` and its pinned
+/// algorithm: the compact serialization, as jsonwebtoken's `encode` makes it
+/// but with scopegate's backend.
+pub(crate) fn sign<H: Serialize, C: Serialize>(
+    header: &H,
+    claims: &C,
+    key: &SigningKey,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let signer = (provider().signer_factory)(&key.algorithm, &key.key)?;
+    let mut token = String::new();
+    URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(header)?, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut token);
+    let signature = signer.try_sign(token.as_bytes())?;
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    Ok(token)
 }
 
 /// The JOSE name of an algorithm (`None` for one scopegate cannot pin).

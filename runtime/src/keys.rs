@@ -2,8 +2,12 @@
 //! and what an [`Issuer`](crate::Issuer) signs with. Keys are parsed once,
 //! here, at start-up; the algorithm is pinned to the key's family.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse, ThumbprintHash,
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
+    EllipticCurveKeyType, Jwk, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
+    PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
@@ -32,19 +36,45 @@ pub enum ConfigError {
         /// The key's family.
         family: &'static str,
     },
-    /// A verifier needs at least one audience.
-    #[error("no audience configured: tokens must name this service in `aud`")]
+    /// A verifier or issuer needs at least one audience.
+    #[error("no audience configured: call .audience(..) on the builder; tokens must name their service in `aud`")]
     NoAudience,
+    /// An HMAC secret shorter than [`MIN_SECRET_BYTES`], without the
+    /// builder's explicit `allow_short_secret()`.
+    #[error(
+        "the HMAC secret is {len} bytes; at least {MIN_SECRET_BYTES} bytes (256 bits) are required: \
+         use a random secret of {MIN_SECRET_BYTES} bytes or more, or, to keep an existing shorter \
+         secret, call allow_short_secret() on the builder"
+    )]
+    ShortSecret {
+        /// The secret's length in bytes.
+        len: usize,
+    },
+    /// A clock-skew leeway above [`MAX_LEEWAY`](crate::MAX_LEEWAY).
+    #[error("a leeway of {secs} s is more than the maximum of {} s", crate::MAX_LEEWAY.as_secs())]
+    LeewayTooLarge {
+        /// The leeway asked for, in seconds.
+        secs: u64,
+    },
     /// A JWK that cannot be used to verify signatures.
     #[error("unusable JWK: {reason}")]
     InvalidJwk {
         /// Why.
         reason: &'static str,
     },
+    /// `jwks_max_stale` is shorter than the refresh interval: the keys would
+    /// be dropped between two scheduled fetches.
+    #[error("jwks_max_stale must be at least the JWKS refresh interval (jwks_refresh)")]
+    JwksMaxStale,
     /// The JWKS could not be loaded at start-up.
     #[error("could not load the JWKS: {0}")]
     KeySet(#[from] crate::jwks::KeySetError),
 }
+
+/// The shortest HMAC secret a verifier or issuer accepts without
+/// `allow_short_secret()`: 32 bytes, 256 bits (RFC 7518 §3.2 asks for at
+/// least the hash size, RFC 8725 §3.5 for enough entropy).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// The key families, each with the algorithms it may be used with. The first
 /// algorithm is the family's default (as Airflow: HS512, RS512, ES256, EdDSA).
@@ -114,7 +144,9 @@ impl std::fmt::Debug for VerificationKey {
 }
 
 impl VerificationKey {
-    /// A shared secret, verified with HS512 (Airflow's default).
+    /// A shared secret, verified with HS512 (Airflow's default). A
+    /// [`Verifier`](crate::Verifier) refuses one shorter than
+    /// [`MIN_SECRET_BYTES`] unless its builder says `allow_short_secret()`.
     pub fn secret(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
         if secret.is_empty() {
@@ -212,6 +244,25 @@ impl VerificationKey {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+
+    /// The length of an HMAC secret, in bytes (`None` for a public key).
+    pub(crate) fn secret_len(&self) -> Option<usize> {
+        match self.family {
+            Family::Hmac => self.key.try_get_as_bytes().ok().map(<[u8]>::len),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses an HMAC secret shorter than [`MIN_SECRET_BYTES`] unless the
+/// builder opted in.
+pub(crate) fn check_secret_len(len: Option<usize>, allow_short: bool) -> Result<(), ConfigError> {
+    match len {
+        Some(len) if len < MIN_SECRET_BYTES && !allow_short => {
+            Err(ConfigError::ShortSecret { len })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A key to sign tokens with, pinned to one algorithm.
@@ -233,7 +284,9 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// A shared secret, signing with HS512 (Airflow's default).
+    /// A shared secret, signing with HS512 (Airflow's default). An
+    /// [`Issuer`](crate::Issuer) refuses one shorter than
+    /// [`MIN_SECRET_BYTES`] unless its builder says `allow_short_secret()`.
     pub fn secret(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
         if secret.is_empty() {
@@ -286,17 +339,15 @@ impl SigningKey {
     /// as `kid`.
     fn key_pair(key: EncodingKey, family: Family, kind: &'static str) -> Result<Self, ConfigError> {
         let mut signing = Self::new(key, family);
-        let mut jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm);
+        let mut jwk = public_jwk(&signing.key, family, signing.algorithm);
         if family == Family::Ec && jwk.is_err() {
-            // jsonwebtoken reads the curve from the algorithm: a P-384 key
-            // does not load as ES256, so it defaults to ES384.
+            // The curve is read from the algorithm: a P-384 key does not
+            // load as ES256, so it defaults to ES384.
             signing.algorithm = Algorithm::ES384;
-            jwk = Jwk::from_encoding_key(&signing.key, signing.algorithm);
+            jwk = public_jwk(&signing.key, family, signing.algorithm);
         }
         let mut jwk = jwk.map_err(|source| ConfigError::InvalidKey { kind, source })?;
-        let kid = jwk
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(|source| ConfigError::InvalidKey { kind, source })?;
+        let kid = thumbprint(&jwk).map_err(|source| ConfigError::InvalidKey { kind, source })?;
         jwk.common.key_id = Some(kid);
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         signing.public_jwk = Some(jwk);
@@ -333,6 +384,87 @@ impl SigningKey {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+
+    /// The length of an HMAC secret, in bytes (`None` for a key pair).
+    pub(crate) fn secret_len(&self) -> Option<usize> {
+        (self.family == Family::Hmac).then(|| self.key.as_bytes().len())
+    }
+}
+
+/// The public half of a private key as a JWK (no `kid`, `use` or `alg`
+/// yet), derived with scopegate's crypto backend (jsonwebtoken's
+/// `Jwk::from_encoding_key` would use the process-wide default).
+fn public_jwk(
+    key: &EncodingKey,
+    family: Family,
+    alg: Algorithm,
+) -> Result<Jwk, jsonwebtoken::errors::Error> {
+    let utils = &crate::jws::provider().key_utils;
+    let b64 = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
+    let algorithm = match family {
+        Family::Rsa => {
+            let (n, e) = (utils.rsa_pub_components_from_private_key)(key.as_bytes())?;
+            AlgorithmParameters::RSA(RSAKeyParameters {
+                key_type: RSAKeyType::RSA,
+                n: b64(n),
+                e: b64(e),
+            })
+        }
+        Family::Ec => {
+            let (curve, x, y) = (utils.ec_pub_components_from_private_key)(key.as_bytes(), alg)?;
+            AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                key_type: EllipticCurveKeyType::EC,
+                curve,
+                x: b64(x),
+                y: b64(y),
+            })
+        }
+        Family::Ed => {
+            let curve = EllipticCurve::Ed25519;
+            let x = (utils.ed_pub_components_from_private_key)(key.as_bytes(), &curve)?;
+            AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve,
+                x: b64(x),
+            })
+        }
+        Family::Hmac => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+    };
+    Ok(Jwk {
+        common: CommonParameters::default(),
+        algorithm,
+    })
+}
+
+/// The RFC 7638 SHA-256 thumbprint of a public JWK: the required members in
+/// lexicographic order, no whitespace (every value is base64url or a curve
+/// name, so nothing needs escaping), hashed with scopegate's backend.
+fn thumbprint(jwk: &Jwk) -> Result<String, jsonwebtoken::errors::Error> {
+    let canonical = match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => {
+            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, rsa.e, rsa.n)
+        }
+        AlgorithmParameters::EllipticCurve(ec) => {
+            let crv = match ec.curve {
+                EllipticCurve::P256 => "P-256",
+                EllipticCurve::P384 => "P-384",
+                _ => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+            };
+            format!(
+                r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                ec.x, ec.y
+            )
+        }
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, okp.x)
+        }
+        _ => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+    };
+    let digest = (crate::jws::provider().key_utils.compute_digest)(
+        canonical.as_bytes(),
+        ThumbprintHash::SHA256,
+    )?;
+    Ok(URL_SAFE_NO_PAD.encode(digest))
 }
 
 fn key_algorithm(alg: Algorithm) -> Option<KeyAlgorithm> {
@@ -400,6 +532,36 @@ mod tests {
             VerificationKey::rsa_pem(b"not a pem"),
             Err(ConfigError::InvalidKey { .. })
         ));
+    }
+
+    #[test]
+    fn public_jwks_and_thumbprints_match_jsonwebtokens_own() {
+        // In this build exactly one backend is on, so jsonwebtoken's own
+        // derivation (through its process default) works and is the
+        // reference for ours (through the explicit provider).
+        let read = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        for (file, load) in [
+            ("rsa_private.pem", SigningKey::rsa_pem as fn(&[u8]) -> _),
+            ("ec_p256_private.pem", SigningKey::ec_pem),
+            ("ec_p384_private.pem", SigningKey::ec_pem),
+            ("ed25519_private.pem", SigningKey::ed_pem),
+        ] {
+            let key = load(&read(file)).unwrap();
+            let ours = key.public_jwk().unwrap();
+            let theirs = Jwk::from_encoding_key(&key.key, key.algorithm).unwrap();
+            assert_eq!(ours.algorithm, theirs.algorithm, "{file}");
+            assert_eq!(
+                key.thumbprint(),
+                Some(theirs.thumbprint(ThumbprintHash::SHA256).unwrap().as_str()),
+                "{file}"
+            );
+        }
     }
 
     #[test]

@@ -9,13 +9,18 @@
 //!
 //! 1. [`bearer_token`] reads `Authorization: Bearer <token>`;
 //! 2. [`Verifier`] checks the signature and registered claims, once per
-//!    request ([`authenticate`] caches the outcome in the request);
-//! 3. [`RoutePolicy::check`] checks the token type and self-scopes;
-//! 4. the handler receives a [`TiToken`].
+//!    request ([`authenticate`] keeps the outcome in the request, bound to
+//!    that verifier);
+//! 3. [`RoutePolicy::check`] checks the token type and self-scopes, and
+//!    marks the request as allowed;
+//! 4. the handler receives a [`TiToken`], which only a request allowed by a
+//!    route policy can produce.
 //!
 //! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
 //! [`Issuer`] mints tokens and [`Reissue`] refreshes execution tokens that
-//! are about to expire.
+//! are about to expire, for requests a route policy allowed. A [`DenyList`]
+//! revokes tokens by `jti`. The [`contract`] page has every rule, status
+//! code and option in one place.
 #![doc = include_str!("../doc/example.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -44,6 +49,8 @@ mod keys;
 mod method_not_allowed;
 mod policy;
 mod reissue;
+mod request;
+mod revoke;
 mod token;
 mod verify;
 
@@ -53,18 +60,23 @@ pub use enforce::{Enforce, EnforceService};
 pub use error::{AuthError, InvalidReason};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
 pub use jsonwebtoken::{jwk, Algorithm};
-pub use jwks::{
-    spawn_key_refresh, JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
-};
-pub use keys::{ConfigError, SigningKey, VerificationKey};
+pub use jwks::{JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
+pub use keys::{ConfigError, SigningKey, VerificationKey, MIN_SECRET_BYTES};
 pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
 pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
+pub use request::{authenticate, authorized_claims};
+pub use revoke::{DenyList, MemoryDenyList};
 pub use scopegate_macros::{route, routes};
-pub use token::{Claims, TiToken};
+pub use token::{Audience, Claims, TiToken, SESSION_START_CLAIM};
 pub use verify::{
-    authenticate, verified_claims, KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY,
-    DEFAULT_MAX_TOKEN_SIZE,
+    KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, MAX_LEEWAY,
 };
+
+/// The contract, in one page: the DSL's rules, the order of the runtime
+/// checks with every status code and message, refreshing, keys over time,
+/// revocation, configuration, and the differences from Airflow.
+#[doc = include_str!("../doc/contract.md")]
+pub mod contract {}
 
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]

@@ -1,12 +1,14 @@
 //! [`Reissue`]: the token-refresh middleware. After the handler, a request
-//! that carried a valid *execution* token close to expiry gets a fresh one in
-//! the `Refreshed-API-Token` response header.
+//! that a route policy allowed, that the handler answered with a 2xx, and
+//! whose *execution* token is close to expiry gets a fresh token in the
+//! `Refreshed-API-Token` response header.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -14,8 +16,8 @@ use actix_web::Error;
 
 use crate::issue::Issuer;
 use crate::policy::TokenType;
+use crate::request::authorized_claims;
 use crate::token::Claims;
-use crate::verify::verified_claims;
 
 /// The response header that carries a refreshed token, as Airflow's Task SDK
 /// client expects.
@@ -27,14 +29,27 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 
 /// Refresh middleware. Register it app-wide with `.wrap(Reissue::new(issuer))`.
 ///
-/// It never verifies a token: it reads the result the route's enforcement
-/// cached in the request, so a token that expires while the handler runs is
-/// still refreshed (Airflow re-verifies after the handler and misses it).
-/// Workload tokens are never refreshed, and a handler that set the header
-/// itself (the `/run` workload-to-execution swap) keeps its value.
+/// A response gets a `Refreshed-API-Token` only when **all** of these hold:
+/// - a route policy *allowed* the request (never on a public route, a
+///   handler without a policy, a 401 or a 403);
+/// - the handler answered 2xx (a 409 from a finished task's heartbeat, or a
+///   404, refreshes nothing, so a task's token dies with the task and a
+///   stolen token cannot be kept alive by refused requests);
+/// - the token is an *execution* token (workload tokens are never
+///   refreshed) with less than `max(20% of its lifetime, 30 s)` left;
+/// - with [`max_session_age`](Self::max_session_age), the token's refresh
+///   chain started less than that long ago.
+///
+/// The fresh token keeps the token's `sub`, `scope`, `aud`, `iss` and extra
+/// claims ([`Issuer::reissue`]). The middleware never verifies a token: it
+/// reads the result the route's enforcement left in the request, so a token
+/// that expires while the handler runs is still refreshed (Airflow
+/// re-verifies after the handler and misses it). A handler that set the
+/// header itself (the `/run` workload-to-execution swap) keeps its value.
 #[derive(Clone, Debug)]
 pub struct Reissue {
     issuer: Arc<Issuer>,
+    max_session_age: Option<i64>,
 }
 
 impl Reissue {
@@ -43,11 +58,24 @@ impl Reissue {
     pub fn new(issuer: impl Into<Arc<Issuer>>) -> Self {
         Reissue {
             issuer: issuer.into(),
+            max_session_age: None,
         }
+    }
+
+    /// Stops refreshing once a token's refresh chain started more than `age`
+    /// ago (off by default, as in Airflow, where a running task's token is
+    /// refreshed for as long as it runs). The chain's start travels in the
+    /// tokens, in [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM).
+    #[must_use]
+    pub fn max_session_age(mut self, age: Duration) -> Self {
+        self.max_session_age = Some(i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
+        self
     }
 }
 
-/// Whether `claims` should be refreshed at time `now` (seconds since epoch).
+/// Whether `claims` are close enough to expiry to be refreshed at time `now`
+/// (seconds since epoch): an execution token with less than
+/// `max(20% of its lifetime, 30 s)` left.
 pub fn needs_refresh(claims: &Claims, now: i64) -> bool {
     if claims.scope != TokenType::Execution {
         return false;
@@ -69,7 +97,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(ReissueService {
             service: Rc::new(service),
-            issuer: Arc::clone(&self.issuer),
+            reissue: self.clone(),
         }))
     }
 }
@@ -78,7 +106,7 @@ where
 #[derive(Debug)]
 pub struct ReissueService<S> {
     service: Rc<S>,
-    issuer: Arc<Issuer>,
+    reissue: Reissue,
 }
 
 impl<S, B> Service<ServiceRequest> for ReissueService<S>
@@ -94,7 +122,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         ReissueFuture {
             inner: Box::pin(self.service.call(req)),
-            issuer: Arc::clone(&self.issuer),
+            reissue: self.reissue.clone(),
         }
     }
 }
@@ -102,7 +130,7 @@ where
 /// Future of [`ReissueService`]: the inner response, plus the header.
 pub struct ReissueFuture<F> {
     inner: Pin<Box<F>>,
-    issuer: Arc<Issuer>,
+    reissue: Reissue,
 }
 
 impl<F, B> Future for ReissueFuture<F>
@@ -116,36 +144,55 @@ where
             Poll::Ready(Ok(res)) => res,
             other => return other,
         };
-        if !res.headers().contains_key(&REFRESHED_TOKEN_HEADER) {
-            if let Some(claims) = verified_claims(res.request()) {
-                refresh(&self.issuer, &claims, &mut res);
+        if res.status().is_success() && !res.headers().contains_key(&REFRESHED_TOKEN_HEADER) {
+            if let Some(claims) = authorized_claims(res.request()) {
+                self.reissue.refresh(&claims, &mut res);
             }
         }
         Poll::Ready(Ok(res))
     }
 }
 
-fn refresh<B>(issuer: &Issuer, claims: &Claims, res: &mut ServiceResponse<B>) {
-    let now = crate::verify::now();
-    if !needs_refresh(claims, now) {
-        return;
-    }
-    match issuer.issue_with_claims(claims.sub, claims.scope, &claims.extra) {
-        Ok(token) => match HeaderValue::try_from(token) {
-            Ok(value) => {
-                res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
-                tracing::debug!(
-                    target: "scopegate",
-                    sub = %claims.sub,
-                    remaining = claims.exp - now,
-                    outcome = "refreshed",
-                );
+impl Reissue {
+    fn refresh<B>(&self, claims: &Claims, res: &mut ServiceResponse<B>) {
+        let now = crate::verify::now();
+        if !needs_refresh(claims, now) {
+            return;
+        }
+        if let Some(max) = self.max_session_age {
+            match claims.session_start() {
+                Some(start) if now.saturating_sub(start) <= max => {}
+                start => {
+                    tracing::info!(
+                        target: "scopegate",
+                        sub = %claims.sub,
+                        session_start = start,
+                        outcome = "not_refreshed",
+                        reason = "session older than the maximum session age",
+                    );
+                    return;
+                }
             }
-            Err(_) => {
-                tracing::error!(target: "scopegate", outcome = "refresh_failed", reason = "token is not a valid header value")
+        }
+        match self.issuer.reissue(claims) {
+            Ok(token) => match HeaderValue::try_from(token) {
+                Ok(value) => {
+                    res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
+                    tracing::debug!(
+                        target: "scopegate",
+                        sub = %claims.sub,
+                        remaining = claims.exp - now,
+                        outcome = "refreshed",
+                    );
+                }
+                Err(_) => {
+                    tracing::error!(target: "scopegate", outcome = "refresh_failed", reason = "token is not a valid header value")
+                }
+            },
+            Err(err) => {
+                tracing::error!(target: "scopegate", sub = %claims.sub, outcome = "refresh_failed", reason = %err)
             }
-        },
-        Err(err) => tracing::error!(target: "scopegate", outcome = "refresh_failed", reason = %err),
+        }
     }
 }
 

@@ -43,20 +43,72 @@ pub struct Claims {
     /// The token id, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
-    /// Every claim that is not one of the above nor `aud`.
+    /// The audience, as the token wrote it (one string or a list); one of
+    /// them is the verifier's.
+    pub aud: Audience,
+    /// Every claim that is not one of the above.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+/// A token's `aud`: one string or a list of strings, kept in the token's own
+/// form so a refreshed token carries it on unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// `"aud": "urn:..."`.
+    One(String),
+    /// `"aud": ["urn:...", ...]`.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Every audience named.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many): (Option<&String>, &[String]) = match self {
+            Audience::One(one) => (Some(one), &[]),
+            Audience::Many(many) => (None, many),
+        };
+        one.into_iter().chain(many).map(String::as_str)
+    }
+
+    /// Whether `audience` is one of them.
+    pub fn contains(&self, audience: &str) -> bool {
+        self.iter().any(|a| a == audience)
+    }
+}
+
+/// The claim that carries when a token's refresh chain started (seconds
+/// since the epoch): `auth_time`, which OpenID Connect uses the same way
+/// (a refreshed ID token keeps the time of the original authentication).
+/// [`Reissue`](crate::Reissue) writes it into every refreshed token and
+/// stops refreshing past its optional maximum session age.
+pub const SESSION_START_CLAIM: &str = "auth_time";
+
 impl Claims {
-    /// The claim names that are typed fields (plus `aud`); everything else is
-    /// an extra claim.
+    /// The claim names that are typed fields; everything else is an extra
+    /// claim.
     pub const REGISTERED: [&'static str; 8] =
         ["sub", "scope", "exp", "iat", "nbf", "iss", "jti", "aud"];
 
     /// The token's whole lifetime, `exp - iat`, in seconds.
     pub fn lifetime(&self) -> i64 {
         self.exp.saturating_sub(self.iat)
+    }
+
+    /// When this token's refresh chain started: its
+    /// [`SESSION_START_CLAIM`] (never later than `iat`), or `iat` for the
+    /// first token of a chain. `None` when the claim is not a valid
+    /// NumericDate: such a token is not refreshed.
+    pub fn session_start(&self) -> Option<i64> {
+        match self.extra.get(SESSION_START_CLAIM) {
+            None => Some(self.iat),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .filter(|t| (0..=MAX_TIMESTAMP).contains(t))
+                .map(|t| t.min(self.iat)),
+            Some(_) => None,
+        }
     }
 
     /// Parses and checks a signature-checked JSON payload: required claims
@@ -130,7 +182,7 @@ impl RawClaims {
                 Some(_) => {}
             }
         }
-        check_audience(&aud, rules.audiences)?;
+        let aud = check_audience(aud, rules.audiences)?;
         let sub = match self.sub {
             None => return Err(InvalidReason::MissingClaim("sub")),
             Some(Value::String(s)) => {
@@ -153,6 +205,7 @@ impl RawClaims {
             nbf,
             iss,
             jti,
+            aud,
             extra: self.extra,
         })
     }
@@ -186,26 +239,23 @@ impl<'de> Deserialize<'de> for RawClaims {
 }
 
 /// `aud` is one string or a list of strings, one of which must be ours.
-fn check_audience(aud: &Value, ours: &[String]) -> Result<(), InvalidReason> {
-    let matches = |s: &str| ours.iter().any(|o| o == s);
-    match aud {
-        Value::String(s) if matches(s) => Ok(()),
-        Value::String(_) => Err(InvalidReason::InvalidAudience),
-        Value::Array(list) => {
-            let mut found = false;
-            for item in list {
-                let Value::String(s) = item else {
-                    return Err(InvalidReason::InvalidClaim("aud"));
-                };
-                found |= matches(s);
-            }
-            if found {
-                Ok(())
-            } else {
-                Err(InvalidReason::InvalidAudience)
-            }
-        }
-        _ => Err(InvalidReason::InvalidClaim("aud")),
+fn check_audience(aud: Value, ours: &[String]) -> Result<Audience, InvalidReason> {
+    let aud = match aud {
+        Value::String(s) => Audience::One(s),
+        Value::Array(list) => Audience::Many(
+            list.into_iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s),
+                    _ => Err(InvalidReason::InvalidClaim("aud")),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => return Err(InvalidReason::InvalidClaim("aud")),
+    };
+    if ours.iter().any(|o| aud.contains(o)) {
+        Ok(aud)
+    } else {
+        Err(InvalidReason::InvalidAudience)
     }
 }
 
@@ -234,10 +284,12 @@ fn optional_string(
 
 /// The verified token of the current request, for handlers.
 ///
-/// Extracting it never verifies a second time: it reads the result cached in
-/// the request by whatever asked first (normally the route's enforcement
-/// wrapper). On a route without a policy it verifies the token itself, but
-/// enforces no token type; declare routes with `#[route]` instead.
+/// It is handed out only when a route policy allowed this request (the
+/// [`Enforce`](crate::Enforce) wrapper every `#[route]` carries), with the
+/// verifier in this request's app data; extracting it never verifies again.
+/// On a handler without a policy it fails closed with
+/// [`AuthError::NoRoutePolicy`] (500, logged): it never accepts whatever
+/// valid token comes along.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TiToken {
     /// The token's subject (`sub`), usually the task instance id.
@@ -258,7 +310,7 @@ impl FromRequest for TiToken {
     type Future = Ready<Result<TiToken, AuthError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(crate::verify::authenticate(req).map(|claims| TiToken {
+        ready(crate::request::extract(req).map(|claims| TiToken {
             id: claims.sub,
             claims,
         }))
@@ -301,6 +353,7 @@ mod tests {
         assert_eq!(c.scope, TokenType::Execution);
         assert_eq!(c.extra.get("ti_try"), Some(&json!(3)));
         assert!(!c.extra.contains_key("aud"));
+        assert_eq!(c.aud, Audience::One("a".into()));
         assert_eq!(c.lifetime(), 600);
     }
 
@@ -347,7 +400,10 @@ mod tests {
 
     #[test]
     fn audience_rules() {
-        assert!(with("aud", json!(["x", "a"])).is_ok());
+        assert_eq!(
+            with("aud", json!(["x", "a"])).unwrap().aud,
+            Audience::Many(vec!["x".into(), "a".into()])
+        );
         assert_eq!(
             with("aud", json!(["x", "y"])),
             Err(InvalidReason::InvalidAudience)
@@ -361,6 +417,21 @@ mod tests {
             with("aud", json!({"a": 1})),
             Err(InvalidReason::InvalidClaim("aud"))
         );
+    }
+
+    #[test]
+    fn session_start() {
+        let c = with("ti_try", json!(1)).unwrap();
+        assert_eq!(c.session_start(), Some(NOW));
+        let c = with(SESSION_START_CLAIM, json!(NOW - 3600)).unwrap();
+        assert_eq!(c.session_start(), Some(NOW - 3600));
+        // Never later than the token's own iat.
+        let c = with(SESSION_START_CLAIM, json!(NOW + 60)).unwrap();
+        assert_eq!(c.session_start(), Some(NOW));
+        for bad in [json!("yesterday"), json!(-1), json!(1.5), json!(u64::MAX)] {
+            let c = with(SESSION_START_CLAIM, bad.clone()).unwrap();
+            assert_eq!(c.session_start(), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,24 +1,29 @@
-//! The [`Verifier`] (crypto and registered claims, never route scopes) and
-//! the per-request cache that makes sure it runs once per request.
+//! The [`Verifier`]: crypto and registered claims, never route scopes. The
+//! per-request record that makes it run once per request is in
+//! `request.rs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::{web, HttpMessage, HttpRequest};
-
-use crate::bearer::bearer_token;
 use crate::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
-use crate::error::{AuthError, InvalidReason};
-use crate::jwks::{Jwks, JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
+use crate::error::InvalidReason;
+use crate::jwks::{
+    Jwks, JwksSource, KeySetError, Schedule, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
+};
 use crate::jws::{self, Compact};
-use crate::keys::{ConfigError, VerificationKey};
+use crate::keys::{check_secret_len, ConfigError, VerificationKey};
+use crate::revoke::DenyList;
 use crate::token::{ClaimRules, Claims};
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
 /// Default maximum token length in bytes.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+/// The largest leeway a verifier accepts. Clocks of machines that talk to
+/// each other are within seconds; a larger leeway mostly extends the life of
+/// expired tokens.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// Verifies bearer tokens: signature with a pinned algorithm, then the
 /// registered claims (`exp`, `iat`, `aud` required; `iss` when configured;
@@ -30,19 +35,22 @@ pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// use actix_web::{web, App};
 /// use scopegate::{VerificationKey, Verifier};
 ///
-/// let verifier = Verifier::builder(VerificationKey::secret("s3cret")?)
+/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-32-bytes-or-more")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .build()?;
 /// let app = App::new().app_data(web::Data::new(verifier));
 /// # Ok::<(), scopegate::ConfigError>(())
 /// ```
 pub struct Verifier {
+    /// Unique in the process: a per-request result is bound to it.
+    id: u64,
     keys: KeyStore,
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: i64,
     max_token_size: usize,
-    cache: Option<TokenCache>,
+    cache: Option<Arc<TokenCache>>,
+    deny_list: Option<Arc<dyn DenyList>>,
     verifications: AtomicU64,
 }
 
@@ -56,8 +64,9 @@ impl std::fmt::Debug for Verifier {
             .field("max_token_size", &self.max_token_size)
             .field(
                 "cache_entries",
-                &self.cache.as_ref().map(TokenCache::max_entries),
+                &self.cache.as_deref().map(TokenCache::max_entries),
             )
+            .field("deny_list", &self.deny_list.is_some())
             .finish()
     }
 }
@@ -87,7 +96,8 @@ impl From<JwksSource> for KeySource {
 
 enum KeyStore {
     Key(VerificationKey),
-    Jwks(Jwks),
+    /// Shared with its scheduled refresh task (which holds a `Weak`).
+    Jwks(Arc<Jwks>),
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -96,7 +106,7 @@ impl std::fmt::Debug for KeyStore {
             KeyStore::Key(key) => key.fmt(f),
             KeyStore::Jwks(jwks) => f
                 .debug_struct("Jwks")
-                .field("interval", &jwks.interval)
+                .field("schedule", &jwks.schedule)
                 .finish_non_exhaustive(),
         }
     }
@@ -109,12 +119,15 @@ pub struct VerifierBuilder {
     keys: KeySource,
     jwks_refresh: Duration,
     jwks_min_retry: Duration,
+    jwks_max_stale: Option<Duration>,
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: Duration,
     max_token_size: usize,
     cache_entries: usize,
     cache_bytes: usize,
+    allow_short_secret: bool,
+    deny_list: Option<Arc<dyn DenyList>>,
 }
 
 impl VerifierBuilder {
@@ -131,7 +144,28 @@ impl VerifierBuilder {
         self
     }
 
-    /// Clock-skew allowance (default 10 s), whole seconds.
+    /// Consults `list` on every verification, cache hits included: a token
+    /// whose `jti` it holds is refused (`token revoked`), and a token without
+    /// a `jti` is refused too, since it could never be revoked. See
+    /// [`DenyList`] for stores that live in a database.
+    pub fn deny_list(mut self, list: impl DenyList + 'static) -> Self {
+        self.deny_list = Some(Arc::new(list));
+        self
+    }
+
+    /// Accepts an HMAC secret shorter than
+    /// [`MIN_SECRET_BYTES`](crate::MIN_SECRET_BYTES), for an existing
+    /// deployment whose secret cannot change yet. Without it, [`build`]
+    /// refuses such a secret.
+    ///
+    /// [`build`]: Self::build
+    pub fn allow_short_secret(mut self) -> Self {
+        self.allow_short_secret = true;
+        self
+    }
+
+    /// Clock-skew allowance (default 10 s), whole seconds, at most
+    /// [`MAX_LEEWAY`] (5 minutes).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -170,35 +204,77 @@ impl VerifierBuilder {
         self
     }
 
+    /// Drops the JWKS keys when no fetch has succeeded for `age` (off by
+    /// default: the last good keys are kept however long the source is
+    /// down). Every token is then refused until a fetch succeeds, so taking
+    /// the JWKS endpoint down cannot keep a removed key alive forever. The
+    /// scheduled refresh checks it after each failed fetch, so the keys go
+    /// within one minimum retry gap after `age`. Must be at least the
+    /// refresh interval.
+    pub fn jwks_max_stale(mut self, age: Duration) -> Self {
+        self.jwks_max_stale = Some(age);
+        self
+    }
+
     /// Builds the verifier and, for a JWKS, fetches the key set once (on the
-    /// blocking pool); fails if that first fetch fails. Call it inside the
-    /// actix runtime, then [`spawn_key_refresh`](crate::spawn_key_refresh).
+    /// blocking pool) and starts its scheduled refresh on the current tokio
+    /// runtime (actix's System, `#[tokio::test]`); the refresh ends when the
+    /// verifier is dropped. Fails if that first fetch fails.
     pub async fn load(self) -> Result<Verifier, ConfigError> {
         let verifier = self.build()?;
         verifier.refresh_keys().await?;
         Ok(verifier)
     }
 
-    /// Builds the verifier without I/O. Fails without an audience. A JWKS
+    /// Builds the verifier without I/O. Fails without an audience, with an
+    /// HMAC secret shorter than 32 bytes (unless
+    /// [`allow_short_secret`](Self::allow_short_secret)), with a leeway over
+    /// [`MAX_LEEWAY`], or with a maximum stale age below the refresh
+    /// interval. A JWKS
     /// verifier starts with no keys: use [`load`](Self::load), or its first
-    /// token triggers the (rate-limited) fetch.
+    /// token triggers the (rate-limited) fetch, which also starts the
+    /// scheduled refresh.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.audiences.is_empty() {
             return Err(ConfigError::NoAudience);
         }
+        if self
+            .jwks_max_stale
+            .is_some_and(|age| age < self.jwks_refresh)
+        {
+            return Err(ConfigError::JwksMaxStale);
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(ConfigError::LeewayTooLarge {
+                secs: self.leeway.as_secs(),
+            });
+        }
+        if let KeySource::Key(key) = &self.keys {
+            check_secret_len(key.secret_len(), self.allow_short_secret)?;
+        }
+        let cache = TokenCache::new(self.cache_entries, self.cache_bytes).map(Arc::new);
         let keys = match self.keys {
             KeySource::Key(key) => KeyStore::Key(key),
             KeySource::Jwks(source) => {
-                KeyStore::Jwks(Jwks::new(source, self.jwks_refresh, self.jwks_min_retry))
+                let schedule = Schedule {
+                    interval: self.jwks_refresh,
+                    min_gap: self.jwks_min_retry,
+                    max_stale: self.jwks_max_stale,
+                };
+                KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, cache.clone())))
             }
         };
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(Verifier {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             keys,
             audiences: self.audiences,
             issuer: self.issuer,
-            leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX / 4),
+            // At most MAX_LEEWAY, checked above.
+            leeway: self.leeway.as_secs() as i64,
             max_token_size: self.max_token_size,
-            cache: TokenCache::new(self.cache_entries, self.cache_bytes),
+            cache,
+            deny_list: self.deny_list,
             verifications: AtomicU64::new(0),
         })
     }
@@ -212,53 +288,87 @@ impl Verifier {
             keys: keys.into(),
             jwks_refresh: DEFAULT_JWKS_REFRESH,
             jwks_min_retry: DEFAULT_JWKS_MIN_RETRY,
+            jwks_max_stale: None,
             audiences: Vec::new(),
             issuer: None,
             leeway: DEFAULT_LEEWAY,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             cache_entries: DEFAULT_CACHE_ENTRIES,
             cache_bytes: DEFAULT_CACHE_BYTES,
+            allow_short_secret: false,
+            deny_list: None,
         }
     }
 
-    /// Verifies one token string: a cache hit if this token verified before
-    /// and has not expired, else the signature and every claim rule (and the
-    /// result is cached).
+    /// Verifies one token string: refused past the maximum token size, a
+    /// cache hit if this token verified before with the current keys and has
+    /// not expired, else the signature and every claim rule (and the result
+    /// is cached); then, with a deny-list, refused if revoked.
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
+        if token.len() > self.max_token_size {
+            return Err(InvalidReason::TooLarge);
+        }
         let now = now();
         if let Some(cache) = &self.cache {
-            if let Some(claims) = cache.get(token, now, self.leeway) {
+            if let Some(claims) = cache.get(token, now, self.leeway, self.generation()) {
+                self.check_revoked(&claims)?;
                 return Ok(claims);
             }
         }
-        let claims = Arc::new(self.verify_uncached(token, now)?);
+        let (claims, generation) = self.verify_uncached(token, now)?;
+        self.check_revoked(&claims)?;
+        let claims = Arc::new(claims);
         if let Some(cache) = &self.cache {
-            cache.insert(token, Arc::clone(&claims));
+            cache.insert(token, Arc::clone(&claims), generation);
         }
         Ok(claims)
     }
 
+    /// With a deny-list: refuses a revoked token, and a token without `jti`.
+    /// A hash lookup.
+    fn check_revoked(&self, claims: &Claims) -> Result<(), InvalidReason> {
+        let Some(list) = &self.deny_list else {
+            return Ok(());
+        };
+        match &claims.jti {
+            None => Err(InvalidReason::MissingClaim("jti")),
+            Some(jti) if list.is_revoked(jti) => Err(InvalidReason::Revoked),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The generation of the current key set: fixed for a single key, bumped
+    /// by every change of a JWKS.
+    fn generation(&self) -> u64 {
+        match &self.keys {
+            KeyStore::Key(_) => 0,
+            KeyStore::Jwks(jwks) => jwks.generation(),
+        }
+    }
+
     /// Verifies one token string without the cache: the signature, then every
-    /// claim rule. Each call counts as one signature check in
+    /// claim rule. Returns the claims and the generation of the key set that
+    /// verified them. Each call counts as one signature check in
     /// [`verifications`](Self::verifications).
-    fn verify_uncached(&self, token: &str, now: i64) -> Result<Claims, InvalidReason> {
+    fn verify_uncached(&self, token: &str, now: i64) -> Result<(Claims, u64), InvalidReason> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let compact = Compact::split(token)?;
         let header = jws::b64(compact.header)?;
         let header = jws::header(&header)?;
         let key_set;
-        let key = match &self.keys {
-            KeyStore::Key(key) => key,
+        let (key, generation) = match &self.keys {
+            KeyStore::Key(key) => (key, 0),
             KeyStore::Jwks(jwks) => {
                 let kid = header.kid.as_deref().ok_or(InvalidReason::MissingKeyId)?;
                 key_set = jwks.current();
-                key_set.get(kid).ok_or(InvalidReason::UnknownKey)?
+                let key = key_set.get(kid).ok_or(InvalidReason::UnknownKey)?;
+                (key, key_set.generation)
             }
         };
         jws::check_alg(&header, key.algorithm)?;
         jws::check_signature(&compact, key)?;
         let payload = jws::b64(compact.payload)?;
-        Claims::parse(
+        let claims = Claims::parse(
             &payload,
             &ClaimRules {
                 now,
@@ -266,16 +376,18 @@ impl Verifier {
                 audiences: &self.audiences,
                 issuer: self.issuer.as_deref(),
             },
-        )
+        )?;
+        Ok((claims, generation))
     }
 
     /// Number of tokens in the verified-token cache (0 when it is off).
     pub fn cached_tokens(&self) -> usize {
-        self.cache.as_ref().map_or(0, TokenCache::len)
+        self.cache.as_deref().map_or(0, TokenCache::len)
     }
 
     /// Empties the verified-token cache. Done automatically when the key set
-    /// changes.
+    /// changes (though entries of an earlier key set are never used anyway:
+    /// each records the key-set generation that verified it).
     pub fn clear_cache(&self) {
         if let Some(cache) = &self.cache {
             cache.clear();
@@ -287,6 +399,13 @@ impl Verifier {
     /// token served from the cache.
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// This verifier's identity, unique in the process. A request's
+    /// verification result is bound to the verifier that produced it, so a
+    /// second verifier (another scope, another audience) never reuses it.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The longest token accepted, in bytes.
@@ -303,17 +422,19 @@ impl Verifier {
         }
     }
 
-    pub(crate) fn jwks(&self) -> Option<&Jwks> {
+    pub(crate) fn jwks(&self) -> Option<&Arc<Jwks>> {
         match &self.keys {
             KeyStore::Jwks(jwks) => Some(jwks),
             KeyStore::Key(_) => None,
         }
     }
 
-    /// Fetches the JWKS now. When the key set changed, the verified-token
-    /// cache is flushed, so tokens of a removed key stop at once. On failure
-    /// the last good keys stay in use. Returns whether the keys changed;
-    /// always `Ok(false)` for a single-key verifier.
+    /// Fetches the JWKS now (and starts the scheduled refresh if it is not
+    /// running yet). When the key set changed, tokens verified with the
+    /// earlier set are no longer served from the cache (and the cache is
+    /// flushed), so tokens of a removed key stop at once. On failure the last
+    /// good keys stay in use, up to the maximum stale age. Returns whether
+    /// the keys changed; always `Ok(false)` for a single-key verifier.
     pub async fn refresh_keys(&self) -> Result<bool, KeySetError> {
         self.refresh(None).await
     }
@@ -321,7 +442,7 @@ impl Verifier {
     /// An early refresh for an unknown `kid`: at most one fetch per minimum
     /// retry gap, however many requests ask. Returns whether keys changed.
     pub(crate) async fn refresh_early(&self) -> bool {
-        let gap = self.jwks().map(|j| j.min_gap);
+        let gap = self.jwks().map(|j| j.schedule.min_gap);
         match self.refresh(gap).await {
             Ok(changed) => changed,
             Err(err) => {
@@ -335,11 +456,8 @@ impl Verifier {
         let Some(jwks) = self.jwks() else {
             return Ok(false);
         };
-        let changed = jwks.refresh(min_gap).await?;
-        if changed {
-            self.clear_cache();
-        }
-        Ok(changed)
+        jwks.start_schedule();
+        jwks.refresh(min_gap).await
     }
 }
 
@@ -349,72 +467,4 @@ pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// The outcome of the one verification a request gets, kept in its
-/// extensions.
-#[derive(Clone)]
-struct Authenticated(Result<Arc<Claims>, AuthError>);
-
-/// Returns the request's verified claims, verifying the bearer token on the
-/// first call and caching the outcome (success or failure) in the request's
-/// extensions; later calls on the same request reuse it.
-///
-/// Fails closed with [`AuthError::NotConfigured`] when no
-/// `web::Data<Verifier>` is registered.
-pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
-    if let Some(Authenticated(cached)) = req.extensions().get::<Authenticated>() {
-        return cached.clone();
-    }
-    let outcome = verify_request(req);
-    match &outcome {
-        Ok(claims) => tracing::debug!(
-            target: "scopegate",
-            method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            token_type = %claims.scope,
-            sub = %claims.sub,
-            outcome = "verified",
-        ),
-        Err(AuthError::NotConfigured) => tracing::error!(
-            target: "scopegate",
-            method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            outcome = "error",
-            reason = "no web::Data<scopegate::Verifier> registered in app data; refusing the request",
-        ),
-        Err(err) => tracing::info!(
-            target: "scopegate",
-            method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            outcome = "rejected",
-            reason = %err,
-        ),
-    }
-    req.extensions_mut().insert(Authenticated(outcome.clone()));
-    outcome
-}
-
-/// Drops the request's cached outcome, so the next [`authenticate`]
-/// verifies again (after an early key refresh).
-pub(crate) fn forget(req: &HttpRequest) {
-    req.extensions_mut().remove::<Authenticated>();
-}
-
-/// The request's verified claims if a token was verified earlier in this
-/// request, without ever verifying. Used after the handler, e.g. by
-/// [`Reissue`](crate::Reissue).
-pub fn verified_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
-    match req.extensions().get::<Authenticated>() {
-        Some(Authenticated(Ok(claims))) => Some(Arc::clone(claims)),
-        _ => None,
-    }
-}
-
-fn verify_request(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
-    let verifier = req
-        .app_data::<web::Data<Verifier>>()
-        .ok_or(AuthError::NotConfigured)?;
-    let token = bearer_token(req.headers(), verifier.max_token_size())?;
-    verifier.verify(token).map_err(AuthError::InvalidToken)
 }

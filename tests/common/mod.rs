@@ -11,7 +11,8 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-pub const SECRET: &[u8] = b"test-secret-please-change";
+/// 38 bytes: HMAC secrets must have at least 32.
+pub const SECRET: &[u8] = b"test-secret-please-change-it-32-bytes+";
 pub const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 pub fn now() -> i64 {
@@ -103,4 +104,53 @@ pub fn invalid(reason: &str) -> (u16, Value, Option<String>) {
 
 pub fn missing() -> (u16, Value, Option<String>) {
     (401, detail("Missing auth token"), Some("Bearer".into()))
+}
+
+/// Captures the `tracing` output of the current thread (plain text, every
+/// level) until the guard is dropped.
+pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Logs) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    (tracing::subscriber::set_default(subscriber), logs)
+}
+
+/// What [`capture_logs`] captured.
+#[derive(Clone, Default)]
+pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The example binary, built (debug) if needed.
+pub fn example_binary() -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "execution_api"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let deps = std::env::current_exe().unwrap();
+    deps.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/execution_api")
 }
