@@ -2,7 +2,7 @@
 //! without a checked form becomes a stub that keeps the user's code
 //! compiling around the reported errors.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Item, LitStr};
 
@@ -10,10 +10,11 @@ use crate::actix::ActixRoute;
 
 use crate::group::{Fallback, Group, GroupItem, REGISTER_ROUTES};
 use crate::model::{Checked, Form, Policy, Route};
-use crate::vocab::Vocabulary;
+use crate::vocab::{Compare, Vocabulary};
 
 /// `::scopegate::RoutePolicy` expression for a checked route's policy,
-/// usable in `const`.
+/// usable in `const`: its vocabulary, its token types as bits of the
+/// vocabulary's type indexes, and its owners.
 fn policy(checked: &Checked) -> TokenStream {
     let vocab = &checked.vocab;
     match &checked.policy {
@@ -22,31 +23,24 @@ fn policy(checked: &Checked) -> TokenStream {
             token_types,
             owners,
         } => {
-            if !vocab.is_airflow() {
-                return quote! {{
-                    ::core::compile_error!(
-                        "scopegate: routes of a vocabulary other than Airflow's need the \
-                         runtime support that comes with it"
-                    );
-                    ::scopegate::RoutePolicy::PUBLIC
-                }};
-            }
-            let types = token_types.iter().map(|t| {
-                let variant = match vocab.types[*t].as_str() {
-                    "execution" => "Execution",
-                    _ => "Workload",
-                };
-                format_ident!("{}", variant)
-            });
-            let scopes = owners.iter().map(|o| {
+            let vocabulary = vocabulary(vocab);
+            let bits = token_types.iter().fold(0u64, |bits, t| bits | 1 << t);
+            let bits = Literal::u64_unsuffixed(bits);
+            let owners = owners.iter().map(|o| {
                 let owner = &vocab.owners[*o];
-                let (name, param, label) = (&owner.scope, &owner.param, &owner.label);
-                quote!(::scopegate::SelfScope::new(#name, #param, #label))
+                let (scope, param, label) = (&owner.scope, &owner.param, &owner.label);
+                let claim = &owner.claim;
+                let claim = (claim != "sub").then(|| quote!(.with_claim(#claim)));
+                let compare = (owner.compare != Compare::Uuid).then(|| {
+                    let variant = format_ident!("{}", owner.compare.variant());
+                    quote!(.with_compare(::scopegate::Compare::#variant))
+                });
+                quote!(::scopegate::Owner::new(#scope, #param, #label) #claim #compare)
             });
             quote! {
                 ::scopegate::RoutePolicy::protected(
-                    ::scopegate::TokenTypes::EMPTY #(.with(::scopegate::TokenType::#types))*,
-                    &[#(#scopes),*],
+                    ::scopegate::TokenTypes::from_bits(&#vocabulary, #bits),
+                    &[#(#owners),*],
                 )
             }
         }

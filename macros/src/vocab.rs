@@ -44,6 +44,14 @@ impl Compare {
             Compare::Exact => "exact",
         }
     }
+
+    /// The name of the `scopegate::Compare` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Compare::Uuid => "Uuid",
+            Compare::Exact => "Exact",
+        }
+    }
 }
 
 /// An owner scope such as `ti:self`: the token's `claim` must equal the

@@ -58,5 +58,5 @@ fn main() {
     );
     assert!(task_instances::ROUTES
         .iter()
-        .all(|r| r.policy.self_scopes()[0].scope() == "ti:self"));
+        .all(|r| r.policy.owners()[0].scope() == "ti:self"));
 }

@@ -38,12 +38,12 @@ fn main() {
         .service(count)
         .service(done)
         .configure(task_instances::configure);
-    assert!(count::POLICY.self_scopes().is_empty());
+    assert!(count::POLICY.owners().is_empty());
     assert_eq!(count::POLICY.token_types(), TokenTypes::EXECUTION_ONLY);
     assert!(done::POLICY.is_public());
-    assert!(task_instances::states::POLICY.self_scopes().is_empty());
+    assert!(task_instances::states::POLICY.owners().is_empty());
     assert_eq!(
-        task_instances::heartbeat::POLICY.self_scopes()[0].scope(),
+        task_instances::heartbeat::POLICY.owners()[0].scope(),
         "ti:self"
     );
 }

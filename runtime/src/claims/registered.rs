@@ -1,19 +1,20 @@
-//! Verified claims and the [`TiToken`] extractor.
+//! The registered claims of a token: parsed strictly from a
+//! signature-checked payload and checked against the clock, the audience,
+//! the issuer and the subject format. The token type is not one of them: it
+//! belongs to a vocabulary, and a route's policy reads it.
 
-use std::future::{ready, Ready};
-use std::sync::Arc;
-
-use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use crate::error::{AuthError, InvalidReason};
-use crate::policy::{parse_hyphenated_uuid, TokenType};
+use crate::jose::jws::json_object;
+use crate::jose::InvalidReason;
+use crate::policy::{ClaimSource, StringClaim};
+
+use super::subject::SubjectFormat;
 
 /// Largest accepted timestamp: 9999-12-31T23:59:59Z. Anything beyond is a
 /// hostile or broken token, not a long-lived one.
@@ -26,10 +27,10 @@ const MAX_TIMESTAMP: i64 = 253_402_300_799;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Claims {
-    /// The subject: the task instance (or connection test) this token is for.
-    pub sub: Uuid,
-    /// The token type, from the `scope` claim (absent means execution).
-    pub scope: TokenType,
+    /// The subject: in Airflow, the task instance (or connection test) this
+    /// token is for. A hyphenated UUID unless the verifier accepts any
+    /// subject ([`SubjectFormat`]).
+    pub sub: String,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// Issued-at, seconds since the epoch.
@@ -46,7 +47,8 @@ pub struct Claims {
     /// The audience, as the token wrote it (one string or a list); one of
     /// them is the verifier's.
     pub aud: Audience,
-    /// Every claim that is not one of the above.
+    /// Every claim that is not one of the above, the token type's claim
+    /// (Airflow's `scope`) included.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -88,8 +90,21 @@ pub const SESSION_START_CLAIM: &str = "auth_time";
 impl Claims {
     /// The claim names that are typed fields; everything else is an extra
     /// claim.
-    pub const REGISTERED: [&'static str; 8] =
-        ["sub", "scope", "exp", "iat", "nbf", "iss", "jti", "aud"];
+    pub const REGISTERED: [&'static str; 7] = ["sub", "exp", "iat", "nbf", "iss", "jti", "aud"];
+
+    /// The claim named `name` as JSON: a typed field or an extra claim.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "sub" => Value::String(self.sub.clone()),
+            "exp" => self.exp.into(),
+            "iat" => self.iat.into(),
+            "nbf" => self.nbf?.into(),
+            "iss" => Value::String(self.iss.clone()?),
+            "jti" => Value::String(self.jti.clone()?),
+            "aud" => serde_json::to_value(&self.aud).ok()?,
+            _ => self.extra.get(name)?.clone(),
+        })
+    }
 
     /// The token's whole lifetime, `exp - iat`, in seconds.
     pub fn lifetime(&self) -> i64 {
@@ -113,11 +128,34 @@ impl Claims {
 
     /// Parses and checks a signature-checked JSON payload: required claims
     /// present, NumericDates integers in range, `exp`/`nbf`/`iat` against the
-    /// clock with the leeway, `iss` and `aud` against the rules, `sub` a UUID,
-    /// `scope` absent or a known type, and no key twice.
+    /// clock with the leeway, `iss` and `aud` against the rules, `sub` in the
+    /// subject format, and no key twice.
     pub(crate) fn parse(payload: &[u8], rules: &ClaimRules<'_>) -> Result<Claims, InvalidReason> {
-        let raw: RawClaims = crate::jws::json_object(payload)?;
+        let raw: RawClaims = json_object(payload)?;
         raw.check(rules)
+    }
+}
+
+impl ClaimSource for Claims {
+    /// The claim's string value, without allocating: `sub`, `iss` and `jti`
+    /// from their fields, anything else from the extra claims.
+    fn string_claim(&self, name: &str) -> StringClaim<'_> {
+        let value = match name {
+            "sub" => return StringClaim::Str(&self.sub),
+            "iss" | "jti" => {
+                let field = if name == "iss" { &self.iss } else { &self.jti };
+                return field
+                    .as_deref()
+                    .map_or(StringClaim::Absent, StringClaim::Str);
+            }
+            "exp" | "iat" | "nbf" | "aud" => return StringClaim::NotAString,
+            _ => self.extra.get(name),
+        };
+        match value {
+            None => StringClaim::Absent,
+            Some(Value::String(s)) => StringClaim::Str(s),
+            Some(_) => StringClaim::NotAString,
+        }
     }
 }
 
@@ -127,13 +165,13 @@ pub(crate) struct ClaimRules<'a> {
     pub leeway: i64,
     pub audiences: &'a [String],
     pub issuer: Option<&'a str>,
+    pub subject: SubjectFormat,
 }
 
 /// The payload as JSON values, registered claims in their own slots.
 #[derive(Default)]
 struct RawClaims {
     sub: Option<Value>,
-    scope: Option<Value>,
     exp: Option<Value>,
     iat: Option<Value>,
     nbf: Option<Value>,
@@ -147,7 +185,6 @@ impl RawClaims {
     fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
         Some(match key {
             "sub" => &mut self.sub,
-            "scope" => &mut self.scope,
             "exp" => &mut self.exp,
             "iat" => &mut self.iat,
             "nbf" => &mut self.nbf,
@@ -185,21 +222,10 @@ impl RawClaims {
         let aud = check_audience(aud, rules.audiences)?;
         let sub = match self.sub {
             None => return Err(InvalidReason::MissingClaim("sub")),
-            Some(Value::String(s)) => {
-                parse_hyphenated_uuid(&s).ok_or(InvalidReason::InvalidSubject)?
-            }
-            Some(_) => return Err(InvalidReason::InvalidSubject),
-        };
-        let scope = match self.scope {
-            None => TokenType::Execution,
-            Some(Value::String(s)) => {
-                TokenType::from_claim(&s).ok_or(InvalidReason::UnknownScope)?
-            }
-            Some(_) => return Err(InvalidReason::UnknownScope),
+            Some(sub) => rules.subject.check(sub)?,
         };
         Ok(Claims {
             sub,
-            scope,
             exp,
             iat,
             nbf,
@@ -282,41 +308,6 @@ fn optional_string(
     }
 }
 
-/// The verified token of the current request, for handlers.
-///
-/// It is handed out only when a route policy allowed this request (the
-/// [`Enforce`](crate::Enforce) wrapper every `#[route]` carries), with the
-/// verifier in this request's app data; extracting it never verifies again.
-/// On a handler without a policy it fails closed with
-/// [`AuthError::NoRoutePolicy`] (500, logged): it never accepts whatever
-/// valid token comes along.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TiToken {
-    /// The token's subject (`sub`), usually the task instance id.
-    pub id: Uuid,
-    /// All verified claims.
-    pub claims: Arc<Claims>,
-}
-
-impl TiToken {
-    /// The token's type.
-    pub fn token_type(&self) -> TokenType {
-        self.claims.scope
-    }
-}
-
-impl FromRequest for TiToken {
-    type Error = AuthError;
-    type Future = Ready<Result<TiToken, AuthError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(crate::request::extract(req).map(|claims| TiToken {
-            id: claims.sub,
-            claims,
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +322,7 @@ mod tests {
             leeway: 10,
             audiences: AUD.get_or_init(|| vec!["a".to_owned()]),
             issuer: None,
+            subject: SubjectFormat::Uuid,
         }
     }
 
@@ -348,10 +340,24 @@ mod tests {
     }
 
     #[test]
-    fn scope_defaults_to_execution_and_extras_are_kept() {
+    fn extras_are_kept_the_type_claim_among_them() {
         let c = with("ti_try", json!(3)).unwrap();
-        assert_eq!(c.scope, TokenType::Execution);
         assert_eq!(c.extra.get("ti_try"), Some(&json!(3)));
+        assert_eq!(c.string_claim("scope"), StringClaim::Absent);
+        let c = with("scope", json!("workload")).unwrap();
+        assert_eq!(c.string_claim("scope"), StringClaim::Str("workload"));
+        assert_eq!(c.get("scope"), Some(json!("workload")));
+        assert_eq!(
+            c.string_claim("sub"),
+            StringClaim::Str("0190b6a6-7f3e-7c1a-9d2b-3c4d5e6f7a8b")
+        );
+        assert_eq!(c.string_claim("exp"), StringClaim::NotAString);
+        assert_eq!(c.get("exp"), Some(json!(NOW + 600)));
+        assert_eq!(c.string_claim("jti"), StringClaim::Absent);
+        let c = with("jti", json!("j-1")).unwrap();
+        assert_eq!(c.string_claim("jti"), StringClaim::Str("j-1"));
+        let c = with("scope", json!(["workload"])).unwrap();
+        assert_eq!(c.string_claim("scope"), StringClaim::NotAString);
         assert!(!c.extra.contains_key("aud"));
         assert_eq!(c.aud, Audience::One("a".into()));
         assert_eq!(c.lifetime(), 600);
@@ -383,18 +389,6 @@ mod tests {
         assert_eq!(
             with("sub", json!("{0190b6a6-7f3e-7c1a-9d2b-3c4d5e6f7a8b}")),
             Err(InvalidReason::InvalidSubject)
-        );
-        assert_eq!(
-            with("scope", json!(["workload"])),
-            Err(InvalidReason::UnknownScope)
-        );
-        assert_eq!(
-            with("scope", json!("w\u{043e}rkload")),
-            Err(InvalidReason::UnknownScope)
-        );
-        assert_eq!(
-            with("scope", json!("workload")).unwrap().scope,
-            TokenType::Workload
         );
     }
 

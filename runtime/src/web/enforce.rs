@@ -10,13 +10,16 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::{web, Error, ResponseError};
 use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
 
-use crate::error::{AuthError, InvalidReason};
+use crate::jose::InvalidReason;
 use crate::policy::RoutePolicy;
-use crate::request::{allow, authenticate_with, forget, no_verifier};
 use crate::verify::Verifier;
 
+use super::error::AuthError;
+use super::request::{allow, authenticate_with, forget, no_verifier};
+
 /// Middleware that enforces a route's policy: bearer token, verification
-/// (cached in the request), token type, then self-scopes. A refused request
+/// (cached in the request), token type (in the route's vocabulary), then
+/// owners. A refused request
 /// gets its [`AuthError`] response and never reaches the inner service, so its
 /// body is never read.
 ///
@@ -43,8 +46,10 @@ impl Enforce {
     }
 
     /// Runs the policy on one request. On success the request is marked as
-    /// allowed by this policy, with the verified claims, for the handler's
-    /// [`TiToken`](crate::TiToken) and for [`Reissue`](crate::Reissue).
+    /// allowed by this policy, with the verified claims and the token's
+    /// type, for the handler's token extractor
+    /// ([`TiToken`](crate::TiToken), [`Token`](crate::Token)) and for
+    /// [`Reissue`](crate::Reissue).
     pub fn check(&self, req: &ServiceRequest) -> Result<(), AuthError> {
         if self.policy.is_public() {
             return Ok(());
@@ -53,29 +58,38 @@ impl Enforce {
             return Err(no_verifier(req.request()));
         };
         let claims = authenticate_with(req.request(), verifier)?;
-        let decision = self.policy.check(&claims, req.match_info());
-        if decision.is_ok() {
-            allow(req.request(), verifier, self.policy);
+        let route = req.match_pattern();
+        let route = route.as_deref().unwrap_or(req.path());
+        match self.policy.check(&*claims, req.match_info()) {
+            Ok(token_type) => {
+                allow(req.request(), verifier, self.policy, token_type);
+                tracing::debug!(
+                    target: "scopegate",
+                    method = %req.method(),
+                    route,
+                    token_type = %token_type,
+                    outcome = "allowed",
+                );
+                Ok(())
+            }
+            Err(denial) => {
+                let err = AuthError::from(denial);
+                let outcome = if err.status_code() == 401 {
+                    "rejected"
+                } else {
+                    "forbidden"
+                };
+                tracing::info!(
+                    target: "scopegate",
+                    method = %req.method(),
+                    route,
+                    sub = %claims.sub,
+                    outcome,
+                    reason = %err,
+                );
+                Err(err)
+            }
         }
-        match &decision {
-            Ok(()) => tracing::debug!(
-                target: "scopegate",
-                method = %req.method(),
-                route = req.match_pattern().as_deref().unwrap_or(req.path()),
-                token_type = %claims.scope,
-                outcome = "allowed",
-            ),
-            Err(err) => tracing::info!(
-                target: "scopegate",
-                method = %req.method(),
-                route = req.match_pattern().as_deref().unwrap_or(req.path()),
-                token_type = %claims.scope,
-                sub = %claims.sub,
-                outcome = "forbidden",
-                reason = %err,
-            ),
-        }
-        decision
     }
 }
 

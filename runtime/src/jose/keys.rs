@@ -11,70 +11,8 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
-/// A key that cannot be used, or a builder that is missing something.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// An HMAC secret must not be empty.
-    #[error("the shared secret is empty")]
-    EmptySecret,
-    /// The PEM could not be parsed as a key of the expected kind.
-    #[error("invalid {kind} key: {source}")]
-    InvalidKey {
-        /// What kind of key was expected (`"RSA public"`, ...).
-        kind: &'static str,
-        /// The parser's error.
-        #[source]
-        source: jsonwebtoken::errors::Error,
-    },
-    /// The algorithm does not belong to the key's family (for example HS256
-    /// with an RSA key).
-    #[error("algorithm {algorithm:?} cannot be used with a {family} key")]
-    AlgorithmMismatch {
-        /// The requested algorithm.
-        algorithm: Algorithm,
-        /// The key's family.
-        family: &'static str,
-    },
-    /// A verifier or issuer needs at least one audience.
-    #[error("no audience configured: call .audience(..) on the builder; tokens must name their service in `aud`")]
-    NoAudience,
-    /// An HMAC secret shorter than [`MIN_SECRET_BYTES`], without the
-    /// builder's explicit `allow_short_secret()`.
-    #[error(
-        "the HMAC secret is {len} bytes; at least {MIN_SECRET_BYTES} bytes (256 bits) are required: \
-         use a random secret of {MIN_SECRET_BYTES} bytes or more, or, to keep an existing shorter \
-         secret, call allow_short_secret() on the builder"
-    )]
-    ShortSecret {
-        /// The secret's length in bytes.
-        len: usize,
-    },
-    /// A clock-skew leeway above [`MAX_LEEWAY`](crate::MAX_LEEWAY).
-    #[error("a leeway of {secs} s is more than the maximum of {} s", crate::MAX_LEEWAY.as_secs())]
-    LeewayTooLarge {
-        /// The leeway asked for, in seconds.
-        secs: u64,
-    },
-    /// A JWK that cannot be used to verify signatures.
-    #[error("unusable JWK: {reason}")]
-    InvalidJwk {
-        /// Why.
-        reason: &'static str,
-    },
-    /// `jwks_max_stale` is shorter than the refresh interval: the keys would
-    /// be dropped between two scheduled fetches.
-    #[error("jwks_max_stale must be at least the JWKS refresh interval (jwks_refresh)")]
-    JwksMaxStale,
-    /// The JWKS could not be loaded at start-up.
-    #[error("could not load the JWKS: {0}")]
-    KeySet(#[from] crate::jwks::KeySetError),
-}
-
-/// The shortest HMAC secret a verifier or issuer accepts without
-/// `allow_short_secret()`: 32 bytes, 256 bits (RFC 7518 §3.2 asks for at
-/// least the hash size, RFC 8725 §3.5 for enough entropy).
-pub const MIN_SECRET_BYTES: usize = 32;
+use super::backend;
+use super::error::{ConfigError, MIN_SECRET_BYTES};
 
 /// The key families, each with the algorithms it may be used with. The first
 /// algorithm is the family's default (as Airflow: HS512, RS512, ES256, EdDSA).
@@ -399,7 +337,7 @@ fn public_jwk(
     family: Family,
     alg: Algorithm,
 ) -> Result<Jwk, jsonwebtoken::errors::Error> {
-    let utils = &crate::jws::provider().key_utils;
+    let utils = &backend::provider().key_utils;
     let b64 = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
     let algorithm = match family {
         Family::Rsa => {
@@ -460,7 +398,7 @@ fn thumbprint(jwk: &Jwk) -> Result<String, jsonwebtoken::errors::Error> {
         }
         _ => return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
     };
-    let digest = (crate::jws::provider().key_utils.compute_digest)(
+    let digest = (backend::provider().key_utils.compute_digest)(
         canonical.as_bytes(),
         ThumbprintHash::SHA256,
     )?;
@@ -468,7 +406,7 @@ fn thumbprint(jwk: &Jwk) -> Result<String, jsonwebtoken::errors::Error> {
 }
 
 fn key_algorithm(alg: Algorithm) -> Option<KeyAlgorithm> {
-    crate::jws::algorithm_name(alg).and_then(|name| name.parse().ok())
+    backend::algorithm_name(alg).and_then(|name| name.parse().ok())
 }
 
 impl VerificationKey {

@@ -1,5 +1,7 @@
-//! [`Issuer`]: mints tokens the way Airflow's `JWTGenerator` does.
+//! [`Issuer`]: mints tokens the way Airflow's `JWTGenerator` does, of any
+//! type of a vocabulary.
 
+use std::fmt;
 use std::time::Duration;
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -7,9 +9,10 @@ use jsonwebtoken::Header;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::keys::{check_secret_len, ConfigError, SigningKey};
-use crate::policy::TokenType;
-use crate::token::{Audience, Claims, SESSION_START_CLAIM};
+use crate::claims::{now, Audience, Claims, SESSION_START_CLAIM};
+use crate::jose::keys::check_secret_len;
+use crate::jose::{jws, ConfigError, SigningKey};
+use crate::policy::{TokenType, Vocabulary};
 
 /// Default lifetime of an execution token (Airflow's default).
 pub const DEFAULT_EXECUTION_TTL: Duration = Duration::from_secs(600);
@@ -27,19 +30,36 @@ pub enum IssueError {
     /// NumericDate.
     #[error("invalid session start claim")]
     InvalidSessionStart,
+    /// The type is not one of the issuer's vocabulary.
+    #[error("token type '{0}' is not in the issuer's vocabulary")]
+    UnknownType(TokenType),
 }
 
-/// Mints execution and workload tokens with claims `jti` (random), `iss` (if
-/// set), `aud`, `nbf`, `iat`, `exp = now + lifetime`, `sub`, `scope`, and a
-/// `kid` header.
+/// Mints tokens with claims `jti` (random), `iss` (if set), `aud`, `nbf`,
+/// `iat`, `exp = now + lifetime of the type`, `sub`, the type in its
+/// vocabulary's claim (Airflow's `scope` by default), and a `kid` header.
 ///
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType};
 /// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-32-bytes-or-more")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .build()?;
-/// let token = issuer.issue(uuid::Uuid::new_v4(), TokenType::Execution)?;
+/// let token = issuer.issue(uuid::Uuid::new_v4(), TokenType::EXECUTION)?;
 /// assert_eq!(token.split('.').count(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Another vocabulary, with subjects that are not UUIDs:
+///
+/// ```
+/// use scopegate::{Issuer, SigningKey, TokenType, Vocabulary};
+/// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
+/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-32-bytes-or-more")?)
+///     .audience("urn:example:ledger")
+///     .vocabulary(&LEDGER)
+///     .build()?;
+/// let token = issuer.issue("alice", TokenType::new("auditor"))?;
+/// assert!(issuer.issue("alice", TokenType::WORKLOAD).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -48,8 +68,8 @@ pub struct Issuer {
     header: Header,
     audience: Value,
     issuer: Option<String>,
-    execution_ttl: Duration,
-    workload_ttl: Duration,
+    vocabulary: &'static Vocabulary,
+    ttls: Vec<(TokenType, Duration)>,
     jwk: Option<Jwk>,
 }
 
@@ -61,8 +81,8 @@ pub struct IssuerBuilder {
     kid: Option<String>,
     audiences: Vec<String>,
     issuer: Option<String>,
-    execution_ttl: Duration,
-    workload_ttl: Duration,
+    vocabulary: &'static Vocabulary,
+    ttls: Vec<(TokenType, Duration)>,
     allow_short_secret: bool,
 }
 
@@ -87,16 +107,30 @@ impl IssuerBuilder {
         self
     }
 
-    /// Lifetime of execution tokens (default 600 s).
-    pub fn execution_ttl(mut self, ttl: Duration) -> Self {
-        self.execution_ttl = ttl;
+    /// Mints the types of `vocabulary`, in its claim (default
+    /// [`Vocabulary::AIRFLOW`]: `execution` and `workload` in `scope`). A
+    /// crate's own is `scopegate::vocabulary!()`.
+    pub fn vocabulary(mut self, vocabulary: &'static Vocabulary) -> Self {
+        self.vocabulary = vocabulary;
         self
     }
 
-    /// Lifetime of workload tokens (default 24 h).
-    pub fn workload_ttl(mut self, ttl: Duration) -> Self {
-        self.workload_ttl = ttl;
+    /// Lifetime of tokens of type `ty`. Defaults: 24 h for `workload`, 600 s
+    /// for every other type (Airflow's `execution` among them).
+    pub fn ttl(mut self, ty: TokenType, ttl: Duration) -> Self {
+        self.ttls.retain(|(t, _)| *t != ty);
+        self.ttls.push((ty, ttl));
         self
+    }
+
+    /// Lifetime of execution tokens (default 600 s).
+    pub fn execution_ttl(self, ttl: Duration) -> Self {
+        self.ttl(TokenType::EXECUTION, ttl)
+    }
+
+    /// Lifetime of workload tokens (default 24 h).
+    pub fn workload_ttl(self, ttl: Duration) -> Self {
+        self.ttl(TokenType::WORKLOAD, ttl)
     }
 
     /// Accepts an HMAC secret shorter than
@@ -134,8 +168,8 @@ impl IssuerBuilder {
             header,
             audience,
             issuer: self.issuer,
-            execution_ttl: self.execution_ttl,
-            workload_ttl: self.workload_ttl,
+            vocabulary: self.vocabulary,
+            ttls: self.ttls,
             jwk,
         })
     }
@@ -149,8 +183,8 @@ impl Issuer {
             kid: None,
             audiences: Vec::new(),
             issuer: None,
-            execution_ttl: DEFAULT_EXECUTION_TTL,
-            workload_ttl: DEFAULT_WORKLOAD_TTL,
+            vocabulary: &Vocabulary::AIRFLOW,
+            ttls: Vec::new(),
             allow_short_secret: false,
         }
     }
@@ -169,47 +203,71 @@ impl Issuer {
         }
     }
 
+    /// The vocabulary whose types this issuer mints.
+    pub fn vocabulary(&self) -> &'static Vocabulary {
+        self.vocabulary
+    }
+
     /// The lifetime of tokens of type `ty`.
     pub fn ttl(&self, ty: TokenType) -> Duration {
-        match ty {
-            TokenType::Execution => self.execution_ttl,
-            TokenType::Workload => self.workload_ttl,
+        match self.ttls.iter().find(|(t, _)| *t == ty) {
+            Some((_, ttl)) => *ttl,
+            None if ty == TokenType::WORKLOAD => DEFAULT_WORKLOAD_TTL,
+            None => DEFAULT_EXECUTION_TTL,
         }
     }
 
-    /// Mints a token of type `ty` for `sub`.
-    pub fn issue(&self, sub: Uuid, ty: TokenType) -> Result<String, IssueError> {
+    /// Mints a token of type `ty` for `sub` (a UUID for Airflow's tokens;
+    /// anything for a verifier that accepts any subject).
+    pub fn issue(&self, sub: impl fmt::Display, ty: TokenType) -> Result<String, IssueError> {
         self.issue_with_claims(sub, ty, &Map::new())
     }
 
-    /// Mints a token carrying `extra` claims as well. Registered claims in
-    /// `extra` (`exp`, `sub`, ...) are ignored: the issuer sets those.
+    /// Mints a token carrying `extra` claims as well. Registered claims and
+    /// the type claim in `extra` (`exp`, `sub`, `scope`, ...) are ignored:
+    /// the issuer sets those.
     pub fn issue_with_claims(
         &self,
-        sub: Uuid,
+        sub: impl fmt::Display,
         ty: TokenType,
         extra: &Map<String, Value>,
     ) -> Result<String, IssueError> {
+        if self.vocabulary.index(ty.as_str()).is_none() {
+            return Err(IssueError::UnknownType(ty));
+        }
         let mut claims = extra.clone();
         match &self.issuer {
             Some(iss) => claims.insert("iss".into(), Value::String(iss.clone())),
             None => claims.remove("iss"),
         };
         claims.insert("aud".into(), self.audience.clone());
-        self.mint(sub, ty, claims)
+        claims.insert(
+            self.vocabulary.claim().into(),
+            Value::String(ty.as_str().to_owned()),
+        );
+        self.mint(&sub.to_string(), ty, claims)
     }
 
-    /// A fresh token for verified `claims`, as [`Reissue`](crate::Reissue)
-    /// hands out: the same `sub`, `scope`, `aud`, `iss` (the token's own,
-    /// not this issuer's) and extra claims, a new `jti`, `iat`, `nbf` and
-    /// `exp = now + lifetime of the type`, and the refresh chain's start in
+    /// A fresh token for verified `claims` of type `ty` (which a route
+    /// policy resolved in this issuer's vocabulary), as
+    /// [`Reissue`](crate::Reissue) hands out: the same `sub`, `aud`, `iss`
+    /// (the token's own, not this issuer's) and extra claims, the type
+    /// written in the vocabulary's claim, a new `jti`, `iat`, `nbf` and
+    /// `exp = now + lifetime of ty`, and the refresh chain's start in
     /// [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM). Fails when that
-    /// claim is malformed.
-    pub fn reissue(&self, claims: &Claims) -> Result<String, IssueError> {
+    /// claim is malformed, or `ty` is not in the vocabulary.
+    pub fn reissue(&self, claims: &Claims, ty: TokenType) -> Result<String, IssueError> {
+        if self.vocabulary.index(ty.as_str()).is_none() {
+            return Err(IssueError::UnknownType(ty));
+        }
         let start = claims
             .session_start()
             .ok_or(IssueError::InvalidSessionStart)?;
         let mut fresh = claims.extra.clone();
+        fresh.insert(
+            self.vocabulary.claim().into(),
+            Value::String(ty.as_str().to_owned()),
+        );
         fresh.insert(SESSION_START_CLAIM.into(), start.into());
         match &claims.iss {
             Some(iss) => fresh.insert("iss".into(), Value::String(iss.clone())),
@@ -220,18 +278,19 @@ impl Issuer {
             Audience::Many(many) => Value::from(many.clone()),
         };
         fresh.insert("aud".into(), aud);
-        self.mint(claims.sub, claims.scope, fresh)
+        self.mint(&claims.sub, ty, fresh)
     }
 
-    /// Signs `claims` (which already hold `iss`, `aud` and extras) after
-    /// setting `jti`, `nbf`, `iat`, `exp`, `sub` and `scope`.
+    /// Signs `claims` (which already hold `iss`, `aud`, the type claim and
+    /// extras) after setting `jti`, `nbf`, `iat`, `exp` (from the lifetime
+    /// of `ty`) and `sub`.
     fn mint(
         &self,
-        sub: Uuid,
+        sub: &str,
         ty: TokenType,
         mut claims: Map<String, Value>,
     ) -> Result<String, IssueError> {
-        let now = crate::verify::now();
+        let now = now();
         claims.insert(
             "jti".into(),
             Value::String(Uuid::new_v4().simple().to_string()),
@@ -240,8 +299,7 @@ impl Issuer {
         claims.insert("iat".into(), now.into());
         let ttl = i64::try_from(self.ttl(ty).as_secs()).unwrap_or(i64::MAX);
         claims.insert("exp".into(), now.saturating_add(ttl).into());
-        claims.insert("sub".into(), Value::String(sub.to_string()));
-        claims.insert("scope".into(), Value::String(ty.as_str().to_owned()));
-        Ok(crate::jws::sign(&self.header, &claims, &self.key)?)
+        claims.insert("sub".into(), Value::String(sub.to_owned()));
+        Ok(jws::sign(&self.header, &claims, &self.key)?)
     }
 }

@@ -15,8 +15,8 @@ use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cache::TokenCache;
-use crate::keys::VerificationKey;
+use super::error::KeySetError;
+use super::keys::VerificationKey;
 
 /// Default interval between scheduled JWKS refreshes.
 pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(3600);
@@ -54,46 +54,6 @@ impl std::fmt::Display for JwksSource {
             JwksSource::Url(u) => f.write_str(u),
         }
     }
-}
-
-/// Why a JWKS could not be loaded. The last good keys stay in use.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeySetError {
-    /// Reading the file failed.
-    #[error("reading {source_name}: {error}")]
-    Io {
-        /// The file.
-        source_name: String,
-        /// The I/O error.
-        error: std::io::Error,
-    },
-    /// The HTTP fetch failed (connection, status or size).
-    #[error("fetching {url}: {error}")]
-    Http {
-        /// The URL.
-        url: String,
-        /// What went wrong.
-        error: String,
-    },
-    /// The document is not a JWKS, or holds no usable signing key.
-    #[error("invalid JWKS: {0}")]
-    Invalid(String),
-    /// The document is larger than the limit (1 MiB).
-    #[error("{source_name} is larger than {limit} bytes")]
-    TooLarge {
-        /// The file.
-        source_name: String,
-        /// The limit, in bytes.
-        limit: u64,
-    },
-    /// The blocking task that fetched the JWKS was cancelled.
-    #[error("the fetch task was cancelled")]
-    Cancelled,
-    /// A JWKS is fetched on the blocking pool of a tokio runtime (actix's
-    /// System, `#[tokio::test]`), and there was none.
-    #[error("no tokio runtime: load the JWKS inside actix's System or a tokio runtime")]
-    NoRuntime,
 }
 
 /// The keys of one JWKS, by `kid`.
@@ -185,9 +145,10 @@ pub(crate) struct Jwks {
     /// when the last fetch started and when one last succeeded.
     fetching: tokio::sync::Mutex<Fetches>,
     pub(crate) schedule: Schedule,
-    /// Flushed when the key set changes (correctness does not depend on it:
-    /// entries of an older generation are misses anyway).
-    cache: Option<Arc<TokenCache>>,
+    /// Called when the key set changes: the verifier flushes its cache
+    /// (correctness does not depend on it: entries of an older generation
+    /// are misses anyway).
+    on_change: Option<OnChange>,
     /// Whether the scheduled refresh task has been started.
     scheduled: AtomicBool,
 }
@@ -198,15 +159,18 @@ struct Fetches {
     succeeded: Option<Instant>,
 }
 
+/// What a key store calls when its key set changes.
+pub(crate) type OnChange = Box<dyn Fn() + Send + Sync>;
+
 impl Jwks {
-    pub fn new(source: JwksSource, schedule: Schedule, cache: Option<Arc<TokenCache>>) -> Self {
+    pub fn new(source: JwksSource, schedule: Schedule, on_change: Option<OnChange>) -> Self {
         Jwks {
             source,
             current: RwLock::new(Arc::new(KeySet::default())),
             generation: AtomicU64::new(0),
             fetching: tokio::sync::Mutex::new(Fetches::default()),
             schedule,
-            cache,
+            on_change,
             scheduled: AtomicBool::new(false),
         }
     }
@@ -274,7 +238,7 @@ impl Jwks {
     }
 
     /// Installs `keys` as the current set with the next generation and
-    /// flushes the cache. From the moment the generation is stored, cached
+    /// calls `on_change` (the verifier flushes its cache). From the moment the generation is stored, cached
     /// verifications of earlier sets are misses.
     fn replace(&self, mut keys: KeySet) {
         {
@@ -287,8 +251,8 @@ impl Jwks {
             *current = Arc::new(keys);
             self.generation.store(generation, Ordering::Release);
         }
-        if let Some(cache) = &self.cache {
-            cache.clear();
+        if let Some(on_change) = &self.on_change {
+            on_change();
         }
     }
 

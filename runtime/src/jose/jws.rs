@@ -9,35 +9,19 @@
 //! ignored. The signature itself is checked by jsonwebtoken's crypto backend.
 //!
 //! That backend is always the one scopegate's own feature selects
-//! ([`provider`]), never jsonwebtoken's process-wide default: when another
-//! crate in the dependency graph turns on jsonwebtoken's other backend, the
-//! default is missing and jsonwebtoken's own `encode`/`decode` panic.
+//! (`backend.rs`).
 
 use std::borrow::Cow;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::Algorithm;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use crate::error::InvalidReason;
-use crate::keys::{SigningKey, VerificationKey};
-
-/// The crypto backend selected by scopegate's feature (`aws_lc_rs` or
-/// `rust_crypto`), used for every signature, verification and JWK
-/// derivation.
-pub(crate) fn provider() -> &'static CryptoProvider {
-    #[cfg(feature = "aws_lc_rs")]
-    {
-        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
-    }
-    #[cfg(all(feature = "rust_crypto", not(feature = "aws_lc_rs")))]
-    {
-        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
-    }
-}
+use super::backend::{algorithm_name, provider};
+use super::error::InvalidReason;
+use super::keys::{SigningKey, VerificationKey};
 
 /// A token split into its three segments, still encoded.
 pub(crate) struct Compact<'a> {
@@ -189,25 +173,6 @@ pub(crate) fn sign<H: Serialize, C: Serialize>(
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut token);
     Ok(token)
-}
-
-/// The JOSE name of an algorithm (`None` for one scopegate cannot pin).
-pub(crate) const fn algorithm_name(alg: Algorithm) -> Option<&'static str> {
-    Some(match alg {
-        Algorithm::HS256 => "HS256",
-        Algorithm::HS384 => "HS384",
-        Algorithm::HS512 => "HS512",
-        Algorithm::ES256 => "ES256",
-        Algorithm::ES384 => "ES384",
-        Algorithm::RS256 => "RS256",
-        Algorithm::RS384 => "RS384",
-        Algorithm::RS512 => "RS512",
-        Algorithm::PS256 => "PS256",
-        Algorithm::PS384 => "PS384",
-        Algorithm::PS512 => "PS512",
-        Algorithm::EdDSA => "EdDSA",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

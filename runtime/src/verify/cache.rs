@@ -19,7 +19,7 @@ use std::sync::Arc;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-use crate::token::Claims;
+use crate::claims::Claims;
 
 /// Default maximum number of cached tokens.
 pub const DEFAULT_CACHE_ENTRIES: usize = 16 * 1024;

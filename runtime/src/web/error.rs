@@ -7,7 +7,8 @@ use actix_web::http::header::{HeaderValue, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::policy::{SelfScope, TokenType, TokenTypes};
+use crate::jose::InvalidReason;
+use crate::policy::{Denial, Owner, TokenType, TokenTypes};
 
 /// Why a request was refused.
 ///
@@ -35,10 +36,11 @@ pub enum AuthError {
         /// What the route accepts.
         allowed: TokenTypes,
     },
-    /// A valid token that does not own the resource in the path. 403 with
+    /// A valid token that does not own the resource in the path: its
+    /// owner's claim does not match the path parameter. 403 with
     /// `error="insufficient_scope"`.
-    #[error("Token subject does not match {}", .0.subject())]
-    SubjectMismatch(SelfScope),
+    #[error("Token subject does not match {}", .0.label())]
+    SubjectMismatch(Owner),
     /// A protected route was reached but no [`Verifier`](crate::Verifier) is
     /// registered as app data. 500; the request is never let through.
     #[error("Internal Server Error")]
@@ -51,67 +53,23 @@ pub enum AuthError {
     NoRoutePolicy,
 }
 
-/// Why a token failed verification. Its `Display` is the `<reason>` in
-/// `Invalid auth token: <reason>` and in `error_description`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum InvalidReason {
-    /// Not three base64url segments of JSON objects, or bad characters.
-    #[error("malformed token")]
-    Malformed,
-    /// More than one `Authorization` header.
-    #[error("multiple Authorization headers")]
-    MultipleHeaders,
-    /// The header's `alg` is not the one the key is pinned to.
-    #[error("algorithm not allowed")]
-    AlgorithmNotAllowed,
-    /// The signature does not match.
-    #[error("invalid signature")]
-    InvalidSignature,
-    /// `exp` is in the past (beyond the leeway).
-    #[error("token has expired")]
-    Expired,
-    /// `nbf` is in the future (beyond the leeway).
-    #[error("token not yet valid")]
-    NotYetValid,
-    /// `iat` is in the future (beyond the leeway).
-    #[error("token issued in the future")]
-    IssuedInFuture,
-    /// `aud` does not name this service.
-    #[error("invalid audience")]
-    InvalidAudience,
-    /// `iss` is not the configured issuer.
-    #[error("invalid issuer")]
-    InvalidIssuer,
-    /// A required claim is absent.
-    #[error("missing required claim '{0}'")]
-    MissingClaim(&'static str),
-    /// A claim has the wrong JSON type or an out-of-range value.
-    #[error("invalid claim '{0}'")]
-    InvalidClaim(&'static str),
-    /// `sub` is not a hyphenated UUID.
-    #[error("sub must be a UUID")]
-    InvalidSubject,
-    /// `scope` is neither `execution` nor `workload`.
-    #[error("unknown token scope")]
-    UnknownScope,
-    /// The header carries a `crit` extension this verifier does not implement.
-    #[error("unsupported critical header")]
-    UnsupportedCritical,
-    /// The token's `kid` names no key in the key set.
-    #[error("unknown key id")]
-    UnknownKey,
-    /// A key set is configured but the token's header has no `kid`.
-    #[error("missing key id")]
-    MissingKeyId,
-    /// The token is longer than the verifier's maximum (for a direct
-    /// [`Verifier::verify`](crate::Verifier::verify); a request gets
-    /// [`AuthError::TokenTooLarge`] first).
-    #[error("token too large")]
-    TooLarge,
-    /// The token's `jti` is on the verifier's [`DenyList`](crate::DenyList).
-    #[error("token revoked")]
-    Revoked,
+impl From<Denial> for AuthError {
+    /// A route policy's refusal: an unknown token type is an invalid token
+    /// (401), the others are 403.
+    fn from(denial: Denial) -> Self {
+        match denial {
+            Denial::UnknownType { claim: "scope" } => {
+                AuthError::InvalidToken(InvalidReason::UnknownScope)
+            }
+            Denial::UnknownType { claim } => {
+                AuthError::InvalidToken(InvalidReason::UnknownTokenType(claim))
+            }
+            Denial::TypeNotAllowed { got, allowed } => {
+                AuthError::TokenTypeNotAllowed { got, allowed }
+            }
+            Denial::NotOwner(owner) => AuthError::SubjectMismatch(owner),
+        }
+    }
 }
 
 impl AuthError {
@@ -184,7 +142,7 @@ mod tests {
     #[test]
     fn messages_and_headers_follow_the_spec() {
         let e = AuthError::TokenTypeNotAllowed {
-            got: TokenType::Workload,
+            got: TokenType::WORKLOAD,
             allowed: TokenTypes::EXECUTION_ONLY,
         };
         assert_eq!(
@@ -202,6 +160,22 @@ mod tests {
             r#"Bearer error="invalid_token", error_description="token has expired""#
         );
         assert_eq!(header(&AuthError::MissingToken), "Bearer");
+        let owner = Owner::new("account:self", "account", "account");
+        let e = AuthError::from(Denial::NotOwner(owner));
+        assert_eq!(e.to_string(), "Token subject does not match account");
+        assert_eq!(e.status_code(), 403);
+        assert_eq!(
+            header(&e),
+            r#"Bearer error="insufficient_scope", scope="account:self""#
+        );
+        let e = AuthError::from(Denial::UnknownType { claim: "scope" });
+        assert_eq!(e.to_string(), "Invalid auth token: unknown token scope");
+        let e = AuthError::from(Denial::UnknownType { claim: "role" });
+        assert_eq!(
+            e.to_string(),
+            "Invalid auth token: unknown token type in 'role'"
+        );
+        assert_eq!(e.status_code(), 401);
         assert_eq!(AuthError::NotConfigured.status_code(), 500);
         assert_eq!(header(&AuthError::NotConfigured), "");
     }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpMessage, HttpRequest};
 
-use crate::bearer::bearer_token;
-use crate::error::AuthError;
-use crate::policy::RoutePolicy;
-use crate::token::Claims;
+use crate::claims::Claims;
+use crate::policy::{RoutePolicy, TokenType};
 use crate::verify::Verifier;
+
+use super::bearer::bearer_token;
+use super::error::AuthError;
 
 /// What a request learnt about its token. One per request, so marking it
 /// allowed costs no allocation.
@@ -22,7 +23,16 @@ struct RequestAuth {
     outcome: Result<Arc<Claims>, AuthError>,
     /// Set by [`Enforce`](crate::Enforce) when the route's policy allowed
     /// the request with these claims.
-    allowed_by: Option<&'static RoutePolicy>,
+    allowed: Option<Allowed>,
+}
+
+/// The mark a route policy leaves on a request it allowed: which policy,
+/// and the token's type in its vocabulary, resolved once so that
+/// extractors and [`Reissue`](crate::Reissue) never resolve it again.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Allowed {
+    pub policy: &'static RoutePolicy,
+    pub token_type: TokenType,
 }
 
 const NO_VERIFIER: &str =
@@ -68,7 +78,6 @@ pub(crate) fn authenticate_with(
             target: "scopegate",
             method = %req.method(),
             route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            token_type = %claims.scope,
             sub = %claims.sub,
             outcome = "verified",
         ),
@@ -83,17 +92,23 @@ pub(crate) fn authenticate_with(
     req.extensions_mut().insert(RequestAuth {
         verifier: verifier.id(),
         outcome: outcome.clone(),
-        allowed_by: None,
+        allowed: None,
     });
     outcome
 }
 
-/// Marks the request as allowed by `policy`, for the claims `verifier`
-/// produced. No allocation: it sets a field of the existing record.
-pub(crate) fn allow(req: &HttpRequest, verifier: &Verifier, policy: &'static RoutePolicy) {
+/// Marks the request as allowed by `policy`, for a token of type
+/// `token_type` with the claims `verifier` produced. No allocation: it sets
+/// a field of the existing record.
+pub(crate) fn allow(
+    req: &HttpRequest,
+    verifier: &Verifier,
+    policy: &'static RoutePolicy,
+    token_type: TokenType,
+) {
     if let Some(auth) = req.extensions_mut().get_mut::<RequestAuth>() {
         if auth.verifier == verifier.id() && auth.outcome.is_ok() {
-            auth.allowed_by = Some(policy);
+            auth.allowed = Some(Allowed { policy, token_type });
         }
     }
 }
@@ -110,12 +125,17 @@ pub(crate) fn forget(req: &HttpRequest) {
 /// policy, even when some middleware verified the token. Never verifies.
 /// [`Reissue`](crate::Reissue) refreshes only such tokens.
 pub fn authorized_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
+    authorized(req).map(|(claims, _)| claims)
+}
+
+/// [`authorized_claims`] with the mark the policy left.
+pub(crate) fn authorized(req: &HttpRequest) -> Option<(Arc<Claims>, Allowed)> {
     match req.extensions().get::<RequestAuth>() {
         Some(RequestAuth {
             outcome: Ok(claims),
-            allowed_by: Some(_),
+            allowed: Some(allowed),
             ..
-        }) => Some(Arc::clone(claims)),
+        }) => Some((Arc::clone(claims), *allowed)),
         _ => None,
     }
 }
@@ -124,18 +144,18 @@ pub fn authorized_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
 /// the verifier in this request's app data. Otherwise it fails closed (500,
 /// logged): a handler that takes a token but has no policy is a
 /// misconfiguration, never a reason to accept any valid token.
-pub(crate) fn extract(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
+pub(crate) fn extract(req: &HttpRequest) -> Result<(Arc<Claims>, Allowed), AuthError> {
     let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
         return Err(no_verifier(req));
     };
     if let Some(RequestAuth {
         verifier: id,
         outcome: Ok(claims),
-        allowed_by: Some(_),
+        allowed: Some(allowed),
     }) = req.extensions().get::<RequestAuth>()
     {
         if *id == verifier.id() {
-            return Ok(Arc::clone(claims));
+            return Ok((Arc::clone(claims), *allowed));
         }
     }
     Err(misconfigured(req, AuthError::NoRoutePolicy, NO_POLICY))

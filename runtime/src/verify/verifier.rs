@@ -1,33 +1,34 @@
-//! The [`Verifier`]: crypto and registered claims, never route scopes. The
-//! per-request record that makes it run once per request is in
-//! `request.rs`.
+//! The [`Verifier`]: crypto and registered claims, never route scopes nor
+//! token types, which belong to a vocabulary and are a route policy's
+//! business. The per-request record that makes it run once per request is
+//! in the web layer (`web/request.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
-use crate::error::InvalidReason;
-use crate::jwks::{
-    Jwks, JwksSource, KeySetError, Schedule, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
+use crate::claims::{now, ClaimRules, Claims, SubjectFormat, MAX_LEEWAY};
+use crate::jose::jwks::{Jwks, Schedule};
+use crate::jose::jws::{self, Compact};
+use crate::jose::keys::check_secret_len;
+use crate::jose::{
+    ConfigError, InvalidReason, JwksSource, KeySetError, VerificationKey, DEFAULT_JWKS_MIN_RETRY,
+    DEFAULT_JWKS_REFRESH,
 };
-use crate::jws::{self, Compact};
-use crate::keys::{check_secret_len, ConfigError, VerificationKey};
-use crate::revoke::DenyList;
-use crate::token::{ClaimRules, Claims};
+
+use super::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
+use super::revoke::DenyList;
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
 /// Default maximum token length in bytes.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
-/// The largest leeway a verifier accepts. Clocks of machines that talk to
-/// each other are within seconds; a larger leeway mostly extends the life of
-/// expired tokens.
-pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// Verifies bearer tokens: signature with a pinned algorithm, then the
 /// registered claims (`exp`, `iat`, `aud` required; `iss` when configured;
-/// `nbf` when present), `sub` as a UUID and `scope` as a token type.
+/// `nbf` when present) and `sub` in the [`SubjectFormat`] (a UUID by
+/// default). It never looks at the token type: that is a claim of the
+/// route's vocabulary, which the route's policy reads.
 ///
 /// Build it once at start-up and register it as `web::Data<Verifier>`:
 ///
@@ -48,6 +49,7 @@ pub struct Verifier {
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: i64,
+    subject: SubjectFormat,
     max_token_size: usize,
     cache: Option<Arc<TokenCache>>,
     deny_list: Option<Arc<dyn DenyList>>,
@@ -61,6 +63,7 @@ impl std::fmt::Debug for Verifier {
             .field("audiences", &self.audiences)
             .field("issuer", &self.issuer)
             .field("leeway", &self.leeway)
+            .field("subject", &self.subject)
             .field("max_token_size", &self.max_token_size)
             .field(
                 "cache_entries",
@@ -123,6 +126,7 @@ pub struct VerifierBuilder {
     audiences: Vec<String>,
     issuer: Option<String>,
     leeway: Duration,
+    subject: SubjectFormat,
     max_token_size: usize,
     cache_entries: usize,
     cache_bytes: usize,
@@ -161,6 +165,15 @@ impl VerifierBuilder {
     /// [`build`]: Self::build
     pub fn allow_short_secret(mut self) -> Self {
         self.allow_short_secret = true;
+        self
+    }
+
+    /// What a token's `sub` must be: a hyphenated UUID (the default, as
+    /// Airflow's task instance ids), or, with [`SubjectFormat::Any`], any
+    /// non-empty string, for a service whose subjects are names or ids of
+    /// its own.
+    pub fn subject(mut self, format: SubjectFormat) -> Self {
+        self.subject = format;
         self
     }
 
@@ -247,6 +260,7 @@ impl VerifierBuilder {
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::LeewayTooLarge {
                 secs: self.leeway.as_secs(),
+                max: MAX_LEEWAY.as_secs(),
             });
         }
         if let KeySource::Key(key) = &self.keys {
@@ -261,7 +275,10 @@ impl VerifierBuilder {
                     min_gap: self.jwks_min_retry,
                     max_stale: self.jwks_max_stale,
                 };
-                KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, cache.clone())))
+                let flush = cache.clone().map(|cache| -> Box<dyn Fn() + Send + Sync> {
+                    Box::new(move || cache.clear())
+                });
+                KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, flush)))
             }
         };
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -272,6 +289,7 @@ impl VerifierBuilder {
             issuer: self.issuer,
             // At most MAX_LEEWAY, checked above.
             leeway: self.leeway.as_secs() as i64,
+            subject: self.subject,
             max_token_size: self.max_token_size,
             cache,
             deny_list: self.deny_list,
@@ -292,6 +310,7 @@ impl Verifier {
             audiences: Vec::new(),
             issuer: None,
             leeway: DEFAULT_LEEWAY,
+            subject: SubjectFormat::Uuid,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             cache_entries: DEFAULT_CACHE_ENTRIES,
             cache_bytes: DEFAULT_CACHE_BYTES,
@@ -375,6 +394,7 @@ impl Verifier {
                 leeway: self.leeway,
                 audiences: &self.audiences,
                 issuer: self.issuer.as_deref(),
+                subject: self.subject,
             },
         )?;
         Ok((claims, generation))
@@ -459,12 +479,4 @@ impl Verifier {
         jwks.start_schedule();
         jwks.refresh(min_gap).await
     }
-}
-
-/// Seconds since the Unix epoch: the one clock every claim check, issue and
-/// refresh reads.
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

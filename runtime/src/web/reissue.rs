@@ -1,6 +1,7 @@
 //! [`Reissue`]: the token-refresh middleware. After the handler, a request
 //! that a route policy allowed, that the handler answered with a 2xx, and
-//! whose *execution* token is close to expiry gets a fresh token in the
+//! whose short-lived token (Airflow's *execution* token, or the types a
+//! vocabulary names) is close to expiry gets a fresh token in the
 //! `Refreshed-API-Token` response header.
 
 use std::future::{ready, Future, Ready};
@@ -14,10 +15,11 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::Error;
 
+use crate::claims::{now, Claims};
 use crate::issue::Issuer;
 use crate::policy::TokenType;
-use crate::request::authorized_claims;
-use crate::token::Claims;
+
+use super::request::authorized;
 
 /// The response header that carries a refreshed token, as Airflow's Task SDK
 /// client expects.
@@ -35,13 +37,19 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 /// - the handler answered 2xx (a 409 from a finished task's heartbeat, or a
 ///   404, refreshes nothing, so a task's token dies with the task and a
 ///   stolen token cannot be kept alive by refused requests);
-/// - the token is an *execution* token (workload tokens are never
-///   refreshed) with less than `max(20% of its lifetime, 30 s)` left;
+/// - the token's type, as the route's policy resolved it, is one of the
+///   types this middleware refreshes: `execution` by default, Airflow's
+///   rule (workload tokens are never refreshed); another vocabulary names
+///   its short-lived types with [`refresh_types`](Self::refresh_types);
+/// - the token has less than `max(20% of its lifetime, 30 s)` left;
 /// - with [`max_session_age`](Self::max_session_age), the token's refresh
 ///   chain started less than that long ago.
 ///
-/// The fresh token keeps the token's `sub`, `scope`, `aud`, `iss` and extra
-/// claims ([`Issuer::reissue`]). The middleware never verifies a token: it
+/// The fresh token keeps the token's `sub`, type, `aud`, `iss` and extra
+/// claims ([`Issuer::reissue`]), with the lifetime the issuer gives its
+/// type. The issuer's vocabulary must be the routes' (Airflow's by
+/// default; `scopegate::vocabulary!()` for a crate's own): otherwise
+/// nothing is refreshed and an error is logged. The middleware never verifies a token: it
 /// reads the result the route's enforcement left in the request, so a token
 /// that expires while the handler runs is still refreshed (Airflow
 /// re-verifies after the handler and misses it). A handler that set the
@@ -50,16 +58,28 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 pub struct Reissue {
     issuer: Arc<Issuer>,
     max_session_age: Option<i64>,
+    types: Arc<[TokenType]>,
 }
 
 impl Reissue {
-    /// Refreshes tokens with `issuer`, which must sign with the key the
-    /// verifier trusts.
+    /// Refreshes `execution` tokens with `issuer`, which must sign with the
+    /// key the verifier trusts.
     pub fn new(issuer: impl Into<Arc<Issuer>>) -> Self {
         Reissue {
             issuer: issuer.into(),
             max_session_age: None,
+            types: Arc::new([TokenType::EXECUTION]),
         }
+    }
+
+    /// Refreshes tokens of these types instead of `execution`: the
+    /// short-lived types of a vocabulary other than Airflow's. A type not
+    /// named here is never refreshed, so long-lived types (Airflow's
+    /// `workload`) must not be named. An empty list refreshes nothing.
+    #[must_use]
+    pub fn refresh_types(mut self, types: &[TokenType]) -> Self {
+        self.types = types.into();
+        self
     }
 
     /// Stops refreshing once a token's refresh chain started more than `age`
@@ -74,12 +94,9 @@ impl Reissue {
 }
 
 /// Whether `claims` are close enough to expiry to be refreshed at time `now`
-/// (seconds since epoch): an execution token with less than
-/// `max(20% of its lifetime, 30 s)` left.
+/// (seconds since epoch): less than `max(20% of its lifetime, 30 s)` left.
+/// Whether its type is refreshed at all is [`Reissue`]'s decision.
 pub fn needs_refresh(claims: &Claims, now: i64) -> bool {
-    if claims.scope != TokenType::Execution {
-        return false;
-    }
     let window = (claims.lifetime() / 5).max(MIN_REFRESH_WINDOW_SECS);
     claims.exp.saturating_sub(now) < window
 }
@@ -145,8 +162,16 @@ where
             other => return other,
         };
         if res.status().is_success() && !res.headers().contains_key(&REFRESHED_TOKEN_HEADER) {
-            if let Some(claims) = authorized_claims(res.request()) {
-                self.reissue.refresh(&claims, &mut res);
+            if let Some((claims, allowed)) = authorized(res.request()) {
+                if self.reissue.issuer.vocabulary() == allowed.policy.vocabulary() {
+                    self.reissue.refresh(&claims, allowed.token_type, &mut res);
+                } else {
+                    tracing::error!(
+                        target: "scopegate",
+                        outcome = "refresh_failed",
+                        reason = "the issuer's vocabulary is not the route's: build it with .vocabulary(..) of the routes' vocabulary",
+                    );
+                }
             }
         }
         Poll::Ready(Ok(res))
@@ -154,9 +179,9 @@ where
 }
 
 impl Reissue {
-    fn refresh<B>(&self, claims: &Claims, res: &mut ServiceResponse<B>) {
-        let now = crate::verify::now();
-        if !needs_refresh(claims, now) {
+    fn refresh<B>(&self, claims: &Claims, ty: TokenType, res: &mut ServiceResponse<B>) {
+        let now = now();
+        if !self.types.contains(&ty) || !needs_refresh(claims, now) {
             return;
         }
         if let Some(max) = self.max_session_age {
@@ -174,7 +199,7 @@ impl Reissue {
                 }
             }
         }
-        match self.issuer.reissue(claims) {
+        match self.issuer.reissue(claims, ty) {
             Ok(token) => match HeaderValue::try_from(token) {
                 Ok(value) => {
                     res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
@@ -199,13 +224,12 @@ impl Reissue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::ClaimRules;
+    use crate::claims::{ClaimRules, SubjectFormat};
     use uuid::Uuid;
 
-    fn claims(scope: TokenType, iat: i64, exp: i64) -> Claims {
+    fn claims(iat: i64, exp: i64) -> Claims {
         let payload = serde_json::json!({
-            "sub": Uuid::nil().to_string(), "scope": scope.as_str(),
-            "iat": iat, "exp": exp, "aud": "a",
+            "sub": Uuid::nil().to_string(), "iat": iat, "exp": exp, "aud": "a",
         });
         let audiences = ["a".to_owned()];
         let rules = ClaimRules {
@@ -213,6 +237,7 @@ mod tests {
             leeway: 10,
             audiences: &audiences,
             issuer: None,
+            subject: SubjectFormat::Uuid,
         };
         Claims::parse(&serde_json::to_vec(&payload).unwrap(), &rules).unwrap()
     }
@@ -220,20 +245,14 @@ mod tests {
     #[test]
     fn refresh_window_is_max_of_20_percent_and_30_seconds() {
         // 600 s lifetime: window 120 s.
-        let c = claims(TokenType::Execution, 1000, 1600);
+        let c = claims(1000, 1600);
         assert!(!needs_refresh(&c, 1480));
         assert!(needs_refresh(&c, 1481));
         // 100 s lifetime: 20% is 20 s, so the 30 s floor applies.
-        let c = claims(TokenType::Execution, 1000, 1100);
+        let c = claims(1000, 1100);
         assert!(!needs_refresh(&c, 1070));
         assert!(needs_refresh(&c, 1071));
         // Already expired (mid-request): still refreshed.
         assert!(needs_refresh(&c, 1105));
-    }
-
-    #[test]
-    fn workload_tokens_are_never_refreshed() {
-        let c = claims(TokenType::Workload, 1000, 1100);
-        assert!(!needs_refresh(&c, 1099));
     }
 }

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use crate::token::Claims;
-use crate::verify::MAX_LEEWAY;
+use crate::claims::{Claims, MAX_LEEWAY};
 
 /// A `jti` deny-list: the tokens an application has revoked before their
 /// expiry. Register one with
@@ -150,7 +149,7 @@ impl MemoryDenyList {
         let mut entries = self.write();
         entries.until.insert(jti.into(), until);
         if entries.until.len() > entries.purge_at.max(MIN_PURGE_AT) {
-            purge(&mut entries, crate::verify::now());
+            purge(&mut entries, crate::claims::now());
         }
     }
 
@@ -171,7 +170,7 @@ impl MemoryDenyList {
     /// grows.
     pub fn purge(&self) -> usize {
         let mut entries = self.write();
-        purge(&mut entries, crate::verify::now());
+        purge(&mut entries, crate::claims::now());
         entries.until.len()
     }
 
@@ -218,7 +217,7 @@ mod tests {
     #[test]
     fn revoked_until_the_token_could_no_longer_verify() {
         let list = MemoryDenyList::new();
-        let now = crate::verify::now();
+        let now = crate::claims::now();
         list.revoke("live", now + 600);
         // Expired, but within the largest leeway: still held.
         list.revoke("recent", now - 60);
@@ -234,7 +233,7 @@ mod tests {
     #[test]
     fn purged_as_it_grows() {
         let list = MemoryDenyList::new();
-        let now = crate::verify::now();
+        let now = crate::claims::now();
         for i in 0..10_000 {
             list.revoke(&format!("expired-{i}"), now - 3600);
         }

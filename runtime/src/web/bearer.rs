@@ -2,7 +2,9 @@
 
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 
-use crate::error::{AuthError, InvalidReason};
+use crate::jose::InvalidReason;
+
+use super::error::AuthError;
 
 /// Extracts the bearer token from `headers`.
 ///
