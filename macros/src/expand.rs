@@ -156,16 +156,12 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
 }
 
 /// What a route with errors expands to: the user's function (out of the
-/// way of the struct's name, so the IDE still analyses it; without its
-/// actix-web route attribute, which would make a second struct) and a
+/// way of the struct's name, so the IDE still analyses it, and with its
+/// actix-web route attribute, if any, so that its import stays used) and a
 /// struct that still implements `HttpServiceFactory`, so `.service(name)`
 /// raises no follow-on error.
 fn stub(route: &Route) -> TokenStream {
-    let mut func = route.func.clone();
-    if let Form::Protect(Some(actix)) = &route.form {
-        func.attrs.remove(actix.index);
-    }
-    let func = &func;
+    let func = &route.func;
     let name = route.name();
     let vis = &func.vis;
     let docs = route.docs();

@@ -147,15 +147,22 @@ pub fn protect(args: TokenStream, input: TokenStream) -> TokenStream {
             )
         }
     };
+    // scopegate's own `#[route]` below: it takes the scopes itself. Say so,
+    // and let it expand as if `#[protect]` were not there.
+    if func
+        .attrs
+        .iter()
+        .any(|a| attrs::kind(a) == attrs::Kind::Route)
+    {
+        let error = syn::Error::new(proc_macro2::Span::call_site(), group::PROTECT_WITH_ROUTE);
+        let error = error.to_compile_error();
+        return quote!(#func #error).into();
+    }
     let config = config::for_crate();
     let mut cx = Ctxt::default();
     let enclosing = Enclosing::from_config(&mut cx, &config);
     for attr in group::take_route_macros(&mut func.attrs) {
-        let message = match attrs::kind(&attr) {
-            attrs::Kind::Route => group::PROTECT_WITH_ROUTE,
-            _ => "a handler has one `#[protect]`: remove this one",
-        };
-        cx.error_spanned(attr, message);
+        cx.error_spanned(attr, "a handler has one `#[protect]`: remove this one");
     }
     let route = Route::protect(
         &mut cx,
