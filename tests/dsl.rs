@@ -13,8 +13,8 @@ use common::{missing, parts};
 use actix_web::test::{call_service, init_service, TestRequest};
 use actix_web::{web, App, HttpResponse};
 use scopegate::{
-    route, routes, Issuer, RouteInfo, SigningKey, TiToken, TokenType, TokenTypes, VerificationKey,
-    Verifier,
+    protect, route, routes, Issuer, RouteInfo, SigningKey, TiToken, TokenType, TokenTypes,
+    VerificationKey, Verifier,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -133,6 +133,38 @@ mod shop {
             echo(&token, "tag")
         }
     }
+}
+
+/// An existing actix service's handlers, adopted with `#[protect]` (SPEC
+/// §7): a group of them, and one on its own.
+#[routes(prefix = "/adopted/task-instances", scopes = ["ti:self"])]
+mod adopted {
+    use super::*;
+    use actix_web::{get, put};
+
+    #[protect(scopes = ["token:execution", "token:workload"])]
+    #[get("/{task_instance_id}/state")]
+    pub async fn state(token: TiToken) -> HttpResponse {
+        echo(&token, "state")
+    }
+
+    /// A body extractor: a refused request never reaches it.
+    #[protect]
+    #[put("/{task_instance_id}/state")]
+    pub async fn set_state(token: TiToken, body: web::Json<Value>) -> HttpResponse {
+        let _ = body;
+        echo(&token, "set_state")
+    }
+}
+
+#[protect(scopes = ["token:workload"])]
+#[actix_web::route("/adopted/queue", method = "POST")]
+async fn adopted_queue(token: TiToken) -> HttpResponse {
+    echo(&token, "adopted_queue")
+}
+
+fn adopted_app(cfg: &mut web::ServiceConfig) {
+    cfg.service(adopted_queue).configure(adopted::configure);
 }
 
 fn issuer() -> Issuer {
@@ -671,6 +703,60 @@ fn route_structs_expose_their_policy() {
     );
     assert_eq!(info.policy, task_instances::heartbeat::POLICY);
     assert!(!get_connection::POLICY.is_public());
+}
+
+#[actix_web::test]
+async fn protect_enforces_as_route_does() {
+    let ti = Uuid::new_v4();
+    let (execution, workload) = (
+        token(ti, TokenType::EXECUTION),
+        token(ti, TokenType::WORKLOAD),
+    );
+    let state = format!("/adopted/task-instances/{ti}/state");
+    for (t, ty) in [(&execution, "execution"), (&workload, "workload")] {
+        assert_eq!(
+            call_in(adopted_app, "GET", &state, Some(t)).await.0,
+            echoed("state", ti, ty)
+        );
+    }
+    let other = format!("/adopted/task-instances/{}/state", Uuid::new_v4());
+    assert_eq!(
+        call_in(adopted_app, "GET", &other, Some(&execution))
+            .await
+            .0,
+        not_owner("task instance ID", "ti:self")
+    );
+    assert_eq!(call_in(adopted_app, "GET", &state, None).await.0, missing());
+    // No `token:*` scope: execution only, refused before the body is read.
+    assert_eq!(
+        call_in(adopted_app, "PUT", &state, Some(&workload)).await.0,
+        wrong_type("workload", "execution", "token:execution")
+    );
+    // The group's 405 covers the adopted handlers' path.
+    assert_eq!(
+        call_in(adopted_app, "DELETE", &state, Some(&execution)).await,
+        (not_allowed(), Some("GET, PUT".into()))
+    );
+    assert_eq!(
+        call_in(adopted_app, "POST", "/adopted/queue", Some(&workload))
+            .await
+            .0,
+        echoed("adopted_queue", ti, "workload")
+    );
+    assert_eq!(
+        call_in(adopted_app, "POST", "/adopted/queue", Some(&execution))
+            .await
+            .0,
+        wrong_type("execution", "workload", "token:workload")
+    );
+    let listed: Vec<_> = adopted::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    assert_eq!(
+        listed,
+        [
+            ("GET", "/adopted/task-instances/<task_instance_id>/state"),
+            ("PUT", "/adopted/task-instances/<task_instance_id>/state"),
+        ]
+    );
 }
 
 #[actix_web::test]
