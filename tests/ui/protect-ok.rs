@@ -51,6 +51,22 @@ pub mod task_instances {
         HttpResponse::Ok().finish()
     }
 
+    /// Never compiled: neither registered nor listed.
+    #[cfg(any())]
+    #[protect]
+    #[actix_web::get("/never")]
+    pub async fn never() -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    /// Compiled in debug builds, where trybuild builds.
+    #[protect]
+    #[cfg(debug_assertions)]
+    #[actix_web::delete("/debug")]
+    pub async fn debug_only() -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
     /// Sets the state.
     #[scopegate::route(patch, "/state")]
     pub async fn state() -> HttpResponse {
@@ -89,6 +105,7 @@ fn main() {
         listed,
         [
             ("PATCH", "/task-instances/<task_instance_id>/run", true),
+            ("DELETE", "/task-instances/<task_instance_id>/debug", false),
             ("PATCH", "/task-instances/<task_instance_id>/state", false),
         ]
     );
