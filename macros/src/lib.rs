@@ -37,7 +37,9 @@ use model::{Ctxt, Enclosing, Route};
 /// Declares a scoped route on an `async fn`; see the `scopegate` crate docs.
 ///
 /// `#[route(METHOD, "PATH", scopes = ["..."])]` or
-/// `#[route(METHOD, "PATH", public)]`.
+/// `#[route(METHOD, "PATH", public)]`, and, on a path with a parameter an
+/// owner scope guards that the route does not check, `unowned = ["param"]`
+/// (otherwise a compile error: the ownership lint).
 #[proc_macro_attribute]
 pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut func = match syn::parse::<ItemFn>(input.clone()) {

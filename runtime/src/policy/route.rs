@@ -304,7 +304,7 @@ pub struct RouteInfo {
 
 impl RouteInfo {
     /// Whether a token of type `ty` may call this route.
-    pub fn accepts(&self, ty: TokenType) -> bool {
+    pub const fn accepts(&self, ty: TokenType) -> bool {
         !self.policy.public && self.policy.token_types.contains(ty)
     }
 }

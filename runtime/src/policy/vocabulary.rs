@@ -248,10 +248,11 @@ impl TokenTypes {
     }
 
     /// Whether `ty` is in the set.
-    pub fn contains(self, ty: TokenType) -> bool {
-        self.vocabulary
-            .index(ty.0)
-            .is_some_and(|i| self.contains_index(i))
+    pub const fn contains(self, ty: TokenType) -> bool {
+        match self.vocabulary.index(ty.0) {
+            Some(i) => self.contains_index(i),
+            None => false,
+        }
     }
 
     /// Whether the set is empty.
