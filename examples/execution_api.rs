@@ -161,8 +161,8 @@ enum Kind {
 impl From<Kind> for TokenType {
     fn from(kind: Kind) -> Self {
         match kind {
-            Kind::Execution => TokenType::Execution,
-            Kind::Workload => TokenType::Workload,
+            Kind::Execution => TokenType::EXECUTION,
+            Kind::Workload => TokenType::WORKLOAD,
         }
     }
 }
@@ -263,7 +263,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         for task_instance_id in ids {
             let workload_token = services
                 .issuer
-                .issue(task_instance_id, TokenType::Workload)
+                .issue(task_instance_id, TokenType::WORKLOAD)
                 .map_err(|e| e.to_string())?;
             let line = QueuedWorkload {
                 task_instance_id,
@@ -289,7 +289,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
 fn check_own_tokens(services: &Services, queues: bool) -> Result<(), String> {
     let probe = services
         .issuer
-        .issue(uuid::Uuid::new_v4(), TokenType::Execution)
+        .issue(uuid::Uuid::new_v4(), TokenType::EXECUTION)
         .map_err(|e| e.to_string())?;
     let Err(reason) = services.verifier.verify(&probe) else {
         return Ok(());

@@ -9,7 +9,7 @@ use std::cell::Cell;
 
 use actix_web::test::TestRequest;
 use common::*;
-use scopegate::{RoutePolicy, SelfScope, TokenType, TokenTypes};
+use scopegate::{Owner, RoutePolicy, TokenType, TokenTypes};
 use uuid::Uuid;
 
 struct Counting;
@@ -41,10 +41,10 @@ fn allocations() -> u64 {
 }
 
 static RUN: RoutePolicy = RoutePolicy::protected(
-    TokenTypes::only(TokenType::Execution).with(TokenType::Workload),
+    TokenTypes::only(TokenType::EXECUTION).with(TokenType::WORKLOAD),
     &[
-        SelfScope::new("ti:self", "task_instance_id", "task instance ID"),
-        SelfScope::new("ct:self", "connection_test_id", "connection test ID"),
+        Owner::new("ti:self", "task_instance_id", "task instance ID"),
+        Owner::new("ct:self", "connection_test_id", "connection test ID"),
     ],
 );
 

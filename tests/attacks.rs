@@ -494,7 +494,7 @@ fn path_tricks_never_let_a_act_on_b() {
         .audience(AUDIENCE)
         .build()
         .unwrap()
-        .issue(a, scopegate::TokenType::Execution)
+        .issue(a, scopegate::TokenType::EXECUTION)
         .unwrap();
 
     let b_upper = b.to_string().to_uppercase();

@@ -13,8 +13,8 @@ use common::{missing, parts};
 use actix_web::test::{call_service, init_service, TestRequest};
 use actix_web::{web, App, HttpResponse};
 use scopegate::{
-    route, routes, Issuer, RouteInfo, SigningKey, TiToken, TokenType, TokenTypes, VerificationKey,
-    Verifier,
+    protect, route, routes, Issuer, RouteInfo, SigningKey, TiToken, TokenType, TokenTypes,
+    VerificationKey, Verifier,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -133,6 +133,38 @@ mod shop {
             echo(&token, "tag")
         }
     }
+}
+
+/// An existing actix service's handlers, adopted with `#[protect]` (SPEC
+/// §7): a group of them, and one on its own.
+#[routes(prefix = "/adopted/task-instances", scopes = ["ti:self"])]
+mod adopted {
+    use super::*;
+    use actix_web::{get, put};
+
+    #[protect(scopes = ["token:execution", "token:workload"])]
+    #[get("/{task_instance_id}/state")]
+    pub async fn state(token: TiToken) -> HttpResponse {
+        echo(&token, "state")
+    }
+
+    /// A body extractor: a refused request never reaches it.
+    #[protect]
+    #[put("/{task_instance_id}/state")]
+    pub async fn set_state(token: TiToken, body: web::Json<Value>) -> HttpResponse {
+        let _ = body;
+        echo(&token, "set_state")
+    }
+}
+
+#[protect(scopes = ["token:workload"])]
+#[actix_web::route("/adopted/queue", method = "POST")]
+async fn adopted_queue(token: TiToken) -> HttpResponse {
+    echo(&token, "adopted_queue")
+}
+
+fn adopted_app(cfg: &mut web::ServiceConfig) {
+    cfg.service(adopted_queue).configure(adopted::configure);
 }
 
 fn issuer() -> Issuer {
@@ -327,11 +359,11 @@ async fn default_route_takes_execution_tokens_only() {
     let path = "/execution/variables/my_var";
     assert_eq!(call("GET", path, None, None).await, missing());
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::Workload)), None).await,
+        call("GET", path, Some(&token(ti, TokenType::WORKLOAD)), None).await,
         wrong_type("workload", "execution", "token:execution")
     );
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::Execution)), None).await,
+        call("GET", path, Some(&token(ti, TokenType::EXECUTION)), None).await,
         echoed("get_variable", ti, "execution")
     );
 }
@@ -343,7 +375,7 @@ async fn invalid_tokens_are_401_invalid_token() {
             .audience(AUDIENCE)
             .build()
             .unwrap()
-            .issue(Uuid::new_v4(), TokenType::Execution)
+            .issue(Uuid::new_v4(), TokenType::EXECUTION)
             .unwrap();
     assert_eq!(
         call("GET", "/execution/variables/v", Some(&forged), None).await,
@@ -361,11 +393,11 @@ async fn standalone_route_is_registered_with_service() {
     let path = "/execution/connections/my_conn";
     assert_eq!(call("GET", path, None, None).await, missing());
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::Workload)), None).await,
+        call("GET", path, Some(&token(ti, TokenType::WORKLOAD)), None).await,
         wrong_type("workload", "execution", "token:execution")
     );
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::Execution)), None).await,
+        call("GET", path, Some(&token(ti, TokenType::EXECUTION)), None).await,
         (200, json!({ "conn_id": "my_conn", "sub": ti }), None)
     );
 }
@@ -374,7 +406,7 @@ async fn standalone_route_is_registered_with_service() {
 async fn run_opts_into_workload_tokens() {
     let ti = Uuid::new_v4();
     let path = format!("/execution/task-instances/{ti}/run");
-    for ty in [TokenType::Workload, TokenType::Execution] {
+    for ty in [TokenType::WORKLOAD, TokenType::EXECUTION] {
         let (status, body, header) = call(
             "PATCH",
             &path,
@@ -402,7 +434,7 @@ async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
         call(
             "PUT",
             &heartbeat_path(&ti.to_string()),
-            Some(&token(ti, TokenType::Workload)),
+            Some(&token(ti, TokenType::WORKLOAD)),
             None
         )
         .await,
@@ -412,7 +444,7 @@ async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
         call(
             "PUT",
             &heartbeat_path(&ti.to_string()),
-            Some(&token(ti, TokenType::Execution)),
+            Some(&token(ti, TokenType::EXECUTION)),
             None
         )
         .await,
@@ -423,7 +455,7 @@ async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
 #[actix_web::test]
 async fn ti_self_compares_parsed_uuids() {
     let ti = Uuid::new_v4();
-    let execution = token(ti, TokenType::Execution);
+    let execution = token(ti, TokenType::EXECUTION);
     // Another task instance's path.
     assert_eq!(
         call(
@@ -456,7 +488,7 @@ async fn ti_self_compares_parsed_uuids() {
         call(
             "PATCH",
             &format!("/execution/task-instances/{}/run", Uuid::new_v4()),
-            Some(&token(ti, TokenType::Workload)),
+            Some(&token(ti, TokenType::WORKLOAD)),
             Some("{}"),
         )
         .await,
@@ -470,21 +502,21 @@ async fn connection_test_takes_its_own_workload_token_only() {
     let path = format!("/execution/connection-tests/{ct}/connection");
     assert_eq!(call("GET", &path, None, None).await, missing());
     assert_eq!(
-        call("GET", &path, Some(&token(ct, TokenType::Execution)), None).await,
+        call("GET", &path, Some(&token(ct, TokenType::EXECUTION)), None).await,
         wrong_type("execution", "workload", "token:workload")
     );
     assert_eq!(
         call(
             "GET",
             &path,
-            Some(&token(Uuid::new_v4(), TokenType::Workload)),
+            Some(&token(Uuid::new_v4(), TokenType::WORKLOAD)),
             None
         )
         .await,
         not_owner("connection test ID", "ct:self")
     );
     assert_eq!(
-        call("GET", &path, Some(&token(ct, TokenType::Workload)), None).await,
+        call("GET", &path, Some(&token(ct, TokenType::WORKLOAD)), None).await,
         echoed("connection", ct, "workload")
     );
 }
@@ -498,7 +530,7 @@ async fn enforcement_runs_before_body_extractors() {
     let (status, _, _) = call(
         "PATCH",
         &path,
-        Some(&token(ti, TokenType::Workload)),
+        Some(&token(ti, TokenType::WORKLOAD)),
         Some("{broken"),
     )
     .await;
@@ -526,7 +558,7 @@ async fn a_token_is_verified_once_per_request() {
         .uri(&heartbeat_path(&ti.to_string()))
         .insert_header((
             AUTHORIZATION,
-            format!("Bearer {}", token(ti, TokenType::Execution)),
+            format!("Bearer {}", token(ti, TokenType::EXECUTION)),
         ))
         .to_request();
     let res = call_service(&app, req).await;
@@ -547,7 +579,7 @@ async fn nested_configure_registers_full_paths() {
         .uri(&heartbeat_path(&ti.to_string()))
         .insert_header((
             AUTHORIZATION,
-            format!("Bearer {}", token(ti, TokenType::Execution)),
+            format!("Bearer {}", token(ti, TokenType::EXECUTION)),
         ))
         .to_request();
     assert_eq!(
@@ -567,7 +599,7 @@ async fn nested_configure_registers_full_paths() {
 fn audit_routes_accepting_workload_tokens() {
     let workload: Vec<(&str, &str)> = execution_api::ROUTES
         .iter()
-        .filter(|r| r.accepts(TokenType::Workload))
+        .filter(|r| r.accepts(TokenType::WORKLOAD))
         .map(|r| (r.method, r.path))
         .collect();
     assert_eq!(
@@ -580,7 +612,7 @@ fn audit_routes_accepting_workload_tokens() {
             ),
         ]
     );
-    assert!(!get_connection::INFO.accepts(TokenType::Workload));
+    assert!(!get_connection::INFO.accepts(TokenType::WORKLOAD));
 }
 
 #[test]
@@ -593,7 +625,7 @@ fn routes_list_every_route_with_its_merged_policy() {
                 r.path,
                 r.policy.is_public(),
                 r.policy.token_types().to_string(),
-                r.policy.self_scopes().iter().map(|s| s.scope()).collect(),
+                r.policy.owners().iter().map(|s| s.scope()).collect(),
             )
         })
         .collect();
@@ -649,17 +681,17 @@ fn route_structs_expose_their_policy() {
     const RUN_TYPES: TokenTypes = task_instances::run::POLICY.token_types();
     assert_eq!(
         RUN_TYPES,
-        TokenTypes::only(TokenType::Execution).with(TokenType::Workload)
+        TokenTypes::only(TokenType::EXECUTION).with(TokenType::WORKLOAD)
     );
-    let ti_self = task_instances::run::POLICY.self_scopes();
+    let ti_self = task_instances::run::POLICY.owners();
     assert_eq!(ti_self.len(), 1);
     assert_eq!(
-        (ti_self[0].scope(), ti_self[0].param(), ti_self[0].subject()),
+        (ti_self[0].scope(), ti_self[0].param(), ti_self[0].label()),
         ("ti:self", "task_instance_id", "task instance ID")
     );
     assert_eq!(
         connection_tests::connection::POLICY.token_types(),
-        TokenTypes::only(TokenType::Workload)
+        TokenTypes::only(TokenType::WORKLOAD)
     );
     let info: RouteInfo = task_instances::heartbeat::INFO;
     assert_eq!(
@@ -671,6 +703,60 @@ fn route_structs_expose_their_policy() {
     );
     assert_eq!(info.policy, task_instances::heartbeat::POLICY);
     assert!(!get_connection::POLICY.is_public());
+}
+
+#[actix_web::test]
+async fn protect_enforces_as_route_does() {
+    let ti = Uuid::new_v4();
+    let (execution, workload) = (
+        token(ti, TokenType::EXECUTION),
+        token(ti, TokenType::WORKLOAD),
+    );
+    let state = format!("/adopted/task-instances/{ti}/state");
+    for (t, ty) in [(&execution, "execution"), (&workload, "workload")] {
+        assert_eq!(
+            call_in(adopted_app, "GET", &state, Some(t)).await.0,
+            echoed("state", ti, ty)
+        );
+    }
+    let other = format!("/adopted/task-instances/{}/state", Uuid::new_v4());
+    assert_eq!(
+        call_in(adopted_app, "GET", &other, Some(&execution))
+            .await
+            .0,
+        not_owner("task instance ID", "ti:self")
+    );
+    assert_eq!(call_in(adopted_app, "GET", &state, None).await.0, missing());
+    // No `token:*` scope: execution only, refused before the body is read.
+    assert_eq!(
+        call_in(adopted_app, "PUT", &state, Some(&workload)).await.0,
+        wrong_type("workload", "execution", "token:execution")
+    );
+    // The group's 405 covers the adopted handlers' path.
+    assert_eq!(
+        call_in(adopted_app, "DELETE", &state, Some(&execution)).await,
+        (not_allowed(), Some("GET, PUT".into()))
+    );
+    assert_eq!(
+        call_in(adopted_app, "POST", "/adopted/queue", Some(&workload))
+            .await
+            .0,
+        echoed("adopted_queue", ti, "workload")
+    );
+    assert_eq!(
+        call_in(adopted_app, "POST", "/adopted/queue", Some(&execution))
+            .await
+            .0,
+        wrong_type("execution", "workload", "token:workload")
+    );
+    let listed: Vec<_> = adopted::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    assert_eq!(
+        listed,
+        [
+            ("GET", "/adopted/task-instances/<task_instance_id>/state"),
+            ("PUT", "/adopted/task-instances/<task_instance_id>/state"),
+        ]
+    );
 }
 
 #[actix_web::test]
@@ -698,7 +784,7 @@ async fn wrong_method_on_a_known_path_is_405_with_allow() {
 #[actix_web::test]
 async fn right_method_is_unaffected_by_the_405_fallback() {
     let ti = Uuid::new_v4();
-    let execution = token(ti, TokenType::Execution);
+    let execution = token(ti, TokenType::EXECUTION);
     for (method, route) in [
         ("GET", "get_item"),
         ("PUT", "put_item"),
@@ -769,9 +855,9 @@ async fn wrong_method_needs_no_token_and_runs_no_policy() {
     // A good token, a broken one and another task's token: the method is
     // refused before any of them is looked at.
     for bearer in [
-        token(ti, TokenType::Execution),
+        token(ti, TokenType::EXECUTION),
         "not.a.jwt".to_owned(),
-        token(Uuid::new_v4(), TokenType::Workload),
+        token(Uuid::new_v4(), TokenType::WORKLOAD),
     ] {
         let path = format!("/execution/task-instances/{ti}/heartbeat");
         assert_eq!(

@@ -94,7 +94,7 @@ impl Harness {
         let [id] = self.services.store.queue(1)[..] else {
             unreachable!("queue(1) returns one id")
         };
-        let token = self.services.issuer.issue(id, TokenType::Workload).unwrap();
+        let token = self.services.issuer.issue(id, TokenType::WORKLOAD).unwrap();
         (id, token)
     }
 
@@ -106,7 +106,7 @@ impl Harness {
             .store
             .queue_task(&spec.parse().unwrap())
             .unwrap();
-        let token = self.services.issuer.issue(id, TokenType::Workload).unwrap();
+        let token = self.services.issuer.issue(id, TokenType::WORKLOAD).unwrap();
         (id, token)
     }
 
@@ -852,7 +852,7 @@ async fn jwks_url_server_accepts_the_other_servers_tokens() {
     .await;
 
     let sub = Uuid::new_v4();
-    let token = a.services.issuer.issue(sub, TokenType::Execution).unwrap();
+    let token = a.services.issuer.issue(sub, TokenType::EXECUTION).unwrap();
     assert_eq!(
         jsonwebtoken::decode_header(&token).unwrap().alg,
         Algorithm::RS512
@@ -871,9 +871,9 @@ async fn jwks_url_server_accepts_the_other_servers_tokens() {
     let foreign = other
         .issuer()
         .unwrap()
-        .issue(sub, TokenType::Execution)
+        .issue(sub, TokenType::EXECUTION)
         .unwrap();
-    let own = b.services.issuer.issue(sub, TokenType::Execution).unwrap();
+    let own = b.services.issuer.issue(sub, TokenType::EXECUTION).unwrap();
     for refused in [foreign, own] {
         let r = b.call("GET", "/variables/k", Some(&refused), None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
@@ -896,7 +896,7 @@ fn private_keys_are_recognised_by_their_pem() {
         let issuer = AuthConfig::new(Keys::PrivateKey(Box::new(key.clone())), AUDIENCE)
             .issuer()
             .unwrap();
-        let token = issuer.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+        let token = issuer.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
         let verifier = scopegate::Verifier::builder(keys::public_key(&key).unwrap())
             .audience(AUDIENCE)
             .build()

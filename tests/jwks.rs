@@ -20,7 +20,7 @@ use sha2::Digest as _;
 use uuid::Uuid;
 
 static ANY: RoutePolicy = RoutePolicy::protected(
-    TokenTypes::only(TokenType::Execution).with(TokenType::Workload),
+    TokenTypes::only(TokenType::EXECUTION).with(TokenType::WORKLOAD),
     &[],
 );
 
@@ -135,8 +135,8 @@ async fn rotation_while_requests_keep_flowing() {
     );
     let upstream = Upstream::start(jwks_of(&[&a]));
     let verifier = jwks_verifier(&upstream.url, Duration::from_millis(1500)).await;
-    let token_a = a.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
-    let token_b = b.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token_a = a.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
+    let token_b = b.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     assert_eq!(call(&verifier, &token_a).await.0, 200);
 
     // The new key is published next to the old one. Within the minimum
@@ -170,11 +170,11 @@ async fn server_down_keeps_the_last_good_keys() {
     let verifier = jwks_verifier(&upstream.url, Duration::ZERO).await;
     upstream.handle.stop(true).await;
     assert!(verifier.refresh_keys().await.is_err());
-    let token = a.issue(Uuid::new_v4(), TokenType::Workload).unwrap();
+    let token = a.issue(Uuid::new_v4(), TokenType::WORKLOAD).unwrap();
     assert_eq!(call(&verifier, &token).await.0, 200);
     // An unknown kid still triggers an early refresh, which fails: refused.
     let b = issuer("ed25519_b_private.pem");
-    let token_b = b.issue(Uuid::new_v4(), TokenType::Workload).unwrap();
+    let token_b = b.issue(Uuid::new_v4(), TokenType::WORKLOAD).unwrap();
     assert_eq!(call(&verifier, &token_b).await, unknown_kid());
 }
 
@@ -189,7 +189,7 @@ async fn unknown_kid_triggers_at_most_one_early_refresh_per_gap() {
     let stranger = issuer("ed25519_b_private.pem");
     for _ in 0..5 {
         let token = stranger
-            .issue(Uuid::new_v4(), TokenType::Execution)
+            .issue(Uuid::new_v4(), TokenType::EXECUTION)
             .unwrap();
         assert_eq!(call(&verifier, &token).await, unknown_kid());
     }
@@ -204,7 +204,7 @@ async fn unknown_kid_triggers_at_most_one_early_refresh_per_gap() {
     std::thread::sleep(Duration::from_millis(1600));
     for _ in 0..5 {
         let token = stranger
-            .issue(Uuid::new_v4(), TokenType::Execution)
+            .issue(Uuid::new_v4(), TokenType::EXECUTION)
             .unwrap();
         assert_eq!(call(&verifier, &token).await, unknown_kid());
     }
@@ -227,7 +227,7 @@ async fn kid_is_required_with_a_jwks() {
         (401, "Invalid auth token: missing key id".into())
     );
     // The same key with its kid verifies (loaded from a file).
-    let token = a.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token = a.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     assert_eq!(call(&verifier, &token).await.0, 200);
     std::fs::remove_file(path).unwrap();
 }
@@ -238,7 +238,7 @@ async fn key_pairs_default_to_airflows_algorithms_and_thumbprint_kids() {
         .audience(AUDIENCE)
         .build()
         .unwrap();
-    let token = rsa.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token = rsa.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::RS512);
     let verifier =
@@ -249,7 +249,7 @@ async fn key_pairs_default_to_airflows_algorithms_and_thumbprint_kids() {
     assert!(verifier.verify(&token).is_ok());
 
     let ed = issuer("ed25519_private.pem");
-    let token = ed.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token = ed.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
 
@@ -315,7 +315,7 @@ async fn no_token_of_a_removed_key_verifies_after_the_swap() {
         let (current, next) = (&keys[round % 2], &keys[(round + 1) % 2]);
         let tokens: Arc<Vec<String>> = Arc::new(
             (0..48)
-                .map(|_| current.issue(Uuid::new_v4(), TokenType::Execution).unwrap())
+                .map(|_| current.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap())
                 .collect(),
         );
         let swapped = Arc::new(AtomicBool::new(false));
@@ -407,7 +407,7 @@ async fn scheduled_refresh_starts_by_itself_and_ends_with_the_verifier() {
     );
     upstream.publish(jwks_of(&[&a, &b]));
     actix_web::rt::time::sleep(Duration::from_millis(1200)).await;
-    let token_b = b.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token_b = b.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     assert_eq!(call(&verifier, &token_b).await.0, 200);
     assert!(upstream.fetches() >= 3, "{} fetches", upstream.fetches());
 
@@ -438,7 +438,7 @@ async fn scheduled_refresh_runs_under_tokio_test() {
         .load()
         .await
         .unwrap();
-    let token_b = b.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token_b = b.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     assert_eq!(
         verifier.verify(&token_b).unwrap_err(),
         scopegate::InvalidReason::UnknownKey
@@ -465,7 +465,7 @@ async fn keys_older_than_the_maximum_stale_age_are_dropped() {
             .await
             .unwrap(),
     );
-    let token = a.issue(Uuid::new_v4(), TokenType::Execution).unwrap();
+    let token = a.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
     assert_eq!(call(&verifier, &token).await.0, 200);
     assert_eq!(verifier.cached_tokens(), 1);
     // The source goes away: the last good keys stay in use for a while...

@@ -129,13 +129,7 @@ fn ours() -> BTreeMap<(String, String), Operation> {
                 .token_types()
                 .iter()
                 .map(|t| format!("token:{t}"))
-                .chain(
-                    route
-                        .policy
-                        .self_scopes()
-                        .iter()
-                        .map(|s| s.scope().to_owned()),
-                )
+                .chain(route.policy.owners().iter().map(|s| s.scope().to_owned()))
                 .collect()
         });
         let params = braced_params(&path);

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 static ANY: RoutePolicy = RoutePolicy::protected(
-    TokenTypes::only(TokenType::Execution).with(TokenType::Workload),
+    TokenTypes::only(TokenType::EXECUTION).with(TokenType::WORKLOAD),
     &[],
 );
 
@@ -87,10 +87,11 @@ async fn near_expiry_execution_token_is_refreshed_with_its_claims() {
     assert_eq!(checks, 1, "the middleware must not verify again");
     let new = verifier().verify(&refreshed.expect("refreshed")).unwrap();
     assert_eq!(new.sub, old_claims.sub);
-    assert_eq!(new.scope, TokenType::Execution);
-    // The extra claims are carried on, plus the start of the refresh chain:
-    // this token was the first of its chain.
+    assert_eq!(new.extra["scope"], TokenType::EXECUTION.as_str());
+    // The extra claims (the type claim among them) are carried on, plus the
+    // start of the refresh chain: this token was the first of its chain.
     let mut carried = extra.clone();
+    carried.insert("scope".into(), json!("execution"));
     carried.insert(scopegate::SESSION_START_CLAIM.into(), old_claims.iat.into());
     assert_eq!(new.extra, carried);
     assert!(new.exp > old_claims.exp);
@@ -152,10 +153,10 @@ async fn unverified_requests_get_nothing() {
 // ---- (issue 9, item 2) -------------------------------------------------------
 
 static WORKLOAD_ONLY: RoutePolicy =
-    RoutePolicy::protected(TokenTypes::only(TokenType::Workload), &[]);
+    RoutePolicy::protected(TokenTypes::only(TokenType::WORKLOAD), &[]);
 static TI_SELF: RoutePolicy = RoutePolicy::protected(
     TokenTypes::EXECUTION_ONLY,
-    &[scopegate::SelfScope::new(
+    &[scopegate::Owner::new(
         "ti:self",
         "task_instance_id",
         "task instance ID",

@@ -10,23 +10,23 @@ use actix_web::{test, web, App, HttpMessage, HttpResponse};
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use scopegate::{
-    authenticate, Enforce, RoutePolicy, SelfScope, TiToken, TokenType, TokenTypes, VerificationKey,
+    authenticate, Enforce, Owner, RoutePolicy, TiToken, TokenType, TokenTypes, VerificationKey,
     Verifier,
 };
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-const TI_SELF: SelfScope = SelfScope::new("ti:self", "task_instance_id", "task instance ID");
-const CT_SELF: SelfScope = SelfScope::new("ct:self", "connection_test_id", "connection test ID");
+const TI_SELF: Owner = Owner::new("ti:self", "task_instance_id", "task instance ID");
+const CT_SELF: Owner = Owner::new("ct:self", "connection_test_id", "connection test ID");
 
 static DEFAULT: RoutePolicy = RoutePolicy::protected(TokenTypes::EMPTY, &[]);
 static RUN: RoutePolicy = RoutePolicy::protected(
-    TokenTypes::only(TokenType::Execution).with(TokenType::Workload),
+    TokenTypes::only(TokenType::EXECUTION).with(TokenType::WORKLOAD),
     &[TI_SELF],
 );
 static HEARTBEAT: RoutePolicy = RoutePolicy::protected(TokenTypes::EXECUTION_ONLY, &[TI_SELF]);
 static CONNECTION_TEST: RoutePolicy =
-    RoutePolicy::protected(TokenTypes::only(TokenType::Workload), &[CT_SELF]);
+    RoutePolicy::protected(TokenTypes::only(TokenType::WORKLOAD), &[CT_SELF]);
 
 async fn echo(token: TiToken) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "sub": token.id, "type": token.token_type() }))
@@ -681,7 +681,7 @@ async fn issuer_tokens_verify() {
         .build()
         .unwrap();
     let sub = Uuid::new_v4();
-    let token = issuer.issue(sub, TokenType::Workload).unwrap();
+    let token = issuer.issue(sub, TokenType::WORKLOAD).unwrap();
     let got = call("PATCH", &format!("/task-instances/{sub}/run"), &token).await;
     assert_eq!(got, ok_for(sub, "workload"));
 }
@@ -699,14 +699,14 @@ async fn issuer_mints_airflows_claim_set() {
     let mut extra = Map::new();
     extra.insert("ti_try".into(), 2.into());
     extra.insert("exp".into(), 1.into()); // registered claims cannot be overridden
-    for (ty, ttl) in [(TokenType::Execution, 300), (TokenType::Workload, 7200)] {
+    for (ty, ttl) in [(TokenType::EXECUTION, 300), (TokenType::WORKLOAD, 7200)] {
         let token = issuer.issue_with_claims(sub, ty, &extra).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::HS512);
         assert_eq!(header.kid.as_deref(), Some("not-used"));
         let claims = verifier().verify(&token).unwrap();
-        assert_eq!(claims.sub, sub);
-        assert_eq!(claims.scope, ty);
+        assert_eq!(claims.sub, sub.to_string());
+        assert_eq!(claims.extra["scope"], ty.as_str());
         assert_eq!(claims.exp - claims.iat, ttl);
         assert_eq!(claims.nbf, Some(claims.iat));
         assert_eq!(claims.iss.as_deref(), Some("scopegate-test"));
@@ -717,14 +717,15 @@ async fn issuer_mints_airflows_claim_set() {
                 .iter()
                 .filter(|(k, _)| *k != "exp")
                 .map(|(k, v)| (k.clone(), v.clone()))
+                .chain([("scope".to_owned(), ty.as_str().into())])
                 .collect()
         );
     }
     let a = verifier()
-        .verify(&issuer.issue(sub, TokenType::Execution).unwrap())
+        .verify(&issuer.issue(sub, TokenType::EXECUTION).unwrap())
         .unwrap();
     let b = verifier()
-        .verify(&issuer.issue(sub, TokenType::Execution).unwrap())
+        .verify(&issuer.issue(sub, TokenType::EXECUTION).unwrap())
         .unwrap();
     assert_ne!(a.jti, b.jti, "jti is random");
 }

@@ -92,7 +92,7 @@ pub mod execution {
                 ok: Vec::new(),
                 failing: Default::default(),
             };
-            let probe = issuer.issue(Uuid::nil(), TokenType::Execution);
+            let probe = issuer.issue(Uuid::nil(), TokenType::EXECUTION);
             match probe
                 .map_err(|e| e.to_string())
                 .and_then(|token| verifier.verify(&token).map(drop).map_err(|e| e.to_string()))
@@ -419,10 +419,10 @@ pub mod execution {
             ) -> Result<HttpResponse> {
                 let context = store.start(token.id, &body)?;
                 let mut response = HttpResponse::Ok();
-                if token.token_type() == TokenType::Workload {
+                if token.token_type() == TokenType::WORKLOAD {
                     match issuer.issue_with_claims(
                         token.id,
-                        TokenType::Execution,
+                        TokenType::EXECUTION,
                         &token.claims.extra,
                     ) {
                         Ok(execution_token) => {

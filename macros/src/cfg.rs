@@ -88,19 +88,19 @@ fn cfg_attr(meta: &Meta) -> Option<(Meta, Vec<Meta>)> {
     Some((predicate, args.collect()))
 }
 
-/// A `#[route]` or `#[routes]` hidden in a `#[cfg_attr(..)]`, which an
-/// enclosing macro cannot see.
+/// A `#[route]`, `#[routes]` or `#[protect]` hidden in a
+/// `#[cfg_attr(..)]`, which an enclosing macro cannot see.
 pub(crate) struct Hidden {
     /// The `#[cfg_attr(..)]`, taken out of the item.
     pub(crate) attr: Attribute,
-    /// `route` or `routes`.
+    /// `route`, `routes` or `protect`.
     pub(crate) name: &'static str,
     /// When it applies, as the user would write it in `#[cfg(..)]`.
     pub(crate) predicate: String,
 }
 
-/// Takes the first `#[cfg_attr(..)]` that hides a `#[route]` or
-/// `#[routes]` out of `attrs`, so that it is reported once and never
+/// Takes the first `#[cfg_attr(..)]` that hides a `#[route]`, `#[routes]`
+/// or `#[protect]` out of `attrs`, so that it is reported once and never
 /// expanded.
 pub(crate) fn take_hidden_macro(attrs: &mut Vec<Attribute>) -> Option<Hidden> {
     let (index, name, predicate) = attrs.iter().enumerate().find_map(|(i, attr)| {
@@ -119,6 +119,12 @@ pub(crate) fn take_hidden_macro(attrs: &mut Vec<Attribute>) -> Option<Hidden> {
     })
 }
 
+/// Whether `attr` is a `#[cfg_attr(..)]` that hides a `#[route]`,
+/// `#[routes]` or `#[protect]`.
+pub(crate) fn hides_any(attr: &Attribute) -> bool {
+    find_hidden(&attr.meta, &mut Vec::new()).is_some()
+}
+
 /// Whether `attr` is a `#[cfg_attr(..)]` that hides a `#[name]`.
 pub(crate) fn hides(attr: &Attribute, name: &str) -> bool {
     find_hidden(&attr.meta, &mut Vec::new()) == Some(name)
@@ -132,6 +138,7 @@ fn find_hidden(meta: &Meta, predicates: &mut Vec<Meta>) -> Option<&'static str> 
         match last.as_deref() {
             Some("route") => return Some("route"),
             Some("routes") => return Some("routes"),
+            Some("protect") => return Some("protect"),
             _ => {}
         }
         if let Some(name) = find_hidden(meta, predicates) {

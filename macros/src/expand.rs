@@ -2,60 +2,93 @@
 //! without a checked form becomes a stub that keeps the user's code
 //! compiling around the reported errors.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Item, LitStr};
 
-use crate::model::{Checked, Fallback, Group, GroupItem, Policy, Route, REGISTER_ROUTES};
-use crate::scopes::Effect;
+use crate::actix::ActixRoute;
 
-/// `::scopegate::RoutePolicy` expression for `policy`, usable in `const`.
-fn policy(policy: &Policy) -> TokenStream {
-    match policy {
+use crate::group::{Fallback, Group, GroupItem, REGISTER_ROUTES};
+use crate::model::{Checked, Form, Policy, Route};
+use crate::vocab::{Compare, Vocabulary};
+
+/// `::scopegate::RoutePolicy` expression for a checked route's policy,
+/// usable in `const`: its vocabulary, its token types as bits of the
+/// vocabulary's type indexes, and its owners.
+fn policy(checked: &Checked) -> TokenStream {
+    let vocab = &checked.vocab;
+    match &checked.policy {
         Policy::Public => quote!(::scopegate::RoutePolicy::PUBLIC),
         Policy::Protected {
             token_types,
-            self_scopes,
+            owners,
         } => {
-            let types = token_types.iter().map(|t| format_ident!("{}", t.variant()));
-            let scopes = self_scopes.iter().filter_map(|s| match s.effect {
-                Effect::OwnsParam { param, subject } => {
-                    let name = s.name;
-                    Some(quote!(::scopegate::SelfScope::new(#name, #param, #subject)))
-                }
-                Effect::Allows(_) => None,
+            let vocabulary = vocabulary(vocab);
+            let bits = token_types.iter().fold(0u64, |bits, t| bits | 1 << t);
+            let bits = Literal::u64_unsuffixed(bits);
+            let owners = owners.iter().map(|o| {
+                let owner = &vocab.owners[*o];
+                let (scope, param, label) = (&owner.scope, &owner.param, &owner.label);
+                let claim = &owner.claim;
+                let claim = (claim != "sub").then(|| quote!(.with_claim(#claim)));
+                let compare = (owner.compare != Compare::Uuid).then(|| {
+                    let variant = format_ident!("{}", owner.compare.variant());
+                    quote!(.with_compare(::scopegate::Compare::#variant))
+                });
+                quote!(::scopegate::Owner::new(#scope, #param, #label) #claim #compare)
             });
             quote! {
                 ::scopegate::RoutePolicy::protected(
-                    ::scopegate::TokenTypes::EMPTY #(.with(::scopegate::TokenType::#types))*,
-                    &[#(#scopes),*],
+                    ::scopegate::TokenTypes::from_bits(&#vocabulary, #bits),
+                    &[#(#owners),*],
                 )
             }
         }
     }
 }
 
+/// `::scopegate::Vocabulary` expression for `vocab`, usable in `const`:
+/// Airflow's by name, any other spelled out.
+pub(crate) fn vocabulary(vocab: &Vocabulary) -> TokenStream {
+    if vocab.is_airflow() {
+        return quote!(::scopegate::Vocabulary::AIRFLOW);
+    }
+    let claim = &vocab.claim;
+    let types = &vocab.types;
+    let default = vocab.default;
+    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default))
+}
+
 /// `::scopegate::RouteInfo` literal for a checked route.
 fn info(checked: &Checked) -> TokenStream {
     let method = checked.method.upper();
     let path = checked.path.canonical();
-    let policy = policy(&checked.policy);
+    let policy = policy(checked);
     quote! {
         ::scopegate::RouteInfo { method: #method, path: #path, policy: #policy }
     }
 }
 
-/// A `#[route]` handler: a unit struct named after it that registers the
-/// handler (wrapped in `Enforce` unless public) as an actix service.
+/// A `#[route]` or `#[protect]` handler.
 pub(crate) fn route(route: &Route) -> TokenStream {
     let Some(checked) = &route.checked else {
         return stub(route);
     };
+    match &route.form {
+        Form::Route => scopegate_route(route, checked),
+        Form::Protect(Some(actix)) => protected(route, checked, actix),
+        Form::Protect(None) => stub(route),
+    }
+}
+
+/// A `#[route]` handler: a unit struct named after it that registers the
+/// handler (wrapped in `Enforce` unless public) as an actix service.
+fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
     let func = &route.func;
     let name = route.name();
     let vis = &func.vis;
     let docs = route.docs();
-    let policy_expr = policy(&checked.policy);
+    let policy_expr = policy(checked);
     let info = info(checked);
     let actix_path = LitStr::new(&checked.path.actix(), checked.path_span);
     let resource_name = name.to_string();
@@ -97,10 +130,36 @@ pub(crate) fn route(route: &Route) -> TokenStream {
     }
 }
 
+/// A `#[protect]` handler: the handler with its actix-web route attribute
+/// rewritten (full path, `Enforce` as its outermost `wrap`), so actix's
+/// macro makes the service; and the policy and route information on the
+/// struct it makes, where the `wrap` finds them as `Self::POLICY`.
+fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStream {
+    let mut func = route.func.clone();
+    func.attrs[actix.index] = actix.rewritten(&checked.path.actix());
+    let name = route.name();
+    let policy_expr = policy(checked);
+    let info = info(checked);
+    let conditions = &route.conditions;
+    quote! {
+        #func
+
+        #conditions
+        impl #name {
+            /// The access policy this route's `#[protect]` declares, merged
+            /// with its enclosing groups.
+            pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
+            /// The route as declared: method, full path and policy.
+            pub const INFO: ::scopegate::RouteInfo = #info;
+        }
+    }
+}
+
 /// What a route with errors expands to: the user's function (out of the
-/// way of the struct's name, so the IDE still analyses it) and a struct
-/// that still implements `HttpServiceFactory`, so `.service(name)` raises
-/// no follow-on error.
+/// way of the struct's name, so the IDE still analyses it, and with its
+/// actix-web route attribute, if any, so that its import stays used) and a
+/// struct that still implements `HttpServiceFactory`, so `.service(name)`
+/// raises no follow-on error.
 fn stub(route: &Route) -> TokenStream {
     let func = &route.func;
     let name = route.name();

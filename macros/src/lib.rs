@@ -1,12 +1,15 @@
-//! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`
-//! and `#[routes]`. Use them through the `scopegate` crate, which documents
-//! the DSL and re-exports both macros as `scopegate::route` and
-//! `scopegate::routes`.
+//! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`,
+//! `#[routes]` and `#[protect]`. Use them through the `scopegate` crate,
+//! which documents the DSL and re-exports them as `scopegate::route`,
+//! `scopegate::routes` and `scopegate::protect`.
 //!
-//! Each macro runs three steps, each in its own (private) module: `parse`
-//! reads the attribute's tokens, `model` checks them (collecting every
-//! error) into a route or group, and `expand` writes the code. The known
-//! scopes are one table in `scopes`. Build these docs with
+//! Each macro runs three steps, each in its own (private) modules: `parse`
+//! (and `actix`, for actix-web's route attributes under `#[protect]`) reads
+//! the attribute's tokens; `model` (one route) and `group` (a `#[routes]`
+//! module) check them, collecting every error; `expand` writes the code.
+//! The words the checks know are the crate's vocabulary, `vocab`, read from
+//! its `scopegate.toml` by `config` or Airflow's by default; `attrs` tells
+//! which macro an attribute is. Build these docs with
 //! `--document-private-items` to browse them.
 
 use proc_macro::TokenStream;
@@ -14,20 +17,29 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 use syn::{ItemFn, ItemMod};
 
+mod actix;
+mod attrs;
 mod cfg;
+mod config;
 mod expand;
+mod group;
 mod model;
 mod parse;
 mod path;
-mod scopes;
 mod suggest;
+#[cfg(test)]
+mod tests;
+mod vocab;
 
-use model::{Ctxt, Enclosing, Group, Route};
+use group::Group;
+use model::{Ctxt, Enclosing, Route};
 
 /// Declares a scoped route on an `async fn`; see the `scopegate` crate docs.
 ///
 /// `#[route(METHOD, "PATH", scopes = ["..."])]` or
-/// `#[route(METHOD, "PATH", public)]`.
+/// `#[route(METHOD, "PATH", public)]`, and, on a path with a parameter an
+/// owner scope guards that the route does not check, `unowned = ["param"]`
+/// (otherwise a compile error: the ownership lint).
 #[proc_macro_attribute]
 pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut func = match syn::parse::<ItemFn>(input.clone()) {
@@ -40,18 +52,22 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
             )
         }
     };
+    let config = config::for_crate();
     let mut cx = Ctxt::default();
+    let enclosing = Enclosing::from_config(&mut cx, &config);
     // A second `#[route]`, written as such or through a `#[cfg_attr]` that
     // rustc has already applied, would expand inside the first one.
-    for attr in model::take_route_macros(&mut func.attrs) {
-        cx.error_spanned(
-            attr,
+    for attr in group::take_route_macros(&mut func.attrs) {
+        let message = if attrs::kind(&attr) == attrs::Kind::Protect {
+            group::PROTECT_WITH_ROUTE
+        } else {
             "a handler has one `#[route]`: remove this one, and declare another handler \
-             for another route",
-        );
+             for another route"
+        };
+        cx.error_spanned(attr, message);
     }
-    let route = Route::new(&mut cx, syn::parse(args), func, &Enclosing::default());
-    finish(expand::route(&route), cx)
+    let route = Route::new(&mut cx, syn::parse(args), func, &enclosing);
+    finish(&config, expand::route(&route), cx)
 }
 
 /// Declares a group of scoped routes on an inline `mod`; see the `scopegate`
@@ -102,13 +118,102 @@ pub fn routes(args: TokenStream, input: TokenStream) -> TokenStream {
             )
         }
     };
+    let config = config::for_crate();
     let mut cx = Ctxt::default();
-    let group = Group::top(&mut cx, syn::parse(args), module);
-    finish(expand::group(&group), cx)
+    let enclosing = Enclosing::from_config(&mut cx, &config);
+    let group = Group::top(&mut cx, syn::parse(args), module, &enclosing);
+    finish(&config, expand::group(&group), cx)
 }
 
-/// The expansion followed by every collected error.
-fn finish(mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {
+/// Protects a handler declared with one of actix-web's own route attributes;
+/// see the `scopegate` crate docs.
+///
+/// `#[protect(scopes = ["..."], unowned = ["..."])]` (both optional) above
+/// `#[get("/..")]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[head]`,
+/// `#[options]`, `#[trace]` or `#[route("/..", method = "..")]`, by name or
+/// by path (`#[actix_web::get(..)]`). It checks the method, path and scopes
+/// as `#[route]` does, and adds the route's enforcement to the actix
+/// attribute as its outermost `wrap`. The struct actix generates gets the
+/// same `POLICY` and `INFO` constants as a `#[route]`'s. Inside a
+/// `#[routes]` group, the group's prefix and scopes apply, and the group
+/// registers and lists the handler.
+#[proc_macro_attribute]
+pub fn protect(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut func = match syn::parse::<ItemFn>(input.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            return refuse(
+                input,
+                "`#[protect]` goes on an `async fn` handler, above its actix-web route \
+                 attribute: write `#[protect(scopes = [..])] #[get(\"/..\")] async fn ..`",
+            )
+        }
+    };
+    // scopegate's own `#[route]` below: it takes the scopes itself. Say so,
+    // and let it expand as if `#[protect]` were not there.
+    if func
+        .attrs
+        .iter()
+        .any(|a| attrs::kind(a) == attrs::Kind::Route)
+    {
+        let error = syn::Error::new(proc_macro2::Span::call_site(), group::PROTECT_WITH_ROUTE);
+        let error = error.to_compile_error();
+        return quote!(#func #error).into();
+    }
+    let config = config::for_crate();
+    let mut cx = Ctxt::default();
+    let enclosing = Enclosing::from_config(&mut cx, &config);
+    for attr in group::take_route_macros(&mut func.attrs) {
+        cx.error_spanned(attr, "a handler has one `#[protect]`: remove this one");
+    }
+    let route = Route::protect(
+        &mut cx,
+        syn::parse(args),
+        func,
+        proc_macro2::Span::call_site(),
+        &enclosing,
+    );
+    finish(&config, expand::route(&route), cx)
+}
+
+/// The crate's vocabulary, from its `scopegate.toml` (or Airflow's without
+/// one), as a constant `scopegate::Vocabulary`; see the `scopegate` crate
+/// docs.
+///
+/// `const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();`
+#[proc_macro]
+pub fn vocabulary(input: TokenStream) -> TokenStream {
+    let config = config::for_crate();
+    let tracking = config.tracking();
+    let mut errors = TokenStream2::new();
+    if !input.is_empty() {
+        let input = TokenStream2::from(input);
+        errors.extend(
+            syn::Error::new_spanned(
+                input,
+                "`vocabulary!()` takes no arguments: it reads this crate's scopegate.toml",
+            )
+            .to_compile_error(),
+        );
+    }
+    let value = match &config.vocabulary {
+        Ok(vocab) => expand::vocabulary(vocab),
+        Err(messages) => {
+            for message in messages.iter() {
+                errors.extend(
+                    syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error(),
+                );
+            }
+            quote!(::scopegate::Vocabulary::AIRFLOW)
+        }
+    };
+    quote!({ #tracking #errors #value }).into()
+}
+
+/// The expansion, the item that tracks `scopegate.toml`, and every
+/// collected error.
+fn finish(config: &config::Config, mut tokens: TokenStream2, cx: Ctxt) -> TokenStream {
+    tokens.extend(config.tracking());
     if let Some(errors) = cx.finish() {
         tokens.extend(errors.to_compile_error());
     }

@@ -1,4 +1,5 @@
-//! "Did you mean" hints for misspelt scopes, methods and options.
+//! "Did you mean" hints for misspelt scopes, methods, options and
+//! `scopegate.toml` keys.
 
 /// The candidates `input` most plausibly meant, best first; empty when none
 /// is close.
@@ -8,7 +9,7 @@
 /// part after `:` is `input` (`workload` suggests `token:workload`); and the
 /// candidates at the smallest edit distance, if that distance is small for
 /// the input's length.
-pub(crate) fn near_misses(input: &str, candidates: &[&'static str]) -> Vec<&'static str> {
+pub(crate) fn near_misses<'a>(input: &str, candidates: &[&'a str]) -> Vec<&'a str> {
     let lower = input.to_lowercase();
     let same_case: Vec<_> = candidates.iter().copied().filter(|c| *c == lower).collect();
     if !same_case.is_empty() {

@@ -13,7 +13,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{test, web, App, HttpResponse};
 use criterion::{criterion_group, criterion_main, Criterion};
 use scopegate::{
-    Enforce, Issuer, MemoryDenyList, RoutePolicy, SelfScope, SigningKey, TiToken, TokenType,
+    Enforce, Issuer, MemoryDenyList, Owner, RoutePolicy, SigningKey, TiToken, TokenType,
     TokenTypes, VerificationKey, Verifier,
 };
 use uuid::Uuid;
@@ -23,7 +23,7 @@ const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 static HEARTBEAT: RoutePolicy = RoutePolicy::protected(
     TokenTypes::EXECUTION_ONLY,
-    &[SelfScope::new(
+    &[Owner::new(
         "ti:self",
         "task_instance_id",
         "task instance ID",
@@ -42,7 +42,7 @@ fn token(sub: Uuid) -> String {
         .audience(AUDIENCE)
         .build()
         .unwrap()
-        .issue(sub, TokenType::Execution)
+        .issue(sub, TokenType::EXECUTION)
         .unwrap()
 }
 
@@ -85,7 +85,7 @@ fn verification(c: &mut Criterion) {
             .audience(AUDIENCE)
             .build()
             .unwrap()
-            .issue(Uuid::new_v4(), TokenType::Execution)
+            .issue(Uuid::new_v4(), TokenType::EXECUTION)
             .unwrap();
         let cold = Verifier::builder(verifying.clone())
             .audience(AUDIENCE)

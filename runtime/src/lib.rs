@@ -1,26 +1,35 @@
 //! scopegate: token-scoped HTTP APIs on actix-web, safe by construction.
 //!
-//! Callers hold JWTs of several *kinds* ([`TokenType`]): a long-lived
-//! `workload` token and a short-lived `execution` token. Each route says
-//! which kinds it accepts and which path parameters the token must own
-//! (`ti:self`: `sub` equals `<task_instance_id>`). The [`route`] and
-//! [`routes`] macros check those declarations at compile time; this crate
-//! enforces them per request:
+//! Callers hold JWTs of several *kinds* ([`TokenType`]): in Airflow, a
+//! long-lived `workload` token and a short-lived `execution` token. Each
+//! route says which kinds it accepts and which path parameters the token
+//! must own (`ti:self`: `sub` equals `<task_instance_id>`). Those words are
+//! a crate's [`Vocabulary`]: Airflow's by default, or the crate's own,
+//! declared in `scopegate.toml`. The [`route`], [`routes`] and [`protect`]
+//! macros check the declarations at compile time; this crate enforces them
+//! per request:
 //!
 //! 1. [`bearer_token`] reads `Authorization: Bearer <token>`;
 //! 2. [`Verifier`] checks the signature and registered claims, once per
 //!    request ([`authenticate`] keeps the outcome in the request, bound to
 //!    that verifier);
-//! 3. [`RoutePolicy::check`] checks the token type and self-scopes, and
-//!    marks the request as allowed;
-//! 4. the handler receives a [`TiToken`], which only a request allowed by a
-//!    route policy can produce.
+//! 3. [`RoutePolicy::check`] resolves the token's type in the route's
+//!    vocabulary and checks it and the owners, and [`Enforce`] marks the
+//!    request as allowed;
+//! 4. the handler receives a [`Token`] (any vocabulary) or a [`TiToken`]
+//!    (Airflow's), which only a request allowed by a route policy can
+//!    produce.
 //!
 //! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
-//! [`Issuer`] mints tokens and [`Reissue`] refreshes execution tokens that
+//! [`Issuer`] mints tokens and [`Reissue`] refreshes short-lived tokens that
 //! are about to expire, for requests a route policy allowed. A [`DenyList`]
 //! revokes tokens by `jti`. The [`contract`] page has every rule, status
 //! code and option in one place.
+//!
+//! The source is laid out in layers, each importing only those below it:
+//! `policy` (vocabularies and route policies, constant data), `jose`
+//! (signatures, keys, key sets), `claims`, `verify` (the verifier, its cache
+//! and revocation), `issue`, and `web` (the actix-web glue).
 #![doc = include_str!("../doc/example.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -38,38 +47,32 @@ compile_error!(
 // Lets the macros' `::scopegate::...` paths resolve inside this crate too.
 extern crate self as scopegate;
 
-mod bearer;
-mod cache;
-mod enforce;
-mod error;
+mod claims;
 mod issue;
-mod jwks;
-mod jws;
-mod keys;
-mod method_not_allowed;
+mod jose;
 mod policy;
-mod reissue;
-mod request;
-mod revoke;
-mod token;
 mod verify;
+mod web;
 
-pub use bearer::bearer_token;
-pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
-pub use enforce::{Enforce, EnforceService};
-pub use error::{AuthError, InvalidReason};
+pub use claims::{Audience, Claims, SubjectFormat, MAX_LEEWAY, SESSION_START_CLAIM};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
+pub use jose::{
+    ConfigError, InvalidReason, JwksSource, KeySetError, SigningKey, VerificationKey,
+    DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH, MIN_SECRET_BYTES,
+};
 pub use jsonwebtoken::{jwk, Algorithm};
-pub use jwks::{JwksSource, KeySetError, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
-pub use keys::{ConfigError, SigningKey, VerificationKey, MIN_SECRET_BYTES};
-pub use policy::{RouteInfo, RoutePolicy, SelfScope, TokenType, TokenTypes};
-pub use reissue::{needs_refresh, Reissue, ReissueFuture, ReissueService, REFRESHED_TOKEN_HEADER};
-pub use request::{authenticate, authorized_claims};
-pub use revoke::{DenyList, MemoryDenyList};
-pub use scopegate_macros::{route, routes};
-pub use token::{Audience, Claims, TiToken, SESSION_START_CLAIM};
+pub use policy::{
+    ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim, TokenType,
+    TokenTypes, Vocabulary, MAX_TYPES,
+};
+pub use scopegate_macros::{protect, route, routes, vocabulary};
 pub use verify::{
-    KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, MAX_LEEWAY,
+    DenyList, KeySource, MemoryDenyList, Verifier, VerifierBuilder, DEFAULT_CACHE_BYTES,
+    DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
+};
+pub use web::{
+    authenticate, authorized_claims, bearer_token, needs_refresh, AuthError, ClaimError, Enforce,
+    EnforceService, Reissue, ReissueFuture, ReissueService, TiToken, Token, REFRESHED_TOKEN_HEADER,
 };
 
 /// The contract, in one page: the DSL's rules, the order of the runtime
@@ -81,6 +84,6 @@ pub mod contract {}
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::method_not_allowed::register_fallback;
+    pub use crate::web::method_not_allowed::register_fallback;
     pub use actix_web;
 }

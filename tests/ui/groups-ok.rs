@@ -84,6 +84,6 @@ fn main() {
     );
     let state = execution_api::task_instances::state::ROUTES[0].policy;
     assert_eq!(state.token_types(), TokenTypes::EXECUTION_ONLY);
-    assert_eq!(state.self_scopes()[0].scope(), "ti:self");
-    assert!(execution_api::ROUTES[1].accepts(TokenType::Workload));
+    assert_eq!(state.owners()[0].scope(), "ti:self");
+    assert!(execution_api::ROUTES[1].accepts(TokenType::WORKLOAD));
 }

@@ -76,9 +76,9 @@ fn main() {
 
     assert_eq!(
         RUN.token_types(),
-        TokenTypes::only(TokenType::Execution).with(TokenType::Workload)
+        TokenTypes::only(TokenType::EXECUTION).with(TokenType::WORKLOAD)
     );
-    assert_eq!(RUN.self_scopes()[0].param(), "task_instance_id");
+    assert_eq!(RUN.owners()[0].param(), "task_instance_id");
     assert_eq!(run::INFO.method, "PATCH");
     assert_eq!(run::INFO.path, "/task-instances/<task_instance_id>/run");
     assert_eq!(
@@ -88,7 +88,7 @@ fn main() {
     assert_eq!(heartbeat::POLICY.token_types(), TokenTypes::EXECUTION_ONLY);
     assert_eq!(
         connection::POLICY.token_types(),
-        TokenTypes::only(TokenType::Workload)
+        TokenTypes::only(TokenType::WORKLOAD)
     );
     assert_eq!(post_xcom::INFO.method, "POST");
     assert_eq!(delete_variable::INFO.method, "DELETE");
@@ -96,5 +96,5 @@ fn main() {
     assert_eq!(options_assets::INFO.method, "OPTIONS");
     assert_eq!(trace_assets::INFO.method, "TRACE");
     assert!(no_actix_imports::health::POLICY.is_public());
-    assert!(!no_actix_imports::health::INFO.accepts(TokenType::Execution));
+    assert!(!no_actix_imports::health::INFO.accepts(TokenType::EXECUTION));
 }

@@ -1,0 +1,199 @@
+//! A small ledger service with its own vocabulary (`scopegate.toml`): clerks
+//! post entries to their own account, auditors read any account they are
+//! given and its statement, and a receipt token reads one entry.
+//!
+//! - `GET  /ledger/health`: public.
+//! - `GET  /ledger/accounts/<account>/balance`: clerks and auditors of that
+//!   account (`account:self`: the token's `acct` equals `<account>`).
+//! - `POST /ledger/accounts/<account>/entries`: clerks only (no `token:*`
+//!   scope: the vocabulary's default type).
+//! - `GET  /ledger/accounts/{account}/statement`: an existing-style actix
+//!   handler, adopted with `#[protect]`: auditors only.
+//! - `GET  /ledger/entries/<entry_id>`: auditors holding a receipt for that
+//!   entry (`entry:self`: the token's `entry` claim, as a UUID).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use actix_web::{get, web, HttpResponse};
+use scopegate::{
+    routes, Issuer, Reissue, SigningKey, SubjectFormat, Token, TokenType, VerificationKey,
+    Verifier, Vocabulary,
+};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// The ledger's vocabulary, from its `scopegate.toml`.
+pub const VOCABULARY: Vocabulary = scopegate::vocabulary!();
+/// A clerk's token: short-lived, refreshed while in use.
+pub const CLERK: TokenType = TokenType::new("clerk");
+/// An auditor's token: long-lived, never refreshed.
+pub const AUDITOR: TokenType = TokenType::new("auditor");
+/// The audience of the ledger's tokens.
+pub const AUDIENCE: &str = "urn:example:ledger";
+
+/// One posted entry.
+#[derive(Clone, Debug)]
+struct Entry {
+    account: String,
+    amount: i64,
+    by: String,
+}
+
+/// The ledger, in memory.
+#[derive(Default)]
+pub struct Ledger {
+    entries: Mutex<HashMap<Uuid, Entry>>,
+}
+
+impl Ledger {
+    fn balance(&self, account: &str) -> i64 {
+        self.entries
+            .lock()
+            .map(|e| {
+                e.values()
+                    .filter(|x| x.account == account)
+                    .map(|x| x.amount)
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// The body of `POST .../entries`.
+#[derive(Deserialize)]
+pub struct NewEntry {
+    amount: i64,
+}
+
+#[routes(prefix = "/ledger")]
+pub mod api {
+    use super::*;
+
+    /// Anyone may ask whether the ledger is up.
+    #[route(get, "/health", public)]
+    pub async fn health() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "status": "healthy" }))
+    }
+
+    /// A receipt for one entry: the token's `entry` claim must be the id
+    /// in the path.
+    #[route(get, "/entries/<entry_id>", scopes = ["entry:self", "token:auditor"])]
+    pub async fn get_entry(ledger: web::Data<Ledger>, path: web::Path<Uuid>) -> HttpResponse {
+        let found = ledger
+            .entries
+            .lock()
+            .ok()
+            .and_then(|e| e.get(&path.into_inner()).cloned());
+        match found {
+            Some(e) => HttpResponse::Ok().json(json!({
+                "account": e.account, "amount": e.amount, "by": e.by,
+            })),
+            None => HttpResponse::NotFound().json(json!({ "detail": "Entry not found" })),
+        }
+    }
+
+    /// Everything under an account: the token must be that account's.
+    #[routes(prefix = "/accounts/<account>", scopes = ["account:self"])]
+    pub mod accounts {
+        use super::*;
+
+        /// Clerks and auditors read the balance.
+        #[route(get, "/balance", scopes = ["token:clerk", "token:auditor"])]
+        pub async fn balance(token: Token, ledger: web::Data<Ledger>) -> HttpResponse {
+            let account: String = token.claim("acct").unwrap_or_default();
+            HttpResponse::Ok().json(json!({
+                "account": account,
+                "balance": ledger.balance(&account),
+                "read_by": token.sub(),
+                "as": token.token_type(),
+            }))
+        }
+
+        /// Clerks post entries (the default type: no `token:*` scope).
+        #[route(post, "/entries")]
+        pub async fn post_entry(
+            token: Token,
+            path: web::Path<String>,
+            body: web::Json<NewEntry>,
+            ledger: web::Data<Ledger>,
+        ) -> HttpResponse {
+            let id = Uuid::new_v4();
+            let entry = Entry {
+                account: path.into_inner(),
+                amount: body.amount,
+                by: token.sub().to_owned(),
+            };
+            match ledger.entries.lock() {
+                Ok(mut entries) => {
+                    entries.insert(id, entry);
+                    HttpResponse::Created().json(json!({ "entry_id": id }))
+                }
+                Err(_) => HttpResponse::InternalServerError().finish(),
+            }
+        }
+
+        /// The statement: an actix handler as an existing service wrote
+        /// it, adopted with `#[protect]`; the group's prefix and
+        /// `account:self` apply to it too.
+        #[scopegate::protect(scopes = ["token:auditor"])]
+        #[get("/statement")]
+        pub async fn statement(path: web::Path<String>, ledger: web::Data<Ledger>) -> HttpResponse {
+            let account = path.into_inner();
+            let mut lines: Vec<_> = ledger
+                .entries
+                .lock()
+                .map(|e| {
+                    e.values()
+                        .filter(|x| x.account == account)
+                        .map(|x| json!({ "amount": x.amount, "by": x.by }))
+                        .collect()
+                })
+                .unwrap_or_default();
+            lines.sort_by_key(|l| l.to_string());
+            HttpResponse::Ok().json(json!({ "account": account, "entries": lines }))
+        }
+    }
+}
+
+/// The verifier: the ledger's subjects are user names, not UUIDs.
+pub fn verifier(secret: &[u8]) -> Result<Verifier, scopegate::ConfigError> {
+    Verifier::builder(VerificationKey::secret(secret)?)
+        .audience(AUDIENCE)
+        .subject(SubjectFormat::Any)
+        .build()
+}
+
+/// The issuer of the ledger's tokens, in its vocabulary.
+pub fn issuer(secret: &[u8]) -> Result<Issuer, scopegate::ConfigError> {
+    Issuer::builder(SigningKey::secret(secret)?)
+        .audience(AUDIENCE)
+        .vocabulary(&VOCABULARY)
+        .ttl(CLERK, std::time::Duration::from_secs(300))
+        .ttl(AUDITOR, std::time::Duration::from_secs(8 * 3600))
+        .build()
+}
+
+/// Starts the ledger on `bind` (port 0 picks one): the server (to spawn or
+/// await) and the address it listens on.
+pub fn start(
+    bind: &str,
+    verifier: Verifier,
+    issuer: Issuer,
+) -> std::io::Result<(actix_web::dev::Server, std::net::SocketAddr)> {
+    let verifier = web::Data::new(verifier);
+    let ledger = web::Data::new(Ledger::default());
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(verifier.clone())
+            .app_data(ledger.clone())
+            // Clerks' tokens are refreshed while in use; auditors' never.
+            .wrap(Reissue::new(issuer.clone()).refresh_types(&[CLERK]))
+            .configure(api::configure)
+    })
+    .workers(1)
+    .bind(bind)?;
+    let addr = server.addrs()[0];
+    Ok((server.run(), addr))
+}

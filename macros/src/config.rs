@@ -1,0 +1,875 @@
+//! `scopegate.toml`: a crate's own vocabulary (SPEC §6), read when a macro
+//! expands.
+//!
+//! The file sits next to the `Cargo.toml` of the crate being compiled
+//! (`CARGO_MANIFEST_DIR`). [`for_crate`] reads it once per file version
+//! (cached by path, length and modification time) and checks it all,
+//! collecting every mistake with its line and column and what to write
+//! instead. Every expansion that read the file includes it with
+//! `include_bytes!` ([`Config::tracking`]), so the compiler recompiles the
+//! crate when it changes. Without the file the vocabulary is Airflow's.
+//!
+//! The file is read with toml's spanned document parser and checked by
+//! hand rather than through serde with `deny_unknown_fields`: serde stops at
+//! the first problem and cannot say which `[owners."..."]` table an unknown
+//! key is in, nor suggest the key that was meant.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::path::is_ident;
+use crate::suggest;
+use crate::vocab::{Compare, Owner, Vocabulary, MAX_TYPES};
+
+/// The file's name, next to `Cargo.toml`.
+pub(crate) const FILE_NAME: &str = "scopegate.toml";
+
+/// What the macros of one crate work with.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// The crate's `scopegate.toml`, when it has one (valid or not).
+    pub(crate) file: Option<PathBuf>,
+    /// The vocabulary, or every problem of the file, each a whole
+    /// diagnostic starting with `path:line:column:`.
+    pub(crate) vocabulary: Result<Arc<Vocabulary>, Arc<Vec<String>>>,
+}
+
+impl Config {
+    /// Airflow's vocabulary, from no file.
+    pub(crate) fn airflow() -> Config {
+        Config {
+            file: None,
+            vocabulary: Ok(Vocabulary::airflow()),
+        }
+    }
+
+    /// An item that makes the compiler read the file, so that a change to
+    /// it recompiles the crate (as askama does for its config). Nothing when
+    /// there is no file, or when its path is not UTF-8.
+    pub(crate) fn tracking(&self) -> TokenStream {
+        match self.file.as_deref().and_then(Path::to_str) {
+            Some(path) => quote! {
+                const _: &[u8] = ::core::include_bytes!(#path);
+            },
+            None => TokenStream::new(),
+        }
+    }
+}
+
+type Key = (PathBuf, u64, Option<SystemTime>);
+
+/// The configuration of the crate being compiled: its `scopegate.toml`,
+/// else Airflow's vocabulary. Read and checked once per version of the
+/// file, however many macros expand.
+pub(crate) fn for_crate() -> Config {
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        return Config::airflow();
+    };
+    let path = PathBuf::from(dir).join(FILE_NAME);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Config::airflow();
+    };
+    let key: Key = (path.clone(), meta.len(), meta.modified().ok());
+    static CACHE: Mutex<Option<HashMap<Key, Config>>> = Mutex::new(None);
+    if let Ok(cache) = CACHE.lock() {
+        if let Some(config) = cache.as_ref().and_then(|c| c.get(&key)) {
+            return config.clone();
+        }
+    }
+    let vocabulary = match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&path, &text).map(Arc::new).map_err(Arc::new),
+        Err(e) => Err(Arc::new(vec![format!(
+            "{}: cannot read the file: {e}",
+            path.display()
+        )])),
+    };
+    let config = Config {
+        file: Some(path),
+        vocabulary,
+    };
+    if let Ok(mut cache) = CACHE.lock() {
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(key, config.clone());
+    }
+    config
+}
+
+/// Checks the text of a `scopegate.toml` found at `path`: the vocabulary,
+/// or every problem in it.
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Vocabulary, Vec<String>> {
+    let mut cx = FileCx {
+        path,
+        text,
+        errors: Vec::new(),
+    };
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = if e.message() == "duplicate key" {
+                let key = text.get(span.clone()).unwrap_or_default().trim();
+                format!(
+                    "`{key}` is declared twice: declare each key, and each \
+                     `[owners.\"...\"]` table, once"
+                )
+            } else {
+                format!("this is not valid TOML: {}", e.message())
+            };
+            cx.error(span, message);
+            return Err(cx.errors);
+        }
+    };
+    let vocabulary = cx.file(root.as_ref());
+    match vocabulary {
+        Some(v) if cx.errors.is_empty() => Ok(v),
+        _ => Err(cx.errors),
+    }
+}
+
+/// The checks of one file, collecting its problems.
+struct FileCx<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errors: Vec<String>,
+}
+
+type Entry<'t, 'i> = (&'t Spanned<Cow<'i, str>>, &'t Spanned<DeValue<'i>>);
+
+/// A table's entries in the order the file lists them.
+fn entries<'t, 'i>(table: &'t DeTable<'i>) -> Vec<Entry<'t, 'i>> {
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    entries
+}
+
+/// The registered claims the verifier reads itself: none of them carries
+/// a token type.
+const REGISTERED: [&str; 7] = ["sub", "exp", "iat", "nbf", "aud", "iss", "jti"];
+/// The registered claims that are not strings: none of them holds an id.
+const NOT_IDS: [&str; 4] = ["exp", "iat", "nbf", "aud"];
+
+impl FileCx<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let (line, column) = position(self.text, span.start);
+        self.errors.push(format!(
+            "{}:{line}:{column}: {}",
+            self.path.display(),
+            message.into()
+        ));
+    }
+
+    /// Reports keys of `table` that are not in `known`; `table_name` names
+    /// the table (`` `[token]` ``), empty for the top level.
+    fn unknown_keys(&mut self, table: &DeTable<'_>, known: &[&str], table_name: &str) {
+        let (place, owner) = if table_name.is_empty() {
+            ("at the top level".to_owned(), "scopegate.toml")
+        } else {
+            (format!("in {table_name}"), table_name)
+        };
+        for (key, _) in entries(table) {
+            let name = key.get_ref().as_ref();
+            if known.contains(&name) {
+                continue;
+            }
+            let hints = suggest::near_misses(name, known);
+            let fix = if hints.is_empty() {
+                format!("{owner} takes {}", and_list(known))
+            } else {
+                format!("did you mean {}?", suggest::alternatives(&hints))
+            };
+            self.error(key.span(), format!("unknown key `{name}` {place}: {fix}"));
+        }
+    }
+
+    fn file(&mut self, root: &DeTable<'_>) -> Option<Vocabulary> {
+        self.unknown_keys(root, &["token", "owners"], "");
+        let token = match root.get("token") {
+            None => {
+                self.error(
+                    0..0,
+                    "no `[token]` table: declare this crate's token types, e.g. \
+                     `[token]` with `types = [\"execution\", \"workload\"]` and \
+                     `default = \"execution\"`",
+                );
+                None
+            }
+            Some(value) => match value.get_ref() {
+                DeValue::Table(t) => self.token(t, value.span()),
+                _ => {
+                    self.error(
+                        value.span(),
+                        "`token` is a table: write `[token]` with `types = [..]` and \
+                         `default = \"..\"` under it",
+                    );
+                    None
+                }
+            },
+        };
+        let owners = match root.get("owners") {
+            None => Some(Vec::new()),
+            Some(value) => match value.get_ref() {
+                DeValue::Table(t) => self.owners(t),
+                _ => {
+                    self.error(
+                        value.span(),
+                        "`owners` is a table of tables: write `[owners.\"dag:self\"]` with \
+                         `param = \"dag_id\"` under it",
+                    );
+                    None
+                }
+            },
+        };
+        let (claim, types, default) = token?;
+        Some(Vocabulary::new(
+            claim,
+            types,
+            default,
+            owners?,
+            Some(self.path.to_owned()),
+        ))
+    }
+
+    /// `[token]`: the claim, the types and the default.
+    fn token(
+        &mut self,
+        table: &DeTable<'_>,
+        span: Range<usize>,
+    ) -> Option<(String, Vec<String>, usize)> {
+        self.unknown_keys(table, &["claim", "types", "default"], "`[token]`");
+        let claim = match table.get("claim") {
+            None => Some("scope".to_owned()),
+            Some(v) => self
+                .string(v, "claim", "scope")
+                .and_then(|c| self.type_claim(c, v.span())),
+        };
+        let types = match table.get("types") {
+            None => {
+                self.error(
+                    span.clone(),
+                    "`[token]` has no `types`: write this crate's token types, e.g. \
+                     `types = [\"execution\", \"workload\"]`",
+                );
+                None
+            }
+            Some(v) => self.types(v),
+        };
+        let default = match (table.get("default"), &types) {
+            (None, _) => {
+                let first = types
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .map_or("execution", String::as_str);
+                self.error(
+                    span,
+                    format!(
+                        "`[token]` has no `default`: write the type of a token without the \
+                         claim, which is also what a route with no `token:*` scope accepts, \
+                         e.g. `default = \"{first}\"`"
+                    ),
+                );
+                None
+            }
+            (Some(v), types) => {
+                let example = types
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .map_or("execution", String::as_str);
+                let name = self.string(v, "default", example);
+                match (name, types) {
+                    (Some(name), Some(types)) => {
+                        let found = types.iter().position(|t| *t == name);
+                        if found.is_none() {
+                            let names: Vec<&str> = types.iter().map(String::as_str).collect();
+                            let hints = suggest::near_misses(&name, &names);
+                            let fix = if hints.is_empty() {
+                                format!("write one of {}", suggest::list(&names))
+                            } else {
+                                format!("did you mean {}?", suggest::alternatives(&hints))
+                            };
+                            self.error(
+                                v.span(),
+                                format!("`default = \"{name}\"` is not one of `types`: {fix}"),
+                            );
+                        }
+                        found
+                    }
+                    _ => None,
+                }
+            }
+        };
+        Some((claim?, types?, default?))
+    }
+
+    /// The claim that carries the token type: not one the verifier owns.
+    fn type_claim(&mut self, claim: String, span: Range<usize>) -> Option<String> {
+        if claim.is_empty() || REGISTERED.contains(&claim.as_str()) {
+            self.error(
+                span,
+                format!(
+                    "`claim = \"{claim}\"` cannot carry the token type{}: name the claim \
+                     that does, e.g. `claim = \"scope\"`",
+                    if claim.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", the verifier checks `{claim}` itself")
+                    }
+                ),
+            );
+            return None;
+        }
+        Some(claim)
+    }
+
+    /// `types = [..]`: a non-empty list of distinct, well-formed names.
+    fn types(&mut self, value: &Spanned<DeValue<'_>>) -> Option<Vec<String>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.error(
+                value.span(),
+                "`types` is a list of strings: write e.g. `types = [\"execution\", \"workload\"]`",
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                value.span(),
+                "`types` is empty: write at least one token type, e.g. `types = [\"execution\"]`",
+            );
+            return None;
+        }
+        if items.len() > MAX_TYPES {
+            self.error(
+                value.span(),
+                format!(
+                    "`types` lists {} token types, and a crate may declare at most \
+                     {MAX_TYPES}: remove some",
+                    items.len()
+                ),
+            );
+            return None;
+        }
+        let before = self.errors.len();
+        let mut types: Vec<String> = Vec::new();
+        for item in items.iter() {
+            let DeValue::String(name) = item.get_ref() else {
+                self.error(
+                    item.span(),
+                    "a token type is a string: write it in quotes, e.g. \"execution\"",
+                );
+                continue;
+            };
+            let name = name.as_ref();
+            if !is_type_name(name) {
+                self.error(item.span(), bad_name("token type", name, is_type_name));
+            } else if types.iter().any(|t| t == name) {
+                self.error(
+                    item.span(),
+                    format!("token type `{name}` is listed twice in `types`: remove this one"),
+                );
+            } else {
+                types.push(name.to_owned());
+            }
+        }
+        (self.errors.len() == before).then_some(types)
+    }
+
+    /// `[owners."..."]` tables, in file order.
+    fn owners(&mut self, table: &DeTable<'_>) -> Option<Vec<Owner>> {
+        let before = self.errors.len();
+        let mut owners = Vec::new();
+        for (key, value) in entries(table) {
+            let scope = key.get_ref().as_ref();
+            let DeValue::Table(fields) = value.get_ref() else {
+                self.error(
+                    value.span(),
+                    format!(
+                        "`owners.\"{scope}\"` is a table: write `[owners.\"{scope}\"]` with \
+                         `param = \"...\"` under it"
+                    ),
+                );
+                continue;
+            };
+            if let Some(owner) = self.owner(scope, key.span(), fields) {
+                owners.push(owner);
+            }
+        }
+        (self.errors.len() == before).then_some(owners)
+    }
+
+    /// One `[owners."scope"]` table.
+    fn owner(&mut self, scope: &str, span: Range<usize>, table: &DeTable<'_>) -> Option<Owner> {
+        let name = format!("`[owners.\"{scope}\"]`");
+        self.unknown_keys(table, &["param", "claim", "compare", "label"], &name);
+        let before = self.errors.len();
+        if let Some(ty) = scope.strip_prefix("token:") {
+            self.error(
+                span.clone(),
+                format!(
+                    "owner scope `{scope}` cannot start with `token:`, which names token \
+                     types: rename it, e.g. `[owners.\"{}:self\"]`",
+                    if ty.is_empty() { "x" } else { ty }
+                ),
+            );
+        } else if !is_scope_name(scope) {
+            self.error(span.clone(), bad_name("owner scope", scope, is_scope_name));
+        }
+        let stem: String = scope
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let example = if stem.is_empty() {
+            "resource_id".to_owned()
+        } else {
+            format!("{stem}_id")
+        };
+        let param = match table.get("param") {
+            None => {
+                self.error(
+                    span,
+                    format!(
+                        "`[owners.\"{scope}\"]` has no `param`: write the path parameter \
+                         this scope guards, e.g. `param = \"{example}\"`"
+                    ),
+                );
+                None
+            }
+            Some(v) => self.string(v, "param", &example).and_then(|p| {
+                if is_ident(&p) {
+                    return Some(p);
+                }
+                let fixed: String = p
+                    .trim()
+                    .chars()
+                    .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+                    .collect();
+                let fix = if is_ident(&fixed) {
+                    fixed
+                } else {
+                    example.clone()
+                };
+                self.error(
+                    v.span(),
+                    format!(
+                        "`param = \"{p}\"` is not a path parameter name: write an \
+                         identifier, e.g. `param = \"{fix}\"`"
+                    ),
+                );
+                None
+            }),
+        };
+        let claim = match table.get("claim") {
+            None => Some("sub".to_owned()),
+            Some(v) => self.string(v, "claim", "sub").and_then(|c| {
+                if !c.is_empty() && !NOT_IDS.contains(&c.as_str()) {
+                    return Some(c);
+                }
+                self.error(
+                    v.span(),
+                    format!(
+                        "`claim = \"{c}\"` cannot hold the owner's id: name the claim that \
+                         does, e.g. `claim = \"sub\"`"
+                    ),
+                );
+                None
+            }),
+        };
+        let compare = match table.get("compare") {
+            None => Some(Compare::Uuid),
+            Some(v) => self.string(v, "compare", "uuid").and_then(|c| {
+                let all = [Compare::Uuid, Compare::Exact];
+                if let Some(found) = all.into_iter().find(|k| k.keyword() == c) {
+                    return Some(found);
+                }
+                let hint = match suggest::near_misses(&c, &all.map(Compare::keyword)).first() {
+                    Some(h) => format!("did you mean `compare = \"{h}\"`? Write"),
+                    None => "write".to_owned(),
+                };
+                self.error(
+                    v.span(),
+                    format!(
+                        "`compare = \"{c}\"` is not a comparison: {hint} `compare = \"uuid\"` \
+                         (both parsed as UUIDs) or `compare = \"exact\"` (byte for byte)"
+                    ),
+                );
+                None
+            }),
+        };
+        let label = match table.get("label") {
+            None => param.clone(),
+            Some(v) => self.string(v, "label", "task instance ID").and_then(|l| {
+                if !l.trim().is_empty() && !l.chars().any(char::is_control) {
+                    return Some(l);
+                }
+                self.error(
+                    v.span(),
+                    "`label` names the parameter in the 403 (\"Token subject does not \
+                     match <label>\"): write one line of text, e.g. `label = \"task instance ID\"`",
+                );
+                None
+            }),
+        };
+        if self.errors.len() != before {
+            return None;
+        }
+        Some(Owner {
+            scope: scope.to_owned(),
+            param: param?,
+            claim: claim?,
+            compare: compare?,
+            label: label?,
+        })
+    }
+
+    /// A string value, or an error that shows `key = "example"`.
+    fn string(&mut self, value: &Spanned<DeValue<'_>>, key: &str, example: &str) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(s.as_ref().to_owned()),
+            other => {
+                self.error(
+                    value.span(),
+                    format!(
+                        "`{key}` is a string, not {}: write `{key} = \"{example}\"`",
+                        article(other.type_str())
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// "an integer", "a table".
+fn article(kind: &str) -> String {
+    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {kind}", if an { "an" } else { "a" })
+}
+
+/// `` `a`, `b` and `c` ``.
+fn and_list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!("{} and `{last}`", suggest::list(init)),
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
+}
+
+/// A token type: `[a-z0-9_-]+`, so `token:<type>` reads as one word and
+/// fits an HTTP header unquoted.
+fn is_type_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// An owner scope: `[a-z0-9_.:-]+`, so it fits the `scope="..."` of a
+/// `WWW-Authenticate` header.
+fn is_scope_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.' | b':')
+        })
+}
+
+/// The message for a malformed type or scope name, with a fixed spelling
+/// when there is an obvious one.
+fn bad_name(what: &str, name: &str, valid: fn(&str) -> bool) -> String {
+    let allowed = if what == "token type" {
+        "lower-case letters, digits, `_` and `-`"
+    } else {
+        "lower-case letters, digits, `_`, `-`, `.` and `:`"
+    };
+    let fixed: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == ' ' { '_' } else { c })
+        .collect();
+    if valid(&fixed) {
+        format!("{what} `{name}` must be {allowed}: write \"{fixed}\"")
+    } else {
+        format!("{what} `{name}` must be {allowed}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATH: &str = "/svc/scopegate.toml";
+
+    fn errors(text: &str) -> Vec<String> {
+        let errs = parse(Path::new(PATH), text).expect_err("the file has mistakes");
+        errs.into_iter()
+            .map(|e| e.strip_prefix(PATH).expect("names the file").to_owned())
+            .collect()
+    }
+
+    fn vocabulary(text: &str) -> Vocabulary {
+        parse(Path::new(PATH), text).expect("a valid file")
+    }
+
+    /// SPEC §6's example: Airflow's own vocabulary, written out.
+    const AIRFLOW: &str = r#"
+[token]
+claim = "scope"                     # the claim that carries the token type
+types = ["execution", "workload"]
+default = "execution"
+
+[owners."ti:self"]
+param = "task_instance_id"
+claim = "sub"
+compare = "uuid"
+label = "task instance ID"
+
+[owners."ct:self"]
+param = "connection_test_id"
+label = "connection test ID"
+"#;
+
+    #[test]
+    fn the_spec_example_is_airflows_vocabulary() {
+        let v = vocabulary(AIRFLOW);
+        assert!(v.is_airflow());
+        assert_eq!(v.file.as_deref(), Some(Path::new(PATH)));
+        assert_eq!(
+            v.names(),
+            ["token:execution", "token:workload", "ti:self", "ct:self"],
+            "owners keep the file's order"
+        );
+    }
+
+    #[test]
+    fn defaults_of_optional_keys() {
+        let v = vocabulary(
+            r#"
+            [token]
+            types = ["reader", "writer"]
+            default = "writer"
+            [owners."account:self"]
+            param = "account"
+            "#,
+        );
+        assert_eq!(v.claim, "scope");
+        assert_eq!(v.default, 1);
+        let o = &v.owners[0];
+        assert_eq!(
+            (o.claim.as_str(), o.compare, o.label.as_str()),
+            ("sub", Compare::Uuid, "account")
+        );
+        let v = vocabulary("[token]\ntypes = [\"only\"]\ndefault = \"only\"\n");
+        assert!(v.owners.is_empty());
+        assert_eq!(v.names(), ["token:only"]);
+    }
+
+    #[test]
+    fn malformed_toml_names_the_line() {
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\", \"b\"\ndefault = \"a\"\n"),
+            [":3:1: this is not valid TOML: missing comma between array elements, expected `,`"]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\"]\ndefault = \"a\"\n[owners.\"x:self\"]\nparam = \"x\"\n[owners.'x:self']\nparam = \"y\"\n"),
+            [":6:9: `'x:self'` is declared twice: declare each key, and each \
+              `[owners.\"...\"]` table, once"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_get_a_hint() {
+        assert_eq!(
+            errors(
+                "[token]\ntypes = [\"a\"]\ndefaults = \"a\"\n\n[owners.\"x:self\"]\nparm = \"x\"\n\
+                 [tokens]\n"
+            ),
+            [
+                ":7:2: unknown key `tokens` at the top level: did you mean `token`?",
+                ":3:1: unknown key `defaults` in `[token]`: did you mean `default`?",
+                ":1:1: `[token]` has no `default`: write the type of a token without the claim, \
+                 which is also what a route with no `token:*` scope accepts, e.g. `default = \"a\"`",
+                ":6:1: unknown key `parm` in `[owners.\"x:self\"]`: did you mean `param`?",
+                ":5:9: `[owners.\"x:self\"]` has no `param`: write the path parameter this scope \
+                 guards, e.g. `param = \"x_id\"`",
+            ]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\"]\ndefault = \"a\"\nexpiry = 3\n"),
+            [":4:1: unknown key `expiry` in `[token]`: `[token]` takes `claim`, `types` and `default`"]
+        );
+    }
+
+    #[test]
+    fn the_token_table() {
+        assert_eq!(
+            errors("# nothing\n"),
+            [
+                ":1:1: no `[token]` table: declare this crate's token types, e.g. `[token]` with \
+              `types = [\"execution\", \"workload\"]` and `default = \"execution\"`"
+            ]
+        );
+        assert_eq!(
+            errors("token = \"execution\"\n"),
+            [
+                ":1:9: `token` is a table: write `[token]` with `types = [..]` and \
+              `default = \"..\"` under it"
+            ]
+        );
+        assert_eq!(
+            errors("[token]\ndefault = \"a\"\n"),
+            [
+                ":1:1: `[token]` has no `types`: write this crate's token types, e.g. \
+              `types = [\"execution\", \"workload\"]`"
+            ]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"execution\", \"workload\"]\ndefault = \"exec\"\n"),
+            [":3:11: `default = \"exec\"` is not one of `types`: did you mean `execution`?"]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\", \"b\"]\ndefault = \"zzz\"\n"),
+            [":3:11: `default = \"zzz\"` is not one of `types`: write one of `a`, `b`"]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = \"a\"\ndefault = 1\n"),
+            [
+                ":2:9: `types` is a list of strings: write e.g. `types = [\"execution\", \"workload\"]`",
+                ":3:11: `default` is a string, not an integer: write `default = \"execution\"`",
+            ]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = []\ndefault = \"a\"\n"),
+            [":2:9: `types` is empty: write at least one token type, e.g. `types = [\"execution\"]`"]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\", \"Big One\", \"a\", 3, \"b c!\"]\ndefault = \"a\"\n"),
+            [
+                ":2:15: token type `Big One` must be lower-case letters, digits, `_` and `-`: \
+                 write \"big_one\"",
+                ":2:26: token type `a` is listed twice in `types`: remove this one",
+                ":2:31: a token type is a string: write it in quotes, e.g. \"execution\"",
+                ":2:34: token type `b c!` must be lower-case letters, digits, `_` and `-`",
+            ]
+        );
+        let many: Vec<String> = (0..65).map(|i| format!("\"t{i}\"")).collect();
+        assert_eq!(
+            errors(&format!("[token]\ntypes = [{}]\ndefault = \"t0\"\n", many.join(", "))),
+            [":2:9: `types` lists 65 token types, and a crate may declare at most 64: remove some"]
+        );
+        let most: Vec<String> = (0..64).map(|i| format!("\"t{i}\"")).collect();
+        let v = vocabulary(&format!(
+            "[token]\ntypes = [{}]\ndefault = \"t63\"\n",
+            most.join(", ")
+        ));
+        assert_eq!((v.types.len(), v.default), (64, 63));
+        assert_eq!(
+            errors("[token]\nclaim = \"sub\"\ntypes = [\"a\"]\ndefault = \"a\"\n"),
+            [
+                ":2:9: `claim = \"sub\"` cannot carry the token type, the verifier checks `sub` \
+              itself: name the claim that does, e.g. `claim = \"scope\"`"
+            ]
+        );
+        assert_eq!(
+            errors("[token]\nclaim = \"\"\ntypes = [\"a\"]\ndefault = \"a\"\n"),
+            [
+                ":2:9: `claim = \"\"` cannot carry the token type: name the claim that does, e.g. \
+              `claim = \"scope\"`"
+            ]
+        );
+    }
+
+    const TOKEN: &str = "[token]\ntypes = [\"a\"]\ndefault = \"a\"\n";
+
+    #[test]
+    fn owner_tables() {
+        assert_eq!(
+            errors(&format!("{TOKEN}[owners.\"dag:self\"]\nlabel = \"DAG\"\n")),
+            [":4:9: `[owners.\"dag:self\"]` has no `param`: write the path parameter this scope \
+              guards, e.g. `param = \"dag_id\"`"]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{TOKEN}[owners.\"dag:self\"]\nparam = \"dag-id\"\ncompare = \"exakt\"\n\
+                 claim = \"exp\"\nlabel = \"\"\n"
+            )),
+            [
+                ":5:9: `param = \"dag-id\"` is not a path parameter name: write an identifier, \
+                 e.g. `param = \"dag_id\"`",
+                ":7:9: `claim = \"exp\"` cannot hold the owner's id: name the claim that does, \
+                 e.g. `claim = \"sub\"`",
+                ":6:11: `compare = \"exakt\"` is not a comparison: did you mean \
+                 `compare = \"exact\"`? Write `compare = \"uuid\"` (both parsed as UUIDs) or \
+                 `compare = \"exact\"` (byte for byte)",
+                ":8:9: `label` names the parameter in the 403 (\"Token subject does not match \
+                 <label>\"): write one line of text, e.g. `label = \"task instance ID\"`",
+            ]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{TOKEN}[owners.\"token:admin\"]\nparam = \"x\"\n[owners.\"Dag Self\"]\nparam = \"y\"\n"
+            )),
+            [
+                ":4:9: owner scope `token:admin` cannot start with `token:`, which names token \
+                 types: rename it, e.g. `[owners.\"admin:self\"]`",
+                ":6:9: owner scope `Dag Self` must be lower-case letters, digits, `_`, `-`, `.` \
+                 and `:`: write \"dag_self\"",
+            ]
+        );
+        assert_eq!(
+            errors(&format!("owners = [\"x\"]\n{TOKEN}")),
+            [
+                ":1:10: `owners` is a table of tables: write `[owners.\"dag:self\"]` with \
+              `param = \"dag_id\"` under it"
+            ]
+        );
+        assert_eq!(
+            errors(&format!("{TOKEN}[owners]\n\"x:self\" = \"x_id\"\n")),
+            [
+                ":5:12: `owners.\"x:self\"` is a table: write `[owners.\"x:self\"]` with \
+              `param = \"...\"` under it"
+            ]
+        );
+        let v = vocabulary(&format!(
+            "{TOKEN}[owners.\"b:self\"]\nparam = \"b\"\ncompare = \"exact\"\nclaim = \"acct\"\n\
+             [owners.\"a:self\"]\nparam = \"a\"\n"
+        ));
+        assert_eq!(v.names(), ["token:a", "b:self", "a:self"]);
+        assert_eq!(v.owners[0].compare, Compare::Exact);
+        assert_eq!(v.owners[0].claim, "acct");
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        assert_eq!(position("ab\ncd", 0), (1, 1));
+        assert_eq!(position("ab\ncd", 4), (2, 2));
+        assert_eq!(position("é\nx", 3), (2, 1));
+        assert_eq!(position("éx", 2), (1, 2));
+    }
+
+    #[test]
+    fn without_a_manifest_dir_the_vocabulary_is_airflows() {
+        let c = Config::airflow();
+        assert!(c.file.is_none());
+        assert!(c.tracking().is_empty());
+        assert!(c.vocabulary.unwrap().is_airflow());
+    }
+}

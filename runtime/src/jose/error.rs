@@ -1,0 +1,181 @@
+//! The errors the JOSE layer raises, which the layers above raise too:
+//! why a token is invalid ([`InvalidReason`]), why a key, key set or
+//! builder cannot be used ([`ConfigError`]), and why a JWKS could not be
+//! loaded ([`KeySetError`]).
+
+use jsonwebtoken::Algorithm;
+
+/// The shortest HMAC secret a verifier or issuer accepts without
+/// `allow_short_secret()`: 32 bytes, 256 bits (RFC 7518 §3.2 asks for at
+/// least the hash size, RFC 8725 §3.5 for enough entropy).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Why a token failed verification. Its `Display` is the `<reason>` in
+/// `Invalid auth token: <reason>` and in `error_description`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidReason {
+    /// Not three base64url segments of JSON objects, or bad characters.
+    #[error("malformed token")]
+    Malformed,
+    /// More than one `Authorization` header.
+    #[error("multiple Authorization headers")]
+    MultipleHeaders,
+    /// The header's `alg` is not the one the key is pinned to.
+    #[error("algorithm not allowed")]
+    AlgorithmNotAllowed,
+    /// The signature does not match.
+    #[error("invalid signature")]
+    InvalidSignature,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("token has expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    /// `aud` does not name this service.
+    #[error("invalid audience")]
+    InvalidAudience,
+    /// `iss` is not the configured issuer.
+    #[error("invalid issuer")]
+    InvalidIssuer,
+    /// A required claim is absent.
+    #[error("missing required claim '{0}'")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong JSON type or an out-of-range value.
+    #[error("invalid claim '{0}'")]
+    InvalidClaim(&'static str),
+    /// `sub` is not a hyphenated UUID (see
+    /// [`SubjectFormat`](crate::SubjectFormat)).
+    #[error("sub must be a UUID")]
+    InvalidSubject,
+    /// The `scope` claim (the type claim of Airflow's vocabulary, and of
+    /// any other in `scope`) holds no type of the route's vocabulary.
+    #[error("unknown token scope")]
+    UnknownScope,
+    /// The type claim named here holds no type of the route's vocabulary.
+    #[error("unknown token type in '{0}'")]
+    UnknownTokenType(&'static str),
+    /// The header carries a `crit` extension this verifier does not implement.
+    #[error("unsupported critical header")]
+    UnsupportedCritical,
+    /// The token's `kid` names no key in the key set.
+    #[error("unknown key id")]
+    UnknownKey,
+    /// A key set is configured but the token's header has no `kid`.
+    #[error("missing key id")]
+    MissingKeyId,
+    /// The token is longer than the verifier's maximum (for a direct
+    /// [`Verifier::verify`](crate::Verifier::verify); a request gets
+    /// [`AuthError::TokenTooLarge`](crate::AuthError::TokenTooLarge) first).
+    #[error("token too large")]
+    TooLarge,
+    /// The token's `jti` is on the verifier's [`DenyList`](crate::DenyList).
+    #[error("token revoked")]
+    Revoked,
+}
+
+/// A key that cannot be used, or a builder that is missing something.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An HMAC secret must not be empty.
+    #[error("the shared secret is empty")]
+    EmptySecret,
+    /// The PEM could not be parsed as a key of the expected kind.
+    #[error("invalid {kind} key: {source}")]
+    InvalidKey {
+        /// What kind of key was expected (`"RSA public"`, ...).
+        kind: &'static str,
+        /// The parser's error.
+        #[source]
+        source: jsonwebtoken::errors::Error,
+    },
+    /// The algorithm does not belong to the key's family (for example HS256
+    /// with an RSA key).
+    #[error("algorithm {algorithm:?} cannot be used with a {family} key")]
+    AlgorithmMismatch {
+        /// The requested algorithm.
+        algorithm: Algorithm,
+        /// The key's family.
+        family: &'static str,
+    },
+    /// A verifier or issuer needs at least one audience.
+    #[error("no audience configured: call .audience(..) on the builder; tokens must name their service in `aud`")]
+    NoAudience,
+    /// An HMAC secret shorter than [`MIN_SECRET_BYTES`], without the
+    /// builder's explicit `allow_short_secret()`.
+    #[error(
+        "the HMAC secret is {len} bytes; at least {MIN_SECRET_BYTES} bytes (256 bits) are required: \
+         use a random secret of {MIN_SECRET_BYTES} bytes or more, or, to keep an existing shorter \
+         secret, call allow_short_secret() on the builder"
+    )]
+    ShortSecret {
+        /// The secret's length in bytes.
+        len: usize,
+    },
+    /// A clock-skew leeway above [`MAX_LEEWAY`](crate::MAX_LEEWAY).
+    #[error("a leeway of {secs} s is more than the maximum of {max} s")]
+    LeewayTooLarge {
+        /// The leeway asked for, in seconds.
+        secs: u64,
+        /// The maximum, in seconds.
+        max: u64,
+    },
+    /// A JWK that cannot be used to verify signatures.
+    #[error("unusable JWK: {reason}")]
+    InvalidJwk {
+        /// Why.
+        reason: &'static str,
+    },
+    /// `jwks_max_stale` is shorter than the refresh interval: the keys would
+    /// be dropped between two scheduled fetches.
+    #[error("jwks_max_stale must be at least the JWKS refresh interval (jwks_refresh)")]
+    JwksMaxStale,
+    /// The JWKS could not be loaded at start-up.
+    #[error("could not load the JWKS: {0}")]
+    KeySet(#[from] KeySetError),
+}
+
+/// Why a JWKS could not be loaded. The last good keys stay in use.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySetError {
+    /// Reading the file failed.
+    #[error("reading {source_name}: {error}")]
+    Io {
+        /// The file.
+        source_name: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The HTTP fetch failed (connection, status or size).
+    #[error("fetching {url}: {error}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// The document is not a JWKS, or holds no usable signing key.
+    #[error("invalid JWKS: {0}")]
+    Invalid(String),
+    /// The document is larger than the limit (1 MiB).
+    #[error("{source_name} is larger than {limit} bytes")]
+    TooLarge {
+        /// The file.
+        source_name: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The blocking task that fetched the JWKS was cancelled.
+    #[error("the fetch task was cancelled")]
+    Cancelled,
+    /// A JWKS is fetched on the blocking pool of a tokio runtime (actix's
+    /// System, `#[tokio::test]`), and there was none.
+    #[error("no tokio runtime: load the JWKS inside actix's System or a tokio runtime")]
+    NoRuntime,
+}

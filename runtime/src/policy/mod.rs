@@ -1,0 +1,22 @@
+//! The bottom layer: what a route allows, as constant data, and the check
+//! of one token's claims against it. It imports nothing else of the crate:
+//! claims reach it through [`ClaimSource`], and its refusals are
+//! [`Denial`]s, which the web layer renders.
+//!
+//! - [`vocabulary`]: a service's words (the claim that carries a token's
+//!   type, the types, the default) and sets of its types;
+//! - [`route`]: owners, route policies and route information.
+
+pub mod route;
+pub mod vocabulary;
+
+pub use route::{ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim};
+pub use vocabulary::{TokenType, TokenTypes, Vocabulary, MAX_TYPES};
+
+/// Parses a UUID only in its 36-character hyphenated form, in either case.
+pub(crate) fn parse_hyphenated_uuid(s: &str) -> Option<uuid::Uuid> {
+    if s.len() != 36 {
+        return None;
+    }
+    uuid::Uuid::try_parse(s).ok()
+}

@@ -1,0 +1,176 @@
+//! [`Enforce`]: the service wrapper that applies a [`RoutePolicy`] before the
+//! handler (and its body extractors) run. `#[route]` wraps every protected
+//! resource in one.
+
+use std::future::{ready, Ready};
+use std::rc::Rc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::{web, Error, ResponseError};
+use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
+
+use crate::jose::InvalidReason;
+use crate::policy::RoutePolicy;
+use crate::verify::Verifier;
+
+use super::error::AuthError;
+use super::request::{allow, authenticate_with, forget, no_verifier};
+
+/// Middleware that enforces a route's policy: bearer token, verification
+/// (cached in the request), token type (in the route's vocabulary), then
+/// owners. A refused request
+/// gets its [`AuthError`] response and never reaches the inner service, so its
+/// body is never read.
+///
+/// ```
+/// use actix_web::{web, App, HttpResponse};
+/// use scopegate::{Enforce, RoutePolicy, TokenTypes};
+///
+/// static POLICY: RoutePolicy = RoutePolicy::protected(TokenTypes::EXECUTION_ONLY, &[]);
+/// let app = App::new().service(
+///     web::resource("/variables/{variable_key}")
+///         .wrap(Enforce::new(&POLICY))
+///         .get(|| async { HttpResponse::Ok() }),
+/// );
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Enforce {
+    policy: &'static RoutePolicy,
+}
+
+impl Enforce {
+    /// Enforces `policy` on the wrapped service.
+    pub const fn new(policy: &'static RoutePolicy) -> Self {
+        Enforce { policy }
+    }
+
+    /// Runs the policy on one request. On success the request is marked as
+    /// allowed by this policy, with the verified claims and the token's
+    /// type, for the handler's token extractor
+    /// ([`TiToken`](crate::TiToken), [`Token`](crate::Token)) and for
+    /// [`Reissue`](crate::Reissue).
+    pub fn check(&self, req: &ServiceRequest) -> Result<(), AuthError> {
+        if self.policy.is_public() {
+            return Ok(());
+        }
+        let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
+            return Err(no_verifier(req.request()));
+        };
+        let claims = authenticate_with(req.request(), verifier)?;
+        let route = req.match_pattern();
+        let route = route.as_deref().unwrap_or(req.path());
+        match self.policy.check(&*claims, req.match_info()) {
+            Ok(token_type) => {
+                allow(req.request(), verifier, self.policy, token_type);
+                tracing::debug!(
+                    target: "scopegate",
+                    method = %req.method(),
+                    route,
+                    token_type = %token_type,
+                    outcome = "allowed",
+                );
+                Ok(())
+            }
+            Err(denial) => {
+                let err = AuthError::from(denial);
+                let outcome = if err.status_code() == 401 {
+                    "rejected"
+                } else {
+                    "forbidden"
+                };
+                tracing::info!(
+                    target: "scopegate",
+                    method = %req.method(),
+                    route,
+                    sub = %claims.sub,
+                    outcome,
+                    reason = %err,
+                );
+                Err(err)
+            }
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Enforce
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = EnforceService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(EnforceService {
+            service: Rc::new(service),
+            enforce: *self,
+        }))
+    }
+}
+
+/// The service [`Enforce`] wraps around a resource.
+#[derive(Debug)]
+pub struct EnforceService<S> {
+    service: Rc<S>,
+    enforce: Enforce,
+}
+
+type Response<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+type LeftBody<B> = fn(Result<ServiceResponse<B>, Error>) -> Response<B>;
+
+fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
+    Ok(req
+        .into_response(err.error_response())
+        .map_into_right_body())
+}
+
+impl<S, B> Service<ServiceRequest> for EnforceService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    /// Allowed: the inner call. Refused: a ready response. Unknown `kid`
+    /// with a JWKS: a boxed future that refreshes the keys (rate-limited)
+    /// and decides again; this is the only path that allocates a future.
+    #[allow(clippy::type_complexity)]
+    type Future = Either<
+        Map<S::Future, LeftBody<B>>,
+        Either<Ready<Response<B>>, LocalBoxFuture<'static, Response<B>>>,
+    >;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        match self.enforce.check(&req) {
+            Ok(()) => Either::Left(
+                self.service
+                    .call(req)
+                    .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
+            ),
+            Err(AuthError::InvalidToken(InvalidReason::UnknownKey)) => {
+                let service = Rc::clone(&self.service);
+                let enforce = self.enforce;
+                Either::Right(Either::Right(Box::pin(async move {
+                    if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
+                        verifier.refresh_early().await;
+                    }
+                    forget(req.request());
+                    match enforce.check(&req) {
+                        Ok(()) => service
+                            .call(req)
+                            .await
+                            .map(ServiceResponse::map_into_left_body),
+                        Err(err) => refuse(req, &err),
+                    }
+                })))
+            }
+            Err(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! [`AuthError`]: every way a request can be refused, rendered as RFC 6750
+//! responses with FastAPI-style `{"detail": ...}` JSON bodies.
+
+use std::fmt::Write as _;
+
+use actix_web::http::header::{HeaderValue, WWW_AUTHENTICATE};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::jose::InvalidReason;
+use crate::policy::{Denial, Owner, TokenType, TokenTypes};
+
+/// Why a request was refused.
+///
+/// Its [`Display`](std::fmt::Display) is the exact `detail` string sent to
+/// the client.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header, an empty token, or another scheme.
+    /// 401.
+    #[error("Missing auth token")]
+    MissingToken,
+    /// The token is longer than the verifier's maximum. 401.
+    #[error("Invalid auth token: token too large")]
+    TokenTooLarge,
+    /// The token failed verification. 401 with `error="invalid_token"`.
+    #[error("Invalid auth token: {0}")]
+    InvalidToken(InvalidReason),
+    /// A valid token whose type the route does not accept. 403 with
+    /// `error="insufficient_scope"`.
+    #[error("Token type '{got}' not allowed for this endpoint. Allowed types: {allowed}")]
+    TokenTypeNotAllowed {
+        /// The token's type.
+        got: TokenType,
+        /// What the route accepts.
+        allowed: TokenTypes,
+    },
+    /// A valid token that does not own the resource in the path: its
+    /// owner's claim does not match the path parameter. 403 with
+    /// `error="insufficient_scope"`.
+    #[error("Token subject does not match {}", .0.label())]
+    SubjectMismatch(Owner),
+    /// A protected route was reached but no [`Verifier`](crate::Verifier) is
+    /// registered as app data. 500; the request is never let through.
+    #[error("Internal Server Error")]
+    NotConfigured,
+    /// A token extractor ([`TiToken`](crate::TiToken)) ran on a handler that
+    /// no route policy allowed for this request (a plain
+    /// `web::get().to(..)`, or a policy that used another verifier). 500 and
+    /// an error log line naming the route; the token is never handed out.
+    #[error("Internal Server Error")]
+    NoRoutePolicy,
+}
+
+impl From<Denial> for AuthError {
+    /// A route policy's refusal: an unknown token type is an invalid token
+    /// (401), the others are 403.
+    fn from(denial: Denial) -> Self {
+        match denial {
+            Denial::UnknownType { claim: "scope" } => {
+                AuthError::InvalidToken(InvalidReason::UnknownScope)
+            }
+            Denial::UnknownType { claim } => {
+                AuthError::InvalidToken(InvalidReason::UnknownTokenType(claim))
+            }
+            Denial::TypeNotAllowed { got, allowed } => {
+                AuthError::TokenTypeNotAllowed { got, allowed }
+            }
+            Denial::NotOwner(owner) => AuthError::SubjectMismatch(owner),
+        }
+    }
+}
+
+impl AuthError {
+    fn www_authenticate(&self) -> Option<String> {
+        match self {
+            AuthError::MissingToken | AuthError::TokenTooLarge => Some("Bearer".to_owned()),
+            AuthError::InvalidToken(reason) => Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{reason}\""
+            )),
+            AuthError::TokenTypeNotAllowed { allowed, .. } => {
+                let mut scope = String::new();
+                for ty in allowed.iter() {
+                    if !scope.is_empty() {
+                        scope.push(' ');
+                    }
+                    let _ = write!(scope, "token:{ty}");
+                }
+                Some(format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+                ))
+            }
+            AuthError::SubjectMismatch(scope) => Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                scope.scope()
+            )),
+            AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
+        }
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AuthError::MissingToken | AuthError::TokenTooLarge | AuthError::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            AuthError::TokenTypeNotAllowed { .. } | AuthError::SubjectMismatch(_) => {
+                StatusCode::FORBIDDEN
+            }
+            AuthError::NotConfigured | AuthError::NoRoutePolicy => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if let Some(value) = self.www_authenticate() {
+            // Every part of the value is ASCII we wrote ourselves.
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                res.insert_header((WWW_AUTHENTICATE, value));
+            }
+        }
+        res.json(serde_json::json!({ "detail": self.to_string() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(e: &AuthError) -> String {
+        e.error_response()
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn messages_and_headers_follow_the_spec() {
+        let e = AuthError::TokenTypeNotAllowed {
+            got: TokenType::WORKLOAD,
+            allowed: TokenTypes::EXECUTION_ONLY,
+        };
+        assert_eq!(
+            e.to_string(),
+            "Token type 'workload' not allowed for this endpoint. Allowed types: execution"
+        );
+        assert_eq!(
+            header(&e),
+            r#"Bearer error="insufficient_scope", scope="token:execution""#
+        );
+        let e = AuthError::InvalidToken(InvalidReason::Expired);
+        assert_eq!(e.to_string(), "Invalid auth token: token has expired");
+        assert_eq!(
+            header(&e),
+            r#"Bearer error="invalid_token", error_description="token has expired""#
+        );
+        assert_eq!(header(&AuthError::MissingToken), "Bearer");
+        let owner = Owner::new("account:self", "account", "account");
+        let e = AuthError::from(Denial::NotOwner(owner));
+        assert_eq!(e.to_string(), "Token subject does not match account");
+        assert_eq!(e.status_code(), 403);
+        assert_eq!(
+            header(&e),
+            r#"Bearer error="insufficient_scope", scope="account:self""#
+        );
+        let e = AuthError::from(Denial::UnknownType { claim: "scope" });
+        assert_eq!(e.to_string(), "Invalid auth token: unknown token scope");
+        let e = AuthError::from(Denial::UnknownType { claim: "role" });
+        assert_eq!(
+            e.to_string(),
+            "Invalid auth token: unknown token type in 'role'"
+        );
+        assert_eq!(e.status_code(), 401);
+        assert_eq!(AuthError::NotConfigured.status_code(), 500);
+        assert_eq!(header(&AuthError::NotConfigured), "");
+    }
+}

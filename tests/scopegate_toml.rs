@@ -1,0 +1,404 @@
+//! `scopegate.toml` (SPEC §6) in real builds. Every trybuild case shares
+//! one manifest directory, which has no `scopegate.toml`; so these cases are
+//! small crates, each with its own `scopegate.toml`, generated under
+//! `target/tests/scopegate-toml/` and checked with cargo in trybuild's
+//! target directory, so that their dependencies are the ones trybuild has
+//! already compiled.
+//!
+//! Each case asserts the exact diagnostics of a mistake in the file (the
+//! file, its line and column, and what to write), and
+//! `a_change_to_scopegate_toml_recompiles_the_crate` proves that the
+//! compiler tracks the file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+/// The workspace's target directory, from this test binary's location
+/// (`<target>/<profile>/deps/scopegate_toml-*`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+/// A generated crate.
+struct Fixture {
+    dir: PathBuf,
+}
+
+impl Fixture {
+    /// A crate named `case` with this `scopegate.toml` (none if `None`) and
+    /// this `src/main.rs`.
+    fn new(case: &str, toml: Option<&str>, main: &str) -> Fixture {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = target_dir().join("tests/scopegate-toml").join(case);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let manifest = format!(
+            r#"[package]
+name = "vocab-{case}"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+# Its own workspace, so the main workspace ignores this crate.
+[workspace]
+
+[dependencies]
+scopegate = {{ path = {runtime:?} }}
+actix-web = {{ version = "4.11", default-features = false, features = ["macros", "unicode"] }}
+"#,
+            runtime = root.join("runtime").display().to_string(),
+        );
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        // The workspace's versions, so the build shares trybuild's
+        // dependencies.
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        let fixture = Fixture { dir };
+        fixture.write_toml(toml);
+        fixture.write("src/main.rs", main);
+        fixture
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        let path = self.dir.join(file);
+        // Only when it changes, so that cargo's freshness check sees the
+        // same file as the last run.
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    fn write_toml(&self, toml: Option<&str>) {
+        match toml {
+            Some(text) => self.write("scopegate.toml", text),
+            None => {
+                let _ = std::fs::remove_file(self.dir.join("scopegate.toml"));
+            }
+        }
+    }
+
+    /// `cargo <command>` on the crate, in trybuild's target directory.
+    fn cargo(&self, command: &str) -> (Output, f64) {
+        let start = Instant::now();
+        let out = Command::new(env!("CARGO"))
+            .args([command, "--quiet", "--manifest-path"])
+            .arg(self.dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", target_dir().join("tests/trybuild"))
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo");
+        (out, start.elapsed().as_secs_f64())
+    }
+
+    /// The `error: ..` lines of a failed `cargo check`, with the crate's
+    /// directory written `$DIR`.
+    fn errors(&self) -> Vec<String> {
+        let (out, secs) = self.cargo("check");
+        eprintln!("{}: cargo check in {secs:.1} s", self.dir.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the build must fail:\n{stderr}");
+        let dir = self.dir.display().to_string();
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("error") && !l.starts_with("error: could not compile"))
+            .map(|l| l.replace(&dir, "$DIR"))
+            .collect()
+    }
+}
+
+/// One route that every case's vocabulary can check; with a broken file
+/// the error is reported at it.
+const ONE_ROUTE: &str = r#"
+#[scopegate::route(get, "/health", public)]
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    let _ = actix_web::App::new().service(health);
+}
+"#;
+
+const TOKEN: &str = "[token]\ntypes = [\"clerk\", \"auditor\"]\ndefault = \"clerk\"\n";
+
+/// Each class of mistake in `scopegate.toml`: its file, and the exact
+/// diagnostics. Checked one after the other, as cargo locks the target
+/// directory anyway.
+#[test]
+fn every_class_of_mistake_in_scopegate_toml_names_the_file_line_and_fix() {
+    let cases: &[(&str, String, &[&str])] = &[
+        (
+            "malformed",
+            "[token]\ntypes = [\"clerk\" \"auditor\"]\ndefault = \"clerk\"\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:2:18: this is not valid TOML: missing comma between \
+               array elements, expected `,`",
+            ],
+        ),
+        (
+            "unknown-key",
+            format!("{TOKEN}[owners.\"account:self\"]\nparam = \"account\"\ncompre = \"exact\"\n"),
+            &["error: $DIR/scopegate.toml:6:1: unknown key `compre` in \
+               `[owners.\"account:self\"]`: did you mean `compare`?"],
+        ),
+        (
+            "default-not-a-type",
+            "[token]\ntypes = [\"clerk\", \"auditor\"]\ndefault = \"clerks\"\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:3:11: `default = \"clerks\"` is not one of `types`: \
+               did you mean `clerk`?",
+            ],
+        ),
+        (
+            "duplicate-type",
+            "[token]\ntypes = [\"clerk\", \"auditor\", \"clerk\"]\ndefault = \"clerk\"\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:2:30: token type `clerk` is listed twice in `types`: \
+               remove this one",
+            ],
+        ),
+        (
+            "duplicate-owner",
+            format!(
+                "{TOKEN}[owners.\"account:self\"]\nparam = \"account\"\n\
+                 [owners.\"account:self\"]\nparam = \"account_id\"\n"
+            ),
+            &[
+                "error: $DIR/scopegate.toml:6:9: `\"account:self\"` is declared twice: declare \
+               each key, and each `[owners.\"...\"]` table, once",
+            ],
+        ),
+        (
+            "owner-without-param",
+            format!("{TOKEN}[owners.\"account:self\"]\nlabel = \"account\"\n"),
+            &[
+                "error: $DIR/scopegate.toml:4:9: `[owners.\"account:self\"]` has no `param`: \
+               write the path parameter this scope guards, e.g. `param = \"account_id\"`",
+            ],
+        ),
+        (
+            "param-not-an-identifier",
+            format!("{TOKEN}[owners.\"account:self\"]\nparam = \"account-id\"\n"),
+            &[
+                "error: $DIR/scopegate.toml:5:9: `param = \"account-id\"` is not a path parameter \
+               name: write an identifier, e.g. `param = \"account_id\"`",
+            ],
+        ),
+        (
+            "bad-compare",
+            format!(
+                "{TOKEN}[owners.\"account:self\"]\nparam = \"account\"\ncompare = \"string\"\n"
+            ),
+            &[
+                "error: $DIR/scopegate.toml:6:11: `compare = \"string\"` is not a comparison: \
+               write `compare = \"uuid\"` (both parsed as UUIDs) or `compare = \"exact\"` (byte \
+               for byte)",
+            ],
+        ),
+        (
+            "bad-type-name",
+            "[token]\ntypes = [\"Clerk\"]\ndefault = \"Clerk\"\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:2:10: token type `Clerk` must be lower-case letters, \
+                 digits, `_` and `-`: write \"clerk\"",
+            ],
+        ),
+        (
+            "no-token-table",
+            "[owners.\"account:self\"]\nparam = \"account\"\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:1:1: no `[token]` table: declare this crate's token \
+               types, e.g. `[token]` with `types = [\"execution\", \"workload\"]` and \
+               `default = \"execution\"`",
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, toml, expected) in cases {
+        let fixture = Fixture::new(case, Some(toml), ONE_ROUTE);
+        let errors = fixture.errors();
+        if errors != *expected {
+            failures.push(format!(
+                "{case}:\n  got      {errors:?}\n  expected {expected:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Airflow's vocabulary, written out (SPEC §6's example).
+const AIRFLOW: &str = r#"
+[token]
+types = ["execution", "workload"]
+default = "execution"
+
+[owners."ti:self"]
+param = "task_instance_id"
+label = "task instance ID"
+
+[owners."ct:self"]
+param = "connection_test_id"
+label = "connection test ID"
+"#;
+
+/// The same, without the workload type.
+const EXECUTION_ONLY: &str = r#"
+[token]
+types = ["execution"]
+default = "execution"
+
+[owners."ti:self"]
+param = "task_instance_id"
+label = "task instance ID"
+"#;
+
+const RUN: &str = r#"
+#[scopegate::route(patch, "/task-instances/<task_instance_id>/run",
+                   scopes = ["ti:self", "token:workload"])]
+async fn run() -> &'static str {
+    "running"
+}
+
+fn main() {
+    let _ = actix_web::App::new().service(run);
+}
+"#;
+
+/// The compiler tracks `scopegate.toml`: editing it makes the next build
+/// read it again, with no source file touched. A route that takes
+/// `token:workload` builds while the file declares `workload`, fails once
+/// an edit removes it, and builds again once it is back.
+#[test]
+fn a_change_to_scopegate_toml_recompiles_the_crate() {
+    let fixture = Fixture::new("tracking", Some(AIRFLOW), RUN);
+    let check = |what: &str| {
+        let (out, secs) = fixture.cargo("check");
+        eprintln!("tracking, {what}: cargo check in {secs:.1} s");
+        out
+    };
+    let out = check("first build");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    fixture.write_toml(Some(EXECUTION_ONLY));
+    assert_eq!(
+        fixture.errors(),
+        [
+            "error: unknown scope `token:workload`: `workload` is not a token type of this crate: \
+          write one of `token:execution`, `ti:self`, or add \"workload\" to `types` in \
+          $DIR/scopegate.toml"
+        ],
+        "the edited file is read again"
+    );
+
+    fixture.write_toml(Some(AIRFLOW));
+    let out = check("file restored");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What the README says about a *new* `scopegate.toml`: a crate built
+/// without one did not tell the compiler to watch for it (there was no file
+/// to include), so the first build after adding it is stale until a source
+/// file is touched. If cargo ever notices on its own, this test fails and
+/// the README's advice can go.
+#[test]
+fn adding_scopegate_toml_takes_effect_once_a_source_file_is_touched() {
+    let fixture = Fixture::new("adding", None, RUN);
+    let (out, _) = fixture.cargo("check");
+    assert!(
+        out.status.success(),
+        "Airflow's vocabulary has token:workload"
+    );
+
+    fixture.write_toml(Some(EXECUTION_ONLY));
+    let (out, _) = fixture.cargo("check");
+    assert!(
+        out.status.success(),
+        "the new file is not seen before a source file changes"
+    );
+
+    let main = fixture.dir.join("src/main.rs");
+    let now = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+    std::fs::File::options()
+        .write(true)
+        .open(&main)
+        .unwrap()
+        .set_modified(now)
+        .unwrap();
+    let errors = fixture.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("`workload` is not a token type of this crate"),
+        "{errors:?}"
+    );
+    // Back to no file for the next run.
+    fixture.write_toml(None);
+}
+
+/// A ledger service's words: two token types in the `role` claim, an
+/// owner compared byte for byte on a string id and a UUID owner.
+const LEDGER: &str = r#"
+[token]
+claim = "role"
+types = ["clerk", "auditor"]
+default = "clerk"
+
+[owners."account:self"]
+param = "account"
+claim = "acct"
+compare = "exact"
+label = "account"
+
+[owners."entry:self"]
+param = "entry_id"
+label = "entry ID"
+"#;
+
+/// Every rule of §1/§2 and the ownership lint, in the crate's own words.
+#[test]
+fn a_crates_own_words_follow_every_rule() {
+    let main = r#"
+use actix_web::HttpResponse;
+
+#[scopegate::route(get, "/books", scopes = ["token:auditors"])]
+async fn typo_in_a_type() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/books", scopes = ["token:execution"])]
+async fn another_crates_type() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/accounts/<account>", scopes = ["acount:self"])]
+async fn typo_in_an_owner() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/entries", scopes = ["entry:self"])]
+async fn owner_without_its_parameter() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/accounts/<account>/balance")]
+async fn unowned_by_accident() -> HttpResponse { HttpResponse::Ok().finish() }
+
+fn main() {}
+"#;
+    let fixture = Fixture::new("own-words", Some(LEDGER), main);
+    assert_eq!(
+        fixture.errors(),
+        [
+            "error: unknown scope `token:auditors`: did you mean `token:auditor`?",
+            "error: unknown scope `token:execution`: `execution` is not a token type of this \
+             crate: write one of `token:clerk`, `token:auditor`, `account:self`, `entry:self`, or \
+             add \"execution\" to `types` in $DIR/scopegate.toml",
+            "error: unknown scope `acount:self`: did you mean `account:self`?",
+            "error: `entry:self` needs the path parameter `entry_id`, but \"/entries\" has none: \
+             add `<entry_id>` to the path, or remove `entry:self`",
+            "error: \"/accounts/<account>/balance\" has the path parameter `account`, which \
+             `account:self` guards, but this route does not check it: add \"account:self\" to \
+             its scopes, or write `unowned = [\"account\"]` if any allowed token may use any \
+             account here",
+        ]
+    );
+}

@@ -1,0 +1,6 @@
+use scopegate::protect;
+
+#[protect(scopes = ["ti:self"])]
+struct Heartbeat;
+
+fn main() {}
