@@ -156,7 +156,11 @@ INNER = re.compile(
     r"as actix_service::Service<.*>>::call$|as core::future::future::Future>::poll$|\{\{closure\}\}$"
     r"|^core::ptr::drop_in_place<"
 )
-ENFORCE = re.compile(r"^<scopegate::[\w:]*EnforceService<S> as actix_service::Service<.*>>::call$")
+# `EnforceService::call`, or `Enforce::check` alone where the compiler
+# inlined the call into actix's boxed service.
+ENFORCE = re.compile(
+    r"^<scopegate::[\w:]*EnforceService<S> as actix_service::Service<.*>>::call$|^scopegate::[\w:]*Enforce::check$"
+)
 EXTRACTOR = re.compile(
     r"^<scopegate::[\w:<>, ]* as actix_web::extract::FromRequest>::from_request$|^scopegate::[\w:]*request::extract$"
 )

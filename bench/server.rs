@@ -122,7 +122,7 @@ fn run(args: Args) -> Result<(), String> {
         let sub = Uuid::new_v4();
         let token = services
             .issuer
-            .issue(sub, TokenType::Execution)
+            .issue(sub, TokenType::EXECUTION)
             .map_err(|e| e.to_string())?;
         let (server, addr) = app::start(services, &args.bind, 1)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
