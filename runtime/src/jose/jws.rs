@@ -137,7 +137,8 @@ pub(crate) fn check_alg(header: &Header<'_>, pinned: Algorithm) -> Result<(), In
 
 /// Checks the signature over `header.payload` with `key` and its pinned
 /// algorithm: a prepared HMAC key when there is one (constant-time compare),
-/// otherwise jsonwebtoken's crypto backend (aws-lc-rs or RustCrypto).
+/// or a public key parsed once (aws-lc-rs), otherwise jsonwebtoken's crypto
+/// backend (aws-lc-rs or RustCrypto).
 pub(crate) fn check_signature(
     compact: &Compact<'_>,
     key: &VerificationKey,
@@ -147,6 +148,12 @@ pub(crate) fn check_signature(
     #[cfg(feature = "aws_lc_rs")]
     if let Some(hmac) = &key.hmac {
         return aws_lc_rs::hmac::verify(hmac, message, &signature)
+            .map_err(|_| InvalidReason::InvalidSignature);
+    }
+    #[cfg(feature = "aws_lc_rs")]
+    if let Some(public) = &key.parsed {
+        return public
+            .verify_sig(message, &signature)
             .map_err(|_| InvalidReason::InvalidSignature);
     }
     let verifier = (provider().verifier_factory)(&key.algorithm, &key.key)

@@ -70,6 +70,11 @@ pub struct VerificationKey {
     /// and outer pads hashed once, here, instead of on every verification.
     #[cfg(feature = "aws_lc_rs")]
     pub(crate) hmac: Option<Box<aws_lc_rs::hmac::Key>>,
+    /// For a public key with the aws_lc_rs backend: the key parsed once,
+    /// here, for its pinned algorithm, instead of on every verification
+    /// (jsonwebtoken's verifier parses the key bytes per call).
+    #[cfg(feature = "aws_lc_rs")]
+    pub(crate) parsed: Option<Box<aws_lc_rs::signature::ParsedPublicKey>>,
 }
 
 impl std::fmt::Debug for VerificationKey {
@@ -132,6 +137,8 @@ impl VerificationKey {
             algorithm: family.default_algorithm(),
             #[cfg(feature = "aws_lc_rs")]
             hmac: None,
+            #[cfg(feature = "aws_lc_rs")]
+            parsed: None,
         };
         key.prepare();
         key
@@ -175,6 +182,41 @@ impl VerificationKey {
                 let secret = self.key.try_get_as_bytes().ok()?;
                 Some(Box::new(hmac::Key::new(algorithm, secret)))
             });
+            self.parsed = self.parse_public_key().map(Box::new);
+        }
+    }
+
+    /// The public key parsed for the pinned algorithm, or `None` for a
+    /// secret or a key aws-lc refuses (which then fails every verification
+    /// through jsonwebtoken's backend, as before).
+    #[cfg(feature = "aws_lc_rs")]
+    fn parse_public_key(&self) -> Option<aws_lc_rs::signature::ParsedPublicKey> {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
+        use jsonwebtoken::DecodingKeyKind;
+        // The same parameters as jsonwebtoken's aws-lc verifiers.
+        let algorithm: &'static dyn VerificationAlgorithm = match self.algorithm {
+            Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+            Algorithm::ES256 => &sig::ECDSA_P256_SHA256_FIXED,
+            Algorithm::ES384 => &sig::ECDSA_P384_SHA384_FIXED,
+            Algorithm::EdDSA => &sig::ED25519,
+            _ => return None,
+        };
+        match self.key.kind() {
+            DecodingKeyKind::SecretOrDer(bytes) => ParsedPublicKey::new(algorithm, bytes).ok(),
+            DecodingKeyKind::RsaModulusExponent { n, e } => {
+                let components = aws_lc_rs::rsa::PublicKeyComponents {
+                    n: n.as_slice(),
+                    e: e.as_slice(),
+                };
+                let der = components.as_der().ok()?;
+                ParsedPublicKey::new(algorithm, der.as_ref()).ok()
+            }
         }
     }
 
@@ -439,6 +481,8 @@ impl VerificationKey {
                 .check(alg)
                 .map_err(|_| "alg does not match the key type")?;
         }
+        // The algorithm may have changed since `new`: prepare for this one.
+        vk.prepare();
         Ok(vk)
     }
 }
@@ -536,6 +580,98 @@ mod tests {
                 .unwrap()
                 .algorithm(),
             Algorithm::ES384
+        );
+    }
+
+    /// Every public key is parsed once, for its pinned algorithm, whether it
+    /// came from PEM or from a JWK (RSA's as modulus and exponent), and the
+    /// parsed key verifies its own signatures and nothing else.
+    #[cfg(feature = "aws_lc_rs")]
+    #[test]
+    fn public_keys_are_parsed_once_for_their_pinned_algorithm() {
+        use super::super::jws::{check_signature, sign, Compact};
+        use crate::jose::InvalidReason;
+        let read = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        type Load<K> = fn(&[u8]) -> Result<K, ConfigError>;
+        let cases: [(&str, Load<SigningKey>, &str, Load<VerificationKey>); 4] = [
+            (
+                "rsa_private.pem",
+                SigningKey::rsa_pem,
+                "rsa_public.pem",
+                VerificationKey::rsa_pem,
+            ),
+            (
+                "ec_p256_private.pem",
+                SigningKey::ec_pem,
+                "ec_p256_public.pem",
+                VerificationKey::ec_pem,
+            ),
+            (
+                "ec_p384_private.pem",
+                SigningKey::ec_pem,
+                "ec_p384_public.pem",
+                VerificationKey::ec_pem,
+            ),
+            (
+                "ed25519_private.pem",
+                SigningKey::ed_pem,
+                "ed25519_public.pem",
+                VerificationKey::ed_pem,
+            ),
+        ];
+        for (private, load_signing, public, load_public) in cases {
+            let signing = load_signing(&read(private)).unwrap();
+            let pem = load_public(&read(public))
+                .unwrap()
+                .with_algorithm(signing.algorithm())
+                .unwrap();
+            let jwk = VerificationKey::from_signing_key(&signing).unwrap();
+            let token = sign(
+                &serde_json::json!({}),
+                &serde_json::json!({"n": 1}),
+                &signing,
+            )
+            .unwrap();
+            let other = sign(
+                &serde_json::json!({}),
+                &serde_json::json!({"n": 2}),
+                &signing,
+            )
+            .unwrap();
+            let token = Compact::split(&token).unwrap();
+            let other = Compact::split(&other).unwrap();
+            // The signing input of one token with the signature of another.
+            let spliced = format!("{}.{}", other.signing_input, token.signature);
+            let spliced = Compact::split(&spliced).unwrap();
+            for (how, key) in [("PEM", &pem), ("JWK", &jwk)] {
+                assert!(key.parsed.is_some(), "{public} from {how}: not parsed");
+                assert_eq!(key.algorithm(), signing.algorithm(), "{public} from {how}");
+                assert_eq!(check_signature(&token, key), Ok(()), "{public} from {how}");
+                assert_eq!(
+                    check_signature(&spliced, key),
+                    Err(InvalidReason::InvalidSignature),
+                    "{public} from {how}"
+                );
+            }
+        }
+        // Pinning another algorithm of the family parses the key again for
+        // it: an RS512 signature fails under RS256.
+        let rsa = SigningKey::rsa_pem(&read("rsa_private.pem")).unwrap();
+        let token = sign(&serde_json::json!({}), &serde_json::json!({}), &rsa).unwrap();
+        let rs256 = VerificationKey::rsa_pem(&read("rsa_public.pem"))
+            .unwrap()
+            .with_algorithm(Algorithm::RS256)
+            .unwrap();
+        assert!(rs256.parsed.is_some());
+        assert_eq!(
+            check_signature(&Compact::split(&token).unwrap(), &rs256),
+            Err(InvalidReason::InvalidSignature)
         );
     }
 }
