@@ -50,6 +50,8 @@ extern crate self as scopegate;
 mod claims;
 mod issue;
 mod jose;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod policy;
 mod verify;
 mod web;
@@ -86,4 +88,6 @@ pub mod contract {}
 pub mod __private {
     pub use crate::web::method_not_allowed::register_fallback;
     pub use actix_web;
+    #[cfg(feature = "openapi")]
+    pub use {crate::openapi, utoipa};
 }
