@@ -4,11 +4,13 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{Ident, Item, LitStr};
+use syn::spanned::Spanned as _;
+use syn::{Ident, Item, LitStr, Type};
 
 use crate::actix::ActixRoute;
 
-use crate::group::{Fallback, Group, GroupItem, REGISTER_ROUTES};
+use crate::doc::is_standard;
+use crate::group::{Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES};
 use crate::model::{Checked, Form, Policy, Route};
 use crate::vocab::{Compare, Vocabulary};
 
@@ -100,6 +102,7 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
     let config = format_ident!("config", span = Span::mixed_site());
     let resource = format_ident!("resource", span = Span::mixed_site());
     let conditions = &route.conditions;
+    let openapi = openapi_route(route, checked);
     quote! {
         #(#docs)*
         #conditions
@@ -127,6 +130,8 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
                 ::scopegate::__private::actix_web::dev::HttpServiceFactory::register(#resource, #config);
             }
         }
+
+        #openapi
     }
 }
 
@@ -141,8 +146,10 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
     let policy_expr = policy(checked);
     let info = info(checked);
     let conditions = &route.conditions;
+    let openapi = openapi_route(route, checked);
     quote! {
         #func
+        #openapi
 
         #conditions
         impl #name {
@@ -151,6 +158,119 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
             pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
             /// The route as declared: method, full path and policy.
             pub const INFO: ::scopegate::RouteInfo = #info;
+        }
+    }
+}
+
+/// With the `openapi` feature, what a checked route documents: a hidden
+/// function of its struct that returns its `scopegate::openapi::RouteDoc`,
+/// and utoipa's `Path` built from it.
+fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
+    if !cfg!(feature = "openapi") {
+        return TokenStream::new();
+    }
+    let name = route.name();
+    let conditions = &route.conditions;
+    let doc = &checked.doc;
+    let path = checked.path.actix();
+    let operation_id = &doc.operation_id;
+    let some = |text: &Option<String>| match text {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let (tag, summary, description) = (some(&doc.tag), some(&doc.summary), some(&doc.description));
+    let params = doc.params.iter().map(|(param, kind)| {
+        let kind = format_ident!("{}", kind.variant());
+        quote!((#param, ::scopegate::__private::openapi::ParamType::#kind))
+    });
+    let body = |ty: &Option<Type>| match ty {
+        Some(ty) => {
+            let ctor = format_ident!("{}", if is_standard(ty) { "inline" } else { "named" });
+            // Spanned on the type, so that a type without a schema is
+            // reported where the user wrote it.
+            quote_spanned!(ty.span()=>
+                ::core::option::Option::Some(::scopegate::__private::openapi::Body::#ctor::<#ty>()))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let request = body(&doc.request);
+    let responses = doc.responses.iter().map(|(status, ty)| {
+        let status = Literal::u16_unsuffixed(*status);
+        let body = body(ty);
+        quote!((#status, #body))
+    });
+    let openapi = quote!(::scopegate::__private::openapi);
+    let utoipa = quote!(::scopegate::__private::utoipa);
+    quote! {
+        #conditions
+        impl #name {
+            /// What this route documents in OpenAPI.
+            #[doc(hidden)]
+            pub fn __scopegate_openapi() -> #openapi::RouteDoc {
+                #openapi::RouteDoc {
+                    info: Self::INFO,
+                    path: #path,
+                    operation_id: #operation_id,
+                    tag: #tag,
+                    summary: #summary,
+                    description: #description,
+                    params: &[#(#params),*],
+                    request: #request,
+                    responses: ::std::vec![#(#responses),*],
+                }
+            }
+        }
+
+        #conditions
+        impl #utoipa::Path for #name {
+            fn methods() -> ::std::vec::Vec<#utoipa::openapi::path::HttpMethod> {
+                ::std::vec![Self::__scopegate_openapi().method()]
+            }
+
+            fn path() -> ::std::string::String {
+                ::std::string::String::from(#path)
+            }
+
+            fn operation() -> #utoipa::openapi::path::Operation {
+                Self::__scopegate_openapi().operation()
+            }
+        }
+    }
+}
+
+/// With the `openapi` feature, a group's `openapi()` and the hidden
+/// function that adds its routes and its nested groups' to a document;
+/// `adds` are the calls that do, one per route or nested group, under its
+/// `#[cfg]`s.
+fn openapi_group(doc: &Ident, adds: &[TokenStream]) -> TokenStream {
+    if !cfg!(feature = "openapi") {
+        return TokenStream::new();
+    }
+    let add = format_ident!("{}", ADD_OPENAPI);
+    let body = if adds.is_empty() {
+        quote!(let _ = #doc;)
+    } else {
+        quote!(#(#adds)*)
+    };
+    quote! {
+        /// The OpenAPI 3.1 document of every route of this group and of the
+        /// groups nested in it: paths, operations with their security, the
+        /// `JWTBearer` scheme and the schemas of their bodies. Its title and
+        /// version are the crate's package name and version.
+        pub fn openapi() -> ::scopegate::__private::utoipa::openapi::OpenApi {
+            let mut #doc = ::scopegate::__private::openapi::Document::new(
+                ::core::env!("CARGO_PKG_NAME"),
+                ::core::env!("CARGO_PKG_VERSION"),
+            );
+            #add(&mut #doc);
+            #doc.finish()
+        }
+
+        /// Adds the routes of this group and of its nested groups to an
+        /// OpenAPI document.
+        #[doc(hidden)]
+        pub(super) fn #add(#doc: &mut ::scopegate::__private::openapi::Document) {
+            #body
         }
     }
 }
@@ -199,9 +319,12 @@ fn stub(route: &Route) -> TokenStream {
 /// registers the routes alone.
 pub(crate) fn group(group: &Group) -> TokenStream {
     let cfg = format_ident!("cfg", span = Span::mixed_site());
+    let doc = format_ident!("doc", span = Span::mixed_site());
     let register = format_ident!("{}", REGISTER_ROUTES);
+    let add = format_ident!("{}", ADD_OPENAPI);
     let mut items: Vec<Item> = Vec::new();
     let mut services = Vec::new();
+    let mut adds = Vec::new();
     for item in &group.items {
         match item {
             GroupItem::Plain(item) => items.push(item.clone()),
@@ -210,15 +333,23 @@ pub(crate) fn group(group: &Group) -> TokenStream {
                 let name = r.name();
                 let conditions = &r.conditions;
                 services.push(quote!(#conditions #cfg.service(#name);));
+                if r.checked.is_some() {
+                    adds.push(quote!(#conditions #doc.add(#name::__scopegate_openapi());));
+                }
             }
             GroupItem::Group(g) => {
                 items.push(Item::Verbatim(self::group(g)));
                 let name = &g.module.ident;
                 let conditions = &g.conditions;
                 services.push(quote!(#conditions #name::#register(#cfg);));
+                adds.push(quote!(#conditions #name::#add(#doc);));
             }
         }
     }
+    if group.has_errors {
+        adds.clear();
+    }
+    items.push(Item::Verbatim(openapi_group(&doc, &adds)));
     let (body, fallbacks, infos) = if group.has_errors {
         (quote!(let _ = #cfg;), Vec::new(), Vec::new())
     } else {
