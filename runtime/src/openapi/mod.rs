@@ -81,8 +81,8 @@ pub const ERROR_SCHEMA: &str = "HTTPExceptionResponse";
 
 /// The security requirements of a route with `policy`: `None` for a public
 /// route; otherwise one requirement of [`SECURITY_SCHEME`] per accepted
-/// token type, in the vocabulary's order, each listing `token:<type>` and
-/// then every owner scope of the route.
+/// token type, sorted by name (as a 403 lists them), each listing
+/// `token:<type>` and then every owner scope of the route.
 ///
 /// ```
 /// use scopegate::{openapi, Owner, RoutePolicy, TokenType, TokenTypes};
