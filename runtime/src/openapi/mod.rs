@@ -28,11 +28,12 @@
 //!   name, joined by `_`), and the innermost group's name as its tag;
 //! - its JSON request body: `request = T` on the route, else the `T` of a
 //!   `web::Json<T>` argument;
-//! - its responses: `responses(201 = T, 404)` on the route, plus 200 with
-//!   `T` for a handler that returns `web::Json<T>` (or a `Result` of it);
-//!   200 without a body when no 2xx is declared; and, on a protected
-//!   route, 401 and 403 with Airflow's [`ERROR_SCHEMA`] body,
-//!   `{"detail": ...}`.
+//! - its responses: `responses(201 = T, 404 = ErrorBody)` on the route,
+//!   plus 200 with `T` for a handler that returns `web::Json<T>` (or a
+//!   `Result` of it); 200 without a body when no 2xx is declared; and, on a
+//!   protected route, 401 and 403 with Airflow's [`ERROR_SCHEMA`] body,
+//!   `{"detail": ...}` ([`ErrorBody`], which a route's own error responses
+//!   can name too).
 //!
 //! Body types implement [`utoipa::ToSchema`] (`#[derive(utoipa::ToSchema)]`);
 //! a named type is referenced (`$ref`) and its schema added to the
@@ -66,8 +67,11 @@ mod document;
 pub use document::{Body, Document, JsonBody, ParamType, RouteDoc};
 pub use utoipa;
 
+use std::borrow::Cow;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Components, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::policy::RoutePolicy;
 
@@ -150,6 +154,24 @@ pub fn error_schema() -> RefOr<Schema> {
         Ok(schema) => RefOr::T(schema),
         // The literal above is a valid schema (a unit test checks it).
         Err(_) => RefOr::T(Schema::default()),
+    }
+}
+
+/// The body of scopegate's 401 and 403 answers, `{"detail": ...}`, as a
+/// type to name in a route's `responses(..)` for its own errors in the
+/// same shape (`responses(404 = scopegate::openapi::ErrorBody)`): its
+/// schema is [`error_schema`], named [`ERROR_SCHEMA`].
+pub struct ErrorBody;
+
+impl PartialSchema for ErrorBody {
+    fn schema() -> RefOr<Schema> {
+        error_schema()
+    }
+}
+
+impl ToSchema for ErrorBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed(ERROR_SCHEMA)
     }
 }
 
