@@ -75,6 +75,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print one token on stdout, for curl and scripts.
     Token(TokenArgs),
+    /// Print the OpenAPI 3.1 document of every route on stdout (the one
+    /// served at /execution/openapi.json).
+    Openapi,
 }
 
 /// Key options shared by both commands.
@@ -172,6 +175,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Token(args) => token(args),
+        Command::Openapi => openapi(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -321,6 +325,14 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let issuer = auth.issuer()?;
     let token = issuer.issue(args.sub, ty).map_err(|e| e.to_string())?;
     print_lines(&[token])
+}
+
+/// Prints the OpenAPI document.
+fn openapi() -> Result<(), String> {
+    let json = routes::document()
+        .to_pretty_json()
+        .map_err(|e| e.to_string())?;
+    print_lines(&[json])
 }
 
 /// Writes lines to stdout and flushes, so a parent reading the pipe sees
