@@ -266,18 +266,21 @@ fn run_is_documented_as_spec_section_8_says() {
     );
 }
 
+/// A change that breaks a copy of the document.
+type Breakage<'a> = dyn Fn(&mut Value) + 'a;
+
 #[test]
 fn the_checks_catch_a_broken_document() {
     let routes = routes::execution::ROUTES;
     let run_path = "/execution/task-instances/{task_instance_id}/run";
-    let break_with = |f: &dyn Fn(&mut Value)| {
+    let break_with = |f: &Breakage<'_>| {
         let mut doc = document();
         f(&mut doc);
         let mut all = route_problems(&doc, routes);
         all.extend(document_problems(&doc));
         all
     };
-    let cases: [(&str, &dyn Fn(&mut Value)); 8] = [
+    let cases: [(&str, &Breakage<'_>); 8] = [
         ("lost ti:self", &|d| {
             d["paths"][run_path]["patch"]["security"] = json!([
                 {"JWTBearer": ["token:execution"]}, {"JWTBearer": ["token:workload"]}
