@@ -10,7 +10,7 @@ use syn::{Ident, Item, LitStr, Type};
 use crate::actix::ActixRoute;
 
 use crate::doc::is_standard;
-use crate::group::{Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES};
+use crate::group::{item_ident, Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES};
 use crate::model::{Checked, Form, Policy, Route};
 use crate::vocab::{Compare, Vocabulary};
 
@@ -242,7 +242,10 @@ fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
 /// function that adds its routes and its nested groups' to a document;
 /// `adds` are the calls that do, one per route or nested group, under its
 /// `#[cfg]`s.
-fn openapi_group(doc: &Ident, adds: &[TokenStream]) -> TokenStream {
+/// `openapi()` is left out when the user has an item of that name, so
+/// that only `#[routes]`' "rename this item" is reported, not rustc's
+/// duplicate definition as well.
+fn openapi_group(doc: &Ident, adds: &[TokenStream], openapi_taken: bool) -> TokenStream {
     if !cfg!(feature = "openapi") {
         return TokenStream::new();
     }
@@ -252,19 +255,24 @@ fn openapi_group(doc: &Ident, adds: &[TokenStream]) -> TokenStream {
     } else {
         quote!(#(#adds)*)
     };
-    quote! {
-        /// The OpenAPI 3.1 document of every route of this group and of the
-        /// groups nested in it: paths, operations with their security, the
-        /// `JWTBearer` scheme and the schemas of their bodies. Its title and
-        /// version are the crate's package name and version.
-        pub fn openapi() -> ::scopegate::__private::utoipa::openapi::OpenApi {
-            let mut #doc = ::scopegate::__private::openapi::Document::new(
-                ::core::env!("CARGO_PKG_NAME"),
-                ::core::env!("CARGO_PKG_VERSION"),
-            );
-            #add(&mut #doc);
-            #doc.finish()
+    let openapi = (!openapi_taken).then(|| {
+        quote! {
+            /// The OpenAPI 3.1 document of every route of this group and of the
+            /// groups nested in it: paths, operations with their security, the
+            /// `JWTBearer` scheme and the schemas of their bodies. Its title and
+            /// version are the crate's package name and version.
+            pub fn openapi() -> ::scopegate::__private::utoipa::openapi::OpenApi {
+                let mut #doc = ::scopegate::__private::openapi::Document::new(
+                    ::core::env!("CARGO_PKG_NAME"),
+                    ::core::env!("CARGO_PKG_VERSION"),
+                );
+                #add(&mut #doc);
+                #doc.finish()
+            }
         }
+    });
+    quote! {
+        #openapi
 
         /// Adds the routes of this group and of its nested groups to an
         /// OpenAPI document.
@@ -349,7 +357,17 @@ pub(crate) fn group(group: &Group) -> TokenStream {
     if group.has_errors {
         adds.clear();
     }
-    items.push(Item::Verbatim(openapi_group(&doc, &adds)));
+    // A user item named like a generated function is an error reported by
+    // `group::group_item`; the generated one is then left out so that rustc
+    // does not report the clash a second time.
+    let taken = |name: &str| {
+        group.items.iter().any(|item| match item {
+            GroupItem::Plain(item) => item_ident(item).is_some_and(|i| i == name),
+            GroupItem::Route(r) => r.name() == name,
+            GroupItem::Group(g) => g.module.ident == name,
+        })
+    };
+    items.push(Item::Verbatim(openapi_group(&doc, &adds, taken("openapi"))));
     let (body, fallbacks, infos) = if group.has_errors {
         (quote!(let _ = #cfg;), Vec::new(), Vec::new())
     } else {
@@ -377,15 +395,20 @@ pub(crate) fn group(group: &Group) -> TokenStream {
             infos,
         )
     };
-    items.push(Item::Verbatim(quote! {
-        /// Registers every route of this group, and of the groups nested in
-        /// it, with its full path and policy; then, after them, a fallback
-        /// for each of their paths that answers any other method with
-        /// `405 Method Not Allowed` and an `Allow` header.
-        pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
-            #register(#cfg);
-            #(#fallbacks)*
+    let configure = (!taken("configure")).then(|| {
+        quote! {
+            /// Registers every route of this group, and of the groups nested in
+            /// it, with its full path and policy; then, after them, a fallback
+            /// for each of their paths that answers any other method with
+            /// `405 Method Not Allowed` and an `Allow` header.
+            pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
+                #register(#cfg);
+                #(#fallbacks)*
+            }
         }
+    });
+    items.push(Item::Verbatim(quote! {
+        #configure
 
         /// Registers the routes of this group and of its nested groups,
         /// without the 405 fallbacks: an outer group's `configure` adds

@@ -78,7 +78,8 @@ pub(crate) const REGISTER_ROUTES: &str = "__scopegate_register_routes";
 /// groups' routes) to an OpenAPI document, with the `openapi` feature.
 pub(crate) const ADD_OPENAPI: &str = "__scopegate_openapi";
 
-fn item_ident(item: &Item) -> Option<&Ident> {
+/// The name an item defines in its module, if it defines one.
+pub(crate) fn item_ident(item: &Item) -> Option<&Ident> {
     match item {
         Item::Fn(i) => Some(&i.sig.ident),
         Item::Const(i) => Some(&i.ident),
