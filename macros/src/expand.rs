@@ -165,9 +165,21 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
 /// With the `openapi` feature, what a checked route documents: a hidden
 /// function of its struct that returns its `scopegate::openapi::RouteDoc`,
 /// and utoipa's `Path` built from it.
+/// Without the feature, the body types are only named, so that a route
+/// compiles the same either way: a misspelt type is an error, and an
+/// import used only by `request = T` or `responses(..)` is not unused.
 fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
     if !cfg!(feature = "openapi") {
-        return TokenStream::new();
+        let doc = &checked.doc;
+        let types = doc
+            .request
+            .iter()
+            .chain(doc.responses.iter().filter_map(|(_, ty)| ty.as_ref()));
+        let conditions = &route.conditions;
+        return quote! {
+            #conditions
+            const _: () = { #(let _ = ::core::marker::PhantomData::<#types>;)* };
+        };
     }
     let name = route.name();
     let conditions = &route.conditions;
