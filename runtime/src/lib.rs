@@ -29,7 +29,8 @@
 //! The source is laid out in layers, each importing only those below it:
 //! `policy` (vocabularies and route policies, constant data), `jose`
 //! (signatures, keys, key sets), `claims`, `verify` (the verifier, its cache
-//! and revocation), `issue`, and `web` (the actix-web glue).
+//! and revocation), `issue`, `web` (the actix-web glue), and, with the
+//! `openapi` feature, `openapi` (the route policies as OpenAPI 3.1).
 #![doc = include_str!("../doc/example.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
