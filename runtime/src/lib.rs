@@ -65,6 +65,7 @@ pub use policy::{
     ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim, TokenType,
     TokenTypes, Vocabulary, MAX_TYPES,
 };
+pub use policy::route_table;
 pub use scopegate_macros::{protect, route, routes, vocabulary};
 pub use verify::{
     DenyList, KeySource, MemoryDenyList, Verifier, VerifierBuilder, DEFAULT_CACHE_BYTES,
