@@ -329,7 +329,7 @@ impl TestAuth {
     /// assert_eq!((claims.extra["ti_try"].as_i64(), claims.lifetime()), (Some(3), 100));
     /// ```
     pub fn mint(&self, sub: impl fmt::Display) -> Mint<'_> {
-        Mint::new(self, sub.to_string())
+        Mint::new(&self.issuer, &self.forger, sub.to_string())
     }
 
     /// A valid `execution` token for `sub` (Airflow's vocabulary).
@@ -432,14 +432,5 @@ impl TestAuth {
     /// ```
     pub fn bearer(&self, token: &str) -> (HeaderName, String) {
         (AUTHORIZATION, format!("Bearer {token}"))
-    }
-
-    /// The issuer that signs with `forged` set, or the real one.
-    pub(super) fn signer(&self, forged: bool) -> &Issuer {
-        if forged {
-            &self.forger
-        } else {
-            &self.issuer
-        }
     }
 }

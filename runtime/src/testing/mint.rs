@@ -6,9 +6,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::claims::{now, MAX_LEEWAY};
+use crate::issue::Issuer;
 use crate::web::reissue::MIN_REFRESH_WINDOW_SECS;
-
-use super::auth::TestAuth;
 
 /// How long ago [`Mint::expired`] tokens expired: past the largest leeway
 /// a verifier allows, by a minute.
@@ -27,7 +26,8 @@ enum Expiry {
     InWindow,
 }
 
-/// One token of a [`TestAuth`], built from [`TestAuth::mint`]: by default
+/// One token of a [`TestAuth`](super::TestAuth), built from
+/// [`TestAuth::mint`](super::TestAuth::mint): by default
 /// a valid token of the vocabulary's default type, fresh, signed with the
 /// kit's key. [`sign`](Self::sign) mints it with the library's
 /// [`Issuer`](crate::Issuer), so it has the claim set every token of the
@@ -50,7 +50,9 @@ enum Expiry {
 #[derive(Debug)]
 #[must_use = "a Mint does nothing until `.sign()`"]
 pub struct Mint<'a> {
-    auth: &'a TestAuth,
+    /// The kit's issuer, and the one with another key that forges.
+    issuer: &'a Issuer,
+    forger: &'a Issuer,
     sub: String,
     ty: Option<String>,
     extra: Map<String, Value>,
@@ -60,9 +62,13 @@ pub struct Mint<'a> {
 }
 
 impl<'a> Mint<'a> {
-    pub(super) fn new(auth: &'a TestAuth, sub: String) -> Mint<'a> {
+    /// A token for `sub` from the kit's `issuer` (or `forger`, once
+    /// [`forged`](Self::forged)). It knows the issuers, not the kit, so
+    /// `auth` and `mint` import each other in one direction only.
+    pub(super) fn new(issuer: &'a Issuer, forger: &'a Issuer, sub: String) -> Mint<'a> {
         Mint {
-            auth,
+            issuer,
+            forger,
             sub,
             ty: None,
             extra: Map::new(),
@@ -153,7 +159,11 @@ impl<'a> Mint<'a> {
     /// When the type is not in the kit's vocabulary, or
     /// [`expires_in`](Self::expires_in) is longer than the lifetime.
     pub fn sign(self) -> String {
-        let issuer = self.auth.signer(self.forged);
+        let issuer = if self.forged {
+            self.forger
+        } else {
+            self.issuer
+        };
         let vocabulary = issuer.vocabulary();
         let ty = match &self.ty {
             None => vocabulary.default_type(),
