@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The layers, bottom first.
-const LAYERS: [&str; 6] = ["policy", "jose", "claims", "verify", "issue", "web"];
+const LAYERS: [&str; 7] = [
+    "policy", "jose", "claims", "verify", "issue", "web", "testing",
+];
 
 /// The `crate::<name>` names a source file uses, comments left out.
 fn crate_names(source: &str) -> Vec<String> {
