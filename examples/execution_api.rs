@@ -76,6 +76,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print one token on stdout, for curl and scripts.
     Token(TokenArgs),
+    /// Print the OpenAPI 3.1 document of every route on stdout (the one
+    /// served at /execution/openapi.json).
+    Openapi,
     /// Print the route table: one line per route with its method, full
     /// path, accepted token types (or `(public)`) and owner scopes.
     Routes,
@@ -176,6 +179,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Token(args) => token(args),
+        Command::Openapi => openapi(),
         Command::Routes => print_routes(),
     };
     match result {
@@ -326,6 +330,14 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let issuer = auth.issuer()?;
     let token = issuer.issue(args.sub, ty).map_err(|e| e.to_string())?;
     print_lines(&[token])
+}
+
+/// Prints the OpenAPI document.
+fn openapi() -> Result<(), String> {
+    let json = routes::document()
+        .to_pretty_json()
+        .map_err(|e| e.to_string())?;
+    print_lines(&[json])
 }
 
 /// The policies of every route, as `tests/data/execution_api-routes.txt`

@@ -11,9 +11,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The layers, bottom first.
-const LAYERS: [&str; 7] = [
-    "policy", "jose", "claims", "verify", "issue", "web", "testing",
+/// The layers, bottom first. `openapi` (feature "openapi") documents the
+/// route policies and needs only `policy`.
+const LAYERS: [&str; 8] = [
+    "policy", "jose", "claims", "verify", "issue", "web", "openapi", "testing",
 ];
 
 /// The `crate::<name>` names a source file uses, comments left out.

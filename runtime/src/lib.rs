@@ -31,8 +31,9 @@
 //! The source is laid out in layers, each importing only those below it:
 //! `policy` (vocabularies and route policies, constant data), `jose`
 //! (signatures, keys, key sets), `claims`, `verify` (the verifier, its cache
-//! and revocation), `issue`, `web` (the actix-web glue), and `testing`
-//! (the testing kit, behind its feature).
+//! and revocation), `issue`, `web` (the actix-web glue), and, behind their
+//! features, `openapi` (the route policies as OpenAPI 3.1) and `testing`
+//! (the testing kit).
 #![doc = include_str!("../doc/example.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -53,6 +54,8 @@ extern crate self as scopegate;
 mod claims;
 mod issue;
 mod jose;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod policy;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -92,4 +95,6 @@ pub mod contract {}
 pub mod __private {
     pub use crate::web::method_not_allowed::register_fallback;
     pub use actix_web;
+    #[cfg(feature = "openapi")]
+    pub use {crate::openapi, utoipa};
 }
