@@ -7,6 +7,7 @@
 //! cargo run --example execution_api -- serve --queue-task etl/manual__1/extract \
 //!     --queue-task etl/manual__1/load
 //! cargo run --example execution_api -- token --sub <UUID> --type execution
+//! cargo run --example execution_api -- routes
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
 //! cargo run --example execution_api -- serve --bind 127.0.0.1:8081 \
 //!     --jwks http://127.0.0.1:8080/execution/.well-known/jwks.json
@@ -75,6 +76,12 @@ enum Command {
     Serve(ServeArgs),
     /// Print one token on stdout, for curl and scripts.
     Token(TokenArgs),
+    /// Print the OpenAPI 3.1 document of every route on stdout (the one
+    /// served at /execution/openapi.json).
+    Openapi,
+    /// Print the route table: one line per route with its method, full
+    /// path, accepted token types (or `(public)`) and owner scopes.
+    Routes,
 }
 
 /// Key options shared by both commands.
@@ -172,6 +179,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Token(args) => token(args),
+        Command::Openapi => openapi(),
+        Command::Routes => print_routes(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -321,6 +330,21 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let issuer = auth.issuer()?;
     let token = issuer.issue(args.sub, ty).map_err(|e| e.to_string())?;
     print_lines(&[token])
+}
+
+/// Prints the OpenAPI document.
+fn openapi() -> Result<(), String> {
+    let json = routes::document()
+        .to_pretty_json()
+        .map_err(|e| e.to_string())?;
+    print_lines(&[json])
+}
+
+/// The policies of every route, as `tests/data/execution_api-routes.txt`
+/// pins them.
+fn print_routes() -> Result<(), String> {
+    let table = scopegate::route_table(routes::execution::ROUTES);
+    print_lines(&table.lines().map(str::to_owned).collect::<Vec<_>>())
 }
 
 /// Writes lines to stdout and flushes, so a parent reading the pipe sees

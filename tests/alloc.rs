@@ -8,7 +8,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use actix_web::test::TestRequest;
-use common::*;
+use common::now;
+use scopegate::testing::TestAuth;
 use scopegate::{Owner, RoutePolicy, TokenType, TokenTypes};
 use uuid::Uuid;
 
@@ -51,9 +52,8 @@ static RUN: RoutePolicy = RoutePolicy::protected(
 #[test]
 fn policy_check_does_not_allocate_on_success() {
     let sub = Uuid::new_v4();
-    let claims = verifier()
-        .verify(&hs512(&claims(sub, Some("workload"))))
-        .unwrap();
+    let auth = TestAuth::new();
+    let claims = auth.verifier().verify(&auth.workload(sub)).unwrap();
     let upper = sub.to_string().to_uppercase();
     let req = TestRequest::default()
         .param("task_instance_id", upper)
@@ -85,12 +85,13 @@ fn policy_check_does_not_allocate_on_success() {
 /// request's extensions.
 #[test]
 fn allowed_marker_and_token_extraction_do_not_allocate() {
-    use actix_web::{web, FromRequest as _};
+    use actix_web::FromRequest as _;
     use scopegate::{authorized_claims, Enforce, TiToken};
 
-    let verifier = web::Data::new(verifier());
+    let auth = TestAuth::new();
+    let verifier = auth.verifier();
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, Some("workload")));
+    let token = auth.workload(sub);
     verifier.verify(&token).unwrap(); // now a cache hit
     let request = || {
         TestRequest::default()
@@ -123,19 +124,16 @@ fn allowed_marker_and_token_extraction_do_not_allocate() {
 /// way (issue 9, item 8), is still lookups only: no heap allocation.
 #[test]
 fn a_cache_hit_with_a_deny_list_does_not_allocate() {
-    use scopegate::{MemoryDenyList, VerificationKey, Verifier};
+    use scopegate::MemoryDenyList;
     use std::sync::Arc;
 
     let revoked = Arc::new(MemoryDenyList::new());
     for i in 0..10_000 {
         revoked.revoke(&format!("revoked-{i}"), now() + 600);
     }
-    let verifier = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
-        .deny_list(revoked)
-        .build()
-        .unwrap();
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let auth = TestAuth::new();
+    let verifier = auth.verifier_builder().deny_list(revoked).build().unwrap();
+    let token = auth.execution(Uuid::new_v4());
     verifier.verify(&token).unwrap();
     let before = allocations();
     for _ in 0..1000 {

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
+use scopegate::testing::TestAuth;
 use scopegate::{InvalidReason, JwksSource, VerificationKey, Verifier};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -663,8 +664,9 @@ fn psychic_signature_is_refused() {
 fn very_deep_json_does_not_overflow_the_stack() {
     // Past the size limit of the HTTP path, straight into a verifier that
     // takes tokens of up to 8 MiB.
-    let verifier = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
+    let auth = TestAuth::builder().secret(SECRET).build().unwrap();
+    let verifier = auth
+        .verifier_builder()
         .max_token_size(8 << 20)
         .build()
         .unwrap();
@@ -687,7 +689,7 @@ fn very_deep_json_does_not_overflow_the_stack() {
     );
     // With the default 8 KiB limit, Verifier::verify refuses them unread.
     assert_eq!(
-        common::verifier().verify(&as_claims).unwrap_err(),
+        auth.verifier().verify(&as_claims).unwrap_err(),
         InvalidReason::TooLarge
     );
 }

@@ -1,17 +1,20 @@
-//! The verified-token cache across requests.
+//! The verified-token cache across requests, fed by the testing kit.
 
-mod common;
-
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use common::*;
-use scopegate::{InvalidReason, VerificationKey, Verifier};
-use serde_json::Value;
+use scopegate::testing::TestAuth;
+use scopegate::{InvalidReason, Verifier};
 use uuid::Uuid;
 
+static AUTH: LazyLock<TestAuth> = LazyLock::new(TestAuth::new);
+
+fn token() -> String {
+    AUTH.execution(Uuid::new_v4())
+}
+
 fn cached_verifier(entries: usize, bytes: usize) -> Verifier {
-    Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
+    AUTH.verifier_builder()
         .cache_entries(entries)
         .cache_bytes(bytes)
         // The large-token test's 6 KiB claims make tokens over the 8 KiB
@@ -23,8 +26,8 @@ fn cached_verifier(entries: usize, bytes: usize) -> Verifier {
 
 #[test]
 fn a_hit_costs_no_signature_check() {
-    let v = verifier();
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let v = AUTH.verifier();
+    let token = token();
     let first = v.verify(&token).unwrap();
     for _ in 0..10 {
         assert_eq!(v.verify(&token).unwrap(), first);
@@ -36,7 +39,7 @@ fn a_hit_costs_no_signature_check() {
 #[test]
 fn the_cache_can_be_switched_off() {
     let v = cached_verifier(0, 1 << 20);
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let token = token();
     for _ in 0..3 {
         v.verify(&token).unwrap();
     }
@@ -46,14 +49,15 @@ fn the_cache_can_be_switched_off() {
 
 #[test]
 fn an_expired_token_is_never_served_from_the_cache() {
-    let v = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
+    let v = AUTH
+        .verifier_builder()
         .leeway(Duration::ZERO)
         .build()
         .unwrap();
-    let mut c = claims(Uuid::new_v4(), None);
-    c.insert("exp".into(), Value::from(now() + 1));
-    let token = hs512(&c);
+    let token = AUTH
+        .mint(Uuid::new_v4())
+        .expires_in(Duration::from_secs(1))
+        .sign();
     v.verify(&token).unwrap();
     assert_eq!(v.cached_tokens(), 1);
     std::thread::sleep(Duration::from_millis(2100));
@@ -63,8 +67,8 @@ fn an_expired_token_is_never_served_from_the_cache() {
 
 #[test]
 fn a_tampered_token_sharing_a_prefix_misses() {
-    let v = verifier();
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let v = AUTH.verifier();
+    let token = token();
     v.verify(&token).unwrap();
     // Same header and payload, one signature character changed.
     let mut tampered = token.clone().into_bytes();
@@ -81,8 +85,8 @@ fn a_tampered_token_sharing_a_prefix_misses() {
 /// share both with a cached one are still told apart byte for byte.
 #[test]
 fn a_token_with_the_same_length_and_signature_misses() {
-    let v = verifier();
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let v = AUTH.verifier();
+    let token = token();
     v.verify(&token).unwrap();
     // Same signature (so the same hash), one payload character changed.
     let dot = token.find('.').unwrap();
@@ -106,7 +110,7 @@ fn a_token_with_the_same_length_and_signature_misses() {
 fn a_flood_of_distinct_tokens_stays_within_the_entry_bound() {
     let v = cached_verifier(1000, 64 << 20);
     for _ in 0..20_000 {
-        v.verify(&hs512(&claims(Uuid::new_v4(), None))).unwrap();
+        v.verify(&token()).unwrap();
     }
     assert!(v.cached_tokens() <= 1000, "{} cached", v.cached_tokens());
     assert!(
@@ -122,9 +126,11 @@ fn large_tokens_stay_within_the_byte_budget() {
     // far fewer than the 16 Ki entry bound.
     let v = cached_verifier(16 * 1024, 1 << 20);
     for _ in 0..500 {
-        let mut c = claims(Uuid::new_v4(), None);
-        c.insert("padding".into(), "x".repeat(6 * 1024).into());
-        v.verify(&hs512(&c)).unwrap();
+        let padded = AUTH
+            .mint(Uuid::new_v4())
+            .claim("padding", "x".repeat(6 * 1024))
+            .sign();
+        v.verify(&padded).unwrap();
     }
     let n = v.cached_tokens();
     assert!(n <= (1 << 20) / (2 * 6 * 1024), "{n} large tokens cached");

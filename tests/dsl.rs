@@ -3,24 +3,23 @@
 //! Execution API router tree: a public health check, an authenticated root,
 //! a task-instance group under `ti:self` whose `/run` also takes workload
 //! tokens, and a connection-test group under `ct:self` for workload tokens
-//! only.
+//! only. Tokens and the verifier come from the testing kit
+//! (`scopegate::testing`), as a user's tests get them.
 
-use actix_web::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::{ALLOW, CONTENT_TYPE};
 mod common;
 
 use common::{missing, parts};
 
 use actix_web::test::{call_service, init_service, TestRequest};
 use actix_web::{web, App, HttpResponse};
-use scopegate::{
-    protect, route, routes, Issuer, RouteInfo, SigningKey, TiToken, TokenType, TokenTypes,
-    VerificationKey, Verifier,
-};
+use scopegate::testing::TestAuth;
+use scopegate::{protect, route, routes, RouteInfo, TiToken, TokenType, TokenTypes, Verifier};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-const SECRET: &str = "dsl-test-secret-of-32-bytes-or-more";
-const AUDIENCE: &str = "urn:airflow.apache.org:task";
+/// The key every test here signs and verifies with.
+static AUTH: std::sync::LazyLock<TestAuth> = std::sync::LazyLock::new(TestAuth::new);
 
 /// Echoes what the handler saw, so tests can tell it ran and with which
 /// token.
@@ -167,26 +166,6 @@ fn adopted_app(cfg: &mut web::ServiceConfig) {
     cfg.service(adopted_queue).configure(adopted::configure);
 }
 
-fn issuer() -> Issuer {
-    Issuer::builder(SigningKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
-        .build()
-        .unwrap()
-}
-
-fn token(sub: Uuid, ty: TokenType) -> String {
-    issuer().issue(sub, ty).unwrap()
-}
-
-fn verifier() -> web::Data<Verifier> {
-    web::Data::new(
-        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-            .audience(AUDIENCE)
-            .build()
-            .unwrap(),
-    )
-}
-
 type Parts = (u16, Value, Option<String>);
 
 fn wrong_type(got: &str, allowed: &str, scope: &str) -> Parts {
@@ -232,12 +211,12 @@ macro_rules! app {
 
 /// Sends `method path` with an optional bearer token and JSON body.
 async fn call(method: &str, path: &str, bearer: Option<&str>, body: Option<&str>) -> Parts {
-    let app = app!(verifier());
+    let app = app!(AUTH.verifier());
     let mut req = TestRequest::default()
         .method(method.parse().unwrap())
         .uri(path);
     if let Some(bearer) = bearer {
-        req = req.insert_header((AUTHORIZATION, format!("Bearer {bearer}")));
+        req = req.insert_header(AUTH.bearer(bearer));
     }
     if let Some(body) = body {
         req = req
@@ -302,7 +281,7 @@ async fn call_in(
     path: &str,
     bearer: Option<&str>,
 ) -> (Parts, Option<String>) {
-    call_counted(verifier(), configure, method, path, bearer).await
+    call_counted(AUTH.verifier(), configure, method, path, bearer).await
 }
 
 async fn call_counted(
@@ -317,7 +296,7 @@ async fn call_counted(
         .method(method.parse().unwrap())
         .uri(path);
     if let Some(bearer) = bearer {
-        req = req.insert_header((AUTHORIZATION, format!("Bearer {bearer}")));
+        req = req.insert_header(AUTH.bearer(bearer));
     }
     let res = call_service(&app, req.to_request()).await;
     let allow = res
@@ -359,24 +338,18 @@ async fn default_route_takes_execution_tokens_only() {
     let path = "/execution/variables/my_var";
     assert_eq!(call("GET", path, None, None).await, missing());
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::WORKLOAD)), None).await,
+        call("GET", path, Some(&AUTH.workload(ti)), None).await,
         wrong_type("workload", "execution", "token:execution")
     );
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::EXECUTION)), None).await,
+        call("GET", path, Some(&AUTH.execution(ti)), None).await,
         echoed("get_variable", ti, "execution")
     );
 }
 
 #[actix_web::test]
 async fn invalid_tokens_are_401_invalid_token() {
-    let forged =
-        Issuer::builder(SigningKey::secret("another-secret-also-32-bytes-or-more").unwrap())
-            .audience(AUDIENCE)
-            .build()
-            .unwrap()
-            .issue(Uuid::new_v4(), TokenType::EXECUTION)
-            .unwrap();
+    let forged = AUTH.forged(Uuid::new_v4());
     assert_eq!(
         call("GET", "/execution/variables/v", Some(&forged), None).await,
         (
@@ -393,11 +366,11 @@ async fn standalone_route_is_registered_with_service() {
     let path = "/execution/connections/my_conn";
     assert_eq!(call("GET", path, None, None).await, missing());
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::WORKLOAD)), None).await,
+        call("GET", path, Some(&AUTH.workload(ti)), None).await,
         wrong_type("workload", "execution", "token:execution")
     );
     assert_eq!(
-        call("GET", path, Some(&token(ti, TokenType::EXECUTION)), None).await,
+        call("GET", path, Some(&AUTH.execution(ti)), None).await,
         (200, json!({ "conn_id": "my_conn", "sub": ti }), None)
     );
 }
@@ -410,7 +383,7 @@ async fn run_opts_into_workload_tokens() {
         let (status, body, header) = call(
             "PATCH",
             &path,
-            Some(&token(ti, ty)),
+            Some(&AUTH.token(ti, ty.as_str())),
             Some(r#"{"hostname": "worker-1"}"#),
         )
         .await;
@@ -434,7 +407,7 @@ async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
         call(
             "PUT",
             &heartbeat_path(&ti.to_string()),
-            Some(&token(ti, TokenType::WORKLOAD)),
+            Some(&AUTH.workload(ti)),
             None
         )
         .await,
@@ -444,7 +417,7 @@ async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
         call(
             "PUT",
             &heartbeat_path(&ti.to_string()),
-            Some(&token(ti, TokenType::EXECUTION)),
+            Some(&AUTH.execution(ti)),
             None
         )
         .await,
@@ -455,7 +428,7 @@ async fn heartbeat_in_the_same_group_refuses_workload_tokens() {
 #[actix_web::test]
 async fn ti_self_compares_parsed_uuids() {
     let ti = Uuid::new_v4();
-    let execution = token(ti, TokenType::EXECUTION);
+    let execution = AUTH.execution(ti);
     // Another task instance's path.
     assert_eq!(
         call(
@@ -488,7 +461,7 @@ async fn ti_self_compares_parsed_uuids() {
         call(
             "PATCH",
             &format!("/execution/task-instances/{}/run", Uuid::new_v4()),
-            Some(&token(ti, TokenType::WORKLOAD)),
+            Some(&AUTH.workload(ti)),
             Some("{}"),
         )
         .await,
@@ -502,21 +475,15 @@ async fn connection_test_takes_its_own_workload_token_only() {
     let path = format!("/execution/connection-tests/{ct}/connection");
     assert_eq!(call("GET", &path, None, None).await, missing());
     assert_eq!(
-        call("GET", &path, Some(&token(ct, TokenType::EXECUTION)), None).await,
+        call("GET", &path, Some(&AUTH.execution(ct)), None).await,
         wrong_type("execution", "workload", "token:workload")
     );
     assert_eq!(
-        call(
-            "GET",
-            &path,
-            Some(&token(Uuid::new_v4(), TokenType::WORKLOAD)),
-            None
-        )
-        .await,
+        call("GET", &path, Some(&AUTH.workload(Uuid::new_v4())), None).await,
         not_owner("connection test ID", "ct:self")
     );
     assert_eq!(
-        call("GET", &path, Some(&token(ct, TokenType::WORKLOAD)), None).await,
+        call("GET", &path, Some(&AUTH.workload(ct)), None).await,
         echoed("connection", ct, "workload")
     );
 }
@@ -527,13 +494,7 @@ async fn enforcement_runs_before_body_extractors() {
     let path = format!("/execution/task-instances/{ti}/run");
     // Without a token the broken body is never read: 401, not 400.
     assert_eq!(call("PATCH", &path, None, Some("{broken")).await, missing());
-    let (status, _, _) = call(
-        "PATCH",
-        &path,
-        Some(&token(ti, TokenType::WORKLOAD)),
-        Some("{broken"),
-    )
-    .await;
+    let (status, _, _) = call("PATCH", &path, Some(&AUTH.workload(ti)), Some("{broken")).await;
     assert_eq!(status, 400, "with a good token the body extractor runs");
 }
 
@@ -551,15 +512,12 @@ async fn method_guard_comes_before_enforcement() {
 #[actix_web::test]
 async fn a_token_is_verified_once_per_request() {
     // `Enforce` and the handler's `TiToken` both read the token.
-    let verifier = verifier();
+    let verifier = AUTH.verifier();
     let app = app!(verifier.clone());
     let ti = Uuid::new_v4();
     let req = TestRequest::put()
         .uri(&heartbeat_path(&ti.to_string()))
-        .insert_header((
-            AUTHORIZATION,
-            format!("Bearer {}", token(ti, TokenType::EXECUTION)),
-        ))
+        .insert_header(AUTH.bearer(&AUTH.execution(ti)))
         .to_request();
     let res = call_service(&app, req).await;
     assert_eq!(res.status(), 200);
@@ -570,17 +528,14 @@ async fn a_token_is_verified_once_per_request() {
 async fn nested_configure_registers_full_paths() {
     let app = init_service(
         App::new()
-            .app_data(verifier())
+            .app_data(AUTH.verifier())
             .configure(task_instances::configure),
     )
     .await;
     let ti = Uuid::new_v4();
     let req = TestRequest::put()
         .uri(&heartbeat_path(&ti.to_string()))
-        .insert_header((
-            AUTHORIZATION,
-            format!("Bearer {}", token(ti, TokenType::EXECUTION)),
-        ))
+        .insert_header(AUTH.bearer(&AUTH.execution(ti)))
         .to_request();
     assert_eq!(
         parts(call_service(&app, req).await).await,
@@ -708,10 +663,7 @@ fn route_structs_expose_their_policy() {
 #[actix_web::test]
 async fn protect_enforces_as_route_does() {
     let ti = Uuid::new_v4();
-    let (execution, workload) = (
-        token(ti, TokenType::EXECUTION),
-        token(ti, TokenType::WORKLOAD),
-    );
+    let (execution, workload) = (AUTH.execution(ti), AUTH.workload(ti));
     let state = format!("/adopted/task-instances/{ti}/state");
     for (t, ty) in [(&execution, "execution"), (&workload, "workload")] {
         assert_eq!(
@@ -784,7 +736,7 @@ async fn wrong_method_on_a_known_path_is_405_with_allow() {
 #[actix_web::test]
 async fn right_method_is_unaffected_by_the_405_fallback() {
     let ti = Uuid::new_v4();
-    let execution = token(ti, TokenType::EXECUTION);
+    let execution = AUTH.execution(ti);
     for (method, route) in [
         ("GET", "get_item"),
         ("PUT", "put_item"),
@@ -850,14 +802,14 @@ async fn head_and_options_on_a_get_only_path_are_405() {
 
 #[actix_web::test]
 async fn wrong_method_needs_no_token_and_runs_no_policy() {
-    let verifier = verifier();
+    let verifier = AUTH.verifier();
     let ti = Uuid::new_v4();
     // A good token, a broken one and another task's token: the method is
     // refused before any of them is looked at.
     for bearer in [
-        token(ti, TokenType::EXECUTION),
+        AUTH.execution(ti),
         "not.a.jwt".to_owned(),
-        token(Uuid::new_v4(), TokenType::WORKLOAD),
+        AUTH.workload(Uuid::new_v4()),
     ] {
         let path = format!("/execution/task-instances/{ti}/heartbeat");
         assert_eq!(

@@ -11,8 +11,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The layers, bottom first.
-const LAYERS: [&str; 6] = ["policy", "jose", "claims", "verify", "issue", "web"];
+/// The layers, bottom first. `openapi` (feature "openapi") documents the
+/// route policies and needs only `policy`.
+const LAYERS: [&str; 8] = [
+    "policy", "jose", "claims", "verify", "issue", "web", "openapi", "testing",
+];
 
 /// The `crate::<name>` names a source file uses, comments left out.
 fn crate_names(source: &str) -> Vec<String> {

@@ -13,6 +13,12 @@
 //!   owner scopes (`ti:self`, `ct:self`);
 //! - its path parameters are the ones Airflow's operation declares;
 //! - all of Airflow's operations are declared.
+//!
+//! And the same three checks of the OpenAPI document generated from those
+//! declarations (`routes::document()`, SPEC §8) against Airflow's: the same
+//! operations, the union of each operation's security scopes equal to
+//! Airflow's list (the one difference allowed: an explicit
+//! `token:execution`), and the same path parameters, of the same types.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,6 +54,10 @@ const NOT_AIRFLOWS: &[(&str, &str)] = &[
     // its tokens (`serve --jwks <url>`). Airflow publishes its JWKS from the
     // API server, outside the Execution API.
     ("GET", "/execution/.well-known/jwks.json"),
+    // The example's OpenAPI document and its docs page (SPEC §5 "Added
+    // later"). Airflow serves its document from the API server.
+    ("GET", "/execution/openapi.json"),
+    ("GET", "/execution/docs"),
     // Bench-only (`--features bench`): the unprotected twin of
     // `GET /variables/{variable_key}` that bench/instructions.sh measures.
     #[cfg(feature = "bench")]
@@ -62,6 +72,26 @@ struct Operation {
     scopes: Option<BTreeSet<String>>,
     /// The path parameters, in path order.
     params: Vec<String>,
+    /// Each path parameter's declared type and whether it is a uuid, from
+    /// a document (empty from `ROUTES`, which has no types).
+    types: BTreeMap<String, (String, bool)>,
+}
+
+/// The type of each path parameter an operation of a document declares:
+/// `name → (type, format is uuid)`.
+fn param_types(op: &Value) -> BTreeMap<String, (String, bool)> {
+    op.get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p["in"] == "path")
+        .map(|p| {
+            let name = p["name"].as_str().expect("parameter name").to_owned();
+            let schema = &p["schema"];
+            let ty = schema["type"].as_str().unwrap_or_default().to_owned();
+            (name, (ty, schema["format"] == "uuid"))
+        })
+        .collect()
 }
 
 /// `(METHOD, path)` → operation, from Airflow's document. Paths get the
@@ -108,8 +138,14 @@ fn airflow() -> BTreeMap<(String, String), Operation> {
                 "{method} {path}: Airflow's path and its parameters disagree"
             );
             let key = (method.to_uppercase(), format!("{PREFIX}{path}"));
+            let types = param_types(op);
+            let op = Operation {
+                scopes,
+                params,
+                types,
+            };
             assert!(
-                ops.insert(key, Operation { scopes, params }).is_none(),
+                ops.insert(key, op).is_none(),
                 "{method} {path} twice in Airflow's document"
             );
         }
@@ -134,11 +170,54 @@ fn ours() -> BTreeMap<(String, String), Operation> {
         });
         let params = braced_params(&path);
         let key = (route.method.to_owned(), path);
+        let op = Operation {
+            scopes,
+            params,
+            types: BTreeMap::new(),
+        };
         assert!(
-            ops.insert(key.clone(), Operation { scopes, params })
-                .is_none(),
+            ops.insert(key.clone(), op).is_none(),
             "{key:?} declared twice"
         );
+    }
+    ops
+}
+
+/// `(METHOD, path)` → operation, from the OpenAPI document generated from
+/// the example's declarations: the scopes are the union of the operation's
+/// security requirements (one per accepted token type), the parameters
+/// those it declares in the path, in order.
+fn generated() -> BTreeMap<(String, String), Operation> {
+    let doc = serde_json::to_value(routes::document()).expect("the document serialises");
+    let mut ops = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let scopes = op.get("security").map(|security| {
+                let requirements = security.as_array().expect("security is a list");
+                assert!(!requirements.is_empty(), "{method} {path}: empty security");
+                requirements
+                    .iter()
+                    .flat_map(|r| r["JWTBearer"].as_array().expect("JWTBearer scopes"))
+                    .map(|s| s.as_str().expect("scope").to_owned())
+                    .collect()
+            });
+            let types = param_types(op);
+            let params: Vec<String> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("parameter name").to_owned())
+                .collect();
+            let key = (method.to_uppercase(), path.clone());
+            let op = Operation {
+                scopes,
+                params,
+                types,
+            };
+            assert!(ops.insert(key.clone(), op).is_none(), "{key:?} twice");
+        }
     }
     ops
 }
@@ -271,4 +350,58 @@ fn the_policy_check_catches_drift() {
     )];
     // Workload only: no implicit token:execution when a token scope is named.
     assert_eq!(ct.scopes, scopes(&["ct:self", "token:workload"]));
+}
+
+/// The generated OpenAPI document against Airflow's: the same operations,
+/// each with the union of its scopes equal to Airflow's list (an explicit
+/// `token:execution` being the one difference allowed), the same path
+/// parameters in the same order, and the same parameter types (a uuid
+/// where Airflow's is one).
+#[test]
+fn the_generated_document_has_airflows_operations_scopes_and_parameters() {
+    let airflow = airflow();
+    let generated = generated();
+    let allowed: BTreeSet<(String, String)> = NOT_AIRFLOWS
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    for key in generated.keys() {
+        assert!(
+            airflow.contains_key(key) || allowed.contains(key),
+            "{} {} is documented but is not one of Airflow's operations",
+            key.0,
+            key.1
+        );
+    }
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for (key, theirs) in &airflow {
+        let Some(ours) = generated.get(key) else {
+            missing.push(format!("{} {}", key.0, key.1));
+            continue;
+        };
+        assert_eq!(
+            ours.scopes, theirs.scopes,
+            "{} {}: documented scopes (None = public) differ from Airflow's",
+            key.0, key.1
+        );
+        assert_eq!(
+            ours.params, theirs.params,
+            "{} {}: documented path parameters differ from Airflow's",
+            key.0, key.1
+        );
+        assert_eq!(
+            ours.types, theirs.types,
+            "{} {}: documented parameter types differ from Airflow's",
+            key.0, key.1
+        );
+        checked += 1;
+    }
+    println!(
+        "parity: the generated OpenAPI document matches {checked} of Airflow's {} Execution API \
+         operations (scopes, path parameters and their types)",
+        airflow.len()
+    );
+    assert!(missing.is_empty(), "not documented: {missing:#?}");
+    assert_eq!(checked, AIRFLOW_OPERATIONS);
 }

@@ -13,6 +13,7 @@ use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
+use scopegate::testing::TestAuth;
 use scopegate::{bearer_token, Verifier};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -34,7 +35,12 @@ fn config() -> ProptestConfig {
 
 fn shared_verifier() -> &'static Verifier {
     static V: std::sync::OnceLock<Verifier> = std::sync::OnceLock::new();
-    V.get_or_init(verifier)
+    // The kit's verifier, for the tests' known secret: the tokens below are
+    // signed by `jsonwebtoken`, independently of the library.
+    V.get_or_init(|| {
+        let auth = TestAuth::builder().secret(SECRET).build().unwrap();
+        auth.verifier_builder().build().unwrap()
+    })
 }
 
 /// Arbitrary JSON, a few levels deep.

@@ -1,16 +1,22 @@
 //! `scopegate::Reissue` on its own: which responses get a
-//! `Refreshed-API-Token`, and that it never verifies a second time.
+//! `Refreshed-API-Token`, and that it never verifies a second time. Tokens
+//! of every age come from the testing kit; the refresh of a token with
+//! claims the kit never writes (a list audience, an issuer the verifier
+//! does not require) is checked on a token minted with jsonwebtoken.
 
 mod common;
 
-use actix_web::http::header::AUTHORIZATION;
+use std::sync::LazyLock;
+use std::time::Duration;
+
 use actix_web::{test, web, App, HttpResponse};
 use common::*;
+use scopegate::testing::TestAuth;
 use scopegate::{
     Enforce, Issuer, Reissue, RoutePolicy, SigningKey, TiToken, TokenType, TokenTypes,
     REFRESHED_TOKEN_HEADER,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 static ANY: RoutePolicy = RoutePolicy::protected(
@@ -18,18 +24,24 @@ static ANY: RoutePolicy = RoutePolicy::protected(
     &[],
 );
 
+/// The kit, on the shared secret so that the token minted with
+/// jsonwebtoken verifies too.
+static AUTH: LazyLock<TestAuth> =
+    LazyLock::new(|| TestAuth::builder().secret(SECRET).build().unwrap());
+
 fn issuer() -> Issuer {
-    Issuer::builder(SigningKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
-        .build()
-        .unwrap()
+    AUTH.issuer().clone()
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
 }
 
 /// Calls `/plain` (or `/swap`, whose handler sets the header itself) with
 /// `token`; returns the status, the refreshed token if any, and how many
 /// signature checks the request cost.
 async fn call(path: &str, token: &str) -> (u16, Option<String>, u64) {
-    let verifier = web::Data::new(verifier());
+    let verifier = AUTH.verifier();
     let app = test::init_service(
         App::new()
             .app_data(verifier.clone())
@@ -53,7 +65,7 @@ async fn call(path: &str, token: &str) -> (u16, Option<String>, u64) {
     .await;
     let req = test::TestRequest::get()
         .uri(path)
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(token))
         .to_request();
     let res = test::call_service(&app, req).await;
     let refreshed = res
@@ -63,34 +75,29 @@ async fn call(path: &str, token: &str) -> (u16, Option<String>, u64) {
     (res.status().as_u16(), refreshed, verifier.verifications())
 }
 
-/// An execution token with `remaining` seconds left of a `lifetime`.
-fn token(scope: &str, lifetime: i64, remaining: i64, extra: &Map<String, Value>) -> String {
-    let mut c = claims(Uuid::new_v4(), Some(scope));
-    let now = now();
-    c.insert("iat".into(), (now + remaining - lifetime).into());
-    c.insert("nbf".into(), (now + remaining - lifetime).into());
-    c.insert("exp".into(), (now + remaining).into());
-    c.extend(extra.clone());
-    hs512(&c)
-}
-
 #[actix_web::test]
 async fn near_expiry_execution_token_is_refreshed_with_its_claims() {
-    let mut extra = Map::new();
-    extra.insert("ti_try".into(), json!(3));
-    extra.insert("team".into(), json!("blue"));
+    let extra = json!({"ti_try": 3, "team": "blue"});
     // 600 s lifetime, 60 s left: under 20% (120 s).
-    let old = token("execution", 600, 60, &extra);
-    let old_claims = verifier().verify(&old).unwrap();
+    let old = AUTH
+        .mint(Uuid::new_v4())
+        .claims(extra.clone())
+        .near_expiry()
+        .sign();
+    let old_claims = AUTH.verifier().verify(&old).unwrap();
+    assert_eq!(old_claims.exp - old_claims.iat, 600);
     let (status, refreshed, checks) = call("/plain", &old).await;
     assert_eq!(status, 200);
     assert_eq!(checks, 1, "the middleware must not verify again");
-    let new = verifier().verify(&refreshed.expect("refreshed")).unwrap();
+    let new = AUTH
+        .verifier()
+        .verify(&refreshed.expect("refreshed"))
+        .unwrap();
     assert_eq!(new.sub, old_claims.sub);
     assert_eq!(new.extra["scope"], TokenType::EXECUTION.as_str());
     // The extra claims (the type claim among them) are carried on, plus the
     // start of the refresh chain: this token was the first of its chain.
-    let mut carried = extra.clone();
+    let mut carried = extra.as_object().unwrap().clone();
     carried.insert("scope".into(), json!("execution"));
     carried.insert(scopegate::SESSION_START_CLAIM.into(), old_claims.iat.into());
     assert_eq!(new.extra, carried);
@@ -102,7 +109,8 @@ async fn near_expiry_execution_token_is_refreshed_with_its_claims() {
 async fn token_that_expires_mid_request_is_still_refreshed() {
     // Expired 5 s ago: within the leeway, so it verifies; Airflow's
     // re-verification after the handler would refuse it and not refresh.
-    let (status, refreshed, _) = call("/plain", &token("execution", 600, -5, &Map::new())).await;
+    let token = AUTH.mint(Uuid::new_v4()).expired_ago(secs(5)).sign();
+    let (status, refreshed, _) = call("/plain", &token).await;
     assert_eq!(status, 200);
     assert!(refreshed.is_some());
 }
@@ -110,31 +118,39 @@ async fn token_that_expires_mid_request_is_still_refreshed() {
 #[actix_web::test]
 async fn thirty_second_floor_applies_to_short_tokens() {
     // 100 s lifetime: 20% is 20 s, the floor is 30 s.
-    assert!(call("/plain", &token("execution", 100, 25, &Map::new()))
-        .await
-        .1
-        .is_some());
-    assert!(call("/plain", &token("execution", 100, 40, &Map::new()))
-        .await
-        .1
-        .is_none());
+    let left = |s| {
+        AUTH.mint(Uuid::new_v4())
+            .lifetime(secs(100))
+            .expires_in(secs(s))
+            .sign()
+    };
+    assert!(call("/plain", &left(25)).await.1.is_some());
+    assert!(call("/plain", &left(40)).await.1.is_none());
 }
 
 #[actix_web::test]
 async fn long_lived_token_is_not_refreshed() {
-    let (status, refreshed, _) = call("/plain", &token("execution", 600, 500, &Map::new())).await;
+    let token = AUTH.mint(Uuid::new_v4()).expires_in(secs(500)).sign();
+    let (status, refreshed, _) = call("/plain", &token).await;
     assert_eq!((status, refreshed), (200, None));
 }
 
 #[actix_web::test]
 async fn workload_tokens_are_never_refreshed() {
-    let (status, refreshed, _) = call("/plain", &token("workload", 600, 5, &Map::new())).await;
+    let token = AUTH
+        .mint(Uuid::new_v4())
+        .of_type("workload")
+        .lifetime(secs(600))
+        .expires_in(secs(5))
+        .sign();
+    let (status, refreshed, _) = call("/plain", &token).await;
     assert_eq!((status, refreshed), (200, None));
 }
 
 #[actix_web::test]
 async fn handler_header_wins() {
-    let (status, refreshed, _) = call("/swap", &token("execution", 600, 5, &Map::new())).await;
+    let token = AUTH.mint(Uuid::new_v4()).expires_in(secs(5)).sign();
+    let (status, refreshed, _) = call("/swap", &token).await;
     assert_eq!((status, refreshed.as_deref()), (200, Some("from-handler")));
 }
 
@@ -142,7 +158,7 @@ async fn handler_header_wins() {
 async fn unverified_requests_get_nothing() {
     // A public route never verifies, so there is nothing to refresh; and an
     // invalid token is never refreshed.
-    let near = token("execution", 600, 5, &Map::new());
+    let near = AUTH.mint(Uuid::new_v4()).expires_in(secs(5)).sign();
     let (status, refreshed, checks) = call("/public", &near).await;
     assert_eq!((status, refreshed, checks), (200, None, 0));
     let (status, refreshed, _) = call("/plain", "a.b.c").await;
@@ -176,7 +192,7 @@ async fn call_refused(
     let app =
         test::init_service(
             App::new()
-                .app_data(web::Data::new(verifier()))
+                .app_data(AUTH.verifier())
                 .wrap(reissue)
                 .wrap_fn(|req, srv| {
                     let _ = scopegate::authenticate(req.request());
@@ -213,7 +229,7 @@ async fn call_refused(
     let req = test::TestRequest::default()
         .method(method.parse().unwrap())
         .uri(path)
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(token))
         .to_request();
     let res = test::call_service(&app, req).await;
     let refreshed = res
@@ -234,20 +250,10 @@ fn payload(token: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-/// An execution token for `sub` with 10 s left of 600.
-fn near_expiry(sub: Uuid) -> String {
-    let mut c = claims(sub, Some("execution"));
-    let now = now();
-    c.insert("iat".into(), (now - 590).into());
-    c.insert("nbf".into(), (now - 590).into());
-    c.insert("exp".into(), (now + 10).into());
-    hs512(&c)
-}
-
 #[actix_web::test]
 async fn refused_and_failed_requests_get_no_fresh_token() {
     let sub = Uuid::new_v4();
-    let token = near_expiry(sub);
+    let token = AUTH.near_expiry(sub);
     let other = Uuid::new_v4();
     for (method, path, status) in [
         // 403: the token type is not allowed here.
@@ -285,14 +291,13 @@ async fn refused_and_failed_requests_get_no_fresh_token() {
 async fn a_chain_of_refused_requests_cannot_keep_a_token_alive() {
     // Refreshed tokens of a 20 s lifetime are always inside the 30 s window,
     // so if refusals refreshed, every one would hand out the next link.
-    let short = || {
-        Issuer::builder(SigningKey::secret(SECRET).unwrap())
-            .audience(AUDIENCE)
-            .execution_ttl(std::time::Duration::from_secs(20))
-            .build()
-            .unwrap()
-    };
-    let first = near_expiry(Uuid::new_v4());
+    let short = TestAuth::builder()
+        .secret(SECRET)
+        .ttl(TokenType::EXECUTION, secs(20))
+        .build()
+        .unwrap();
+    let short = || short.issuer().clone();
+    let first = AUTH.near_expiry(Uuid::new_v4());
     let mut token = first.clone();
     for path in ["/workload-only", "/finished", "/workload-only", "/finished"] {
         let (status, refreshed) = call_refused(Reissue::new(short()), "GET", path, &token).await;
@@ -324,20 +329,18 @@ async fn a_refreshed_token_keeps_its_own_audience_and_issuer() {
     assert_eq!(fresh["aud"], json!([AUDIENCE, "urn:also-this-one"]));
     assert_eq!(fresh["iss"], "airflow-api-server");
     // So it verifies wherever the old one did.
-    assert!(verifier().verify(&refreshed).is_ok());
+    assert!(AUTH.verifier().verify(&refreshed).is_ok());
 }
 
 /// A near-expiry execution token whose refresh chain started at `start`
 /// (`None`: the token is the first of its chain).
 fn chained(start: Option<i64>) -> String {
-    let mut c = claims(Uuid::new_v4(), Some("execution"));
-    let now = now();
-    c.insert("iat".into(), (now - 590).into());
-    c.insert("exp".into(), (now + 10).into());
-    if let Some(start) = start {
-        c.insert(scopegate::SESSION_START_CLAIM.into(), start.into());
+    let mint = AUTH.mint(Uuid::new_v4()).near_expiry();
+    match start {
+        Some(start) => mint.claim(scopegate::SESSION_START_CLAIM, start),
+        None => mint,
     }
-    hs512(&c)
+    .sign()
 }
 
 #[actix_web::test]

@@ -1,6 +1,11 @@
 //! The runtime behaviour matrix of SPEC §3, on routes put together by hand
 //! with `Enforce` (the `#[route]` macro emits the same wrapper; tests/dsl.rs
 //! runs the matrix again through macro-declared routes).
+//!
+//! Section 2 (Verify) and the key-pair tests mint every token with
+//! `jsonwebtoken` directly, never with scopegate, so a bug shared by the
+//! issuer and the verifier cannot hide there. The other sections take
+//! ordinary tokens from the testing kit, on the same secret.
 
 mod common;
 
@@ -9,12 +14,17 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{test, web, App, HttpMessage, HttpResponse};
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
+use scopegate::testing::TestAuth;
 use scopegate::{
     authenticate, Enforce, Owner, RoutePolicy, TiToken, TokenType, TokenTypes, VerificationKey,
     Verifier,
 };
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
+
+/// The kit, on the secret the independently minted tokens use.
+static AUTH: std::sync::LazyLock<TestAuth> =
+    std::sync::LazyLock::new(|| TestAuth::builder().secret(SECRET).build().unwrap());
 
 const TI_SELF: Owner = Owner::new("ti:self", "task_instance_id", "task instance ID");
 const CT_SELF: Owner = Owner::new("ct:self", "connection_test_id", "connection test ID");
@@ -68,17 +78,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
 /// Sends `method uri` with `Authorization: auth` (if any) to an app using
 /// `verifier`; returns status, body and `WWW-Authenticate`.
 async fn call_with(
-    verifier: Verifier,
+    verifier: web::Data<Verifier>,
     method: &str,
     uri: &str,
     auth: Option<&str>,
 ) -> (u16, Value, Option<String>) {
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(verifier))
-            .configure(routes),
-    )
-    .await;
+    let app = test::init_service(App::new().app_data(verifier).configure(routes)).await;
     let mut req = test::TestRequest::default()
         .method(method.parse().unwrap())
         .uri(uri);
@@ -89,7 +94,13 @@ async fn call_with(
 }
 
 async fn call(method: &str, uri: &str, token: &str) -> (u16, Value, Option<String>) {
-    call_with(verifier(), method, uri, Some(&format!("Bearer {token}"))).await
+    call_with(
+        AUTH.verifier(),
+        method,
+        uri,
+        Some(&format!("Bearer {token}")),
+    )
+    .await
 }
 
 fn var_uri() -> &'static str {
@@ -111,16 +122,16 @@ fn ok_for(sub: Uuid, ty: &str) -> (u16, Value, Option<String>) {
 #[actix_web::test]
 async fn missing_header_is_401() {
     assert_eq!(
-        call_with(verifier(), "GET", var_uri(), None).await,
+        call_with(AUTH.verifier(), "GET", var_uri(), None).await,
         missing()
     );
 }
 
 #[actix_web::test]
 async fn another_scheme_is_401_missing() {
-    let token = token_with(|_| {});
+    let token = AUTH.execution(Uuid::new_v4());
     let got = call_with(
-        verifier(),
+        AUTH.verifier(),
         "GET",
         var_uri(),
         Some(&format!("Basic {token}")),
@@ -132,11 +143,11 @@ async fn another_scheme_is_401_missing() {
 #[actix_web::test]
 async fn empty_bearer_is_401_missing() {
     assert_eq!(
-        call_with(verifier(), "GET", var_uri(), Some("Bearer ")).await,
+        call_with(AUTH.verifier(), "GET", var_uri(), Some("Bearer ")).await,
         missing()
     );
     assert_eq!(
-        call_with(verifier(), "GET", var_uri(), Some("Bearer")).await,
+        call_with(AUTH.verifier(), "GET", var_uri(), Some("Bearer")).await,
         missing()
     );
 }
@@ -144,9 +155,9 @@ async fn empty_bearer_is_401_missing() {
 #[actix_web::test]
 async fn scheme_is_case_insensitive() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, None));
+    let token = AUTH.execution(sub);
     let got = call_with(
-        verifier(),
+        AUTH.verifier(),
         "GET",
         var_uri(),
         Some(&format!("bEARER {token}")),
@@ -157,9 +168,10 @@ async fn scheme_is_case_insensitive() {
 
 #[actix_web::test]
 async fn oversize_token_is_401_too_large() {
-    let token = token_with(|c| {
-        c.insert("padding".into(), "x".repeat(9000).into());
-    });
+    let token = AUTH
+        .mint(Uuid::new_v4())
+        .claim("padding", "x".repeat(9000))
+        .sign();
     let got = call("GET", var_uri(), &token).await;
     assert_eq!(
         got,
@@ -170,12 +182,14 @@ async fn oversize_token_is_401_too_large() {
         )
     );
     // The limit is configurable.
-    let big = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
-        .max_token_size(64 * 1024)
-        .build()
-        .unwrap();
-    let got = call_with(big, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
+    let big = AUTH.verifier_builder().max_token_size(64 * 1024).build();
+    let got = call_with(
+        web::Data::new(big.unwrap()),
+        "GET",
+        var_uri(),
+        Some(&format!("Bearer {token}")),
+    )
+    .await;
     assert_eq!(got.0, 200);
 }
 
@@ -274,16 +288,24 @@ async fn several_audiences_are_accepted() {
         .build()
         .unwrap();
     let token = token_with(|_| {});
-    let got = call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
+    let got = call_with(
+        web::Data::new(v),
+        "GET",
+        var_uri(),
+        Some(&format!("Bearer {token}")),
+    )
+    .await;
     assert_eq!(got.0, 200);
 }
 
-fn with_issuer() -> Verifier {
-    Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
-        .issuer("airflow")
-        .build()
-        .unwrap()
+fn with_issuer() -> web::Data<Verifier> {
+    web::Data::new(
+        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
+            .audience(AUDIENCE)
+            .issuer("airflow")
+            .build()
+            .unwrap(),
+    )
 }
 
 #[actix_web::test]
@@ -402,7 +424,7 @@ async fn garbage_token_is_401_malformed() {
 
 #[actix_web::test]
 async fn workload_token_on_default_route_is_403() {
-    let token = hs512(&claims(Uuid::new_v4(), Some("workload")));
+    let token = AUTH.workload(Uuid::new_v4());
     assert_eq!(
         call("GET", var_uri(), &token).await,
         (
@@ -416,17 +438,17 @@ async fn workload_token_on_default_route_is_403() {
 #[actix_web::test]
 async fn workload_token_on_opted_in_route_is_accepted() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, Some("workload")));
+    let token = AUTH.workload(sub);
     let uri = format!("/task-instances/{sub}/run");
     assert_eq!(call("PATCH", &uri, &token).await, ok_for(sub, "workload"));
-    let token = hs512(&claims(sub, Some("execution")));
+    let token = AUTH.execution(sub);
     assert_eq!(call("PATCH", &uri, &token).await, ok_for(sub, "execution"));
 }
 
 #[actix_web::test]
 async fn execution_token_on_workload_only_route_is_403() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, Some("execution")));
+    let token = AUTH.execution(sub);
     assert_eq!(
         call(
             "GET",
@@ -455,14 +477,14 @@ fn ti_mismatch() -> (u16, Value, Option<String>) {
 #[actix_web::test]
 async fn ti_self_match() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, None));
+    let token = AUTH.execution(sub);
     let got = call("PUT", &format!("/task-instances/{sub}/heartbeat"), &token).await;
     assert_eq!(got, ok_for(sub, "execution"));
 }
 
 #[actix_web::test]
 async fn ti_self_mismatch_is_403() {
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let token = AUTH.execution(Uuid::new_v4());
     let other = Uuid::new_v4();
     let got = call("PUT", &format!("/task-instances/{other}/heartbeat"), &token).await;
     assert_eq!(got, ti_mismatch());
@@ -471,7 +493,7 @@ async fn ti_self_mismatch_is_403() {
 #[actix_web::test]
 async fn ti_self_compares_parsed_uuids_so_upper_case_matches() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, None));
+    let token = AUTH.execution(sub);
     let upper = sub.to_string().to_uppercase();
     let got = call("PUT", &format!("/task-instances/{upper}/heartbeat"), &token).await;
     assert_eq!(got, ok_for(sub, "execution"));
@@ -480,7 +502,7 @@ async fn ti_self_compares_parsed_uuids_so_upper_case_matches() {
 #[actix_web::test]
 async fn ti_self_with_non_uuid_path_is_403() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, None));
+    let token = AUTH.execution(sub);
     for id in ["not-a-uuid", "%7Bsub%7D", &sub.simple().to_string()] {
         let got = call("PUT", &format!("/task-instances/{id}/heartbeat"), &token).await;
         assert_eq!(got, ti_mismatch(), "path id {id}");
@@ -490,7 +512,7 @@ async fn ti_self_with_non_uuid_path_is_403() {
 #[actix_web::test]
 async fn ct_self_match_and_mismatch() {
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, Some("workload")));
+    let token = AUTH.workload(sub);
     let got = call(
         "GET",
         &format!("/connection-tests/{sub}/connection"),
@@ -520,10 +542,10 @@ async fn ct_self_match_and_mismatch() {
 #[actix_web::test]
 async fn protected_route_without_verifier_is_500_and_never_runs() {
     let app = test::init_service(App::new().configure(routes)).await;
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let token = AUTH.execution(Uuid::new_v4());
     let req = test::TestRequest::get()
         .uri(var_uri())
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(&token))
         .to_request();
     let got = parts(test::call_service(&app, req).await).await;
     assert_eq!(got, (500, detail("Internal Server Error"), None));
@@ -537,12 +559,7 @@ async fn protected_route_without_verifier_is_500_and_never_runs() {
 async fn refused_request_never_has_its_body_read() {
     // The body is not JSON: if the handler's `web::Json` extractor ran first,
     // the answer would be 400. Enforcement answers first.
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(verifier()))
-            .configure(routes),
-    )
-    .await;
+    let app = test::init_service(App::new().app_data(AUTH.verifier()).configure(routes)).await;
     let req = test::TestRequest::put()
         .uri(var_uri())
         .insert_header(("content-type", "application/json"))
@@ -550,11 +567,11 @@ async fn refused_request_never_has_its_body_read() {
         .to_request();
     assert_eq!(parts(test::call_service(&app, req).await).await, missing());
     // With a valid token the body is read (and refused as bad JSON).
-    let token = hs512(&claims(Uuid::new_v4(), None));
+    let token = AUTH.execution(Uuid::new_v4());
     let req = test::TestRequest::put()
         .uri(var_uri())
         .insert_header(("content-type", "application/json"))
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(&token))
         .set_payload("{not json")
         .to_request();
     assert_eq!(test::call_service(&app, req).await.status(), 400);
@@ -568,7 +585,7 @@ async fn two_extractors(a: TiToken, b: TiToken) -> HttpResponse {
 
 #[actix_web::test]
 async fn one_signature_check_per_request() {
-    let verifier = web::Data::new(verifier());
+    let verifier = AUTH.verifier();
     let app = test::init_service(
         App::new()
             .app_data(verifier.clone())
@@ -586,11 +603,11 @@ async fn one_signature_check_per_request() {
     )
     .await;
     let sub = Uuid::new_v4();
-    let token = hs512(&claims(sub, None));
+    let token = AUTH.execution(sub);
     let before = verifier.verifications();
     let req = test::TestRequest::patch()
         .uri(&format!("/task-instances/{sub}/state"))
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(&token))
         .to_request();
     let res: ServiceResponse = test::call_service(&app, req).await;
     assert_eq!(res.status(), 200);
@@ -619,9 +636,9 @@ async fn roundtrip(public: VerificationKey, private: EncodingKey) -> u16 {
         .unwrap();
     let alg = v.algorithm();
     let token = sign(&claims(Uuid::new_v4(), None), alg.unwrap(), &private);
-    call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}")))
-        .await
-        .0
+    let bearer = format!("Bearer {token}");
+    let got = call_with(web::Data::new(v), "GET", var_uri(), Some(&bearer)).await;
+    got.0
 }
 
 #[actix_web::test]
@@ -668,7 +685,13 @@ async fn hmac_with_the_public_key_as_secret_is_refused() {
             .audience(AUDIENCE)
             .build()
             .unwrap();
-        let got = call_with(v, "GET", var_uri(), Some(&format!("Bearer {token}"))).await;
+        let got = call_with(
+            web::Data::new(v),
+            "GET",
+            var_uri(),
+            Some(&format!("Bearer {token}")),
+        )
+        .await;
         assert_eq!(got, invalid("algorithm not allowed"), "{alg:?}");
     }
     assert_eq!(v.algorithm(), Some(Algorithm::RS512));
@@ -704,7 +727,7 @@ async fn issuer_mints_airflows_claim_set() {
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::HS512);
         assert_eq!(header.kid.as_deref(), Some("not-used"));
-        let claims = verifier().verify(&token).unwrap();
+        let claims = AUTH.verifier().verify(&token).unwrap();
         assert_eq!(claims.sub, sub.to_string());
         assert_eq!(claims.extra["scope"], ty.as_str());
         assert_eq!(claims.exp - claims.iat, ttl);
@@ -721,10 +744,12 @@ async fn issuer_mints_airflows_claim_set() {
                 .collect()
         );
     }
-    let a = verifier()
+    let a = AUTH
+        .verifier()
         .verify(&issuer.issue(sub, TokenType::EXECUTION).unwrap())
         .unwrap();
-    let b = verifier()
+    let b = AUTH
+        .verifier()
         .verify(&issuer.issue(sub, TokenType::EXECUTION).unwrap())
         .unwrap();
     assert_ne!(a.jti, b.jti, "jti is random");
@@ -743,7 +768,7 @@ async fn a_second_verifier_never_reuses_the_first_ones_result() {
         .unwrap();
     let app = test::init_service(
         App::new()
-            .app_data(web::Data::new(verifier()))
+            .app_data(AUTH.verifier())
             .wrap_fn(|req, srv| {
                 let _ = authenticate(req.request());
                 srv.call(req)
@@ -758,10 +783,10 @@ async fn a_second_verifier_never_reuses_the_first_ones_result() {
     let get = |token: &str| {
         test::TestRequest::get()
             .uri("/other/variables/x")
-            .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+            .insert_header(AUTH.bearer(token))
             .to_request()
     };
-    let ours = hs512(&claims(Uuid::new_v4(), None));
+    let ours = AUTH.execution(Uuid::new_v4());
     let got = parts(test::call_service(&app, get(&ours)).await).await;
     assert_eq!(got, invalid("invalid audience"));
     // A token for the other service passes there.
@@ -779,16 +804,16 @@ async fn a_second_verifier_never_reuses_the_first_ones_result() {
 /// over. It must fail closed, like a missing verifier, and say why in the log.
 #[actix_web::test]
 async fn a_token_extractor_without_a_route_policy_fails_closed() {
-    let app = test::init_service(App::new().app_data(web::Data::new(verifier())).route(
+    let app = test::init_service(App::new().app_data(AUTH.verifier()).route(
         "/task-instances/{task_instance_id}/peek",
         web::get().to(|t: TiToken| async move { HttpResponse::Ok().json(t.id) }),
     ))
     .await;
-    let token = hs512(&claims(Uuid::new_v4(), Some("workload")));
+    let token = AUTH.workload(Uuid::new_v4());
     let (_guard, logs) = capture_logs();
     let req = test::TestRequest::get()
         .uri(&format!("/task-instances/{}/peek", Uuid::new_v4()))
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(&token))
         .to_request();
     let got = parts(test::call_service(&app, req).await).await;
     assert_eq!(got, (500, detail("Internal Server Error"), None));
@@ -853,14 +878,15 @@ async fn an_issuer_needs_an_audience_and_a_long_enough_secret() {
 
 #[actix_web::test]
 async fn verify_applies_the_maximum_token_size() {
-    let v = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
+    let v = AUTH
+        .verifier_builder()
         .max_token_size(1024)
         .build()
         .unwrap();
-    let token = token_with(|c| {
-        c.insert("padding".into(), "x".repeat(2048).into());
-    });
+    let token = AUTH
+        .mint(Uuid::new_v4())
+        .claim("padding", "x".repeat(2048))
+        .sign();
     let got = v.verify(&token).map(|_| ()).map_err(|e| e.to_string());
     assert_eq!(got, Err("token too large".to_owned()));
 }
@@ -881,20 +907,14 @@ async fn leeway_is_at_most_five_minutes() {
 // ---- Revocation (issue 9, item 8) ----------------------------------------------
 
 fn with_deny_list(deny: std::sync::Arc<scopegate::MemoryDenyList>) -> web::Data<Verifier> {
-    web::Data::new(
-        Verifier::builder(VerificationKey::secret(SECRET).unwrap())
-            .audience(AUDIENCE)
-            .deny_list(deny)
-            .build()
-            .unwrap(),
-    )
+    web::Data::new(AUTH.verifier_builder().deny_list(deny).build().unwrap())
 }
 
 async fn call_data(verifier: &web::Data<Verifier>, token: &str) -> (u16, Value, Option<String>) {
     let app = test::init_service(App::new().app_data(verifier.clone()).configure(routes)).await;
     let req = test::TestRequest::get()
         .uri(var_uri())
-        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .insert_header(AUTH.bearer(token))
         .to_request();
     parts(test::call_service(&app, req).await).await
 }
@@ -904,12 +924,12 @@ async fn a_revoked_token_is_refused_on_every_later_request_cache_hits_included()
     let deny = std::sync::Arc::new(scopegate::MemoryDenyList::new());
     let verifier = with_deny_list(deny.clone());
     let sub = Uuid::new_v4();
-    let c = claims(sub, None);
-    let token = hs512(&c);
+    let token = AUTH.execution(sub);
+    let c = AUTH.verifier().verify(&token).unwrap();
     assert_eq!(call_data(&verifier, &token).await, ok_for(sub, "execution"));
     assert_eq!(verifier.cached_tokens(), 1);
 
-    deny.revoke(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap());
+    deny.revoke(c.jti.as_deref().unwrap(), c.exp);
     for _ in 0..3 {
         assert_eq!(call_data(&verifier, &token).await, invalid("token revoked"));
     }
@@ -920,7 +940,7 @@ async fn a_revoked_token_is_refused_on_every_later_request_cache_hits_included()
     );
     // Other tokens are untouched.
     let other = Uuid::new_v4();
-    let got = call_data(&verifier, &hs512(&claims(other, None))).await;
+    let got = call_data(&verifier, &AUTH.execution(other)).await;
     assert_eq!(got, ok_for(other, "execution"));
 }
 

@@ -402,3 +402,43 @@ fn main() {}
         ]
     );
 }
+
+/// These crates are the workspace's only builds without scopegate's
+/// `openapi` feature: there, `request = T` and `responses(..)` still name
+/// their types, so a route compiles the same with or without it.
+#[test]
+fn openapi_options_name_their_types_without_the_feature() {
+    let main = r#"
+#![deny(warnings)]
+use actix_web::{web, HttpResponse};
+
+mod models {
+    pub struct Entry;
+    pub struct Conflict;
+}
+// Used only by the routes' options.
+use models::{Conflict, Entry};
+
+#[scopegate::route(post, "/entries", public, request = Entry, responses(201 = Entry, 409 = Conflict))]
+async fn add(_body: web::Bytes) -> HttpResponse { HttpResponse::Created().finish() }
+
+fn main() {
+    let _ = actix_web::App::new().service(add);
+}
+"#;
+    let fixture = Fixture::new("openapi-off", None, main);
+    let (out, _) = fixture.cargo("check");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let misspelt = main.replace("409 = Conflict", "409 = Confilct");
+    let fixture = Fixture::new("openapi-off-misspelt", None, &misspelt);
+    let errors = fixture.errors();
+    assert!(
+        errors.iter().any(|e| e.contains("Confilct")),
+        "a misspelt body type is an error without the feature too: {errors:?}"
+    );
+}

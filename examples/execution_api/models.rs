@@ -32,7 +32,7 @@ pub use dags::DagRun;
 /// A task instance's state, spelled as Airflow spells it
 /// (`TaskInstanceState`). A task instance may also have no state at all
 /// (`null`, after its run was cleared): that is `Option<TiState>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TiState {
     /// Removed from its DAG.
@@ -118,7 +118,7 @@ impl TiState {
 }
 
 /// The body of `PATCH /task-instances/<id>/run` (`TIEnterRunningPayload`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnterRunning {
     /// Always `"running"`; may be left out. Checked, then not needed.
@@ -137,7 +137,7 @@ pub struct EnterRunning {
 }
 
 /// The literal `"running"` of [`EnterRunning::state`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub enum RunningLiteral {
     /// `"running"`.
     #[default]
@@ -146,7 +146,7 @@ pub enum RunningLiteral {
 }
 
 /// The body of `PUT /task-instances/<id>/heartbeat` (`TIHeartbeatInfo`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     /// The worker's host name; must match the one `/run` recorded.
@@ -162,7 +162,7 @@ pub struct Heartbeat {
 /// `restarting`) to a payload its handler does not expect, and the
 /// resulting exception marks the task instance `failed` with a 204. The
 /// example refuses such a body with 422 instead.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StateUpdate {
     /// `TISuccessStatePayload`.
@@ -232,7 +232,7 @@ impl StateUpdate {
 }
 
 /// `TISuccessStatePayload` without its `state` tag.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuccessPayload {
     /// When the run ended.
@@ -251,7 +251,7 @@ pub struct SuccessPayload {
 }
 
 /// `TITerminalStatePayload` without its `state` tag.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TerminalPayload {
     /// When the run ended.
@@ -263,7 +263,7 @@ pub struct TerminalPayload {
 }
 
 /// `TIRetryStatePayload` without its `state` tag.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPayload {
     /// When the run ended.
@@ -282,7 +282,7 @@ pub struct RetryPayload {
 
 /// `TIDeferredStatePayload` without its `state` tag: the trigger to wait
 /// for and the method to resume with.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeferredPayload {
     /// The trigger's class path.
@@ -313,7 +313,7 @@ pub struct DeferredPayload {
 
 /// `TIRescheduleStatePayload` without its `state` tag: a sensor in
 /// reschedule mode asks to be run again later.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReschedulePayload {
     /// When to poke again.
@@ -326,7 +326,7 @@ pub struct ReschedulePayload {
 
 /// `TIAwaitingInputStatePayload` without its `state` tag: the task waits
 /// for a human's answer.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwaitingInputPayload {
     /// How long to wait for the answer (an ISO 8601 duration or seconds).
@@ -347,7 +347,7 @@ pub struct AwaitingInputPayload {
 /// A pydantic `timedelta`: an ISO 8601 duration (`"PT30S"`, what the SDK
 /// sends) or a number of seconds. Only checked for its type: the example has
 /// no triggerer that would wait for it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
 pub enum TimeDelta {
@@ -359,7 +359,7 @@ pub enum TimeDelta {
 
 /// The body of `PATCH /task-instances/<id>/skip-downstream`
 /// (`TISkippedDownstreamTasksStatePayload`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkipDownstream {
     /// The tasks to skip: a task id, or `[task_id, map_index]`.
@@ -367,7 +367,7 @@ pub struct SkipDownstream {
 }
 
 /// A task in [`SkipDownstream::tasks`].
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum TaskRef {
     /// An unmapped task (map index -1).
@@ -387,7 +387,7 @@ impl TaskRef {
 }
 
 /// The answer to `/run` (`TIRunContext`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunContext {
     /// The DAG run the task instance belongs to.
     pub dag_run: DagRun,
@@ -419,7 +419,7 @@ pub struct RunContext {
 
 /// The answer to `GET /task-instances/<id>/previous-successful-dagrun`
 /// (`PrevSuccessfulDagRunResponse`): all `null` when there is none.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct PrevSuccessfulDagRun {
     /// Start of its data interval.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -437,7 +437,7 @@ pub struct PrevSuccessfulDagRun {
 
 /// The answer to `GET /task-instances/previous/<dag_id>/<task_id>`
 /// (`PreviousTIResponse`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PreviousTi {
     /// The task.
     pub task_id: String,
@@ -466,15 +466,17 @@ pub struct PreviousTi {
 
 /// The answer to `GET /task-instances/states` (`TaskStatesResponse`):
 /// run id → task id (`task_id_<map_index>` when mapped) → state.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct TaskStates {
-    /// The states.
+    /// The states. (Documented as an object: utoipa 6 cannot derive a map
+    /// of maps of optional enums.)
+    #[schema(value_type = Object)]
     pub task_states:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, Option<TiState>>>,
 }
 
 /// One row of `GET /task-instances/breadcrumbs` (`TaskBreadcrumbsResponse`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Breadcrumb {
     /// The task.
     pub task_id: String,
@@ -489,14 +491,14 @@ pub struct Breadcrumb {
 }
 
 /// The answer to `GET /task-instances/breadcrumbs`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Breadcrumbs {
     /// Finished task instances of the run, by task id and map index.
     pub breadcrumbs: Vec<Breadcrumb>,
 }
 
 /// A variable (`VariableResponse`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VariableResponse {
     /// The key.
     pub key: String,
@@ -505,7 +507,7 @@ pub struct VariableResponse {
 }
 
 /// The body of `PUT /variables/<key>` (`VariablePostBody`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariablePostBody {
     /// The value; required, but may be `null`. Airflow's field is `value`
@@ -519,7 +521,7 @@ pub struct VariablePostBody {
 }
 
 /// The answer to `GET /variables/keys` (`VariableKeysResponse`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VariableKeys {
     /// One page of keys, sorted.
     pub keys: Vec<String>,
@@ -529,7 +531,7 @@ pub struct VariableKeys {
 
 /// A connection (`ConnectionResponse`, and `ConnectionTestConnectionResponse`
 /// which has the same fields). Every field is sent, `null` or not.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConnectionResponse {
     /// The connection id.
     pub conn_id: String,
@@ -550,7 +552,7 @@ pub struct ConnectionResponse {
 }
 
 /// A connection test's life (`ConnectionTestState`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionTestState {
     /// Created, not yet picked up.
@@ -588,7 +590,7 @@ impl ConnectionTestState {
 
 /// The body of `PATCH /connection-tests/<id>` (`ConnectionTestResultBody`):
 /// the result a worker reports.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionTestResult {
     /// `success` or `failed` (others are refused with 422).
@@ -619,8 +621,32 @@ impl ConnectionTestResult {
     }
 }
 
+/// The answer of the routes that report a success in words:
+/// `{"message": "Variable successfully set"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    /// What was done.
+    pub message: String,
+}
+
+impl Message {
+    /// `{"message": message}`.
+    pub fn new(message: impl Into<String>) -> Message {
+        Message {
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of `PUT /task-instances/<id>/rtif`: each rendered template
+/// field's name and value (any JSON).
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct RenderedFields(pub Map<String, Value>);
+
 /// The answer to `GET /health/ping`: which of the server's services answer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Pings {
     /// Services that answered.
     pub ok: Vec<&'static str>,
@@ -630,7 +656,7 @@ pub struct Pings {
 
 /// The queued task instance a scheduler hands an executor: the first JSON
 /// lines `serve` prints.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueuedWorkload {
     /// The task instance.
     pub task_instance_id: Uuid,

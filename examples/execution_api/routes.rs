@@ -17,18 +17,21 @@ mod query;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, Result};
+use scopegate::openapi::ErrorBody;
 use scopegate::{routes, Issuer, TiToken, TokenType, Verifier, REFRESHED_TOKEN_HEADER};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::errors::Invalid;
-use crate::models::assets::InactiveAssets;
-use crate::models::dags::{DagRunState, DagRunStateResponse, TriggerDagRun};
-use crate::models::hitl::{at_least_one, HitlAnswer, HitlRequest};
+use crate::models::assets::{AssetEventsResponse, AssetResponse, InactiveAssets};
+use crate::models::dags::{DagResponse, DagRun, DagRunState, DagRunStateResponse, TriggerDagRun};
+use crate::models::hitl::{at_least_one, HitlAnswer, HitlRequest, HitlResponse};
 use crate::models::stores::{check_value, AssetStorePut, StoredValue, TaskStorePut};
+use crate::models::xcoms::XComResponse;
 use crate::models::{
-    ConnectionTestResult, EnterRunning, Heartbeat, Pings, SkipDownstream, StateUpdate, TiState,
-    VariablePostBody,
+    Breadcrumbs, ConnectionResponse, ConnectionTestResult, EnterRunning, Heartbeat, Message, Pings,
+    PrevSuccessfulDagRun, PreviousTi, RenderedFields, RunContext, SkipDownstream, StateUpdate,
+    TaskStates, TiState, VariableKeys, VariablePostBody, VariableResponse,
 };
 use crate::state::{DagRunFilter, StateChange, Store, TiFilter, XComKey, XComSlice};
 use query::Query;
@@ -36,6 +39,37 @@ use query::Query;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     execution::configure(cfg);
+}
+
+/// The OpenAPI 3.1 document of every route, generated from the same
+/// declarations that enforce the policies (`execution::openapi()`), with
+/// the example's title.
+pub fn document() -> scopegate::openapi::utoipa::openapi::OpenApi {
+    let mut doc = execution::openapi();
+    doc.info.title = "Airflow Task Execution API (scopegate example)".to_owned();
+    doc.info.description = Some(
+        "Airflow 3.3's Task Execution API, each route declared once with scopegate's DSL: \
+         its security below is the policy that is enforced."
+            .to_owned(),
+    );
+    doc
+}
+
+/// [`document`] as JSON, built once.
+fn document_json() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| document().to_pretty_json().unwrap_or_default())
+}
+
+/// The docs page of [`document`] (Scalar's viewer, the document inlined),
+/// built once. The page loads Scalar's script from its CDN in the browser.
+fn docs_page() -> &'static str {
+    static HTML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HTML.get_or_init(|| {
+        utoipa_scalar::Scalar::new(document())
+            .title("Airflow Task Execution API (scopegate example)")
+            .to_html()
+    })
 }
 
 /// 204 No Content.
@@ -50,7 +84,7 @@ fn check_body(field: &str, result: std::result::Result<(), String>) -> Result<()
 
 /// An instant or `null`, spelled RFC 3339 as the JSON bodies spell
 /// instants.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 struct Instant(#[serde(with = "time::serde::rfc3339::option")] Option<time::OffsetDateTime>);
 
@@ -62,9 +96,27 @@ pub mod execution {
     /// The public keys this server signs with, as a JWKS, so other services
     /// can verify its tokens (`serve --jwks <this URL>`). Empty for a shared
     /// secret, which is never published. Not one of Airflow's routes.
-    #[route(get, "/.well-known/jwks.json", public)]
+    #[route(get, "/.well-known/jwks.json", public, responses(200 = Value))]
     pub async fn jwks(issuer: web::Data<Issuer>) -> HttpResponse {
         HttpResponse::Ok().json(issuer.jwks())
+    }
+
+    /// This API's OpenAPI 3.1 document, generated from the declarations
+    /// that enforce its policies. Not one of Airflow's routes.
+    #[route(get, "/openapi.json", public, responses(200 = Value))]
+    pub async fn openapi_json() -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type(header::ContentType::json())
+            .body(document_json())
+    }
+
+    /// A browsable page of the OpenAPI document. Not one of Airflow's
+    /// routes.
+    #[route(get, "/docs", public, responses(200))]
+    pub async fn docs() -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type(header::ContentType::html())
+            .body(docs_page())
     }
 
     /// `routes/health.py`: public, no prefix.
@@ -73,7 +125,7 @@ pub mod execution {
         use super::*;
 
         /// Liveness.
-        #[route(get, "/health", public)]
+        #[route(get, "/health", public, responses(200 = std::collections::HashMap<String, String>))]
         pub async fn health() -> HttpResponse {
             HttpResponse::Ok().json(json!({"status": "healthy"}))
         }
@@ -82,7 +134,7 @@ pub mod execution {
         /// token pipeline: a token this server signs must verify with its
         /// verifier (it would not with a `--jwks` that lacks the signing
         /// key). 500 when a service fails, as Airflow answers.
-        #[route(get, "/health/ping", public)]
+        #[route(get, "/health/ping", public, responses(200 = Pings, 500 = Pings))]
         pub async fn ping(
             issuer: web::Data<Issuer>,
             verifier: web::Data<Verifier>,
@@ -119,7 +171,7 @@ pub mod execution {
         use crate::state::AssetRef;
 
         /// An asset by name, or 404.
-        #[route(get, "/by-name")]
+        #[route(get, "/by-name", responses(200 = AssetResponse, 404 = ErrorBody))]
         pub async fn by_name(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let name = q.required("name")?;
@@ -127,7 +179,7 @@ pub mod execution {
         }
 
         /// An asset by URI, or 404.
-        #[route(get, "/by-uri")]
+        #[route(get, "/by-uri", responses(200 = AssetResponse, 404 = ErrorBody))]
         pub async fn by_uri(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let uri = q.required("uri")?;
@@ -136,7 +188,7 @@ pub mod execution {
 
         /// The assets an alias resolved to; an empty list for an unknown
         /// alias.
-        #[route(get, "/by-alias")]
+        #[route(get, "/by-alias", responses(200 = Vec<AssetResponse>))]
         pub async fn by_alias(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let alias = q.required("alias_name")?;
@@ -164,7 +216,7 @@ pub mod execution {
 
         /// Events of an asset, by name and/or URI (both parameters must be
         /// present, one may be empty; both empty is a 400).
-        #[route(get, "/by-asset")]
+        #[route(get, "/by-asset", responses(200 = AssetEventsResponse, 400 = ErrorBody))]
         pub async fn by_asset(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let name = q.required("name")?;
@@ -174,7 +226,7 @@ pub mod execution {
         }
 
         /// Events emitted through an asset alias.
-        #[route(get, "/by-asset-alias")]
+        #[route(get, "/by-asset-alias", responses(200 = AssetEventsResponse))]
         pub async fn by_asset_alias(
             store: web::Data<Store>,
             req: HttpRequest,
@@ -193,13 +245,17 @@ pub mod execution {
         use super::*;
 
         /// The connection to test, handed out once.
-        #[route(get, "/<connection_test_id>/connection")]
+        #[route(
+            get,
+            "/<connection_test_id>/connection",
+            responses(200 = ConnectionResponse, 404 = ErrorBody, 409 = ErrorBody)
+        )]
         pub async fn connection(token: TiToken, store: web::Data<Store>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.fetch_connection_test(token.id)?))
         }
 
         /// The test's result: `success` or `failed`, once.
-        #[route(patch, "/<connection_test_id>")]
+        #[route(patch, "/<connection_test_id>", responses(204, 404 = ErrorBody, 409 = ErrorBody))]
         pub async fn report(
             token: TiToken,
             store: web::Data<Store>,
@@ -218,7 +274,7 @@ pub mod execution {
         use super::*;
 
         /// Airflow's `ConnectionResponse`, or 404 with a `detail`.
-        #[route(get, "/<connection_id>")]
+        #[route(get, "/<connection_id>", responses(200 = ConnectionResponse, 404 = ErrorBody))]
         pub async fn get(
             store: web::Data<Store>,
             conn_id: web::Path<String>,
@@ -233,7 +289,7 @@ pub mod execution {
         use super::*;
 
         /// A DAG run, or 404.
-        #[route(get, "/<dag_id>/<run_id>")]
+        #[route(get, "/<dag_id>/<run_id>", responses(200 = DagRun, 404 = ErrorBody))]
         pub async fn get(
             store: web::Data<Store>,
             path: web::Path<(String, String)>,
@@ -244,7 +300,7 @@ pub mod execution {
 
         /// Triggers a run of a known DAG (`TriggerDagRunOperator`): 204, 404
         /// for an unknown DAG, 409 when the run exists.
-        #[route(post, "/<dag_id>/<run_id>")]
+        #[route(post, "/<dag_id>/<run_id>", responses(204, 404 = ErrorBody, 409 = ErrorBody))]
         pub async fn trigger(
             token: TiToken,
             store: web::Data<Store>,
@@ -257,7 +313,7 @@ pub mod execution {
         }
 
         /// Clears a run: 204, or 404.
-        #[route(post, "/<dag_id>/<run_id>/clear")]
+        #[route(post, "/<dag_id>/<run_id>/clear", responses(204, 404 = ErrorBody))]
         pub async fn clear(
             store: web::Data<Store>,
             path: web::Path<(String, String)>,
@@ -268,7 +324,11 @@ pub mod execution {
         }
 
         /// A run's state, or 404.
-        #[route(get, "/<dag_id>/<run_id>/state")]
+        #[route(
+            get,
+            "/<dag_id>/<run_id>/state",
+            responses(200 = DagRunStateResponse, 404 = ErrorBody)
+        )]
         pub async fn state(
             store: web::Data<Store>,
             path: web::Path<(String, String)>,
@@ -279,7 +339,7 @@ pub mod execution {
         }
 
         /// How many runs of a DAG match: a bare integer.
-        #[route(get, "/count")]
+        #[route(get, "/count", responses(200 = usize))]
         pub async fn count(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let dag_id = q.required("dag_id")?;
@@ -292,7 +352,7 @@ pub mod execution {
         }
 
         /// The latest run before a logical date, or `null`.
-        #[route(get, "/previous")]
+        #[route(get, "/previous", responses(200 = Option<DagRun>))]
         pub async fn previous(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let dag_id = q.required("dag_id")?;
@@ -315,7 +375,7 @@ pub mod execution {
         use super::*;
 
         /// A DAG the example knows, or 404.
-        #[route(get, "/<dag_id>")]
+        #[route(get, "/<dag_id>", responses(200 = DagResponse, 404 = ErrorBody))]
         pub async fn get(
             store: web::Data<Store>,
             dag_id: web::Path<String>,
@@ -344,7 +404,7 @@ pub mod execution {
         }
 
         /// How many task instances of a DAG match: a bare integer.
-        #[route(get, "/count")]
+        #[route(get, "/count", responses(200 = usize))]
         pub async fn count(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let dag_id = q.required("dag_id")?;
@@ -352,7 +412,7 @@ pub mod execution {
         }
 
         /// A task's instance in the latest earlier run, or `null`.
-        #[route(get, "/previous/<dag_id>/<task_id>")]
+        #[route(get, "/previous/<dag_id>/<task_id>", responses(200 = Option<PreviousTi>))]
         pub async fn previous(
             store: web::Data<Store>,
             path: web::Path<(String, String)>,
@@ -377,7 +437,7 @@ pub mod execution {
         }
 
         /// Run id → task → state.
-        #[route(get, "/states")]
+        #[route(get, "/states", responses(200 = TaskStates))]
         pub async fn states(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let dag_id = q.required("dag_id")?;
@@ -389,7 +449,7 @@ pub mod execution {
         }
 
         /// The finished task instances of a run.
-        #[route(get, "/breadcrumbs")]
+        #[route(get, "/breadcrumbs", responses(200 = Breadcrumbs))]
         pub async fn breadcrumbs(
             store: web::Data<Store>,
             req: HttpRequest,
@@ -410,7 +470,12 @@ pub mod execution {
             /// its answer swaps the workload token for an execution token,
             /// sent in `Refreshed-API-Token` (the refresh middleware keeps a
             /// header the handler set).
-            #[route(patch, "/<task_instance_id>/run", scopes = ["token:execution", "token:workload"])]
+            #[route(
+                patch,
+                "/<task_instance_id>/run",
+                scopes = ["token:execution", "token:workload"],
+                responses(200 = RunContext, 404 = ErrorBody, 409 = ErrorBody)
+            )]
             pub async fn run(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -444,7 +509,11 @@ pub mod execution {
             /// upstream_failed, up_for_retry, deferred, up_for_reschedule or
             /// awaiting_input. 204, or 200 when the task instance was
             /// already in that state (a retried request).
-            #[route(patch, "/<task_instance_id>/state")]
+            #[route(
+                patch,
+                "/<task_instance_id>/state",
+                responses(200, 204, 404 = ErrorBody, 409 = ErrorBody)
+            )]
             pub async fn state(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -458,7 +527,7 @@ pub mod execution {
 
             /// Skips tasks downstream of this one (a short-circuit or
             /// branch): 204.
-            #[route(patch, "/<task_instance_id>/skip-downstream")]
+            #[route(patch, "/<task_instance_id>/skip-downstream", responses(204, 404 = ErrorBody))]
             pub async fn skip_downstream(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -471,7 +540,11 @@ pub mod execution {
             /// "Still alive": 204 while running on the host and process that
             /// started it, 409 otherwise (the worker should then stop the
             /// task).
-            #[route(put, "/<task_instance_id>/heartbeat")]
+            #[route(
+                put,
+                "/<task_instance_id>/heartbeat",
+                responses(204, 404 = ErrorBody, 409 = ErrorBody)
+            )]
             pub async fn heartbeat(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -482,19 +555,28 @@ pub mod execution {
             }
 
             /// The task's rendered template fields: 201.
-            #[route(put, "/<task_instance_id>/rtif")]
+            #[route(
+                put,
+                "/<task_instance_id>/rtif",
+                responses(201 = Message, 404 = ErrorBody)
+            )]
             pub async fn rtif(
                 token: TiToken,
                 store: web::Data<Store>,
-                body: web::Json<Map<String, Value>>,
+                body: web::Json<RenderedFields>,
             ) -> Result<HttpResponse> {
-                store.set_rendered_fields(token.id, body.into_inner())?;
-                Ok(HttpResponse::Created()
-                    .json(json!({"message": "Rendered task instance fields successfully set"})))
+                store.set_rendered_fields(token.id, body.into_inner().0)?;
+                Ok(HttpResponse::Created().json(Message::new(
+                    "Rendered task instance fields successfully set",
+                )))
             }
 
             /// A mapped task instance's label (a JSON string): 204.
-            #[route(patch, "/<task_instance_id>/rendered-map-index")]
+            #[route(
+                patch,
+                "/<task_instance_id>/rendered-map-index",
+                responses(204, 404 = ErrorBody)
+            )]
             pub async fn rendered_map_index(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -506,7 +588,11 @@ pub mod execution {
 
             /// The previous successful run of the DAG, for the template
             /// context (all `null` when none).
-            #[route(get, "/<task_instance_id>/previous-successful-dagrun")]
+            #[route(
+                get,
+                "/<task_instance_id>/previous-successful-dagrun",
+                responses(200 = PrevSuccessfulDagRun)
+            )]
             pub async fn previous_successful_dagrun(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -515,7 +601,11 @@ pub mod execution {
             }
 
             /// Inlets and outlets that are not active assets.
-            #[route(get, "/<task_instance_id>/validate-inlets-and-outlets")]
+            #[route(
+                get,
+                "/<task_instance_id>/validate-inlets-and-outlets",
+                responses(200 = InactiveAssets, 404 = ErrorBody)
+            )]
             pub async fn validate_inlets_and_outlets(
                 token: TiToken,
                 store: web::Data<Store>,
@@ -532,7 +622,7 @@ pub mod execution {
         use super::*;
 
         /// When the task instance was first rescheduled, or `null`.
-        #[route(get, "/<task_instance_id>/start_date")]
+        #[route(get, "/<task_instance_id>/start_date", responses(200 = Instant))]
         pub async fn start_date(token: TiToken, store: web::Data<Store>) -> Result<HttpResponse> {
             let start = store.reschedule_start_date(token.id);
             Ok(HttpResponse::Ok().json(Instant(start)))
@@ -565,7 +655,7 @@ pub mod execution {
 
         /// The sorted keys, by prefix and page (`limit` 1 to 10000,
         /// `offset` from 0).
-        #[route(get, "/keys")]
+        #[route(get, "/keys", responses(200 = VariableKeys))]
         pub async fn keys(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             let q = Query::parse(&req)?;
             let limit = q.int("limit")?.unwrap_or(1000);
@@ -597,24 +687,24 @@ pub mod execution {
         }
 
         /// `{"key", "value"}`, or 404 with a `detail`.
-        #[route(get, "/<variable_key>")]
+        #[route(get, "/<variable_key>", responses(200 = VariableResponse, 404 = ErrorBody))]
         pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.variable(&key)?))
         }
 
         /// Creates or replaces a variable: 201.
-        #[route(put, "/<variable_key>")]
+        #[route(put, "/<variable_key>", responses(201 = Message))]
         pub async fn put(
             store: web::Data<Store>,
             key: web::Path<String>,
             body: web::Json<VariablePostBody>,
         ) -> HttpResponse {
             store.set_variable(&key, body.into_inner());
-            HttpResponse::Created().json(json!({"message": "Variable successfully set"}))
+            HttpResponse::Created().json(Message::new("Variable successfully set"))
         }
 
         /// Deletes a variable: 204, whether it existed or not.
-        #[route(delete, "/<variable_key>")]
+        #[route(delete, "/<variable_key>", responses(204))]
         pub async fn delete(store: web::Data<Store>, key: web::Path<String>) -> HttpResponse {
             store.delete_variable(&key);
             no_content()
@@ -640,7 +730,11 @@ pub mod execution {
         }
 
         /// One value of a mapped task, by position in map-index order.
-        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>/item/<offset>")]
+        #[route(
+            get,
+            "/<dag_id>/<run_id>/<task_id>/<key>/item/<offset>",
+            responses(200 = Value, 404 = ErrorBody)
+        )]
         pub async fn item(
             store: web::Data<Store>,
             path: web::Path<(String, String, String, String, i64)>,
@@ -656,7 +750,7 @@ pub mod execution {
         }
 
         /// The values of a mapped task, sliced as a Python list.
-        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>/slice")]
+        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>/slice", responses(200 = Value))]
         pub async fn slice(
             store: web::Data<Store>,
             path: XComPath,
@@ -674,7 +768,7 @@ pub mod execution {
 
         /// How many values are stored, in `Content-Range: map_indexes <n>`.
         /// A `map_index` is Airflow's 400.
-        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key>")]
+        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200, 400 = ErrorBody))]
         pub async fn head(
             store: web::Data<Store>,
             path: XComPath,
@@ -696,7 +790,11 @@ pub mod execution {
 
         /// One value: at `map_index` (default -1), or the `offset`-th by map
         /// index.
-        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>")]
+        #[route(
+            get,
+            "/<dag_id>/<run_id>/<task_id>/<key>",
+            responses(200 = XComResponse, 404 = ErrorBody)
+        )]
         pub async fn get(
             store: web::Data<Store>,
             path: XComPath,
@@ -713,7 +811,12 @@ pub mod execution {
         }
 
         /// Stores a value (any JSON; an empty body is `null`): 201.
-        #[route(post, "/<dag_id>/<run_id>/<task_id>/<key>")]
+        #[route(
+            post,
+            "/<dag_id>/<run_id>/<task_id>/<key>",
+            request = Value,
+            responses(201 = Message)
+        )]
         pub async fn set(
             store: web::Data<Store>,
             path: XComPath,
@@ -736,11 +839,11 @@ pub mod execution {
                 q.int("map_index")?.unwrap_or(-1),
                 q.int("mapped_length")?,
             )?;
-            Ok(HttpResponse::Created().json(json!({"message": "XCom successfully set"})))
+            Ok(HttpResponse::Created().json(Message::new("XCom successfully set")))
         }
 
         /// Deletes the value at `map_index` (default -1): 200.
-        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key>")]
+        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200 = Message))]
         pub async fn delete(
             store: web::Data<Store>,
             path: XComPath,
@@ -749,9 +852,10 @@ pub mod execution {
             let q = Query::parse(&req)?;
             let key = key(path);
             store.delete_xcom(&key, q.int("map_index")?.unwrap_or(-1));
-            Ok(HttpResponse::Ok().json(
-                json!({"message": format!("XCom with key: {} successfully deleted.", key.key)}),
-            ))
+            Ok(HttpResponse::Ok().json(Message::new(format!(
+                "XCom with key: {} successfully deleted.",
+                key.key
+            ))))
         }
     }
 
@@ -761,7 +865,7 @@ pub mod execution {
         use super::*;
 
         /// Records the task's question (or returns the one recorded): 201.
-        #[route(post, "/<task_instance_id>")]
+        #[route(post, "/<task_instance_id>", responses(201 = HitlRequest))]
         pub async fn ask(
             token: TiToken,
             store: web::Data<Store>,
@@ -773,7 +877,7 @@ pub mod execution {
         }
 
         /// Records the answer, once (409 after).
-        #[route(patch, "/<task_instance_id>")]
+        #[route(patch, "/<task_instance_id>", responses(200 = HitlResponse, 409 = ErrorBody))]
         pub async fn answer(
             token: TiToken,
             store: web::Data<Store>,
@@ -785,7 +889,7 @@ pub mod execution {
         }
 
         /// The answer part, or 404 before a question.
-        #[route(get, "/<task_instance_id>")]
+        #[route(get, "/<task_instance_id>", responses(200 = HitlResponse, 404 = ErrorBody))]
         pub async fn get(token: TiToken, store: web::Data<Store>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.hitl(token.id)?))
         }
@@ -799,7 +903,7 @@ pub mod execution {
         type KeyPath = web::Path<(String, String)>;
 
         /// A stored value, or 404.
-        #[route(get, "/<task_instance_id>/<key>")]
+        #[route(get, "/<task_instance_id>/<key>", responses(200 = StoredValue, 404 = ErrorBody))]
         pub async fn get(
             token: TiToken,
             store: web::Data<Store>,
@@ -810,7 +914,7 @@ pub mod execution {
         }
 
         /// Stores a value (not `null`): 204.
-        #[route(put, "/<task_instance_id>/<key>")]
+        #[route(put, "/<task_instance_id>/<key>", responses(204))]
         pub async fn put(
             token: TiToken,
             store: web::Data<Store>,
@@ -824,7 +928,7 @@ pub mod execution {
         }
 
         /// Deletes a value: 204.
-        #[route(delete, "/<task_instance_id>/<key>")]
+        #[route(delete, "/<task_instance_id>/<key>", responses(204))]
         pub async fn delete(
             token: TiToken,
             store: web::Data<Store>,
@@ -835,7 +939,7 @@ pub mod execution {
         }
 
         /// Deletes every value of the task instance: 204.
-        #[route(delete, "/<task_instance_id>")]
+        #[route(delete, "/<task_instance_id>", responses(204))]
         pub async fn clear(token: TiToken, store: web::Data<Store>) -> Result<HttpResponse> {
             store.task_store_clear(token.id)?;
             Ok(no_content())
@@ -905,7 +1009,7 @@ pub mod execution {
         }
 
         /// A value, by asset name.
-        #[route(get, "/by-name/value")]
+        #[route(get, "/by-name/value", responses(200 = StoredValue, 404 = ErrorBody))]
         pub async fn get_by_name(
             store: web::Data<Store>,
             req: HttpRequest,
@@ -914,7 +1018,7 @@ pub mod execution {
         }
 
         /// Stores a value, by asset name: 204.
-        #[route(put, "/by-name/value")]
+        #[route(put, "/by-name/value", responses(204))]
         pub async fn put_by_name(
             token: TiToken,
             store: web::Data<Store>,
@@ -925,7 +1029,7 @@ pub mod execution {
         }
 
         /// Deletes a value, by asset name: 204.
-        #[route(delete, "/by-name/value")]
+        #[route(delete, "/by-name/value", responses(204))]
         pub async fn delete_by_name(
             store: web::Data<Store>,
             req: HttpRequest,
@@ -934,7 +1038,7 @@ pub mod execution {
         }
 
         /// Deletes every value of an asset, by name: 204.
-        #[route(delete, "/by-name/clear")]
+        #[route(delete, "/by-name/clear", responses(204))]
         pub async fn clear_by_name(
             store: web::Data<Store>,
             req: HttpRequest,
@@ -943,13 +1047,13 @@ pub mod execution {
         }
 
         /// A value, by asset URI.
-        #[route(get, "/by-uri/value")]
+        #[route(get, "/by-uri/value", responses(200 = StoredValue, 404 = ErrorBody))]
         pub async fn get_by_uri(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
             get_value(&store, &req, "uri").await
         }
 
         /// Stores a value, by asset URI: 204.
-        #[route(put, "/by-uri/value")]
+        #[route(put, "/by-uri/value", responses(204))]
         pub async fn put_by_uri(
             token: TiToken,
             store: web::Data<Store>,
@@ -960,7 +1064,7 @@ pub mod execution {
         }
 
         /// Deletes a value, by asset URI: 204.
-        #[route(delete, "/by-uri/value")]
+        #[route(delete, "/by-uri/value", responses(204))]
         pub async fn delete_by_uri(
             store: web::Data<Store>,
             req: HttpRequest,
@@ -969,7 +1073,7 @@ pub mod execution {
         }
 
         /// Deletes every value of an asset, by URI: 204.
-        #[route(delete, "/by-uri/clear")]
+        #[route(delete, "/by-uri/clear", responses(204))]
         pub async fn clear_by_uri(
             store: web::Data<Store>,
             req: HttpRequest,

@@ -4,11 +4,13 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{Ident, Item, LitStr};
+use syn::spanned::Spanned as _;
+use syn::{Ident, Item, LitStr, Type};
 
 use crate::actix::ActixRoute;
 
-use crate::group::{Fallback, Group, GroupItem, REGISTER_ROUTES};
+use crate::doc::is_standard;
+use crate::group::{item_ident, Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES};
 use crate::model::{Checked, Form, Policy, Route};
 use crate::vocab::{Compare, Vocabulary};
 
@@ -100,6 +102,7 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
     let config = format_ident!("config", span = Span::mixed_site());
     let resource = format_ident!("resource", span = Span::mixed_site());
     let conditions = &route.conditions;
+    let openapi = openapi_route(route, checked);
     quote! {
         #(#docs)*
         #conditions
@@ -127,6 +130,8 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
                 ::scopegate::__private::actix_web::dev::HttpServiceFactory::register(#resource, #config);
             }
         }
+
+        #openapi
     }
 }
 
@@ -141,8 +146,10 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
     let policy_expr = policy(checked);
     let info = info(checked);
     let conditions = &route.conditions;
+    let openapi = openapi_route(route, checked);
     quote! {
         #func
+        #openapi
 
         #conditions
         impl #name {
@@ -151,6 +158,139 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
             pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
             /// The route as declared: method, full path and policy.
             pub const INFO: ::scopegate::RouteInfo = #info;
+        }
+    }
+}
+
+/// With the `openapi` feature, what a checked route documents: a hidden
+/// function of its struct that returns its `scopegate::openapi::RouteDoc`,
+/// and utoipa's `Path` built from it.
+/// Without the feature, the body types are only named, so that a route
+/// compiles the same either way: a misspelt type is an error, and an
+/// import used only by `request = T` or `responses(..)` is not unused.
+fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
+    if !cfg!(feature = "openapi") {
+        let doc = &checked.doc;
+        let types = doc
+            .request
+            .iter()
+            .chain(doc.responses.iter().filter_map(|(_, ty)| ty.as_ref()));
+        let conditions = &route.conditions;
+        return quote! {
+            #conditions
+            const _: () = { #(let _ = ::core::marker::PhantomData::<#types>;)* };
+        };
+    }
+    let name = route.name();
+    let conditions = &route.conditions;
+    let doc = &checked.doc;
+    let path = checked.path.actix();
+    let operation_id = &doc.operation_id;
+    let some = |text: &Option<String>| match text {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let (tag, summary, description) = (some(&doc.tag), some(&doc.summary), some(&doc.description));
+    let params = doc.params.iter().map(|(param, kind)| {
+        let kind = format_ident!("{}", kind.variant());
+        quote!((#param, ::scopegate::__private::openapi::ParamType::#kind))
+    });
+    let body = |ty: &Option<Type>| match ty {
+        Some(ty) => {
+            let ctor = format_ident!("{}", if is_standard(ty) { "inline" } else { "named" });
+            // Spanned on the type, so that a type without a schema is
+            // reported where the user wrote it.
+            quote_spanned!(ty.span()=>
+                ::core::option::Option::Some(::scopegate::__private::openapi::Body::#ctor::<#ty>()))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let request = body(&doc.request);
+    let responses = doc.responses.iter().map(|(status, ty)| {
+        let status = Literal::u16_unsuffixed(*status);
+        let body = body(ty);
+        quote!((#status, #body))
+    });
+    let openapi = quote!(::scopegate::__private::openapi);
+    let utoipa = quote!(::scopegate::__private::utoipa);
+    quote! {
+        #conditions
+        impl #name {
+            /// What this route documents in OpenAPI.
+            #[doc(hidden)]
+            pub fn __scopegate_openapi() -> #openapi::RouteDoc {
+                #openapi::RouteDoc {
+                    info: Self::INFO,
+                    path: #path,
+                    operation_id: #operation_id,
+                    tag: #tag,
+                    summary: #summary,
+                    description: #description,
+                    params: &[#(#params),*],
+                    request: #request,
+                    responses: ::std::vec![#(#responses),*],
+                }
+            }
+        }
+
+        #conditions
+        impl #utoipa::Path for #name {
+            fn methods() -> ::std::vec::Vec<#utoipa::openapi::path::HttpMethod> {
+                ::std::vec![Self::__scopegate_openapi().method()]
+            }
+
+            fn path() -> ::std::string::String {
+                ::std::string::String::from(#path)
+            }
+
+            fn operation() -> #utoipa::openapi::path::Operation {
+                Self::__scopegate_openapi().operation()
+            }
+        }
+    }
+}
+
+/// With the `openapi` feature, a group's `openapi()` and the hidden
+/// function that adds its routes and its nested groups' to a document;
+/// `adds` are the calls that do, one per route or nested group, under its
+/// `#[cfg]`s.
+/// `openapi()` is left out when the user has an item of that name, so
+/// that only `#[routes]`' "rename this item" is reported, not rustc's
+/// duplicate definition as well.
+fn openapi_group(doc: &Ident, adds: &[TokenStream], openapi_taken: bool) -> TokenStream {
+    if !cfg!(feature = "openapi") {
+        return TokenStream::new();
+    }
+    let add = format_ident!("{}", ADD_OPENAPI);
+    let body = if adds.is_empty() {
+        quote!(let _ = #doc;)
+    } else {
+        quote!(#(#adds)*)
+    };
+    let openapi = (!openapi_taken).then(|| {
+        quote! {
+            /// The OpenAPI 3.1 document of every route of this group and of the
+            /// groups nested in it: paths, operations with their security, the
+            /// `JWTBearer` scheme and the schemas of their bodies. Its title and
+            /// version are the crate's package name and version.
+            pub fn openapi() -> ::scopegate::__private::utoipa::openapi::OpenApi {
+                let mut #doc = ::scopegate::__private::openapi::Document::new(
+                    ::core::env!("CARGO_PKG_NAME"),
+                    ::core::env!("CARGO_PKG_VERSION"),
+                );
+                #add(&mut #doc);
+                #doc.finish()
+            }
+        }
+    });
+    quote! {
+        #openapi
+
+        /// Adds the routes of this group and of its nested groups to an
+        /// OpenAPI document.
+        #[doc(hidden)]
+        pub(super) fn #add(#doc: &mut ::scopegate::__private::openapi::Document) {
+            #body
         }
     }
 }
@@ -199,9 +339,12 @@ fn stub(route: &Route) -> TokenStream {
 /// registers the routes alone.
 pub(crate) fn group(group: &Group) -> TokenStream {
     let cfg = format_ident!("cfg", span = Span::mixed_site());
+    let doc = format_ident!("doc", span = Span::mixed_site());
     let register = format_ident!("{}", REGISTER_ROUTES);
+    let add = format_ident!("{}", ADD_OPENAPI);
     let mut items: Vec<Item> = Vec::new();
     let mut services = Vec::new();
+    let mut adds = Vec::new();
     for item in &group.items {
         match item {
             GroupItem::Plain(item) => items.push(item.clone()),
@@ -210,15 +353,33 @@ pub(crate) fn group(group: &Group) -> TokenStream {
                 let name = r.name();
                 let conditions = &r.conditions;
                 services.push(quote!(#conditions #cfg.service(#name);));
+                if r.checked.is_some() {
+                    adds.push(quote!(#conditions #doc.add(#name::__scopegate_openapi());));
+                }
             }
             GroupItem::Group(g) => {
                 items.push(Item::Verbatim(self::group(g)));
                 let name = &g.module.ident;
                 let conditions = &g.conditions;
                 services.push(quote!(#conditions #name::#register(#cfg);));
+                adds.push(quote!(#conditions #name::#add(#doc);));
             }
         }
     }
+    if group.has_errors {
+        adds.clear();
+    }
+    // A user item named like a generated function is an error reported by
+    // `group::group_item`; the generated one is then left out so that rustc
+    // does not report the clash a second time.
+    let taken = |name: &str| {
+        group.items.iter().any(|item| match item {
+            GroupItem::Plain(item) => item_ident(item).is_some_and(|i| i == name),
+            GroupItem::Route(r) => r.name() == name,
+            GroupItem::Group(g) => g.module.ident == name,
+        })
+    };
+    items.push(Item::Verbatim(openapi_group(&doc, &adds, taken("openapi"))));
     let (body, fallbacks, infos) = if group.has_errors {
         (quote!(let _ = #cfg;), Vec::new(), Vec::new())
     } else {
@@ -246,15 +407,20 @@ pub(crate) fn group(group: &Group) -> TokenStream {
             infos,
         )
     };
-    items.push(Item::Verbatim(quote! {
-        /// Registers every route of this group, and of the groups nested in
-        /// it, with its full path and policy; then, after them, a fallback
-        /// for each of their paths that answers any other method with
-        /// `405 Method Not Allowed` and an `Allow` header.
-        pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
-            #register(#cfg);
-            #(#fallbacks)*
+    let configure = (!taken("configure")).then(|| {
+        quote! {
+            /// Registers every route of this group, and of the groups nested in
+            /// it, with its full path and policy; then, after them, a fallback
+            /// for each of their paths that answers any other method with
+            /// `405 Method Not Allowed` and an `Allow` header.
+            pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
+                #register(#cfg);
+                #(#fallbacks)*
+            }
         }
+    });
+    items.push(Item::Verbatim(quote! {
+        #configure
 
         /// Registers the routes of this group and of its nested groups,
         /// without the 405 fallbacks: an outer group's `configure` adds

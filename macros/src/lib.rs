@@ -21,6 +21,7 @@ mod actix;
 mod attrs;
 mod cfg;
 mod config;
+mod doc;
 mod expand;
 mod group;
 mod model;

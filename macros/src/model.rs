@@ -21,10 +21,11 @@ use syn::{
 use crate::actix::{self, ActixRoute};
 use crate::cfg::Conditions;
 use crate::config::Config;
-use crate::parse::{GroupArgs, RawOption, RouteArgs};
+use crate::doc::{self, DeclaredResponse, Documentation};
+use crate::parse::{GroupArgs, RawOption, RawValue, RouteArgs};
 use crate::path::RoutePath;
 use crate::suggest;
-use crate::vocab::{Effect, ScopeId, Vocabulary};
+use crate::vocab::{Compare, Effect, ScopeId, Vocabulary};
 
 /// Collects every error of one macro invocation, like serde_derive's
 /// `Ctxt`.
@@ -178,6 +179,8 @@ pub(crate) struct Enclosing {
     pub(crate) scoped_group: Option<Ident>,
     /// The `#[cfg]`s of the nested groups around the route.
     pub(crate) conditions: Conditions,
+    /// The modules of the groups around the route, outermost first.
+    pub(crate) modules: Vec<Ident>,
 }
 
 impl Default for Enclosing {
@@ -200,6 +203,7 @@ impl Enclosing {
             owners: Vec::new(),
             scoped_group: None,
             conditions: Conditions::default(),
+            modules: Vec::new(),
         }
     }
 
@@ -252,6 +256,8 @@ pub(crate) struct Checked {
     pub(crate) policy: Policy,
     /// The vocabulary the policy's indexes refer to.
     pub(crate) vocab: Arc<Vocabulary>,
+    /// What the route documents in OpenAPI.
+    pub(crate) doc: Documentation,
 }
 
 /// A route's options, read and checked for shape.
@@ -261,6 +267,10 @@ pub(crate) struct Options {
     pub(crate) public: Option<Ident>,
     pub(crate) prefix: Option<LitStr>,
     pub(crate) unowned: Option<(Ident, Vec<LitStr>)>,
+    /// `request = T`: the documented JSON request body.
+    pub(crate) request: Option<(Ident, Type)>,
+    /// `responses(..)`: the documented responses.
+    pub(crate) responses: Option<(Ident, Vec<DeclaredResponse>)>,
 }
 
 /// Which macro an option list belongs to.
@@ -274,19 +284,23 @@ pub(crate) enum Macro {
 impl Macro {
     fn keys(self) -> &'static [&'static str] {
         match self {
-            Macro::Route => &["scopes", "public", "unowned"],
+            Macro::Route => &["scopes", "public", "unowned", "request", "responses"],
             Macro::Group => &["prefix", "scopes"],
-            Macro::Protect => &["scopes", "unowned"],
+            Macro::Protect => &["scopes", "unowned", "request", "responses"],
         }
     }
 
     fn usage(self) -> &'static str {
         match self {
             Macro::Route => {
-                "`#[route]` takes `scopes = [\"...\"]` or `public`, and `unowned = [\"...\"]`"
+                "`#[route]` takes `scopes = [\"...\"]` or `public`, and `unowned = [\"...\"]`, \
+                 `request = T` and `responses(..)`"
             }
             Macro::Group => "`#[routes]` takes `prefix = \"/...\"` and `scopes = [\"...\"]`",
-            Macro::Protect => "`#[protect]` takes `scopes = [\"...\"]` and `unowned = [\"...\"]`",
+            Macro::Protect => {
+                "`#[protect]` takes `scopes = [\"...\"]`, `unowned = [\"...\"]`, `request = T` \
+                 and `responses(..)`"
+            }
         }
     }
 }
@@ -322,7 +336,11 @@ fn string_list(
 pub(crate) fn read_options(cx: &mut Ctxt, raw: Vec<RawOption>, owner: Macro) -> Options {
     let mut options = Options::default();
     let mut seen: Vec<String> = Vec::new();
-    for RawOption { key, value } in raw {
+    for RawOption {
+        key,
+        value: raw_value,
+    } in raw
+    {
         let name = key.to_string();
         if owner == Macro::Protect && name == "public" {
             cx.error(
@@ -361,7 +379,30 @@ pub(crate) fn read_options(cx: &mut Ctxt, raw: Vec<RawOption>, owner: Macro) -> 
             continue;
         }
         seen.push(name.clone());
+        let value = match raw_value {
+            RawValue::Type(ty) if name == "request" => {
+                options.request = Some((key, ty));
+                continue;
+            }
+            RawValue::List(list) if name == "responses" => {
+                options.responses = doc::responses(cx, &key, &list).map(|r| (key, r));
+                continue;
+            }
+            RawValue::None => None,
+            RawValue::Expr(e) => Some(e),
+            RawValue::Type(ty) => Some(Expr::Verbatim(ty.into_token_stream())),
+            RawValue::List(list) => Some(Expr::Verbatim(list.into_token_stream())),
+        };
         match name.as_str() {
+            "request" => cx.error(
+                key.span(),
+                "`request` takes the type of the JSON request body: write `request = MyBody`",
+            ),
+            "responses" => cx.error(
+                key.span(),
+                "`responses` takes a list of statuses in parentheses: write \
+                 `responses(201 = MyBody, 404)`",
+            ),
             "public" => match value {
                 None => options.public = Some(key),
                 Some(v) => cx.error_spanned(v, "`public` takes no value: write `public`"),
@@ -655,12 +696,15 @@ fn check_route(
         if let (Some(path), true) = (&path, cx.count() == before) {
             check_ownership(cx, enclosing, path, &path_lit, &[], &options);
         }
+        let path = path?;
+        let doc = documentation(func, enclosing, &path, &[], options);
         return Some(Checked {
             method: method?,
-            path: path?,
+            path,
             path_span: path_lit.span(),
             policy: Policy::Public,
             vocab: Arc::clone(vocab),
+            doc,
         });
     }
 
@@ -701,16 +745,80 @@ fn check_route(
     if let (Some(path), true) = (&path, cx.count() == before) {
         check_ownership(cx, enclosing, path, &path_lit, &route_owners, &options);
     }
+    for declared in options.responses.iter().flat_map(|(_, r)| r) {
+        if matches!(declared.status, 401 | 403) {
+            cx.error(
+                declared.lit.span(),
+                format!(
+                    "scopegate documents 401 and 403 on every protected route, with the \
+                     `{{\"detail\": ..}}` body it answers them with: remove `{}` from `responses`",
+                    declared.status
+                ),
+            );
+        }
+    }
+    let path = path?;
+    let doc = documentation(func, enclosing, &path, &route_owners, options);
     Some(Checked {
         method: method?,
-        path: path?,
+        path,
         path_span: path_lit.span(),
         policy: Policy::Protected {
             token_types,
             owners: route_owners,
         },
         vocab: Arc::clone(vocab),
+        doc,
     })
+}
+
+/// What the route documents: its doc comment, its names, its typed path
+/// parameters (owners compared as UUIDs are UUIDs), and its bodies
+/// (`request = T`, else a `web::Json<T>` argument; `responses(..)`, plus
+/// 200 with the `T` of a `web::Json<T>` return type unless it declares a
+/// 200).
+fn documentation(
+    func: &ItemFn,
+    enclosing: &Enclosing,
+    path: &RoutePath,
+    owners: &[usize],
+    options: Options,
+) -> Documentation {
+    let (summary, description) = doc::summary_and_description(&func.attrs);
+    let name = func.sig.ident.to_string();
+    let mut id: Vec<String> = enclosing.modules.iter().map(Ident::to_string).collect();
+    id.push(name.trim_start_matches("r#").to_owned());
+    let uuids: Vec<&str> = owners
+        .iter()
+        .map(|o| &enclosing.vocab.owners[*o])
+        .filter(|o| o.compare == Compare::Uuid)
+        .map(|o| o.param.as_str())
+        .collect();
+    let params: Vec<&str> = path.params().collect();
+    let request = options
+        .request
+        .map(|(_, ty)| ty)
+        .or_else(|| doc::json_argument(func));
+    let mut responses: Vec<(u16, Option<Type>)> = options
+        .responses
+        .into_iter()
+        .flat_map(|(_, r)| r)
+        .map(|r| (r.status, r.body))
+        .collect();
+    if let Some(ty) = doc::json_return(func) {
+        if !responses.iter().any(|(status, _)| *status == 200) {
+            responses.insert(0, (200, Some(ty)));
+        }
+    }
+    Documentation {
+        summary,
+        description,
+        operation_id: id.join("_"),
+        tag: enclosing.modules.last().map(Ident::to_string),
+        params: doc::param_types(func, &params, &uuids),
+        request,
+        responses,
+    }
 }
 
 /// The ownership lint (SPEC §6): every path parameter that an owner scope

@@ -2,11 +2,11 @@
 //! attribute; [`crate::model`] decides what the arguments mean, so that it
 //! can report every mistake at once.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, LitStr, Token};
+use syn::{Expr, Ident, LitStr, Token, Type};
 
 /// `#[route(METHOD, "PATH", option, ...)]`.
 pub(crate) struct RouteArgs {
@@ -20,11 +20,27 @@ pub(crate) struct GroupArgs {
     pub(crate) options: Vec<RawOption>,
 }
 
-/// `key` or `key = value`, e.g. `public` or `scopes = ["ti:self"]`.
+/// `key`, `key = value` or `key(..)`, e.g. `public`, `scopes = ["ti:self"]`,
+/// `request = Body` or `responses(201 = Body, 404)`.
 pub(crate) struct RawOption {
     pub(crate) key: Ident,
-    pub(crate) value: Option<Expr>,
+    pub(crate) value: RawValue,
 }
+
+/// What follows an option's key.
+pub(crate) enum RawValue {
+    /// Nothing: `public`.
+    None,
+    /// `= expression`.
+    Expr(Expr),
+    /// `= Type`, for the options that take a type (`request`).
+    Type(Type),
+    /// `(..)`, unparsed.
+    List(Group),
+}
+
+/// The options whose value is a type.
+const TYPE_OPTIONS: [&str; 1] = ["request"];
 
 const ROUTE_USAGE: &str = "write `#[route(METHOD, \"PATH\")]`, e.g. `#[route(get, \"/health\")]`";
 
@@ -82,9 +98,18 @@ impl Parse for RawOption {
         let key = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
-            Some(input.parse()?)
+            if TYPE_OPTIONS.iter().any(|o| key == o) {
+                RawValue::Type(input.parse()?)
+            } else {
+                RawValue::Expr(input.parse()?)
+            }
+        } else if input.peek(syn::token::Paren) {
+            match input.parse::<TokenTree>()? {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => RawValue::List(g),
+                other => return Err(syn::Error::new(other.span(), "expected `(..)`")),
+            }
         } else {
-            None
+            RawValue::None
         };
         Ok(RawOption { key, value })
     }
@@ -113,14 +138,25 @@ mod tests {
 
     #[test]
     fn route_args() {
-        let args: RouteArgs =
-            syn::parse_str(r#"patch, "/<id>/run", scopes = ["token:workload"], public,"#).unwrap();
+        let args: RouteArgs = syn::parse_str(
+            r#"patch, "/<id>/run", scopes = ["token:workload"], public, request = Vec<Body>,
+               responses(201 = Body, 404),"#,
+        )
+        .unwrap();
         assert_eq!(args.method, "patch");
         assert_eq!(args.path.value(), "/<id>/run");
         let keys: Vec<_> = args.options.iter().map(|o| o.key.to_string()).collect();
-        assert_eq!(keys, ["scopes", "public"]);
-        assert!(matches!(args.options[0].value, Some(Expr::Array(_))));
-        assert!(args.options[1].value.is_none());
+        assert_eq!(keys, ["scopes", "public", "request", "responses"]);
+        assert!(matches!(
+            args.options[0].value,
+            RawValue::Expr(Expr::Array(_))
+        ));
+        assert!(matches!(args.options[1].value, RawValue::None));
+        assert!(matches!(args.options[2].value, RawValue::Type(_)));
+        let RawValue::List(list) = &args.options[3].value else {
+            panic!("responses(..) is a list");
+        };
+        assert_eq!(list.stream().to_string(), "201 = Body , 404");
     }
 
     #[test]

@@ -305,7 +305,149 @@ fn option_shapes() {
         errs,
         [
             "unknown option `prefix`: `#[route]` takes `scopes = [\"...\"]` or `public`, and \
-          `unowned = [\"...\"]`"
+          `unowned = [\"...\"]`, `request = T` and `responses(..)`"
+        ]
+    );
+    let (_, errs) = route(r#"get, "/x", request"#);
+    assert_eq!(
+        errs,
+        ["`request` takes the type of the JSON request body: write `request = MyBody`"]
+    );
+    let (_, errs) = route(r#"get, "/x", responses = [200]"#);
+    assert_eq!(
+        errs,
+        [
+            "`responses` takes a list of statuses in parentheses: write \
+          `responses(201 = MyBody, 404)`"
+        ]
+    );
+    let (_, errs) = route(r#"get, "/x", response(200)"#);
+    assert_eq!(
+        errs,
+        ["unknown option `response`: did you mean `responses`?"]
+    );
+    let (_, errs) = route(r#"get, "/x", public(1)"#);
+    assert_eq!(errs, ["`public` takes no value: write `public`"]);
+}
+
+#[test]
+fn documentation_of_a_route() {
+    let (c, errs) = route_in(
+        r#"patch, "/<task_instance_id>/items/<n>", scopes = ["ti:self"],
+           responses(201 = Created, 409)"#,
+        parse_quote! {
+            /// Adds an item.
+            ///
+            /// Twice is a 409.
+            async fn add(
+                t: TiToken,
+                p: web::Path<(String, u32)>,
+                b: web::Json<Item>,
+            ) -> web::Json<Vec<Item>> {}
+        },
+        &Enclosing::default(),
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    let doc = c.unwrap().doc;
+    assert_eq!(doc.summary.as_deref(), Some("Adds an item."));
+    assert_eq!(doc.description.as_deref(), Some("Twice is a 409."));
+    assert_eq!((doc.operation_id.as_str(), doc.tag), ("add", None));
+    assert_eq!(
+        doc.params,
+        [
+            ("task_instance_id".to_owned(), crate::doc::ParamKind::Uuid),
+            ("n".to_owned(), crate::doc::ParamKind::UInt32),
+        ]
+    );
+    let text = |t: &Option<syn::Type>| t.as_ref().map(|t| quote::quote!(#t).to_string());
+    assert_eq!(text(&doc.request).as_deref(), Some("Item"));
+    let responses: Vec<(u16, Option<String>)> =
+        doc.responses.iter().map(|(s, t)| (*s, text(t))).collect();
+    assert_eq!(
+        responses,
+        [
+            (200, Some("Vec < Item >".to_owned())),
+            (201, Some("Created".to_owned())),
+            (409, None)
+        ]
+    );
+    // `request = T` wins over the argument, a declared 200 over the
+    // return type.
+    let (c, _) = route_in(
+        r#"post, "/x", request = Other, responses(200 = Declared)"#,
+        parse_quote!(
+            async fn x(b: web::Json<Item>) -> Json<Item> {}
+        ),
+        &Enclosing::default(),
+    );
+    let doc = c.unwrap().doc;
+    assert_eq!(text(&doc.request).as_deref(), Some("Other"));
+    assert_eq!(doc.responses.len(), 1);
+    assert_eq!(text(&doc.responses[0].1).as_deref(), Some("Declared"));
+}
+
+#[test]
+fn protected_routes_leave_401_and_403_to_scopegate() {
+    let (c, errs) = route(r#"get, "/x", responses(401, 403 = Detail, 404)"#);
+    assert!(c.is_none());
+    assert_eq!(errs.len(), 2);
+    assert_eq!(
+        errs[0],
+        "scopegate documents 401 and 403 on every protected route, with the \
+         `{\"detail\": ..}` body it answers them with: remove `401` from `responses`"
+    );
+    let (c, errs) = route(r#"get, "/x", public, responses(200 = Health, 403)"#);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(c.unwrap().doc.responses.len(), 2);
+}
+
+#[test]
+fn operation_ids_are_the_module_path_and_unique() {
+    let (g, errs) = group(parse_quote! {
+        #[routes(prefix = "/a")]
+        mod api {
+            #[route(get, "/x")]
+            async fn get() {}
+            #[routes(prefix = "/b")]
+            mod b {
+                #[route(get, "/x")]
+                async fn get() {}
+            }
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let ids: Vec<(String, Option<String>)> = g
+        .routes()
+        .iter()
+        .map(|r| {
+            let doc = &r.checked.as_ref().unwrap().doc;
+            (doc.operation_id.clone(), doc.tag.clone())
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("api_get".to_owned(), Some("api".to_owned())),
+            ("api_b_get".to_owned(), Some("b".to_owned())),
+        ]
+    );
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/a")]
+        mod api {
+            #[routes(prefix = "/b")]
+            mod b {
+                #[route(get, "/x")]
+                async fn get() {}
+            }
+            #[route(get, "/y")]
+            async fn b_get() {}
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "this route's OpenAPI operationId (its group modules and name, joined by `_`) is \
+          `api_b_get`, which `get` has too: rename this handler or its module"
         ]
     );
 }
@@ -879,8 +1021,8 @@ fn what_a_group_refuses_around_protect() {
             "`#[protect]` always needs a token: a handler that needs none is simply not \
              scopegate's, so remove `#[protect]` (inside a `#[routes]` group, declare it with \
              `#[route(get, \"/..\", public)]`)",
-            "unknown option `prefix`: `#[protect]` takes `scopes = [\"...\"]` and \
-             `unowned = [\"...\"]`",
+            "unknown option `prefix`: `#[protect]` takes `scopes = [\"...\"]`, \
+             `unowned = [\"...\"]`, `request = T` and `responses(..)`",
             crate::actix::MISSING,
             crate::group::PROTECT_WITH_ROUTE,
             "`#[protect]` goes on an `async fn` handler, above its actix-web route attribute",

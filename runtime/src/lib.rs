@@ -24,12 +24,16 @@
 //! [`Issuer`] mints tokens and [`Reissue`] refreshes short-lived tokens that
 //! are about to expire, for requests a route policy allowed. A [`DenyList`]
 //! revokes tokens by `jti`. The [`contract`] page has every rule, status
-//! code and option in one place.
+//! code and option in one place. With the `testing` feature, `testing`
+//! mints test tokens and builds their verifier, and has the guide to
+//! testing a service's routes; [`route_table`] prints its policies.
 //!
 //! The source is laid out in layers, each importing only those below it:
 //! `policy` (vocabularies and route policies, constant data), `jose`
 //! (signatures, keys, key sets), `claims`, `verify` (the verifier, its cache
-//! and revocation), `issue`, and `web` (the actix-web glue).
+//! and revocation), `issue`, `web` (the actix-web glue), and, behind their
+//! features, `openapi` (the route policies as OpenAPI 3.1) and `testing`
+//! (the testing kit).
 #![doc = include_str!("../doc/example.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -50,7 +54,11 @@ extern crate self as scopegate;
 mod claims;
 mod issue;
 mod jose;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod policy;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod verify;
 mod web;
 
@@ -61,6 +69,7 @@ pub use jose::{
     DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH, MIN_SECRET_BYTES,
 };
 pub use jsonwebtoken::{jwk, Algorithm};
+pub use policy::route_table;
 pub use policy::{
     ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim, TokenType,
     TokenTypes, Vocabulary, MAX_TYPES,
@@ -86,4 +95,6 @@ pub mod contract {}
 pub mod __private {
     pub use crate::web::method_not_allowed::register_fallback;
     pub use actix_web;
+    #[cfg(feature = "openapi")]
+    pub use {crate::openapi, utoipa};
 }

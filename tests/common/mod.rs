@@ -1,5 +1,8 @@
-//! Shared test helpers: key material, token minting with arbitrary claims,
-//! and response assertions.
+//! Shared test helpers: key material, token minting with arbitrary claims
+//! through `jsonwebtoken` alone (for the tests that must not trust
+//! scopegate's own issuer, or need claims it never writes; every other test
+//! takes its tokens and verifier from the testing kit,
+//! `scopegate::testing::TestAuth`), and response assertions.
 #![allow(dead_code)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -59,13 +62,6 @@ pub fn sign(claims: &Map<String, Value>, alg: Algorithm, key: &EncodingKey) -> S
 
 pub fn key_file(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-pub fn verifier() -> scopegate::Verifier {
-    scopegate::Verifier::builder(scopegate::VerificationKey::secret(SECRET).unwrap())
-        .audience(AUDIENCE)
-        .build()
-        .unwrap()
 }
 
 /// Status, `detail` and `WWW-Authenticate` of a response.

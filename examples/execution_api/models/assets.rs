@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 /// An asset-like object a task names in its inlets or outlets
 /// (`AssetProfile`): an `Asset` (name and URI), an `AssetNameRef`, an
 /// `AssetUriRef` or an `AssetAlias`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetProfile {
     /// The name, if it has one.
@@ -23,7 +23,7 @@ pub struct AssetProfile {
 }
 
 /// An asset (`AssetResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AssetResponse {
     /// Its name.
     pub name: String,
@@ -36,7 +36,7 @@ pub struct AssetResponse {
 }
 
 /// One asset event (`AssetEventResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AssetEventResponse {
     /// Its id, increasing.
     pub id: u64,
@@ -62,7 +62,7 @@ pub struct AssetEventResponse {
 }
 
 /// The answer to `GET /asset-events/by-*` (`AssetEventsResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AssetEventsResponse {
     /// The events, by time.
     pub asset_events: Vec<AssetEventResponse>,
@@ -70,7 +70,7 @@ pub struct AssetEventsResponse {
 
 /// The answer to `GET /task-instances/<id>/validate-inlets-and-outlets`
 /// (`InactiveAssetsResponse`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InactiveAssets {
     /// Inlets and outlets that are not active assets.
     pub inactive_assets: Vec<AssetProfile>,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 /// How a DAG run came to be (`DagRunType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunType {
     /// Triggered by a person (here: queued with `serve --queue-task`).
@@ -16,7 +16,7 @@ pub enum RunType {
 }
 
 /// A DAG run's state (`DagRunState`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DagRunState {
     /// Created, not yet started by a scheduler.
@@ -43,7 +43,7 @@ impl DagRunState {
 }
 
 /// A DAG run (`DagRun`); every field the SDK requires is present.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DagRun {
     /// The DAG.
     pub dag_id: String,
@@ -87,7 +87,7 @@ pub struct DagRun {
 }
 
 /// The body of `POST /dag-runs/<dag_id>/<run_id>` (`TriggerDAGRunPayload`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerDagRun {
     /// The logical date; none for a run without one.
@@ -115,7 +115,7 @@ pub struct TriggerDagRun {
 
 /// The answer to `GET /dag-runs/<dag_id>/<run_id>/state`
 /// (`DagRunStateResponse`).
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, utoipa::ToSchema)]
 pub struct DagRunStateResponse {
     /// The run's state.
     pub state: DagRunState,
@@ -124,7 +124,7 @@ pub struct DagRunStateResponse {
 /// The answer to `GET /dags/<dag_id>` (`DagResponse`). The example knows a
 /// DAG only by the task instances and runs it was given, so what only a
 /// parsed DAG file would tell is `null`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DagResponse {
     /// The DAG.
     pub dag_id: String,

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A user a question is assigned to, or who answered it (`HITLUser`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HitlUser {
     /// The user's id.
     pub id: String,
@@ -18,7 +18,7 @@ pub struct HitlUser {
 
 /// The question a task asks (`HITLDetailRequest`): the body of
 /// `POST /hitlDetails/<id>`, and its answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HitlRequest {
     /// The task instance asking.
     pub ti_id: Uuid,
@@ -45,7 +45,7 @@ pub struct HitlRequest {
 
 /// The body of `PATCH /hitlDetails/<id>` (`UpdateHITLDetailPayload`): the
 /// answer.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct HitlAnswer {
     /// The task instance answered.
     #[allow(dead_code)]
@@ -58,7 +58,7 @@ pub struct HitlAnswer {
 }
 
 /// The answer part of a human-in-the-loop detail (`HITLDetailResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HitlResponse {
     /// Whether a human answered.
     pub response_received: bool,

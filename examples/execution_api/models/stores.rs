@@ -7,14 +7,14 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 /// A stored value (`TaskStateStoreResponse`, `AssetStateStoreResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StoredValue {
     /// The value.
     pub value: Value,
 }
 
 /// The body of `PUT /store/ti/<id>/<key>` (`TaskStateStorePutBody`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskStorePut {
     /// The value: any JSON but `null` (checked by [`check_value`]).
@@ -25,7 +25,7 @@ pub struct TaskStorePut {
 }
 
 /// The body of `PUT /store/asset/by-*/value` (`AssetStateStorePutBody`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetStorePut {
     /// The value: any JSON but `null` (checked by [`check_value`]).

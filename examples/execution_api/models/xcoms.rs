@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// The answer to `GET /xcoms/<dag_id>/<run_id>/<task_id>/<key>`
 /// (`XComResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct XComResponse {
     /// The key.
     pub key: String,

@@ -62,7 +62,7 @@ impl Ledger {
 }
 
 /// The body of `POST .../entries`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewEntry {
     amount: i64,
 }
@@ -112,7 +112,7 @@ pub mod api {
         }
 
         /// Clerks post entries (the default type: no `token:*` scope).
-        #[route(post, "/entries")]
+        #[route(post, "/entries", responses(201))]
         pub async fn post_entry(
             token: Token,
             path: web::Path<String>,

@@ -232,6 +232,21 @@ impl Issuer {
         ty: TokenType,
         extra: &Map<String, Value>,
     ) -> Result<String, IssueError> {
+        let (iat, exp) = self.lifetime_from_now(ty);
+        self.issue_at(sub, ty, extra, iat, exp)
+    }
+
+    /// [`issue_with_claims`](Self::issue_with_claims) with given `iat`
+    /// (and `nbf`) and `exp`: the testing kit's expired and near-expiry
+    /// tokens go through the same code as every other token.
+    pub(crate) fn issue_at(
+        &self,
+        sub: impl fmt::Display,
+        ty: TokenType,
+        extra: &Map<String, Value>,
+        iat: i64,
+        exp: i64,
+    ) -> Result<String, IssueError> {
         if self.vocabulary.index(ty.as_str()).is_none() {
             return Err(IssueError::UnknownType(ty));
         }
@@ -245,7 +260,7 @@ impl Issuer {
             self.vocabulary.claim().into(),
             Value::String(ty.as_str().to_owned()),
         );
-        self.mint(&sub.to_string(), ty, claims)
+        self.mint(&sub.to_string(), claims, iat, exp)
     }
 
     /// A fresh token for verified `claims` of type `ty` (which a route
@@ -278,27 +293,34 @@ impl Issuer {
             Audience::Many(many) => Value::from(many.clone()),
         };
         fresh.insert("aud".into(), aud);
-        self.mint(&claims.sub, ty, fresh)
+        let (iat, exp) = self.lifetime_from_now(ty);
+        self.mint(&claims.sub, fresh, iat, exp)
+    }
+
+    /// `iat` now and `exp` one lifetime of `ty` later.
+    fn lifetime_from_now(&self, ty: TokenType) -> (i64, i64) {
+        let now = now();
+        let ttl = i64::try_from(self.ttl(ty).as_secs()).unwrap_or(i64::MAX);
+        (now, now.saturating_add(ttl))
     }
 
     /// Signs `claims` (which already hold `iss`, `aud`, the type claim and
-    /// extras) after setting `jti`, `nbf`, `iat`, `exp` (from the lifetime
-    /// of `ty`) and `sub`.
+    /// extras) after setting `jti`, `nbf` and `iat` (both `iat`), `exp` and
+    /// `sub`.
     fn mint(
         &self,
         sub: &str,
-        ty: TokenType,
         mut claims: Map<String, Value>,
+        iat: i64,
+        exp: i64,
     ) -> Result<String, IssueError> {
-        let now = now();
         claims.insert(
             "jti".into(),
             Value::String(Uuid::new_v4().simple().to_string()),
         );
-        claims.insert("nbf".into(), now.into());
-        claims.insert("iat".into(), now.into());
-        let ttl = i64::try_from(self.ttl(ty).as_secs()).unwrap_or(i64::MAX);
-        claims.insert("exp".into(), now.saturating_add(ttl).into());
+        claims.insert("nbf".into(), iat.into());
+        claims.insert("iat".into(), iat.into());
+        claims.insert("exp".into(), exp.into());
         claims.insert("sub".into(), Value::String(sub.to_owned()));
         Ok(jws::sign(&self.header, &claims, &self.key)?)
     }

@@ -5,12 +5,15 @@
 //!
 //! - [`vocabulary`]: a service's words (the claim that carries a token's
 //!   type, the types, the default) and sets of its types;
-//! - [`route`]: owners, route policies and route information.
+//! - [`route`]: owners, route policies and route information;
+//! - [`table`]: route information as a text table.
 
 pub mod route;
+pub mod table;
 pub mod vocabulary;
 
 pub use route::{ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim};
+pub use table::route_table;
 pub use vocabulary::{TokenType, TokenTypes, Vocabulary, MAX_TYPES};
 
 /// Parses a UUID only in its 36-character hyphenated form, in either case.

@@ -1,0 +1,11 @@
+use actix_web::{App, HttpResponse};
+use scopegate::route;
+
+#[route(get, "/health", public, responses(ok = Health))]
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+fn main() {
+    let _ = App::new().service(health);
+}
