@@ -475,6 +475,52 @@ fn hostile_headers_are_refused() {
     println!("hostile headers refused: {}", n - 1);
 }
 
+/// A cache hit skips the `b64token` charset scan, so a token that fails
+/// the scan must never be a hit: every hostile variant of a token that is
+/// in the cache (same length and same last bytes, which is all the cache
+/// hashes, or framed with bytes the scan refuses) is refused.
+#[test]
+fn hostile_variants_of_a_cached_token_are_refused() {
+    let server = Server::start(0);
+    let valid = signed(&good_claims(Uuid::new_v4()));
+    // Verified and cached: the variable does not exist, but the token is
+    // allowed, so the handler answers.
+    let (status, body) = server.with_token("GET", VAR, &valid, None);
+    assert!(matches!(status, 200 | 404), "valid token: {status} {body}");
+    let mut variants: Vec<(String, Vec<u8>)> = Vec::new();
+    // One byte of the header segment replaced by a byte outside
+    // `b64token`: same length, same tail, so the same hash as the entry.
+    for bad in [b'!', b'*', b'\\', b'"', b',', b';', b'\x7f', b'\x01'] {
+        let mut token = valid.clone().into_bytes();
+        token[3] = bad;
+        variants.push((format!("byte {bad:#04x} in the header"), token));
+    }
+    // The payload replaced by another of the same length, the signature
+    // kept: the same hash as the entry, different bytes.
+    let dot = valid.find('.').unwrap();
+    let mut swapped = valid.clone().into_bytes();
+    swapped[dot + 1] = if swapped[dot + 1] == b'e' { b'f' } else { b'e' };
+    variants.push(("payload changed, signature kept".into(), swapped));
+    variants.push((
+        "trailing non-ASCII".into(),
+        [valid.as_bytes(), "\u{e9}".as_bytes()].concat(),
+    ));
+    variants.push((
+        "leading NUL".into(),
+        [b"\0".as_slice(), valid.as_bytes()].concat(),
+    ));
+    for (name, token) in variants {
+        let header = [b"Authorization: Bearer ".as_slice(), &token].concat();
+        assert_refused(&name, server.send("GET", VAR, &[&header], None));
+    }
+    // The cached token itself still passes.
+    let (status, body) = server.with_token("GET", VAR, &valid, None);
+    assert!(
+        matches!(status, 200 | 404),
+        "valid token again: {status} {body}"
+    );
+}
+
 /// Task A's token must never act on task B, whatever the path looks like.
 #[test]
 fn path_tricks_never_let_a_act_on_b() {

@@ -81,6 +81,31 @@ fn a_tampered_token_sharing_a_prefix_misses() {
     assert_eq!(v.verifications(), 3);
 }
 
+/// The cache hashes a token by its length and last bytes only: tokens that
+/// share both with a cached one are still told apart byte for byte.
+#[test]
+fn a_token_with_the_same_length_and_signature_misses() {
+    let v = AUTH.verifier();
+    let token = token();
+    v.verify(&token).unwrap();
+    // Same signature (so the same hash), one payload character changed.
+    let dot = token.find('.').unwrap();
+    let mut forged = token.clone().into_bytes();
+    forged[dot + 1] = if forged[dot + 1] == b'e' { b'f' } else { b'e' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert_eq!(forged.len(), token.len());
+    assert_eq!(
+        v.verify(&forged).unwrap_err(),
+        InvalidReason::InvalidSignature
+    );
+    assert_eq!(
+        v.verifications(),
+        2,
+        "the forged token was verified, not served"
+    );
+    assert_eq!(v.cached_tokens(), 1);
+}
+
 #[test]
 fn a_flood_of_distinct_tokens_stays_within_the_entry_bound() {
     let v = cached_verifier(1000, 64 << 20);

@@ -58,6 +58,10 @@ const NOT_AIRFLOWS: &[(&str, &str)] = &[
     // later"). Airflow serves its document from the API server.
     ("GET", "/execution/openapi.json"),
     ("GET", "/execution/docs"),
+    // Bench-only (`--features bench`): the unprotected twin of
+    // `GET /variables/{variable_key}` that bench/instructions.sh measures.
+    #[cfg(feature = "bench")]
+    ("GET", "/execution/unguarded/{variable_key}"),
 ];
 
 /// One operation: who may call it and with which path parameters.

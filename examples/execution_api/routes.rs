@@ -629,6 +629,24 @@ pub mod execution {
         }
     }
 
+    /// Bench-only: compiled with `--features bench` (for
+    /// `bench/instructions.sh`), never otherwise. The handler of
+    /// `GET /variables/<variable_key>` with no policy, on a path of the
+    /// same shape and length, registered just before `variables` so the
+    /// router reaches it after the same routes: what that route costs
+    /// without protection. Not part of the example's API.
+    #[cfg(feature = "bench")]
+    #[routes(prefix = "/unguarded")]
+    pub mod unguarded {
+        use super::*;
+
+        /// `variables::get`, unprotected.
+        #[route(get, "/<variable_key>", public)]
+        pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
+            Ok(HttpResponse::Ok().json(store.variable(&key)?))
+        }
+    }
+
     /// `routes/variables.py`: Airflow Variables, for execution tokens (the
     /// default policy).
     #[routes(prefix = "/variables")]

@@ -1,6 +1,8 @@
 //! Criterion benches for the auth hot path:
 //! - verification of one token, HS512, RS512, ES256 and EdDSA, cold (cache
 //!   off) and as a verified-token cache hit;
+//! - a cold verification against jsonwebtoken's bare `decode` of the same
+//!   token, RS512, ES256 and EdDSA, with the ratios printed;
 //! - a cache hit with a 10,000-entry deny-list consulted;
 //! - the policy check (token type + one self-scope);
 //! - one full request through `actix_web::test::call_service`, to a
@@ -257,5 +259,102 @@ fn requests(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, verification, revocation, policy_check, requests);
+/// A cold verification (cache off) against jsonwebtoken's bare `decode` of
+/// the same token with the same key, for each asymmetric key kind: both in
+/// criterion, then interleaved rounds of both (so machine noise hits each
+/// alike) with the ratio scopegate/jsonwebtoken printed. Target: <= 1.2.
+fn cold_vs_jsonwebtoken(c: &mut Criterion) {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    type Map = serde_json::Map<String, serde_json::Value>;
+    let cases: [(&str, SigningKey, VerificationKey, DecodingKey, Algorithm); 3] = [
+        (
+            "rs512",
+            SigningKey::rsa_pem(&key("rsa_private.pem")).unwrap(),
+            VerificationKey::rsa_pem(&key("rsa_public.pem")).unwrap(),
+            DecodingKey::from_rsa_pem(&key("rsa_public.pem")).unwrap(),
+            Algorithm::RS512,
+        ),
+        (
+            "es256",
+            SigningKey::ec_pem(&key("ec_p256_private.pem")).unwrap(),
+            VerificationKey::ec_pem(&key("ec_p256_public.pem")).unwrap(),
+            DecodingKey::from_ec_pem(&key("ec_p256_public.pem")).unwrap(),
+            Algorithm::ES256,
+        ),
+        (
+            "eddsa",
+            SigningKey::ed_pem(&key("ed25519_private.pem")).unwrap(),
+            VerificationKey::ed_pem(&key("ed25519_public.pem")).unwrap(),
+            DecodingKey::from_ed_pem(&key("ed25519_public.pem")).unwrap(),
+            Algorithm::EdDSA,
+        ),
+    ];
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(name, signing, verifying, decoding, alg)| {
+            let token = Issuer::builder(signing)
+                .audience(AUDIENCE)
+                .build()
+                .unwrap()
+                .issue(Uuid::new_v4(), TokenType::EXECUTION)
+                .unwrap();
+            let cold = Verifier::builder(verifying)
+                .audience(AUDIENCE)
+                .cache_entries(0)
+                .build()
+                .unwrap();
+            let mut validation = Validation::new(alg);
+            validation.set_audience(&[AUDIENCE]);
+            (name, token, cold, decoding, validation)
+        })
+        .collect();
+    let mut group = c.benchmark_group("cold vs jsonwebtoken");
+    for (name, token, cold, decoding, validation) in &runs {
+        group.bench_function(format!("{name}/scopegate cold verify"), |b| {
+            b.iter(|| cold.verify(std::hint::black_box(token)).unwrap())
+        });
+        group.bench_function(format!("{name}/jsonwebtoken decode"), |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<Map>(std::hint::black_box(token), decoding, validation)
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+
+    println!("\ncold verify vs jsonwebtoken's bare decode, same run, interleaved:");
+    for (name, token, cold, decoding, validation) in &runs {
+        let (rounds, per_round) = (20, 200);
+        let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..rounds {
+            let start = Instant::now();
+            for _ in 0..per_round {
+                cold.verify(std::hint::black_box(token)).unwrap();
+            }
+            ours += start.elapsed();
+            let start = Instant::now();
+            for _ in 0..per_round {
+                jsonwebtoken::decode::<Map>(std::hint::black_box(token), decoding, validation)
+                    .unwrap();
+            }
+            theirs += start.elapsed();
+        }
+        let n = f64::from(rounds * per_round);
+        let (ours, theirs) = (ours.as_secs_f64() / n * 1e6, theirs.as_secs_f64() / n * 1e6);
+        let ratio = ours / theirs;
+        println!(
+            "  {name:6} scopegate {ours:8.2} µs   jsonwebtoken {theirs:8.2} µs   ratio {ratio:.2} ({})",
+            if ratio <= 1.2 { "<= 1.2: met" } else { "> 1.2: missed" }
+        );
+    }
+}
+
+criterion_group!(
+    benches,
+    verification,
+    cold_vs_jsonwebtoken,
+    revocation,
+    policy_check,
+    requests
+);
 criterion_main!(benches);

@@ -137,7 +137,8 @@ pub(crate) fn check_alg(header: &Header<'_>, pinned: Algorithm) -> Result<(), In
 
 /// Checks the signature over `header.payload` with `key` and its pinned
 /// algorithm: a prepared HMAC key when there is one (constant-time compare),
-/// otherwise jsonwebtoken's crypto backend (aws-lc-rs or RustCrypto).
+/// or a public key parsed once (aws-lc-rs), otherwise jsonwebtoken's crypto
+/// backend (aws-lc-rs or RustCrypto).
 pub(crate) fn check_signature(
     compact: &Compact<'_>,
     key: &VerificationKey,
@@ -147,6 +148,12 @@ pub(crate) fn check_signature(
     #[cfg(feature = "aws_lc_rs")]
     if let Some(hmac) = &key.hmac {
         return aws_lc_rs::hmac::verify(hmac, message, &signature)
+            .map_err(|_| InvalidReason::InvalidSignature);
+    }
+    #[cfg(feature = "aws_lc_rs")]
+    if let Some(public) = &key.parsed {
+        return public
+            .verify_sig(message, &signature)
             .map_err(|_| InvalidReason::InvalidSignature);
     }
     let verifier = (provider().verifier_factory)(&key.algorithm, &key.key)
@@ -241,5 +248,96 @@ mod tests {
                 String::from_utf8_lossy(raw)
             );
         }
+    }
+
+    /// Every public key is parsed once, for its pinned algorithm, whether it
+    /// came from PEM or from a JWK (RSA's as modulus and exponent), and the
+    /// parsed key verifies its own signatures and nothing else.
+    #[cfg(feature = "aws_lc_rs")]
+    #[test]
+    fn public_keys_are_parsed_once_for_their_pinned_algorithm() {
+        use crate::jose::ConfigError;
+        let read = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        type Load<K> = fn(&[u8]) -> Result<K, ConfigError>;
+        let cases: [(&str, Load<SigningKey>, &str, Load<VerificationKey>); 4] = [
+            (
+                "rsa_private.pem",
+                SigningKey::rsa_pem,
+                "rsa_public.pem",
+                VerificationKey::rsa_pem,
+            ),
+            (
+                "ec_p256_private.pem",
+                SigningKey::ec_pem,
+                "ec_p256_public.pem",
+                VerificationKey::ec_pem,
+            ),
+            (
+                "ec_p384_private.pem",
+                SigningKey::ec_pem,
+                "ec_p384_public.pem",
+                VerificationKey::ec_pem,
+            ),
+            (
+                "ed25519_private.pem",
+                SigningKey::ed_pem,
+                "ed25519_public.pem",
+                VerificationKey::ed_pem,
+            ),
+        ];
+        for (private, load_signing, public, load_public) in cases {
+            let signing = load_signing(&read(private)).unwrap();
+            let pem = load_public(&read(public))
+                .unwrap()
+                .with_algorithm(signing.algorithm())
+                .unwrap();
+            let jwk = VerificationKey::from_signing_key(&signing).unwrap();
+            let token = sign(
+                &serde_json::json!({}),
+                &serde_json::json!({"n": 1}),
+                &signing,
+            )
+            .unwrap();
+            let other = sign(
+                &serde_json::json!({}),
+                &serde_json::json!({"n": 2}),
+                &signing,
+            )
+            .unwrap();
+            let token = Compact::split(&token).unwrap();
+            let other = Compact::split(&other).unwrap();
+            // The signing input of one token with the signature of another.
+            let spliced = format!("{}.{}", other.signing_input, token.signature);
+            let spliced = Compact::split(&spliced).unwrap();
+            for (how, key) in [("PEM", &pem), ("JWK", &jwk)] {
+                assert!(key.parsed.is_some(), "{public} from {how}: not parsed");
+                assert_eq!(key.algorithm(), signing.algorithm(), "{public} from {how}");
+                assert_eq!(check_signature(&token, key), Ok(()), "{public} from {how}");
+                assert_eq!(
+                    check_signature(&spliced, key),
+                    Err(InvalidReason::InvalidSignature),
+                    "{public} from {how}"
+                );
+            }
+        }
+        // Pinning another algorithm of the family parses the key again for
+        // it: an RS512 signature fails under RS256.
+        let rsa = SigningKey::rsa_pem(&read("rsa_private.pem")).unwrap();
+        let token = sign(&serde_json::json!({}), &serde_json::json!({}), &rsa).unwrap();
+        let rs256 = VerificationKey::rsa_pem(&read("rsa_public.pem"))
+            .unwrap()
+            .with_algorithm(Algorithm::RS256)
+            .unwrap();
+        assert!(rs256.parsed.is_some());
+        assert_eq!(
+            check_signature(&Compact::split(&token).unwrap(), &rs256),
+            Err(InvalidReason::InvalidSignature)
+        );
     }
 }

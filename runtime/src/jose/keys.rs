@@ -70,6 +70,11 @@ pub struct VerificationKey {
     /// and outer pads hashed once, here, instead of on every verification.
     #[cfg(feature = "aws_lc_rs")]
     pub(crate) hmac: Option<Box<aws_lc_rs::hmac::Key>>,
+    /// For a public key with the aws_lc_rs backend: the key parsed once,
+    /// here, for its pinned algorithm, instead of on every verification
+    /// (jsonwebtoken's verifier parses the key bytes per call).
+    #[cfg(feature = "aws_lc_rs")]
+    pub(crate) parsed: Option<Box<aws_lc_rs::signature::ParsedPublicKey>>,
 }
 
 impl std::fmt::Debug for VerificationKey {
@@ -132,6 +137,8 @@ impl VerificationKey {
             algorithm: family.default_algorithm(),
             #[cfg(feature = "aws_lc_rs")]
             hmac: None,
+            #[cfg(feature = "aws_lc_rs")]
+            parsed: None,
         };
         key.prepare();
         key
@@ -175,6 +182,41 @@ impl VerificationKey {
                 let secret = self.key.try_get_as_bytes().ok()?;
                 Some(Box::new(hmac::Key::new(algorithm, secret)))
             });
+            self.parsed = self.parse_public_key().map(Box::new);
+        }
+    }
+
+    /// The public key parsed for the pinned algorithm, or `None` for a
+    /// secret or a key aws-lc refuses (which then fails every verification
+    /// through jsonwebtoken's backend, as before).
+    #[cfg(feature = "aws_lc_rs")]
+    fn parse_public_key(&self) -> Option<aws_lc_rs::signature::ParsedPublicKey> {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
+        use jsonwebtoken::DecodingKeyKind;
+        // The same parameters as jsonwebtoken's aws-lc verifiers.
+        let algorithm: &'static dyn VerificationAlgorithm = match self.algorithm {
+            Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+            Algorithm::ES256 => &sig::ECDSA_P256_SHA256_FIXED,
+            Algorithm::ES384 => &sig::ECDSA_P384_SHA384_FIXED,
+            Algorithm::EdDSA => &sig::ED25519,
+            _ => return None,
+        };
+        match self.key.kind() {
+            DecodingKeyKind::SecretOrDer(bytes) => ParsedPublicKey::new(algorithm, bytes).ok(),
+            DecodingKeyKind::RsaModulusExponent { n, e } => {
+                let components = aws_lc_rs::rsa::PublicKeyComponents {
+                    n: n.as_slice(),
+                    e: e.as_slice(),
+                };
+                let der = components.as_der().ok()?;
+                ParsedPublicKey::new(algorithm, der.as_ref()).ok()
+            }
         }
     }
 
@@ -439,6 +481,8 @@ impl VerificationKey {
                 .check(alg)
                 .map_err(|_| "alg does not match the key type")?;
         }
+        // The algorithm may have changed since `new`: prepare for this one.
+        vk.prepare();
         Ok(vk)
     }
 }

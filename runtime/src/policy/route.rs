@@ -247,31 +247,39 @@ impl RoutePolicy {
     /// The type of a token with these claims, in this route's vocabulary:
     /// the type claim's value, or the default type when it is absent.
     pub fn token_type<C: ClaimSource + ?Sized>(&self, claims: &C) -> Result<TokenType, Denial> {
+        self.type_index(claims)
+            .map(|i| self.vocabulary().type_at(i))
+    }
+
+    /// [`token_type`](Self::token_type) as the type's index in the
+    /// vocabulary, which [`TokenTypes`] holds as a bit.
+    fn type_index<C: ClaimSource + ?Sized>(&self, claims: &C) -> Result<usize, Denial> {
         let vocabulary = self.vocabulary();
         let unknown = Denial::UnknownType {
             claim: vocabulary.claim(),
         };
         match claims.string_claim(vocabulary.claim()) {
-            StringClaim::Absent => Ok(vocabulary.default_type()),
-            StringClaim::Str(name) => vocabulary.token_type(name).ok_or(unknown),
+            StringClaim::Absent => Ok(vocabulary.default_index()),
+            StringClaim::Str(name) => vocabulary.find(name).ok_or(unknown),
             StringClaim::NotAString => Err(unknown),
         }
     }
 
     /// Checks a verified token against this protected policy: its type
-    /// (resolved in the route's vocabulary), then every owner against the
-    /// matched path. Returns the token's type. Makes no heap allocation.
+    /// (resolved in the route's vocabulary, once), then every owner against
+    /// the matched path. Returns the token's type. Makes no heap allocation.
     /// A public policy allows any token type and checks no owner.
     pub fn check<C, T>(&self, claims: &C, path: &Path<T>) -> Result<TokenType, Denial>
     where
         C: ClaimSource + ?Sized,
         T: ResourcePath,
     {
-        let ty = self.token_type(claims)?;
+        let index = self.type_index(claims)?;
+        let ty = self.vocabulary().type_at(index);
         if self.public {
             return Ok(ty);
         }
-        if !self.token_types.contains(ty) {
+        if !self.token_types.contains_index(index) {
             return Err(Denial::TypeNotAllowed {
                 got: ty,
                 allowed: self.token_types,

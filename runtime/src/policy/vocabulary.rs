@@ -114,6 +114,22 @@ impl Vocabulary {
     pub fn token_type(&self, name: &str) -> Option<TokenType> {
         self.index(name).map(|i| TokenType(self.types[i]))
     }
+
+    /// [`index`](Self::index) at run time, comparing with `memcmp` rather
+    /// than byte by byte.
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        self.types.iter().position(|t| *t == name)
+    }
+
+    /// The index of the default type.
+    pub(crate) const fn default_index(&self) -> usize {
+        self.default
+    }
+
+    /// The type at `index` (one of [`index`](Self::index)'s answers).
+    pub(crate) const fn type_at(&self, index: usize) -> TokenType {
+        TokenType(self.types[index])
+    }
 }
 
 /// A token type: its name in a [`Vocabulary`]. Cheap to copy and compare.

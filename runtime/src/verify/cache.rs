@@ -2,8 +2,16 @@
 //! heartbeat, so a token that verified once is looked up, not re-verified,
 //! until it expires.
 //!
-//! - Keyed by the exact token string: a token differing in any byte (a
+//! - Keyed by the exact token bytes: a token differing in any byte (a
 //!   tampered signature, a shared prefix) is a different key and misses.
+//!   A lookup takes the bytes as received, so a hit needs no other check of
+//!   them (see `web/bearer.rs`).
+//! - Hashed by the token's length and its last [`HASHED_TAIL`] bytes only,
+//!   so a lookup costs the same for a 400-byte HS512 token as for a
+//!   1,000-byte RS512 one. Those bytes are inside the signature, which no
+//!   one can choose without the key, and only verified tokens are ever
+//!   stored: no client can pile up entries of one hash. (The hasher is also
+//!   seeded per process.) Equality is still the whole token.
 //! - Bounded in entries *and* bytes: each entry weighs at least one unit of
 //!   `max_bytes / max_entries`, and more for large tokens, so neither a flood
 //!   of distinct tokens nor a few huge ones can grow it past its budget.
@@ -14,10 +22,11 @@
 //!   removed key. The cache is also flushed when the key set changes, but
 //!   correctness does not depend on that.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use quick_cache::sync::Cache;
-use quick_cache::Weighter;
+use quick_cache::{Equivalent, Weighter};
 
 use crate::claims::Claims;
 
@@ -38,13 +47,51 @@ struct Entry {
     generation: u64,
 }
 
+/// How many of a token's last bytes its hash covers. Every signature is at
+/// least 43 base64url characters (HS256's 32 bytes), so for a verified
+/// token these are signature bytes.
+const HASHED_TAIL: usize = 16;
+
+/// The hash of a token's bytes: its length and its last [`HASHED_TAIL`]
+/// bytes.
+fn hash_token<H: Hasher>(token: &[u8], state: &mut H) {
+    state.write_usize(token.len());
+    state.write(&token[token.len().saturating_sub(HASHED_TAIL)..]);
+}
+
+/// A cached token: its bytes, compared in full, hashed by [`hash_token`].
+#[derive(PartialEq, Eq)]
+struct TokenKey(Box<[u8]>);
+
+impl Hash for TokenKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(&self.0, state);
+    }
+}
+
+/// A token to look up, as received: hashed as a [`TokenKey`] of the same
+/// bytes, and equal to it only byte for byte.
+struct Lookup<'a>(&'a [u8]);
+
+impl Hash for Lookup<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(self.0, state);
+    }
+}
+
+impl Equivalent<TokenKey> for Lookup<'_> {
+    fn equivalent(&self, key: &TokenKey) -> bool {
+        *self.0 == *key.0
+    }
+}
+
 #[derive(Clone)]
 struct ByBytes {
     unit: usize,
 }
 
-impl Weighter<Box<str>, Entry> for ByBytes {
-    fn weight(&self, token: &Box<str>, _: &Entry) -> u64 {
+impl Weighter<TokenKey, Entry> for ByBytes {
+    fn weight(&self, TokenKey(token): &TokenKey, _: &Entry) -> u64 {
         // The claims are parsed from the token, so they are no larger than
         // it: count the token twice plus the fixed overhead.
         let bytes = 2 * token.len() + ENTRY_OVERHEAD;
@@ -53,7 +100,7 @@ impl Weighter<Box<str>, Entry> for ByBytes {
 }
 
 pub(crate) struct TokenCache {
-    cache: Cache<Box<str>, Entry, ByBytes>,
+    cache: Cache<TokenKey, Entry, ByBytes>,
     max_entries: usize,
 }
 
@@ -73,10 +120,11 @@ impl TokenCache {
     /// The cached claims of `token`, if they were verified by the key set of
     /// `generation` (the current one) and are still within `exp + leeway` at
     /// `now`. An entry that fails either test is removed.
-    pub fn get(&self, token: &str, now: i64, leeway: i64, generation: u64) -> Option<Arc<Claims>> {
-        let entry = self.cache.get(token)?;
+    #[inline]
+    pub fn get(&self, token: &[u8], now: i64, leeway: i64, generation: u64) -> Option<Arc<Claims>> {
+        let entry = self.cache.get(&Lookup(token))?;
         if entry.generation != generation || entry.claims.exp.saturating_add(leeway) < now {
-            self.cache.remove(token);
+            self.cache.remove(&Lookup(token));
             return None;
         }
         Some(entry.claims)
@@ -85,8 +133,10 @@ impl TokenCache {
     /// Remembers that `token` verified to `claims` with the key set of
     /// `generation`.
     pub fn insert(&self, token: &str, claims: Arc<Claims>, generation: u64) {
-        self.cache
-            .insert(token.into(), Entry { claims, generation });
+        self.cache.insert(
+            TokenKey(token.as_bytes().into()),
+            Entry { claims, generation },
+        );
     }
 
     pub fn clear(&self) {

@@ -324,15 +324,37 @@ impl Verifier {
     /// not expired, else the signature and every claim rule (and the result
     /// is cached); then, with a deny-list, refused if revoked.
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
+        let now = now();
+        match self.cached(token.as_bytes(), now) {
+            Some(hit) => hit,
+            None => self.verify_fresh(token, now),
+        }
+    }
+
+    /// The verified-token cache's answer for `token`, as received, at `now`
+    /// (the request's one clock read): `None` on a miss (or with the cache
+    /// off), else the cached claims, refused if revoked. A hit was verified
+    /// by the current key set and has not expired.
+    #[inline]
+    pub(crate) fn cached(
+        &self,
+        token: &[u8],
+        now: i64,
+    ) -> Option<Result<Arc<Claims>, InvalidReason>> {
+        let claims = self
+            .cache
+            .as_deref()?
+            .get(token, now, self.leeway, self.generation())?;
+        Some(self.check_revoked(&claims).map(|()| claims))
+    }
+
+    /// Verifies `token` without looking it up (after a miss of
+    /// [`cached`](Self::cached)): refused past the maximum token size, else
+    /// the signature and every claim rule at `now`, then refused if revoked;
+    /// a valid token is cached.
+    pub(crate) fn verify_fresh(&self, token: &str, now: i64) -> Result<Arc<Claims>, InvalidReason> {
         if token.len() > self.max_token_size {
             return Err(InvalidReason::TooLarge);
-        }
-        let now = now();
-        if let Some(cache) = &self.cache {
-            if let Some(claims) = cache.get(token, now, self.leeway, self.generation()) {
-                self.check_revoked(&claims)?;
-                return Ok(claims);
-            }
         }
         let (claims, generation) = self.verify_uncached(token, now)?;
         self.check_revoked(&claims)?;

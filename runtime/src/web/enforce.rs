@@ -10,12 +10,15 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::{web, Error, ResponseError};
 use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
 
+use crate::claims::now;
 use crate::jose::InvalidReason;
 use crate::policy::RoutePolicy;
 use crate::verify::Verifier;
 
 use super::error::AuthError;
-use super::request::{allow, authenticate_with, forget, no_verifier};
+use super::request::{
+    forget, mark_allowed, no_verifier, record, recorded, verify_request, Allowed,
+};
 
 /// Middleware that enforces a route's policy: bearer token, verification
 /// (cached in the request), token type (in the route's vocabulary), then
@@ -57,19 +60,41 @@ impl Enforce {
         let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
             return Err(no_verifier(req.request()));
         };
-        let claims = authenticate_with(req.request(), verifier)?;
-        let route = req.match_pattern();
-        let route = route.as_deref().unwrap_or(req.path());
+        let http = req.request();
+        // The request's one clock read: the cache's expiry check, a fresh
+        // verification's claim rules and Reissue's refresh decision use it.
+        let now = now();
+        let (outcome, was_recorded) = match recorded(http, verifier) {
+            Some(outcome) => (outcome, true),
+            None => (verify_request(http, verifier, now), false),
+        };
+        let claims = match outcome {
+            Ok(claims) => claims,
+            Err(err) => {
+                if !was_recorded {
+                    record(http, verifier, Err(err.clone()), None, now);
+                }
+                return Err(err);
+            }
+        };
         match self.policy.check(&*claims, req.match_info()) {
             Ok(token_type) => {
-                allow(req.request(), verifier, self.policy, token_type);
                 tracing::debug!(
                     target: "scopegate",
                     method = %req.method(),
-                    route,
+                    route = req.match_pattern().as_deref().unwrap_or(req.path()),
                     token_type = %token_type,
                     outcome = "allowed",
                 );
+                let allowed = Allowed {
+                    policy: self.policy,
+                    token_type,
+                };
+                if was_recorded {
+                    mark_allowed(http, verifier, allowed, now);
+                } else {
+                    record(http, verifier, Ok(claims), Some(allowed), now);
+                }
                 Ok(())
             }
             Err(denial) => {
@@ -82,11 +107,14 @@ impl Enforce {
                 tracing::info!(
                     target: "scopegate",
                     method = %req.method(),
-                    route,
+                    route = req.match_pattern().as_deref().unwrap_or(req.path()),
                     sub = %claims.sub,
                     outcome,
                     reason = %err,
                 );
+                if !was_recorded {
+                    record(http, verifier, Ok(claims), None, now);
+                }
                 Err(err)
             }
         }

@@ -15,11 +15,11 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::Error;
 
-use crate::claims::{now, Claims};
+use crate::claims::Claims;
 use crate::issue::Issuer;
 use crate::policy::TokenType;
 
-use super::request::authorized;
+use super::request::with_allowed;
 
 /// The response header that carries a refreshed token, as Airflow's Task SDK
 /// client expects.
@@ -113,8 +113,8 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(ReissueService {
-            service: Rc::new(service),
-            reissue: self.clone(),
+            service,
+            reissue: Rc::new(self.clone()),
         }))
     }
 }
@@ -122,8 +122,8 @@ where
 /// The service [`Reissue`] wraps around an app or scope.
 #[derive(Debug)]
 pub struct ReissueService<S> {
-    service: Rc<S>,
-    reissue: Reissue,
+    service: S,
+    reissue: Rc<Reissue>,
 }
 
 impl<S, B> Service<ServiceRequest> for ReissueService<S>
@@ -138,16 +138,19 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         ReissueFuture {
-            inner: Box::pin(self.service.call(req)),
-            reissue: self.reissue.clone(),
+            inner: self.service.call(req),
+            reissue: Rc::clone(&self.reissue),
         }
     }
 }
 
-/// Future of [`ReissueService`]: the inner response, plus the header.
-pub struct ReissueFuture<F> {
-    inner: Pin<Box<F>>,
-    reissue: Reissue,
+pin_project_lite::pin_project! {
+    /// Future of [`ReissueService`]: the inner response, plus the header.
+    pub struct ReissueFuture<F> {
+        #[pin]
+        inner: F,
+        reissue: Rc<Reissue>,
+    }
 }
 
 impl<F, B> Future for ReissueFuture<F>
@@ -156,34 +159,49 @@ where
 {
     type Output = Result<ServiceResponse<B>, Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut res = match self.inner.as_mut().poll(cx) {
-            Poll::Ready(Ok(res)) => res,
-            other => return other,
-        };
-        if res.status().is_success() && !res.headers().contains_key(&REFRESHED_TOKEN_HEADER) {
-            if let Some((claims, allowed)) = authorized(res.request()) {
-                if self.reissue.issuer.vocabulary() == allowed.policy.vocabulary() {
-                    self.reissue.refresh(&claims, allowed.token_type, &mut res);
-                } else {
-                    tracing::error!(
-                        target: "scopegate",
-                        outcome = "refresh_failed",
-                        reason = "the issuer's vocabulary is not the route's: build it with .vocabulary(..) of the routes' vocabulary",
-                    );
-                }
-            }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut poll = this.inner.poll(cx);
+        if let Poll::Ready(Ok(res)) = &mut poll {
+            this.reissue.after(res);
         }
-        Poll::Ready(Ok(res))
+        poll
     }
 }
 
 impl Reissue {
-    fn refresh<B>(&self, claims: &Claims, ty: TokenType, res: &mut ServiceResponse<B>) {
-        let now = now();
-        if !self.types.contains(&ty) || !needs_refresh(claims, now) {
+    /// Adds a fresh token to `res` if its request is due one: a route policy
+    /// allowed it, its token is of a type this refreshes and close to
+    /// expiry at the request's clock read, and the handler answered 2xx
+    /// without setting the header itself. A request that is not due costs
+    /// one look at its record: nothing is cloned, the clock is not read.
+    fn after<B>(&self, res: &mut ServiceResponse<B>) {
+        let due = with_allowed(res.request(), |claims, allowed, now| {
+            (self.types.contains(&allowed.token_type) && needs_refresh(claims, now))
+                .then(|| (Arc::clone(claims), allowed, now))
+        });
+        let Some(Some((claims, allowed, now))) = due else {
+            return;
+        };
+        if !res.status().is_success() || res.headers().contains_key(&REFRESHED_TOKEN_HEADER) {
             return;
         }
+        if self.issuer.vocabulary() != allowed.policy.vocabulary() {
+            tracing::error!(
+                target: "scopegate",
+                outcome = "refresh_failed",
+                reason = "the issuer's vocabulary is not the route's: build it with .vocabulary(..) of the routes' vocabulary",
+            );
+            return;
+        }
+        self.refresh(&claims, allowed.token_type, now, res);
+    }
+}
+
+impl Reissue {
+    /// Refreshes a due token (see [`after`](Self::after)) unless its
+    /// session is too old.
+    fn refresh<B>(&self, claims: &Claims, ty: TokenType, now: i64, res: &mut ServiceResponse<B>) {
         if let Some(max) = self.max_session_age {
             match claims.session_start() {
                 Some(start) if now.saturating_sub(start) <= max => {}

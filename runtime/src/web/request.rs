@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpMessage, HttpRequest};
 
-use crate::claims::Claims;
+use crate::claims::{now, Claims};
 use crate::policy::{RoutePolicy, TokenType};
 use crate::verify::Verifier;
 
-use super::bearer::bearer_token;
+use super::bearer::{b64token, bearer_bytes};
 use super::error::AuthError;
 
-/// What a request learnt about its token. One per request, so marking it
-/// allowed costs no allocation.
+/// What a request learnt about its token. One per request, written once on
+/// the way through [`Enforce`](crate::Enforce).
 #[derive(Clone)]
 struct RequestAuth {
     /// The [`Verifier::id`] that produced `outcome`.
@@ -24,6 +24,10 @@ struct RequestAuth {
     /// Set by [`Enforce`](crate::Enforce) when the route's policy allowed
     /// the request with these claims.
     allowed: Option<Allowed>,
+    /// The request's one clock read, seconds since the epoch: the time the
+    /// token was checked at, which [`Reissue`](crate::Reissue) decides a
+    /// refresh with.
+    now: i64,
 }
 
 /// The mark a route policy leaves on a request it allowed: which policy,
@@ -55,24 +59,48 @@ const NO_POLICY: &str = "a token extractor ran on a handler that no route policy
 /// Fails closed with [`AuthError::NotConfigured`] when no
 /// `web::Data<Verifier>` is registered.
 pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
-    match req.app_data::<web::Data<Verifier>>() {
-        Some(verifier) => authenticate_with(req, verifier),
-        None => Err(no_verifier(req)),
+    let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
+        return Err(no_verifier(req));
+    };
+    if let Some(outcome) = recorded(req, verifier) {
+        return outcome;
     }
+    let now = now();
+    let outcome = verify_request(req, verifier, now);
+    record(req, verifier, outcome.clone(), None, now);
+    outcome
 }
 
-/// [`authenticate`] with a given verifier.
-pub(crate) fn authenticate_with(
+/// The outcome this request's record holds for `verifier`, if any.
+pub(crate) fn recorded(
     req: &HttpRequest,
     verifier: &Verifier,
+) -> Option<Result<Arc<Claims>, AuthError>> {
+    let extensions = req.extensions();
+    let auth = extensions.get::<RequestAuth>()?;
+    (auth.verifier == verifier.id()).then(|| auth.outcome.clone())
+}
+
+/// Checks the request's bearer token with `verifier` at `now`, without
+/// recording the outcome: a verified-token cache hit as the token's bytes,
+/// else the `b64token` check and the full verification. Logs the outcome
+/// (a rejection at info, a success at debug).
+pub(crate) fn verify_request(
+    req: &HttpRequest,
+    verifier: &Verifier,
+    now: i64,
 ) -> Result<Arc<Claims>, AuthError> {
-    if let Some(auth) = req.extensions().get::<RequestAuth>() {
-        if auth.verifier == verifier.id() {
-            return auth.outcome.clone();
+    let outcome = bearer_bytes(req.headers(), verifier.max_token_size()).and_then(|token| {
+        match verifier.cached(token, now) {
+            Some(hit) => hit.map_err(AuthError::InvalidToken),
+            None => {
+                let token = b64token(token)?;
+                verifier
+                    .verify_fresh(token, now)
+                    .map_err(AuthError::InvalidToken)
+            }
         }
-    }
-    let outcome = bearer_token(req.headers(), verifier.max_token_size())
-        .and_then(|token| verifier.verify(token).map_err(AuthError::InvalidToken));
+    });
     match &outcome {
         Ok(claims) => tracing::debug!(
             target: "scopegate",
@@ -89,26 +117,34 @@ pub(crate) fn authenticate_with(
             reason = %err,
         ),
     }
-    req.extensions_mut().insert(RequestAuth {
-        verifier: verifier.id(),
-        outcome: outcome.clone(),
-        allowed: None,
-    });
     outcome
 }
 
-/// Marks the request as allowed by `policy`, for a token of type
-/// `token_type` with the claims `verifier` produced. No allocation: it sets
-/// a field of the existing record.
-pub(crate) fn allow(
+/// Writes the request's record: `outcome` from `verifier` at `now`, and
+/// whether (and how) a route policy allowed it. Replaces an earlier record.
+#[inline]
+pub(crate) fn record(
     req: &HttpRequest,
     verifier: &Verifier,
-    policy: &'static RoutePolicy,
-    token_type: TokenType,
+    outcome: Result<Arc<Claims>, AuthError>,
+    allowed: Option<Allowed>,
+    now: i64,
 ) {
+    req.extensions_mut().insert(RequestAuth {
+        verifier: verifier.id(),
+        outcome,
+        allowed,
+        now,
+    });
+}
+
+/// Marks the request's existing record (of `verifier`, with claims) as
+/// allowed at `now`, in place: no allocation.
+pub(crate) fn mark_allowed(req: &HttpRequest, verifier: &Verifier, allowed: Allowed, now: i64) {
     if let Some(auth) = req.extensions_mut().get_mut::<RequestAuth>() {
         if auth.verifier == verifier.id() && auth.outcome.is_ok() {
-            auth.allowed = Some(Allowed { policy, token_type });
+            auth.allowed = Some(allowed);
+            auth.now = now;
         }
     }
 }
@@ -125,17 +161,23 @@ pub(crate) fn forget(req: &HttpRequest) {
 /// policy, even when some middleware verified the token. Never verifies.
 /// [`Reissue`](crate::Reissue) refreshes only such tokens.
 pub fn authorized_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
-    authorized(req).map(|(claims, _)| claims)
+    with_allowed(req, |claims, _, _| Arc::clone(claims))
 }
 
-/// [`authorized_claims`] with the mark the policy left.
-pub(crate) fn authorized(req: &HttpRequest) -> Option<(Arc<Claims>, Allowed)> {
+/// Calls `f` with the claims, the mark and the clock read of this request's
+/// record if a route policy allowed it; `None` otherwise. Borrows the
+/// record: nothing is cloned unless `f` does.
+pub(crate) fn with_allowed<R>(
+    req: &HttpRequest,
+    f: impl FnOnce(&Arc<Claims>, Allowed, i64) -> R,
+) -> Option<R> {
     match req.extensions().get::<RequestAuth>() {
         Some(RequestAuth {
             outcome: Ok(claims),
             allowed: Some(allowed),
+            now,
             ..
-        }) => Some((Arc::clone(claims), *allowed)),
+        }) => Some(f(claims, *allowed, *now)),
         _ => None,
     }
 }
@@ -152,6 +194,7 @@ pub(crate) fn extract(req: &HttpRequest) -> Result<(Arc<Claims>, Allowed), AuthE
         verifier: id,
         outcome: Ok(claims),
         allowed: Some(allowed),
+        ..
     }) = req.extensions().get::<RequestAuth>()
     {
         if *id == verifier.id() {
