@@ -236,6 +236,40 @@ fn sorted(names: &[String]) -> Vec<String> {
     names
 }
 
+/// The operations [`NOT_AIRFLOWS`] allows beside Airflow's.
+fn not_airflows() -> BTreeSet<(String, String)> {
+    NOT_AIRFLOWS
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect()
+}
+
+/// Asserts that `ours` has Airflow's scopes and path parameters, and with
+/// `types` their types too; `what` prefixes the messages ("documented ").
+fn assert_agrees(
+    what: &str,
+    key: &(String, String),
+    ours: &Operation,
+    theirs: &Operation,
+    types: bool,
+) {
+    let (method, path) = key;
+    assert_eq!(
+        ours.scopes, theirs.scopes,
+        "{method} {path}: {what}scopes (None = public) differ from Airflow's"
+    );
+    assert_eq!(
+        ours.params, theirs.params,
+        "{method} {path}: {what}path parameters differ from Airflow's"
+    );
+    if types {
+        assert_eq!(
+            ours.types, theirs.types,
+            "{method} {path}: {what}parameter types differ from Airflow's"
+        );
+    }
+}
+
 #[test]
 fn the_reference_document_has_airflows_55_operations() {
     assert_eq!(airflow().len(), AIRFLOW_OPERATIONS);
@@ -245,10 +279,7 @@ fn the_reference_document_has_airflows_55_operations() {
 fn every_declared_route_is_an_airflow_operation_or_allowed() {
     let airflow = airflow();
     let ours = ours();
-    let allowed: BTreeSet<(String, String)> = NOT_AIRFLOWS
-        .iter()
-        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
-        .collect();
+    let allowed = not_airflows();
     for key in ours.keys() {
         assert!(
             airflow.contains_key(key) || allowed.contains(key),
@@ -284,16 +315,7 @@ fn every_declared_route_has_airflows_policy_and_parameters() {
         let Some(theirs) = airflow.get(&key) else {
             continue;
         };
-        assert_eq!(
-            ours.scopes, theirs.scopes,
-            "{} {}: scopes (None = public) differ from Airflow's",
-            key.0, key.1
-        );
-        assert_eq!(
-            ours.params, theirs.params,
-            "{} {}: path parameters differ from Airflow's",
-            key.0, key.1
-        );
+        assert_agrees("", &key, &ours, theirs, false);
         checked += 1;
     }
     assert_eq!(checked, AIRFLOW_OPERATIONS);
@@ -361,10 +383,7 @@ fn the_policy_check_catches_drift() {
 fn the_generated_document_has_airflows_operations_scopes_and_parameters() {
     let airflow = airflow();
     let generated = generated();
-    let allowed: BTreeSet<(String, String)> = NOT_AIRFLOWS
-        .iter()
-        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
-        .collect();
+    let allowed = not_airflows();
     for key in generated.keys() {
         assert!(
             airflow.contains_key(key) || allowed.contains(key),
@@ -380,21 +399,7 @@ fn the_generated_document_has_airflows_operations_scopes_and_parameters() {
             missing.push(format!("{} {}", key.0, key.1));
             continue;
         };
-        assert_eq!(
-            ours.scopes, theirs.scopes,
-            "{} {}: documented scopes (None = public) differ from Airflow's",
-            key.0, key.1
-        );
-        assert_eq!(
-            ours.params, theirs.params,
-            "{} {}: documented path parameters differ from Airflow's",
-            key.0, key.1
-        );
-        assert_eq!(
-            ours.types, theirs.types,
-            "{} {}: documented parameter types differ from Airflow's",
-            key.0, key.1
-        );
+        assert_agrees("documented ", key, ours, theirs, true);
         checked += 1;
     }
     println!(
