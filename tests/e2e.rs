@@ -246,6 +246,12 @@ async fn full_lifecycle_over_tcp() {
     assert_eq!(c["scope"], "execution");
     assert_eq!(c["sub"], id.to_string());
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
+    // The swap continues the workload token's chain (issue 18): its id, and
+    // its start, from which the maximum session age counts.
+    let w = verified(&workload);
+    assert_eq!(c[scopegate::CHAIN_CLAIM], w[scopegate::CHAIN_CLAIM]);
+    assert_eq!(c[scopegate::SESSION_START_CLAIM], w["iat"]);
+    assert_ne!(c["jti"], w["jti"]);
     assert_eq!(h.state(id), Some(TiState::Running));
 
     // Heartbeats with the execution token; a fresh token is not refreshed.
