@@ -92,12 +92,10 @@ pub(crate) fn verify_request(
 ) -> Result<Arc<Claims>, AuthError> {
     let outcome = bearer_bytes(req.headers(), verifier.max_token_size()).and_then(|token| {
         match verifier.cached(token, now) {
-            Some(hit) => hit.map_err(AuthError::InvalidToken),
+            Some(hit) => hit.map_err(AuthError::from),
             None => {
                 let token = b64token(token)?;
-                verifier
-                    .verify_fresh(token, now)
-                    .map_err(AuthError::InvalidToken)
+                verifier.verify_fresh(token, now).map_err(AuthError::from)
             }
         }
     });
