@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop test: Airflow's own Task SDK client (PyPI apache-airflow-task-sdk)
 # drives the example server (examples/execution_api.rs), and Airflow's own
-# worker (supervise_task) runs the DAG tasks of dags/ against it.
+# worker (supervise_task) runs the DAG tasks of dags/ against it; replicas
+# of the example share revocations through a real redis-server.
 #
 # Creates tests/interop/.venv if missing, installs the pinned requirements,
 # builds the example, and runs pytest. Extra arguments go to pytest, e.g.
@@ -23,6 +24,11 @@ started=$SECONDS
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$here/requirements.txt" -c "$here/constraints.txt"
 echo "== interop: requirements ready in $((SECONDS - started))s"
+
+echo "== interop: redis-server (test_revocation.py)"
+# Installs Debian's package when missing, without starting its service;
+# the tests start their own instance.
+bash "$root/tests/redis/install.sh"
 
 echo "== interop: building the example"
 (cd "$root" && cargo build --quiet --example execution_api)
