@@ -12,7 +12,7 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
-    Issuer, JwksSource, KeySource, LogSafe, RedisDenyList, Reissue, Verifier,
+    Issuer, JwksSource, KeySource, LogSafe, MemoryDenyList, RedisDenyList, Reissue, Verifier,
     DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
 };
 use uuid::Uuid;
@@ -70,6 +70,9 @@ pub struct AuthConfig {
     /// copy, and `/health/ping` reports its store. Needs a maximum session
     /// age.
     pub revocations: Option<Arc<RedisDenyList>>,
+    /// An in-memory deny-list instead (when `revocations` is `None`): what
+    /// the bench server compares the shared one with. `serve` has none.
+    pub memory_deny_list: Option<Arc<MemoryDenyList>>,
 }
 
 impl AuthConfig {
@@ -87,6 +90,7 @@ impl AuthConfig {
             allow_short_secret: false,
             max_session_age: Some(DEFAULT_MAX_SESSION_AGE),
             revocations: None,
+            memory_deny_list: None,
         }
     }
 
@@ -111,6 +115,8 @@ impl AuthConfig {
             builder = builder.max_session_age(age);
         }
         if let Some(list) = &self.revocations {
+            builder = builder.deny_list(Arc::clone(list));
+        } else if let Some(list) = &self.memory_deny_list {
             builder = builder.deny_list(Arc::clone(list));
         }
         builder.load().await.map_err(|e| e.to_string())
