@@ -3,8 +3,8 @@
 //!
 //! It serves the example's app (`examples/execution_api/`), built by the
 //! same [`app::start`] as `execution_api serve`, with the unprotected twin of
-//! `GET /execution/variables/<variable_key>` that the `bench` feature adds
-//! (`GET /execution/unguarded/<variable_key>`, the same handler), on one
+//! `GET /execution/variables/<variable_key:path>` that the `bench` feature adds
+//! (`GET /execution/unguarded/<variable_key:path>`, the same handler), on one
 //! worker, with a key of any kind scopegate verifies: a random HS512 secret
 //! or the RS512, ES256 or EdDSA key pair of `tests/keys/` (the example
 //! itself signs with RSA and Ed25519 keys only, as Airflow does).

@@ -7,7 +7,7 @@
 //! router (`airflow/api_fastapi/execution_api/routes/`), with the router's
 //! prefix and its `Security(require_auth, scopes=[...])`, so the policies
 //! read the same as Airflow's. Routes sharing a path live in the same group,
-//! in Airflow's order (`/variables/keys` before `/variables/<variable_key>`).
+//! in Airflow's order (`/variables/keys` before `/variables/<variable_key:path>`).
 //!
 //! Handlers are thin: they read the path, query and body, call the store
 //! (`state.rs`), and answer with Airflow's status code and body.
@@ -641,7 +641,7 @@ pub mod execution {
         use super::*;
 
         /// `variables::get`, unprotected.
-        #[route(get, "/<variable_key>", public)]
+        #[route(get, "/<variable_key:path>", public)]
         pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.variable(&key)?))
         }
@@ -687,13 +687,13 @@ pub mod execution {
         }
 
         /// `{"key", "value"}`, or 404 with a `detail`.
-        #[route(get, "/<variable_key>", responses(200 = VariableResponse, 404 = ErrorBody))]
+        #[route(get, "/<variable_key:path>", responses(200 = VariableResponse, 404 = ErrorBody))]
         pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.variable(&key)?))
         }
 
         /// Creates or replaces a variable: 201.
-        #[route(put, "/<variable_key>", responses(201 = Message))]
+        #[route(put, "/<variable_key:path>", responses(201 = Message))]
         pub async fn put(
             store: web::Data<Store>,
             key: web::Path<String>,
@@ -704,7 +704,7 @@ pub mod execution {
         }
 
         /// Deletes a variable: 204, whether it existed or not.
-        #[route(delete, "/<variable_key>", responses(204))]
+        #[route(delete, "/<variable_key:path>", responses(204))]
         pub async fn delete(store: web::Data<Store>, key: web::Path<String>) -> HttpResponse {
             store.delete_variable(&key);
             no_content()
@@ -732,7 +732,7 @@ pub mod execution {
         /// One value of a mapped task, by position in map-index order.
         #[route(
             get,
-            "/<dag_id>/<run_id>/<task_id>/<key>/item/<offset>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>/item/<offset>",
             responses(200 = Value, 404 = ErrorBody)
         )]
         pub async fn item(
@@ -750,7 +750,7 @@ pub mod execution {
         }
 
         /// The values of a mapped task, sliced as a Python list.
-        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>/slice", responses(200 = Value))]
+        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key:path>/slice", responses(200 = Value))]
         pub async fn slice(
             store: web::Data<Store>,
             path: XComPath,
@@ -768,7 +768,7 @@ pub mod execution {
 
         /// How many values are stored, in `Content-Range: map_indexes <n>`.
         /// A `map_index` is Airflow's 400.
-        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200, 400 = ErrorBody))]
+        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200, 400 = ErrorBody))]
         pub async fn head(
             store: web::Data<Store>,
             path: XComPath,
@@ -792,7 +792,7 @@ pub mod execution {
         /// index.
         #[route(
             get,
-            "/<dag_id>/<run_id>/<task_id>/<key>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>",
             responses(200 = XComResponse, 404 = ErrorBody)
         )]
         pub async fn get(
@@ -813,7 +813,7 @@ pub mod execution {
         /// Stores a value (any JSON; an empty body is `null`): 201.
         #[route(
             post,
-            "/<dag_id>/<run_id>/<task_id>/<key>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>",
             request = Value,
             responses(201 = Message)
         )]
@@ -843,7 +843,7 @@ pub mod execution {
         }
 
         /// Deletes the value at `map_index` (default -1): 200.
-        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200 = Message))]
+        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200 = Message))]
         pub async fn delete(
             store: web::Data<Store>,
             path: XComPath,
@@ -903,7 +903,7 @@ pub mod execution {
         type KeyPath = web::Path<(String, String)>;
 
         /// A stored value, or 404.
-        #[route(get, "/<task_instance_id>/<key>", responses(200 = StoredValue, 404 = ErrorBody))]
+        #[route(get, "/<task_instance_id>/<key:path>", responses(200 = StoredValue, 404 = ErrorBody))]
         pub async fn get(
             token: TiToken,
             store: web::Data<Store>,
@@ -914,7 +914,7 @@ pub mod execution {
         }
 
         /// Stores a value (not `null`): 204.
-        #[route(put, "/<task_instance_id>/<key>", responses(204))]
+        #[route(put, "/<task_instance_id>/<key:path>", responses(204))]
         pub async fn put(
             token: TiToken,
             store: web::Data<Store>,
@@ -928,7 +928,7 @@ pub mod execution {
         }
 
         /// Deletes a value: 204.
-        #[route(delete, "/<task_instance_id>/<key>", responses(204))]
+        #[route(delete, "/<task_instance_id>/<key:path>", responses(204))]
         pub async fn delete(
             token: TiToken,
             store: web::Data<Store>,
