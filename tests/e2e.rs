@@ -1793,6 +1793,100 @@ async fn keys_with_slashes_reach_their_routes_over_tcp() {
     h.stop().await;
 }
 
+/// Issue 22, item 5: the docs page is served with its viewer's files by the
+/// example itself (Swagger UI, pinned), under a Content-Security-Policy of
+/// its own origin, configured so that nothing comes from the query string
+/// and no token is persisted; only the files the page loads are served.
+/// (tests/interop/test_docs_page.py opens it in a browser.)
+#[actix_web::test]
+async fn the_docs_page_serves_its_own_files_under_its_own_origin() {
+    let h = Harness::start().await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", h.base);
+        let client = h.client.clone();
+        async move {
+            let mut res = client.get(url).send().await.expect("request");
+            let body = res.body().limit(4 << 20).await.expect("body");
+            let header = |name: &str| {
+                res.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            (
+                res.status(),
+                header("content-type"),
+                header("content-security-policy"),
+                String::from_utf8_lossy(&body).into_owned(),
+            )
+        }
+    };
+    let (status, ty, csp, page) = get("/docs").await;
+    assert_eq!((status, ty.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    assert!(
+        csp.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe") && !csp.contains("http"), "{csp}");
+    assert!(
+        !page.contains("http"),
+        "the page names no other origin: {page}"
+    );
+    let scripts: Vec<&str> = page
+        .match_indices("<script")
+        .map(|(i, _)| &page[i..])
+        .collect();
+    assert_eq!(scripts.len(), 3);
+    assert!(scripts.iter().all(|s| s.starts_with("<script src=\"docs/")));
+    for link in [
+        "docs/swagger-ui.css",
+        "docs/swagger-ui-bundle.js",
+        "docs/swagger-initializer.js",
+    ] {
+        assert!(page.contains(link), "{link}");
+    }
+
+    let (status, ty, csp_js, bundle) = get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ty.contains("javascript"), "{ty}");
+    assert_eq!(csp_js, csp);
+    // The pinned version: Swagger UI 5.32.6, from utoipa-swagger-ui-vendored.
+    assert!(bundle.contains("PACKAGE_VERSION:\"5.32.6\""));
+    let (_, ty, _, _) = get("/docs/swagger-ui.css").await;
+    assert_eq!(ty, "text/css");
+
+    let (status, _, _, init) = get("/docs/swagger-initializer.js").await;
+    assert_eq!(status, StatusCode::OK);
+    for setting in [
+        r#""url": "openapi.json""#,
+        r#""queryConfigEnabled": false"#,
+        r#""validatorUrl": "none""#,
+        r#""persistAuthorization": false"#,
+        r#""layout": "BaseLayout""#,
+    ] {
+        assert!(init.contains(setting), "{setting} in {init}");
+    }
+    assert!(
+        !init.contains("configUrl") && !init.contains("http"),
+        "{init}"
+    );
+
+    // Swagger UI's other files, and anything else, are not served.
+    for other in [
+        "oauth2-redirect.html",
+        "index.html",
+        "swagger-ui.js",
+        "..%2Fopenapi.json",
+        "nope.js",
+    ] {
+        let (status, ..) = get(&format!("/docs/{other}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{other}");
+    }
+    let (status, ..) = get("/docs/a/b").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    h.stop().await;
+}
+
 /// Issue 9, item 7: the secret `serve` makes up when given none has 256
 /// random bits: 64 hex digits, none of them fixed (two v4 UUIDs had 244,
 /// with a version digit that is always `4` and a variant digit that is one

@@ -58,6 +58,9 @@ const NOT_AIRFLOWS: &[(&str, &str)] = &[
     // later"). Airflow serves its document from the API server.
     ("GET", "/execution/openapi.json"),
     ("GET", "/execution/docs"),
+    // The docs page's own files (Swagger UI's script and styles), served
+    // by the example so the page works offline (issue 22).
+    ("GET", "/execution/docs/{file}"),
     // Bench-only (`--features bench`): the unprotected twin of
     // `GET /variables/{variable_key}` that bench/instructions.sh measures.
     #[cfg(feature = "bench")]

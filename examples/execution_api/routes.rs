@@ -12,6 +12,8 @@
 //! Handlers are thin: they read the path, query and body, call the store
 //! (`state.rs`), and answer with Airflow's status code and body.
 
+#[path = "routes/docs.rs"]
+pub mod docs;
 #[path = "routes/query.rs"]
 mod query;
 
@@ -61,17 +63,6 @@ fn document_json() -> &'static str {
     JSON.get_or_init(|| document().to_pretty_json().unwrap_or_default())
 }
 
-/// The docs page of [`document`] (Scalar's viewer, the document inlined),
-/// built once. The page loads Scalar's script from its CDN in the browser.
-fn docs_page() -> &'static str {
-    static HTML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HTML.get_or_init(|| {
-        utoipa_scalar::Scalar::new(document())
-            .title("Airflow Task Execution API (scopegate example)")
-            .to_html()
-    })
-}
-
 /// 204 No Content.
 fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
@@ -110,13 +101,22 @@ pub mod execution {
             .body(document_json())
     }
 
-    /// A browsable page of the OpenAPI document. Not one of Airflow's
+    /// A browsable page of the OpenAPI document (Swagger UI), which works
+    /// offline: its files are served by the routes below, under a
+    /// Content-Security-Policy of this origin only. Not one of Airflow's
     /// routes.
     #[route(get, "/docs", public, responses(200))]
     pub async fn docs() -> HttpResponse {
-        HttpResponse::Ok()
-            .content_type(header::ContentType::html())
-            .body(docs_page())
+        super::docs::page()
+    }
+
+    /// The docs page's script, styles and icons, from Swagger UI's files
+    /// built into the example; 404 for any other name. Not one of
+    /// Airflow's routes.
+    #[route(get, "/docs/<file>", public, responses(200, 404))]
+    pub async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+        super::docs::asset(&file)
+            .unwrap_or_else(|| HttpResponse::NotFound().json(json!({"detail": "Not Found"})))
     }
 
     /// `routes/health.py`: public, no prefix.
