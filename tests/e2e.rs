@@ -1822,7 +1822,10 @@ async fn the_docs_page_serves_its_own_files_under_its_own_origin() {
         }
     };
     let (status, ty, csp, page) = get("/docs").await;
-    assert_eq!((status, ty.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    assert_eq!(
+        (status, ty.as_str()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
     assert!(
         csp.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"),
         "{csp}"

@@ -28,12 +28,12 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import Server, airflow_token, example_binary, start_server
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path(os.environ.get("SCOPEGATE_CHROMIUM", "/usr/bin/chromium"))
 # The flags Chromium needs on these machines (headless, as root, no GPU)
@@ -61,7 +61,6 @@ class Docs:
     server: Server
     browser: Browser
     netns: str
-    pages: list[Page] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
