@@ -17,7 +17,7 @@ use crate::attrs::{self, Kind};
 use crate::cfg::{self, Conditions};
 use crate::model::{
     allowed_types, check_tail, owners, read_options, resolve_scopes, Checked, Ctxt, Enclosing,
-    Macro, Method, Route,
+    Form, Macro, Method, Route,
 };
 use crate::parse::{GroupArgs, RouteArgs};
 use crate::path::RoutePath;
@@ -469,6 +469,16 @@ fn strip_routes(module: &mut ItemMod) {
     }
 }
 
+/// Whether a `#[protect]` handler's actix attribute has a `guard = ".."` of
+/// its own: a request it refuses goes on to the routes after it, so it
+/// shadows none of them.
+fn has_actix_guard(route: &Route) -> bool {
+    match &route.form {
+        Form::Protect(Some(actix)) => actix.rest.iter().any(|nv| nv.path.is_ident("guard")),
+        _ => false,
+    }
+}
+
 /// Two routes with the same method and path shape match the same requests.
 /// Under identical `#[cfg]`s (or none) that is an error now; under
 /// different ones it is an error only where both exist, which the macro
@@ -502,6 +512,7 @@ fn check_duplicates(cx: &mut Ctxt, group: &Group) -> Vec<CfgDuplicate> {
         let declared = format!("{} {}", checked.method.upper(), checked.path.canonical());
         let shadow = declared_before.iter().find(|(r, c)| {
             c.method == checked.method
+                && !has_actix_guard(r)
                 && r.conditions.text() == route.conditions.text()
                 && c.path.shape() != checked.path.shape()
                 && c.path.covers(&checked.path)

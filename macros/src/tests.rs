@@ -1150,6 +1150,32 @@ fn a_route_an_earlier_one_covers_is_never_reached() {
           route before `get`"
         ]
     );
+    // An actix guard of its own lets a request go on to the next route.
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/variables")]
+        mod variables {
+            #[protect]
+            #[get("/{variable_key:path}", guard = "json_only")]
+            async fn get() {}
+            #[protect]
+            #[get("/keys")]
+            async fn keys() {}
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/variables")]
+        mod variables {
+            #[protect]
+            #[get("/{variable_key:path}")]
+            async fn get() {}
+            #[protect]
+            #[get("/keys")]
+            async fn keys() {}
+        }
+    });
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].starts_with("`GET /variables/keys` is never reached"));
     let (_, errs) = group(parse_quote! {
         mod d {
             #[route(get, "/<a:path>")]
