@@ -101,24 +101,6 @@ pub mod execution {
             .body(document_json())
     }
 
-    /// A browsable page of the OpenAPI document (Swagger UI), which works
-    /// offline: its files are served by the routes below, under a
-    /// Content-Security-Policy of this origin only. Not one of Airflow's
-    /// routes.
-    #[route(get, "/docs", public, responses(200))]
-    pub async fn docs() -> HttpResponse {
-        super::docs::page()
-    }
-
-    /// The docs page's script, styles and icons, from Swagger UI's files
-    /// built into the example; 404 for any other name. Not one of
-    /// Airflow's routes.
-    #[route(get, "/docs/<file>", public, responses(200, 404))]
-    pub async fn docs_asset(file: web::Path<String>) -> HttpResponse {
-        super::docs::asset(&file)
-            .unwrap_or_else(|| HttpResponse::NotFound().json(json!({"detail": "Not Found"})))
-    }
-
     /// `routes/health.py`: public, no prefix.
     #[routes]
     pub mod health {
@@ -1080,5 +1062,24 @@ pub mod execution {
         ) -> Result<HttpResponse> {
             clear_values(&store, &req, "uri").await
         }
+    }
+
+    /// A browsable page of the OpenAPI document (Swagger UI), which works
+    /// offline: its files are served by the route below, under a
+    /// Content-Security-Policy of this origin only. Not one of Airflow's
+    /// routes. Declared last: actix tries routes in order, so the API's
+    /// own requests do not try these first.
+    #[route(get, "/docs", public, responses(200))]
+    pub async fn docs() -> HttpResponse {
+        super::docs::page()
+    }
+
+    /// The docs page's script, styles and icons, from Swagger UI's files
+    /// built into the example; 404 for any other name. Not one of
+    /// Airflow's routes.
+    #[route(get, "/docs/<file>", public, responses(200, 404))]
+    pub async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+        super::docs::asset(&file)
+            .unwrap_or_else(|| HttpResponse::NotFound().json(json!({"detail": "Not Found"})))
     }
 }
