@@ -147,7 +147,6 @@ struct ThreadBuffer;
 
 impl std::io::Write for ThreadBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use std::io::Write as _;
         CAPTURE.with(|c| {
             if let Some(logs) = c.borrow_mut().as_mut() {
                 logs.write_all(buf)?;
