@@ -26,21 +26,10 @@
 //! path, status), `RUST_LOG=debug` adds every auth decision; tokens are
 //! never logged.
 
-// The server lives in `execution_api/`, shared with `tests/e2e.rs`, which
-// includes the same files the same way, so both see them as crate-root
-// siblings (`crate::state`, ...).
-#[path = "execution_api/app.rs"]
-mod app;
-#[path = "execution_api/errors.rs"]
-mod errors;
-#[path = "execution_api/keys.rs"]
-mod keys;
-#[path = "execution_api/models.rs"]
-mod models;
-#[path = "execution_api/routes.rs"]
-mod routes;
-#[path = "execution_api/state.rs"]
-mod state;
+// The server is the library of the `execution-api-example` package
+// (`execution_api/`, with its own scopegate.toml), shared with the tests
+// and the bench server; this file is its command line.
+use execution_api_example::{app, keys, models, routes, state};
 
 use std::io::Write as _;
 use std::path::PathBuf;

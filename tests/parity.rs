@@ -22,20 +22,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-// The example's route table and what it is built from, included as the
-// binary includes them.
-#[allow(dead_code)]
-#[path = "../examples/execution_api/errors.rs"]
-mod errors;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/models.rs"]
-mod models;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/routes.rs"]
-mod routes;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/state.rs"]
-mod state;
+// The example's route table, from its library.
+use execution_api_example::routes;
 
 use serde_json::Value;
 

@@ -87,9 +87,12 @@ impl AuthConfig {
         builder.load().await.map_err(|e| e.to_string())
     }
 
-    /// The issuer of workload, swapped and refreshed tokens.
+    /// The issuer of workload, callback, swapped and refreshed tokens, in
+    /// the example's vocabulary (its `scopegate.toml`), which its routes'
+    /// policies and the refresh middleware share.
     pub fn issuer(&self) -> Result<Issuer, String> {
         let mut builder = Issuer::builder(self.keys.signing_key()?)
+            .vocabulary(&crate::VOCABULARY)
             .audience(&self.audience)
             .execution_ttl(self.execution_ttl)
             .workload_ttl(self.workload_ttl);

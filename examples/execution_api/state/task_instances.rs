@@ -147,8 +147,7 @@ impl TaskInstance {
 }
 
 impl Store {
-    /// A copy of one task instance, if it exists (for tests).
-    #[cfg(test)]
+    /// A copy of one task instance, if it exists (for tests and tools).
     pub fn task_instance(&self, id: Uuid) -> Option<TaskInstance> {
         self.lock().task_instances.get(&id).cloned()
     }
