@@ -6,6 +6,9 @@
 //! cargo run --example execution_api -- serve --queue 1
 //! cargo run --example execution_api -- serve --queue-task etl/manual__1/extract \
 //!     --queue-task etl/manual__1/load
+//! cargo run --example execution_api -- serve --queue-task etl/manual__1/double/0 \
+//!     --queue-task etl/manual__1/double/1 --queue-task etl/manual__1/flaky \
+//!     --task-retries flaky=2
 //! cargo run --example execution_api -- token --sub <UUID> --type execution
 //! cargo run --example execution_api -- routes
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
@@ -45,7 +48,7 @@ use uuid::Uuid;
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
 use keys::Keys;
 use models::QueuedWorkload;
-use state::TaskSpec;
+use state::{TaskRetries, TaskSpec};
 
 /// The most task instances `--queue` creates.
 const MAX_QUEUE: u64 = 10_000;
@@ -119,11 +122,19 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
     queue: u64,
     /// Queue a task instance of this DAG, run and task, as a scheduler
-    /// hands it to an executor (its run is created, running, if new).
-    /// Repeatable; one JSON line each, in order, after those of --queue.
-    /// Run ids may hold `~ : +` (`manual__2026-01-01T00:00:00+00:00`).
-    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID")]
+    /// hands it to an executor (its run is created, running, if new); with
+    /// a fourth part, that instance of a mapped task (`map_index`, 0 on;
+    /// without it -1, not mapped). Repeatable; one JSON line each, in
+    /// order, after those of --queue. Run ids may hold `~ : +`
+    /// (`manual__2026-01-01T00:00:00+00:00`).
+    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID[/MAP_INDEX]")]
     queue_task: Vec<TaskSpec>,
+    /// Give a task the `retries` its DAG file declares: its queued
+    /// instances get `max_tries = N`, so the worker of a failing try with
+    /// retries left reports `up_for_retry` instead of `failed`. Repeatable,
+    /// one per task id (in every DAG queued).
+    #[arg(long = "task-retries", value_name = "TASK_ID=N")]
+    task_retries: Vec<TaskRetries>,
     /// Lifetime of workload tokens, in seconds.
     #[arg(long, default_value_t = DEFAULT_WORKLOAD_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     workload_ttl: u64,
@@ -241,7 +252,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         ..AuthConfig::new(keys, args.keys.audience)
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
-    let queue_tasks = args.queue_task;
+    let queue_tasks = with_retries(args.queue_task, &args.task_retries)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     actix_web::rt::System::new().block_on(async move {
         let services = Services::load(&auth).await?;
@@ -278,6 +289,35 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%addr, "listening");
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// `--queue-task`s with the `--task-retries` of their tasks. A task id
+/// given twice, or one that no `--queue-task` queues (a typo), is an
+/// error rather than a silent choice.
+fn with_retries(
+    mut specs: Vec<TaskSpec>,
+    retries: &[TaskRetries],
+) -> Result<Vec<TaskSpec>, String> {
+    for (i, r) in retries.iter().enumerate() {
+        if retries[..i].iter().any(|other| other.task_id == r.task_id) {
+            return Err(format!(
+                "--task-retries: {} is given twice; give each task its retries once",
+                r.task_id
+            ));
+        }
+        let mut matched = false;
+        for spec in specs.iter_mut().filter(|s| s.task_id == r.task_id) {
+            spec.retries = r.retries;
+            matched = true;
+        }
+        if !matched {
+            return Err(format!(
+                "--task-retries: no --queue-task queues the task {}; check its spelling",
+                r.task_id
+            ));
+        }
+    }
+    Ok(specs)
 }
 
 /// With `--jwks`, the tokens this server mints (queued workload tokens,
