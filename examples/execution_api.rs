@@ -22,7 +22,9 @@
 //!
 //! `serve` prints one JSON line per queued task instance,
 //! `{"task_instance_id": "...", "workload_token": "..."}` (those of
-//! `--queue N` first, then one per `--queue-task`, in order), then
+//! `--queue N` first, then one per `--queue-task`, in order), one per
+//! callback of `--queue-callback N`,
+//! `{"callback_id": "...", "callback_token": "..."}`, then
 //! `{"listening": "http://127.0.0.1:PORT/execution/"}`. Point
 //! `airflow.sdk.api.client.Client(base_url=<listening>, token=<workload_token>)`
 //! or the worker at it. Logs go to stderr: one line per response (method,
@@ -46,8 +48,9 @@ use scopegate::{
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
+use execution_api_example::CALLBACK;
 use keys::Keys;
-use models::QueuedWorkload;
+use models::{QueuedCallback, QueuedWorkload};
 use state::{TaskRetries, TaskSpec};
 
 /// The most task instances `--queue` creates.
@@ -135,7 +138,14 @@ struct ServeArgs {
     /// one per task id (in every DAG queued).
     #[arg(long = "task-retries", value_name = "TASK_ID=N")]
     task_retries: Vec<TaskRetries>,
-    /// Lifetime of workload tokens, in seconds.
+    /// Number of deadline callbacks to create in state `queued`, each with
+    /// a single-use callback token (Airflow's main branch): one line
+    /// `{"callback_id": ..., "callback_token": ...}` each, after the task
+    /// instances' lines. The token is exchanged once, at
+    /// PATCH /execution/callbacks/<callback_id>/run, for an execution token.
+    #[arg(long = "queue-callback", value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
+    queue_callback: u64,
+    /// Lifetime of workload tokens (and callback tokens), in seconds.
     #[arg(long, default_value_t = DEFAULT_WORKLOAD_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     workload_ttl: u64,
     /// Lifetime of execution tokens, in seconds.
@@ -146,7 +156,7 @@ struct ServeArgs {
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
     /// The token's subject: a task instance id (or, for connection-test
-    /// routes, a connection test id).
+    /// routes, a connection test id; for a callback token, a callback id).
     #[arg(long)]
     sub: Uuid,
     /// The token's type.
@@ -163,6 +173,7 @@ struct TokenArgs {
 enum Kind {
     Execution,
     Workload,
+    Callback,
 }
 
 impl From<Kind> for TokenType {
@@ -170,6 +181,7 @@ impl From<Kind> for TokenType {
         match kind {
             Kind::Execution => TokenType::EXECUTION,
             Kind::Workload => TokenType::WORKLOAD,
+            Kind::Callback => CALLBACK,
         }
     }
 }
@@ -223,7 +235,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // A --jwks server without a key of its own is warned about below; check
     // its own tokens against the JWKS when it was given a key or must print
     // workload tokens.
-    let queues = args.queue > 0 || !args.queue_task.is_empty();
+    let queues = args.queue > 0 || !args.queue_task.is_empty() || args.queue_callback > 0;
     let check_own = args.jwks.is_some() && (given.is_some() || queues);
     let keys = match given {
         Some(keys) => keys,
@@ -253,6 +265,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
     let queue_tasks = with_retries(args.queue_task, &args.task_retries)?;
+    let queue_callbacks = usize::try_from(args.queue_callback).unwrap_or(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     actix_web::rt::System::new().block_on(async move {
         let services = Services::load(&auth).await?;
@@ -277,6 +290,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             let line = QueuedWorkload {
                 task_instance_id,
                 workload_token,
+            };
+            lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
+        }
+        for callback_id in services.store.queue_callbacks(queue_callbacks) {
+            let callback_token = services
+                .issuer
+                .issue(callback_id, CALLBACK)
+                .map_err(|e| e.to_string())?;
+            let line = QueuedCallback {
+                callback_id,
+                callback_token,
             };
             lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
         }

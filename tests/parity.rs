@@ -46,6 +46,11 @@ const NOT_AIRFLOWS: &[(&str, &str)] = &[
     // later"). Airflow serves its document from the API server.
     ("GET", "/execution/openapi.json"),
     ("GET", "/execution/docs"),
+    // Airflow's next token type, from its main branch (Execution API
+    // version 2026-10-30, apache/airflow#71192; SPEC §5 "Added in the
+    // second round"): the single-use callback token's exchange. An addition
+    // to Airflow 3.3.2's operations; `tests/callbacks.rs` pins it.
+    ("PATCH", "/execution/callbacks/{callback_id}/run"),
     // Bench-only (`--features bench`): the unprotected twin of
     // `GET /variables/{variable_key}` that bench/instructions.sh measures.
     #[cfg(feature = "bench")]

@@ -95,7 +95,9 @@ impl AuthConfig {
             .vocabulary(&crate::VOCABULARY)
             .audience(&self.audience)
             .execution_ttl(self.execution_ttl)
-            .workload_ttl(self.workload_ttl);
+            .workload_ttl(self.workload_ttl)
+            // A callback token waits in a queue as a workload token does.
+            .ttl(crate::CALLBACK, self.workload_ttl);
         if let Some(iss) = &self.issuer {
             builder = builder.issuer(iss);
         }

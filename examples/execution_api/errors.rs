@@ -61,6 +61,15 @@ impl Refusal {
             Refusal::NotFoundText(message)
             | Refusal::ConflictText(message)
             | Refusal::Unprocessable(message) => json!(message),
+            Refusal::CallbackClaimed { id, state } => json!({
+                "reason": "invalid_state",
+                "message": format!(
+                    "Callback {id} is in state {}; its token can only be exchanged once while \
+                     QUEUED.",
+                    state.as_str()
+                ),
+                "previous_state": state,
+            }),
         }
     }
 }
@@ -77,7 +86,8 @@ impl ResponseError for Refusal {
             | Refusal::NotRunning { .. }
             | Refusal::RunningElsewhere { .. }
             | Refusal::Conflict { .. }
-            | Refusal::ConflictText(_) => StatusCode::CONFLICT,
+            | Refusal::ConflictText(_)
+            | Refusal::CallbackClaimed { .. } => StatusCode::CONFLICT,
             Refusal::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Refusal::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }

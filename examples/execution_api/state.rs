@@ -12,6 +12,7 @@
 //! | `xcoms.rs` | XCom rows |
 //! | `assets.rs` | assets, aliases and asset events |
 //! | `hitl.rs` | human-in-the-loop details |
+//! | `callbacks.rs` | deadline callbacks and the exchange of their tokens |
 //! | `stores.rs` | the task and asset state stores |
 //! | `variables.rs` | variables, connections and connection tests |
 //!
@@ -22,6 +23,8 @@
 
 #[path = "state/assets.rs"]
 mod assets;
+#[path = "state/callbacks.rs"]
+mod callbacks;
 #[path = "state/dag_runs.rs"]
 mod dag_runs;
 #[path = "state/hitl.rs"]
@@ -110,6 +113,14 @@ pub enum Refusal {
     },
     /// A value Airflow refuses with 422 and a plain-string `detail`.
     Unprocessable(String),
+    /// A callback whose token was exchanged already (it is no longer
+    /// queued): 409.
+    CallbackClaimed {
+        /// The callback.
+        id: Uuid,
+        /// Its state.
+        state: crate::models::callbacks::CallbackState,
+    },
 }
 
 /// All state of the example server, behind one lock. Every operation is a
@@ -141,6 +152,8 @@ struct Inner {
     assets: assets::Assets,
     /// `hitl.rs`: task instance → its question and answer.
     hitl: HashMap<Uuid, hitl::HitlDetail>,
+    /// `callbacks.rs`: callback id → callback.
+    callbacks: HashMap<Uuid, callbacks::CallbackRecord>,
     /// `stores.rs`.
     task_store: BTreeMap<stores::TaskStoreKey, stores::TaskStoreEntry>,
     /// `stores.rs`: (asset id, key) → JSON value.
@@ -175,6 +188,7 @@ impl Store {
                 xcom_sequence: 0,
                 assets: assets::Assets::default(),
                 hitl: HashMap::new(),
+                callbacks: HashMap::new(),
                 task_store: BTreeMap::new(),
                 asset_store: BTreeMap::new(),
                 variables: BTreeMap::new(),
