@@ -18,6 +18,7 @@ use crate::errors;
 use crate::keys::Keys;
 use crate::routes;
 use crate::state::Store;
+use crate::versions;
 
 /// The audience of Airflow's task tokens (`[execution_api] jwt_audience`).
 pub const AIRFLOW_AUDIENCE: &str = "urn:airflow.apache.org:task";
@@ -148,6 +149,10 @@ pub fn app(
     >,
 > {
     App::new()
+        // Innermost: picks the client's Execution API version, routes an
+        // older client's request as its version's router would, and
+        // migrates the response to its version (versions.rs).
+        .wrap(from_fn(versions::layer))
         .wrap(Reissue::new(services.issuer.clone().into_inner()))
         .wrap(from_fn(access_log))
         .app_data(services.verifier.clone())
@@ -163,6 +168,9 @@ pub fn app(
         )
         .app_data(web::PayloadConfig::new(MAX_BODY))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
+        // Older versions' routes that a newer route now shadows, guarded by
+        // the client's version: before the routes.
+        .configure(versions::configure)
         .configure(routes::configure)
         .default_service(web::to(errors::not_found))
 }

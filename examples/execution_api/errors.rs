@@ -180,5 +180,10 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 
 /// The answer to a path no route matches.
 pub async fn not_found() -> HttpResponse {
+    not_found_response()
+}
+
+/// [`not_found`]'s response, for callers that are not handlers.
+pub fn not_found_response() -> HttpResponse {
     HttpResponse::NotFound().json(json!({"detail": "Not Found"}))
 }

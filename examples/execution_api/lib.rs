@@ -31,6 +31,7 @@ pub mod keys;
 pub mod models;
 pub mod routes;
 pub mod state;
+pub mod versions;
 
 use scopegate::{TokenType, Vocabulary};
 

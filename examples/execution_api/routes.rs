@@ -34,6 +34,7 @@ use crate::models::{
     TaskStates, TiState, VariableKeys, VariablePostBody, VariableResponse,
 };
 use crate::state::{DagRunFilter, StateChange, Store, TiFilter, XComKey, XComSlice};
+use crate::versions::Body;
 use query::Query;
 
 /// Registers every route.
@@ -348,13 +349,19 @@ pub mod execution {
         }
 
         /// Triggers a run of a known DAG (`TriggerDagRunOperator`): 204, 404
-        /// for an unknown DAG, 409 when the run exists.
-        #[route(post, "/<dag_id>/<run_id>", responses(204, 404 = ErrorBody, 409 = ErrorBody))]
+        /// for an unknown DAG, 409 when the run exists. The body is read as
+        /// the client's API version defines it (`versions::Body`).
+        #[route(
+            post,
+            "/<dag_id>/<run_id>",
+            request = TriggerDagRun,
+            responses(204, 404 = ErrorBody, 409 = ErrorBody)
+        )]
         pub async fn trigger(
             token: TiToken,
             store: web::Data<Store>,
             path: web::Path<(String, String)>,
-            body: web::Json<TriggerDagRun>,
+            body: Body<TriggerDagRun>,
         ) -> Result<HttpResponse> {
             let (dag_id, run_id) = path.into_inner();
             store.trigger_dag_run(token.id, &dag_id, &run_id, body.into_inner())?;
@@ -557,16 +564,18 @@ pub mod execution {
             /// Ends or pauses a run: success, failed, skipped, removed,
             /// upstream_failed, up_for_retry, deferred, up_for_reschedule or
             /// awaiting_input. 204, or 200 when the task instance was
-            /// already in that state (a retried request).
+            /// already in that state (a retried request). The body is read
+            /// as the client's API version defines it (`versions::Body`).
             #[route(
                 patch,
                 "/<task_instance_id>/state",
+                request = StateUpdate,
                 responses(200, 204, 404 = ErrorBody, 409 = ErrorBody)
             )]
             pub async fn state(
                 token: TiToken,
                 store: web::Data<Store>,
-                body: web::Json<StateUpdate>,
+                body: Body<StateUpdate>,
             ) -> Result<HttpResponse> {
                 Ok(match store.update_state(token.id, &body)? {
                     StateChange::Updated => no_content(),
