@@ -771,9 +771,10 @@ async fn migrate_response(
     Ok(ServiceResponse::new(req, out))
 }
 
-/// [`migrate_response`] on a parsed body: for every version newer than the
-/// client's, newest first, its converters for this route, then the
-/// removal of the fields its response models gained.
+/// The migration of a response body (parsed) to the client's `version`:
+/// for every version newer than the client's, newest first, its
+/// converters for this route, then the removal of the fields its response
+/// models gained.
 pub fn migrate_body(
     body: &mut Value,
     version: Date,
@@ -974,4 +975,142 @@ pub fn get<'v>(value: &'v Value, key: &str) -> &'v Value {
 /// An empty JSON object.
 pub fn empty_object() -> Value {
     Value::Object(Map::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn versions_are_declared_newest_first_and_once() {
+        for pair in VERSIONS.windows(2) {
+            assert!(
+                pair[0].date > pair[1].date,
+                "{} {}",
+                pair[0].date,
+                pair[1].date
+            );
+        }
+        assert_eq!(newest(), date("2026-10-30"));
+        assert_eq!(VERSIONS.last().unwrap().date, date("2025-04-11"));
+    }
+
+    #[test]
+    fn versions_are_picked_as_cadwyn_picks_them() {
+        let v = |s: &str| Picked::Version(date(s));
+        assert_eq!(pick(None), v("2026-10-30"));
+        assert_eq!(pick(Some("2025-08-10")), v("2025-08-10"));
+        // Between two versions: the earlier one.
+        assert_eq!(pick(Some("2025-08-11")), v("2025-08-10"));
+        assert_eq!(pick(Some("2026-06-29")), v("2026-04-06"));
+        // Later than the newest: the newest.
+        assert_eq!(pick(Some("2099-01-01")), v("2026-10-30"));
+        // A date-time at midnight is its date, as pydantic reads it.
+        assert_eq!(pick(Some("2026-06-30T00:00:00")), v("2026-06-30"));
+        // Earlier than the earliest, or empty: no version, 404.
+        assert_eq!(pick(Some("2025-04-10")), Picked::TooEarly);
+        assert_eq!(pick(Some("")), Picked::TooEarly);
+        for (bad, reason) in [
+            ("garbage", "input is too short"),
+            ("2025-4-11", "input is too short"),
+            (
+                "2025-13-01",
+                "month value is outside expected range of 1-12",
+            ),
+            ("2025-02-29", "day value is outside expected range"),
+            ("2025/04/11", "invalid character in year"),
+            (
+                "2026-06-30T12:00:00",
+                "Datetimes provided to dates should have zero time",
+            ),
+            ("2026-06-30-extra", "invalid character in year"),
+        ] {
+            assert_eq!(pick(Some(bad)), Picked::NotADate(reason), "{bad}");
+        }
+        assert_eq!(
+            pick(Some("2024-02-29")),
+            Picked::TooEarly,
+            "a leap day is a date"
+        );
+    }
+
+    #[test]
+    fn templates_match_as_airflow_routes_do() {
+        let mut p = Vec::new();
+        assert!(matches("/dags/{dag_id}", "/dags/etl", &mut p));
+        assert_eq!(p, ["etl"]);
+        assert!(!matches("/dags/{dag_id}", "/dags/", &mut p));
+        assert!(!matches("/dags/{dag_id}", "/dags/etl/x", &mut p));
+        assert!(matches(
+            "/store/ti/{task_instance_id}/{key:path}",
+            "/store/ti/abc/team/db/password",
+            &mut p
+        ));
+        assert_eq!(p, ["abc", "team/db/password"]);
+        assert!(!matches(
+            "/store/ti/{task_instance_id}/{key:path}",
+            "/store/ti/abc",
+            &mut p
+        ));
+        assert!(!matches(
+            "/store/ti/{task_instance_id}/{key:path}",
+            "/store/ti/abc/",
+            &mut p
+        ));
+        // Literal segments after a path parameter.
+        assert!(matches(
+            "/xcoms/{dag_id}/{run_id}/{task_id}/{key:path}/slice",
+            "/xcoms/d/r/t/a/b/slice",
+            &mut p
+        ));
+        assert_eq!(p, ["d", "r", "t", "a/b"]);
+        assert!(!matches(
+            "/xcoms/{dag_id}/{run_id}/{task_id}/{key:path}/slice",
+            "/xcoms/d/r/t/slice",
+            &mut p
+        ));
+    }
+
+    #[test]
+    fn newer_fields_are_removed_wherever_their_model_sits() {
+        let (_, template, models) = RESPONSES
+            .iter()
+            .find(|(_, t, _)| *t == "/asset-events/by-asset")
+            .unwrap();
+        let mut body = json!({"asset_events": [
+            {"id": 1, "partition_key": "p", "created_dagruns": [{"run_id": "r", "partition_key": "p"}]}
+        ]});
+        migrate_body(&mut body, date("2026-06-30"), "GET", template, models);
+        assert_eq!(
+            body["asset_events"][0]["partition_key"], "p",
+            "2026-06-30 has it"
+        );
+        migrate_body(&mut body, date("2025-11-05"), "GET", template, models);
+        assert_eq!(
+            body,
+            json!({"asset_events": [{"id": 1, "created_dagruns": [{"run_id": "r"}]}]})
+        );
+    }
+
+    #[test]
+    fn an_older_request_body_keeps_to_its_model() {
+        use crate::models::StateUpdate;
+        let body = json!({"state": "success", "end_date": "2026-01-01T00:00:00Z", "rendered_map_index": "x"});
+        let model = StateUpdate::model(&body);
+        assert_eq!(model, (Model::TISuccessStatePayload, Some("success")));
+        assert!(check_request(&body, date("2025-04-28"), model).is_ok());
+        let refused = check_request(&body, date("2025-04-11"), model).unwrap_err();
+        assert_eq!(
+            (refused.field.as_str(), refused.kind),
+            ("success.rendered_map_index", "extra_forbidden")
+        );
+        let deferred = json!({"state": "deferred", "trigger_kwargs": [1], "next_kwargs": {}});
+        let model = StateUpdate::model(&deferred);
+        assert!(check_request(&deferred, date("2026-06-30"), model).is_ok());
+        assert!(check_request(&deferred, date("2025-11-05"), model).is_err());
+    }
 }

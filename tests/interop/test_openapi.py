@@ -32,8 +32,10 @@ def test_the_printed_document_is_valid_openapi_3_1() -> None:
     assert doc["openapi"].startswith("3.1.")
     validate(doc)
     operations = [m for item in doc["paths"].values() for m in item]
-    # Airflow's 55, the JWKS, this document and its docs page.
-    assert len(operations) == 58
+    # Airflow's 55, the JWKS, this document and its docs page, and the
+    # callback token's exchange (Airflow's main branch, an addition).
+    assert len(operations) == 59
+    assert "patch" in doc["paths"]["/execution/callbacks/{callback_id}/run"]
 
 
 def test_the_served_document_is_the_printed_one(server: Server) -> None:
