@@ -47,7 +47,7 @@ use uuid::Uuid;
 use crate::models::{ConnectionResponse, ConnectionTestState, TiState};
 
 pub use assets::{AssetRef, EventFilter};
-pub use dag_runs::{DagRunFilter, RunRecord, TaskRetries, TaskSpec, MAX_MAP_INDEX};
+pub use dag_runs::{DagRunFilter, RunRecord, TaskRetries, TaskSpec, MAX_MAP_INDEX, MAX_RETRIES};
 pub use task_instances::{StateChange, TaskInstance, TiFilter};
 pub use xcoms::{XComKey, XComSlice};
 

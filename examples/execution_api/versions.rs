@@ -303,10 +303,13 @@ pub enum Model {
     GetXComSliceFilterParams,
 }
 
+/// (model, location) pairs: where models sit in one route's answer.
+pub type Locations = &'static [(Model, &'static str)];
+
 /// Where response models sit in each route's answer: the route, its
 /// top-level model, and every (model, location) in its body. A location is
 /// a dotted path from the top; `[]` steps into every element of a list.
-pub const RESPONSES: &[(&str, &str, &[(Model, &str)])] = &[
+pub const RESPONSES: &[(&str, &str, Locations)] = &[
     (
         "PATCH",
         "/task-instances/{task_instance_id}/run",
