@@ -21,7 +21,7 @@
 //! which is `info`, costs nothing in a measurement.
 
 // The example's server, from its library, as the example starts it.
-use execution_api_example::{app, errors, keys, models, routes, state};
+use execution_api_example::{app, keys};
 
 use std::io::Write as _;
 use std::process::ExitCode;

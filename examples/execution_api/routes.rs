@@ -1,7 +1,9 @@
 //! The routes of the example's Task Execution API: all 55 operations of
 //! Airflow 3.3.2's Execution API, each declared once with scopegate's DSL
 //! (method, path and token policy in one attribute, checked at compile
-//! time), plus the example's JWKS.
+//! time), plus the example's JWKS, its OpenAPI document and docs page, and
+//! the callback token's exchange of Airflow's main branch. Which of them an
+//! older client reaches, and the bodies it sees, is `versions.rs`'s.
 //!
 //! One top-level group, `/execution`, holds one nested group per Airflow
 //! router (`airflow/api_fastapi/execution_api/routes/`), with the router's
