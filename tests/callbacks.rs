@@ -32,6 +32,8 @@ async fn a_callback_token_is_exchanged_once_for_an_execution_token() {
     let claims = claims_of(&execution);
     assert_eq!(claims["sub"], id.to_string());
     assert_eq!(claims["scope"], "execution");
+    // It continues the callback token's chain.
+    assert_eq!(claims["sid"], claims_of(&token)["sid"]);
 
     // The same token again: 409, and no second execution token.
     let second = server
@@ -234,5 +236,52 @@ async fn only_the_callbacks_own_callback_token_may_exchange_it() {
         r.body,
         json!({"detail": {"reason": "not_found", "message": format!("Callback {ghost} not found")}})
     );
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn the_exchanged_token_is_renewed_while_its_callback_runs_only() {
+    // Execution tokens of 20 s: always within the refresh window (30 s).
+    let server = Server::start_with_execution_ttl(std::time::Duration::from_secs(20)).await;
+    let (id, token) = server.queue_callback();
+    let r = server
+        .call(
+            "PATCH",
+            &format!("/callbacks/{id}/run"),
+            Some(&token),
+            Some(json!({})),
+            None,
+        )
+        .await;
+    let execution = r.refreshed.expect("an execution token");
+    // The callback runs: a 2xx call renews its execution token.
+    let r = server
+        .call(
+            "PUT",
+            "/variables/cb",
+            Some(&execution),
+            Some(json!({"val": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let renewed = r.refreshed.expect("renewed while the callback runs");
+    assert_eq!(claims_of(&renewed)["sub"], id.to_string());
+    // A callback still queued (its token never exchanged), or unknown: the
+    // veto refuses, as for a task instance that is not running.
+    for sub in [server.queue_callback().0, Uuid::new_v4()] {
+        let other = server.token(sub, TokenType::EXECUTION);
+        let r = server
+            .call(
+                "PUT",
+                "/variables/cb",
+                Some(&other),
+                Some(json!({"val": "y"})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        assert_eq!(r.refreshed, None, "{sub}");
+    }
     server.stop().await;
 }

@@ -70,6 +70,20 @@ impl Refusal {
                 ),
                 "previous_state": state,
             }),
+            Refusal::TooLarge { what, size, limit } => json!({
+                "reason": "too_large",
+                "message": format!(
+                    "the {what} value is {size} bytes; this server stores values of at most \
+                     {limit} bytes (serve --max-value-bytes)"
+                ),
+            }),
+            Refusal::StoreFull { store, cap } => json!({
+                "reason": "store_full",
+                "message": format!(
+                    "the {store} store is full: it holds at most {cap}; delete entries, or \
+                     restart the server with a higher cap"
+                ),
+            }),
         }
     }
 }
@@ -90,6 +104,8 @@ impl ResponseError for Refusal {
             | Refusal::CallbackClaimed { .. } => StatusCode::CONFLICT,
             Refusal::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Refusal::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::StoreFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 

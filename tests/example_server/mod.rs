@@ -50,7 +50,24 @@ impl Server {
 
     /// [`start`](Self::start) on `workers` threads.
     pub async fn start_workers(workers: usize) -> Server {
-        let auth = AuthConfig::new(Keys::Secret(SECRET.to_owned()), AUDIENCE);
+        Server::start_with(
+            workers,
+            AuthConfig::new(Keys::Secret(SECRET.to_owned()), AUDIENCE),
+        )
+        .await
+    }
+
+    /// [`start`](Self::start) with execution tokens that live `ttl` (less
+    /// than 30 s: always within the refresh window).
+    pub async fn start_with_execution_ttl(ttl: std::time::Duration) -> Server {
+        let auth = AuthConfig {
+            execution_ttl: ttl,
+            ..AuthConfig::new(Keys::Secret(SECRET.to_owned()), AUDIENCE)
+        };
+        Server::start_with(1, auth).await
+    }
+
+    async fn start_with(workers: usize, auth: AuthConfig) -> Server {
         let services = Services::load(&auth).await.unwrap();
         let (server, addr) = app::start(services.clone(), "127.0.0.1:0", workers).unwrap();
         let handle = server.handle();
