@@ -3,11 +3,14 @@
 # drives the example server (examples/execution_api.rs), and Airflow's own
 # worker (supervise_task) runs the DAG tasks of dags/ against it, with every
 # task SDK of Airflow 3: 1.0, 1.1, 1.2 (workers/sdk-*/, one venv each) and
-# 1.3 (the test's own venv).
+# 1.3 (the test's own venv); Debian's Chromium opens the docs page without
+# a network (test_docs_page.py).
 #
 # Creates tests/interop/.venv and tests/interop/.venv-sdk-* if missing (and
-# reuses them when present), installs the pinned requirements, builds the
-# example, and runs pytest. Extra arguments go to pytest, e.g.
+# reuses them when present), installs the pinned requirements, installs
+# Debian's chromium if missing (as root: the docs page test also needs root
+# for its network namespace), builds the example, and runs pytest. Extra
+# arguments go to pytest, e.g.
 #   tests/interop/run.sh -k lifecycle -v
 # INTEROP_SDKS="1.0 1.3" limits the workers to those task SDKs.
 set -euo pipefail
@@ -51,6 +54,30 @@ if [ -z "${INTEROP_SDKS:-}" ] || [[ " $INTEROP_SDKS " == *" 1.3 "* ]]; then
 fi
 export INTEROP_WORKERS="${workers%,}"
 echo "== interop: workers $INTEROP_WORKERS"
+
+if [ ! -x "${SCOPEGATE_CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "== interop: installing Debian's chromium (the docs page test's browser)"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "interop: chromium is missing; install it as root: apt-get install -y chromium" >&2
+        exit 1
+    fi
+    started=$SECONDS
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "== interop: chromium installed in $((SECONDS - started))s"
+fi
+
+if [ ! -x "${SCOPEGATE_CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "== interop: installing Debian's chromium (the docs page test's browser)"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "interop: chromium is missing; install it as root: apt-get install -y chromium" >&2
+        exit 1
+    fi
+    started=$SECONDS
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "== interop: chromium installed in $((SECONDS - started))s"
+fi
 
 echo "== interop: building the example"
 (cd "$root" && cargo build --quiet --example execution_api)

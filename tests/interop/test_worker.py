@@ -98,6 +98,7 @@ def plan(sdk: tuple[int, int]) -> list[tuple[str, str, int]]:
     if sdk >= (1, 1):
         # Human in the loop needs Airflow 3.1.
         items.append((RUN3, "approve", -1))
+    items.append((RUN3, "slashed_keys", -1))
     items.append((RUN4, "flaky", -1))
     items += [(RUN4, "double", i) for i in range(len(MAPPED))]
     return items
@@ -180,6 +181,7 @@ def worker(request, tmp_path_factory) -> Iterator[Worker]:
     client = Client(base_url=server.base_url, token=server.token_command(uuid.uuid4(), "execution"))
     # Seeded through the API, as a user or another task would.
     client.variables.set("interop_greeting", GREETING, "read by the load and templated tasks")
+    client.variables.set("team/db/host", "db.example", "a key with slashes, read by slashed_keys")
     w = Worker(version, python, server, client, dict(zip(items, server.queued)),
                tmp_path_factory.mktemp(f"worker-logs-{version}"))
     began = time.monotonic()
@@ -382,6 +384,31 @@ def test_a_human_in_the_loop_task_waits_for_input(worker: Worker) -> None:
     assert worker.client.dag_runs.get_state(DAG_ID, RUN3).state.value == "running"
 
 
+def test_a_task_reads_and_writes_keys_with_slashes(worker: Worker) -> None:
+    """Airflow declares the Variable, XCom and task-state-store keys
+    `{key:path}`; the example declares them `<key:path>`."""
+    assert worker.run(RUN3, "slashed_keys") == "success"
+    expected = {"password": "s3cret", "host": "db.example", "xcom": {"rows": 3}}
+    if worker.sdk >= (1, 3):
+        # Variable keys and the task state store: task SDK 1.3 on.
+        expected |= {"keys": ["team/db/host", "team/db/password"], "page": 2}
+    assert worker.xcom(RUN3, "slashed_keys") == expected
+    # What the SDK sent: raw slashes in Variable and XCom keys, an encoded
+    # one in the task-state key; each reached its route.
+    ti_id = worker.tis[(RUN3, "slashed_keys", -1)][0]
+    sent = {(m, p.split("?")[0], s) for m, p, s in worker.worker_requests}
+    assert ("PUT", "/execution/variables/team/db/password", 201) in sent
+    assert ("GET", "/execution/variables/team/db/host", 200) in sent
+    xcom = f"/execution/xcoms/{DAG_ID}/{RUN3}/slashed_keys/reports/2026/summary"
+    assert ("POST", xcom, 201) in sent
+    if worker.sdk >= (1, 3):
+        assert ("PUT", f"/execution/store/ti/{ti_id}/cursor%2Fpage", 204) in sent
+        assert ("GET", f"/execution/store/ti/{ti_id}/cursor%2Fpage", 200) in sent
+    # And Airflow's client reads the same keys back.
+    assert worker.client.variables.get("team/db/password").value == "s3cret"
+    assert worker.client.xcoms.get(DAG_ID, RUN3, "slashed_keys", "reports/2026/summary").value == {"rows": 3}
+
+
 def test_a_connection_test_runs_on_the_worker(worker: Worker) -> None:
     """The worker's other entry point: a connection test the UI asked for,
     with a workload token made for it. The worker fetches the connection
@@ -420,23 +447,33 @@ def final_states(worker: Worker) -> dict:
         RUN2: {**RUN2_STATES, "report": "success"},
         RUN4: {"flaky": "up_for_retry", **{f"double_{i}": "success" for i in range(len(MAPPED))}},
     }
+    states[RUN3] = {"slashed_keys": "success"}
     if worker.sdk >= (1, 1):
-        states[RUN3] = {"approve": approve_state(worker)}
+        states[RUN3] = {"approve": approve_state(worker), **states[RUN3]}
     return states
 
 
 def test_final_states_are_the_ones_airflow_gives(worker: Worker, capsys: pytest.CaptureFixture) -> None:
     states = worker.client.task_instances.get_task_states(DAG_ID).task_states
     assert states == final_states(worker)
-    runs = [RUN1, RUN2, RUN3, RUN4] if worker.sdk >= (1, 1) else [RUN1, RUN2, RUN4]
-    run_states = [worker.client.dag_runs.get_state(DAG_ID, run).state.value for run in runs]
-    # RUN3 waits for a human, RUN4 for flaky's retry.
-    expected = ["success", "failed", "running", "running"] if worker.sdk >= (1, 1) else ["success", "failed", "running"]
-    assert run_states == expected
+    run_states = [worker.client.dag_runs.get_state(DAG_ID, run).state.value for run in (RUN1, RUN2, RUN3, RUN4)]
+    # RUN3 waits for a human (task SDK 1.1 on; before, it has slashed_keys
+    # only), RUN4 for flaky's retry.
+    run3 = "running" if worker.sdk >= (1, 1) else "success"
+    assert run_states == ["success", "failed", run3, "running"]
     with capsys.disabled():
         print(f"\n== task SDK {worker.version}: final task states")
         for run, tasks in sorted(states.items()):
             print(f"   {run}: " + ", ".join(f"{t}={s}" for t, s in tasks.items()))
+
+
+# The parameters Airflow declares `{key:path}` (its document writes them
+# `{key}`): they take the rest of the path, slashes included.
+PATH_PARAMS = {"key", "variable_key"}
+
+
+def param_pattern(param: re.Match) -> str:
+    return ".+" if param[0][1:-1] in PATH_PARAMS else "[^/]+"
 
 
 def operation_of(method: str, path: str, operations: list[tuple[str, str, re.Pattern]]) -> str | None:
@@ -464,7 +501,7 @@ def test_the_server_answered_no_404_and_no_5xx(worker: Worker, capsys: pytest.Ca
     # (MovePreviousRunEndpoint, 2026-04-06): task SDK 1.0 and 1.1 call them.
     older = [("GET", "/dag-runs/{dag_id}/previous")] if worker.sdk < (1, 2) else []
     operations = [
-        (method, path, re.compile("/execution" + re.sub(r"\{[^}]+\}", "[^/]+", path)))
+        (method, path, re.compile("/execution" + re.sub(r"\{[^}]+\}", param_pattern, path)))
         for method, path in older + paths
     ]
     called = sorted({op for m, p, _ in worker.worker_requests if (op := operation_of(m, p, operations))})

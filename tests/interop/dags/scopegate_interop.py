@@ -177,6 +177,30 @@ def scopegate_interop():
         return {"variable": scratch, "left": list(Variable.keys(prefix="interop_scratch")), "checked": checked}
 
     @task
+    def slashed_keys() -> dict:
+        """Writes and reads back a Variable, an XCom and task state whose keys
+        hold `/`, as Airflow's `{key:path}` routes allow: the SDK sends
+        Variable and XCom keys with raw slashes, task-state keys
+        percent-encoded. Also reads a Variable with a slash that the test
+        set through the API."""
+        context = get_current_context()
+        ti = context["ti"]
+        Variable.set("team/db/password", "s3cret")
+        ti.xcom_push(key="reports/2026/summary", value={"rows": 3})
+        read = {
+            "password": Variable.get("team/db/password"),
+            "host": Variable.get("team/db/host"),
+            "xcom": ti.xcom_pull(task_ids=ti.task_id, key="reports/2026/summary"),
+        }
+        if SDK >= (1, 3):
+            # Variable keys and the task state store: task SDK 1.3 on.
+            store = context["task_state_store"]
+            store.set("cursor/page", 2)
+            read["keys"] = list(Variable.keys(prefix="team/"))
+            read["page"] = store.get("cursor/page")
+        return read
+
+    @task
     def boom() -> None:
         """Fails: the task instance ends `failed` (no retries)."""
         raise ValueError("boom: this task fails on purpose")
@@ -230,6 +254,7 @@ def scopegate_interop():
     loaded >> [templated(), report(), consume()]
     publish() >> consume_alias()
     housekeeping()
+    slashed_keys()
     boom()
     flaky()
     double.expand(x=[1, 2, 3])
