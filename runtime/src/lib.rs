@@ -66,7 +66,8 @@ pub use claims::{Audience, Claims, SubjectFormat, MAX_LEEWAY, SESSION_START_CLAI
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
 pub use jose::{
     ConfigError, InvalidReason, JwksSource, KeySetError, SigningKey, VerificationKey,
-    DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH, MIN_SECRET_BYTES,
+    DEFAULT_FETCH_TIMEOUT, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH, DEFAULT_OIDC_MAX_STALE,
+    DEFAULT_OIDC_REFRESH, MIN_SECRET_BYTES,
 };
 pub use jsonwebtoken::{jwk, Algorithm};
 pub use policy::route_table;
@@ -76,8 +77,8 @@ pub use policy::{
 };
 pub use scopegate_macros::{protect, route, routes, vocabulary};
 pub use verify::{
-    DenyList, KeySource, MemoryDenyList, Verifier, VerifierBuilder, DEFAULT_CACHE_BYTES,
-    DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
+    DenyList, KeySource, MemoryDenyList, TrustedIssuer, Verifier, VerifierBuilder,
+    DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
 };
 pub use web::{
     authenticate, authorized_claims, bearer_token, needs_refresh, AuthError, ClaimError, Enforce,

@@ -11,6 +11,7 @@ pub(crate) mod subject;
 
 pub(crate) use clock::now;
 pub use clock::MAX_LEEWAY;
+pub(crate) use registered::peek_issuer;
 pub(crate) use registered::ClaimRules;
 pub use registered::{Audience, Claims, SESSION_START_CLAIM};
 pub use subject::SubjectFormat;

@@ -87,6 +87,19 @@ pub trait DenyList: Send + Sync {
     /// Whether the token with this `jti` is revoked. Called for every
     /// verification, cached or not: answer from memory, without blocking.
     fn is_revoked(&self, jti: &str) -> bool;
+
+    /// Whether the token with this `jti`, from the issuer `iss` (its `iss`
+    /// claim; `None` for a token without one), is revoked: what a
+    /// [`Verifier`](crate::Verifier) asks. A `jti` is unique only within
+    /// its issuer, so a store shared by a verifier of several issuers keys
+    /// its revocations by both. By default it asks
+    /// [`is_revoked`](Self::is_revoked), which then refuses a revoked
+    /// `jti` from every issuer: never less safe, at worst a token of
+    /// another issuer that happens to share the `jti` is refused too.
+    fn is_revoked_for(&self, iss: Option<&str>, jti: &str) -> bool {
+        let _ = iss;
+        self.is_revoked(jti)
+    }
 }
 
 impl std::fmt::Debug for dyn DenyList {
@@ -99,12 +112,20 @@ impl<T: DenyList + ?Sized> DenyList for Arc<T> {
     fn is_revoked(&self, jti: &str) -> bool {
         (**self).is_revoked(jti)
     }
+
+    fn is_revoked_for(&self, iss: Option<&str>, jti: &str) -> bool {
+        (**self).is_revoked_for(iss, jti)
+    }
 }
 
-/// An in-memory [`DenyList`]. Each entry is kept until its token can no
-/// longer verify anyway (its `exp` plus the largest leeway a verifier
-/// accepts, [`MAX_LEEWAY`]), then dropped, so the list stays as small as the
-/// set of live revoked tokens.
+/// An in-memory [`DenyList`], keyed by issuer and `jti`. Each entry is kept
+/// until its token can no longer verify anyway (its `exp` plus the largest
+/// leeway a verifier accepts, [`MAX_LEEWAY`]), then dropped, so the list
+/// stays as small as the set of live revoked tokens.
+///
+/// [`revoke_claims`](Self::revoke_claims) revokes a token of its own issuer;
+/// [`revoke`](Self::revoke), which has only the `jti`, revokes it from every
+/// issuer.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -126,11 +147,30 @@ pub struct MemoryDenyList {
 
 #[derive(Debug, Default)]
 struct Entries {
-    /// `jti` -> when the entry may go (seconds since the epoch).
-    until: HashMap<Box<str>, i64>,
+    /// `jti` -> the issuers it is revoked for, each with when the entry may
+    /// go (seconds since the epoch). Nearly always one.
+    until: HashMap<Box<str>, Vec<(Scope, i64)>>,
     /// Purge when the map grows past this; doubles with the live set, so
     /// purging costs O(1) amortized per revocation.
     purge_at: usize,
+}
+
+/// Which issuers' tokens of a `jti` a revocation covers.
+#[derive(Debug, PartialEq, Eq)]
+enum Scope {
+    /// Every issuer's ([`MemoryDenyList::revoke`]).
+    Any,
+    /// Those whose `iss` is this (`None`: tokens without one).
+    Issuer(Option<Box<str>>),
+}
+
+impl Scope {
+    fn covers(&self, iss: Option<&str>) -> bool {
+        match self {
+            Scope::Any => true,
+            Scope::Issuer(issuer) => issuer.as_deref() == iss,
+        }
+    }
 }
 
 /// Entries below this count are never purged early.
@@ -143,25 +183,41 @@ impl MemoryDenyList {
     }
 
     /// Revokes the token whose `jti` is `jti` and whose `exp` is `exp`
-    /// (seconds since the epoch). Every later verification of it fails.
+    /// (seconds since the epoch), whichever issuer it came from. Every later
+    /// verification of it fails.
     pub fn revoke(&self, jti: &str, exp: i64) {
-        let until = exp.saturating_add(MAX_LEEWAY.as_secs() as i64);
-        let mut entries = self.write();
-        entries.until.insert(jti.into(), until);
-        if entries.until.len() > entries.purge_at.max(MIN_PURGE_AT) {
-            purge(&mut entries, crate::claims::now());
-        }
+        self.insert(jti, Scope::Any, exp);
     }
 
-    /// Revokes the token these verified claims came from. Returns `false`
-    /// (and revokes nothing) when it has no `jti`.
+    /// Revokes the token of the issuer `iss` (its `iss` claim; `None` for a
+    /// token without one) whose `jti` is `jti` and whose `exp` is `exp`.
+    /// A token of another issuer with the same `jti` is not affected.
+    pub fn revoke_issued(&self, iss: Option<&str>, jti: &str, exp: i64) {
+        self.insert(jti, Scope::Issuer(iss.map(Into::into)), exp);
+    }
+
+    /// Revokes the token these verified claims came from, for its issuer.
+    /// Returns `false` (and revokes nothing) when it has no `jti`.
     pub fn revoke_claims(&self, claims: &Claims) -> bool {
         match &claims.jti {
             Some(jti) => {
-                self.revoke(jti, claims.exp);
+                self.revoke_issued(claims.iss.as_deref(), jti, claims.exp);
                 true
             }
             None => false,
+        }
+    }
+
+    fn insert(&self, jti: &str, scope: Scope, exp: i64) {
+        let until = exp.saturating_add(MAX_LEEWAY.as_secs() as i64);
+        let mut entries = self.write();
+        let scopes = entries.until.entry(jti.into()).or_default();
+        match scopes.iter_mut().find(|(s, _)| *s == scope) {
+            Some((_, at)) => *at = (*at).max(until),
+            None => scopes.push((scope, until)),
+        }
+        if entries.until.len() > entries.purge_at.max(MIN_PURGE_AT) {
+            purge(&mut entries, crate::claims::now());
         }
     }
 
@@ -198,15 +254,26 @@ impl MemoryDenyList {
 }
 
 fn purge(entries: &mut Entries, now: i64) {
-    entries.until.retain(|_, until| *until >= now);
+    entries.until.retain(|_, scopes| {
+        scopes.retain(|(_, until)| *until >= now);
+        !scopes.is_empty()
+    });
     entries.purge_at = 2 * entries.until.len();
 }
 
 impl DenyList for MemoryDenyList {
-    /// A hash lookup. An entry still present is a revoked token: one whose
-    /// time has passed can no longer verify anyway, so the clock is not read.
+    /// Whether `jti` is revoked for any issuer. A hash lookup.
     fn is_revoked(&self, jti: &str) -> bool {
         self.read().until.contains_key(jti)
+    }
+
+    /// A hash lookup. An entry still present is a revoked token: one whose
+    /// time has passed can no longer verify anyway, so the clock is not read.
+    fn is_revoked_for(&self, iss: Option<&str>, jti: &str) -> bool {
+        self.read()
+            .until
+            .get(jti)
+            .is_some_and(|scopes| scopes.iter().any(|(scope, _)| scope.covers(iss)))
     }
 }
 
@@ -228,6 +295,33 @@ mod tests {
         assert_eq!(list.purge(), 2);
         assert!(!list.is_revoked("old"));
         assert!(list.is_revoked("live") && list.is_revoked("recent"));
+    }
+
+    #[test]
+    fn keyed_by_issuer_and_jti() {
+        let list = MemoryDenyList::new();
+        let exp = crate::claims::now() + 600;
+        list.revoke_issued(Some("https://a"), "j1", exp);
+        assert!(list.is_revoked_for(Some("https://a"), "j1"));
+        assert!(!list.is_revoked_for(Some("https://b"), "j1"));
+        assert!(!list.is_revoked_for(None, "j1"));
+        list.revoke_issued(None, "j2", exp);
+        assert!(list.is_revoked_for(None, "j2"));
+        assert!(!list.is_revoked_for(Some("https://a"), "j2"));
+        // Without an issuer: every issuer's token with that jti.
+        list.revoke("j3", exp);
+        for iss in [None, Some("https://a"), Some("https://b")] {
+            assert!(list.is_revoked_for(iss, "j3"), "{iss:?}");
+        }
+        // A store that only implements is_revoked refuses the jti from
+        // every issuer.
+        struct Plain;
+        impl DenyList for Plain {
+            fn is_revoked(&self, jti: &str) -> bool {
+                jti == "j1"
+            }
+        }
+        assert!(Plain.is_revoked_for(Some("https://b"), "j1"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::verify::Verifier;
 
 use super::error::AuthError;
 use super::request::{
-    forget, mark_allowed, no_verifier, record, recorded, verify_request, Allowed,
+    forget, mark_allowed, no_verifier, record, recorded, token_str, verify_request, Allowed,
 };
 
 /// Middleware that enforces a route's policy: bearer token, verification
@@ -64,15 +64,15 @@ impl Enforce {
         // The request's one clock read: the cache's expiry check, a fresh
         // verification's claim rules and Reissue's refresh decision use it.
         let now = now();
-        let (outcome, was_recorded) = match recorded(http, verifier) {
-            Some(outcome) => (outcome, true),
+        let ((outcome, source), was_recorded) = match recorded(http, verifier) {
+            Some(recorded) => (recorded, true),
             None => (verify_request(http, verifier, now), false),
         };
         let claims = match outcome {
             Ok(claims) => claims,
             Err(err) => {
                 if !was_recorded {
-                    record(http, verifier, Err(err.clone()), None, now);
+                    record(http, verifier, Err(err.clone()), source, None, now);
                 }
                 return Err(err);
             }
@@ -89,11 +89,12 @@ impl Enforce {
                 let allowed = Allowed {
                     policy: self.policy,
                     token_type,
+                    source,
                 };
                 if was_recorded {
                     mark_allowed(http, verifier, allowed, now);
                 } else {
-                    record(http, verifier, Ok(claims), Some(allowed), now);
+                    record(http, verifier, Ok(claims), source, Some(allowed), now);
                 }
                 Ok(())
             }
@@ -113,7 +114,7 @@ impl Enforce {
                     reason = %err,
                 );
                 if !was_recorded {
-                    record(http, verifier, Ok(claims), None, now);
+                    record(http, verifier, Ok(claims), source, None, now);
                 }
                 Err(err)
             }
@@ -164,8 +165,9 @@ where
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     /// Allowed: the inner call. Refused: a ready response. Unknown `kid`
-    /// with a JWKS: a boxed future that refreshes the keys (rate-limited)
-    /// and decides again; this is the only path that allocates a future.
+    /// with a JWKS, or an issuer without keys yet: a boxed future that
+    /// refreshes that issuer's keys (rate-limited) and decides again; this
+    /// is the only path that allocates a future.
     #[allow(clippy::type_complexity)]
     type Future = Either<
         Map<S::Future, LeftBody<B>>,
@@ -181,12 +183,17 @@ where
                     .call(req)
                     .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
             ),
-            Err(AuthError::InvalidToken(InvalidReason::UnknownKey)) => {
+            Err(AuthError::InvalidToken(
+                InvalidReason::UnknownKey | InvalidReason::KeysUnavailable,
+            )) => {
                 let service = Rc::clone(&self.service);
                 let enforce = self.enforce;
                 Either::Right(Either::Right(Box::pin(async move {
                     if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
-                        verifier.refresh_early().await;
+                        if let Some(token) = token_str(req.request(), &verifier) {
+                            let token = token.to_owned();
+                            verifier.refresh_early(&token).await;
+                        }
                     }
                     forget(req.request());
                     match enforce.check(&req) {

@@ -13,12 +13,14 @@ use std::time::Duration;
 
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::Error;
+use actix_web::{web, Error};
 
 use crate::claims::Claims;
 use crate::issue::Issuer;
 use crate::policy::TokenType;
+use crate::verify::Verifier;
 
+use super::bearer::TokenSource;
 use super::request::with_allowed;
 
 /// The response header that carries a refreshed token, as Airflow's Task SDK
@@ -43,7 +45,13 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 ///   its short-lived types with [`refresh_types`](Self::refresh_types);
 /// - the token has less than `max(20% of its lifetime, 30 s)` left;
 /// - with [`max_session_age`](Self::max_session_age), the token's refresh
-///   chain started less than that long ago.
+///   chain started less than that long ago;
+/// - the token came in the `Authorization` header, not from the
+///   verifier's cookie (a browser's cookie is the front-end's to renew);
+/// - the token's issuer is this service's own: the verifier accepts the
+///   fresh token this issuer mints for it. A token of another issuer (an
+///   identity provider found by discovery, a JWKS of another service) is
+///   never re-minted: its issuer decides how long it lives.
 ///
 /// The fresh token keeps the token's `sub`, type, `aud`, `iss` and extra
 /// claims ([`Issuer::reissue`]), with the lifetime the issuer gives its
@@ -177,8 +185,10 @@ impl Reissue {
     /// one look at its record: nothing is cloned, the clock is not read.
     fn after<B>(&self, res: &mut ServiceResponse<B>) {
         let due = with_allowed(res.request(), |claims, allowed, now| {
-            (self.types.contains(&allowed.token_type) && needs_refresh(claims, now))
-                .then(|| (Arc::clone(claims), allowed, now))
+            (self.types.contains(&allowed.token_type)
+                && allowed.source == TokenSource::Header
+                && needs_refresh(claims, now))
+            .then(|| (Arc::clone(claims), allowed, now))
         });
         let Some(Some((claims, allowed, now))) = due else {
             return;
@@ -200,8 +210,20 @@ impl Reissue {
 
 impl Reissue {
     /// Refreshes a due token (see [`after`](Self::after)) unless its
-    /// session is too old.
+    /// session is too old or it is not this service's own.
     fn refresh<B>(&self, claims: &Claims, ty: TokenType, now: i64, res: &mut ServiceResponse<B>) {
+        let Some(verifier) = res.request().app_data::<web::Data<Verifier>>().cloned() else {
+            return;
+        };
+        if !verifier.may_reissue(claims) {
+            tracing::debug!(
+                target: "scopegate",
+                sub = %claims.sub,
+                outcome = "not_refreshed",
+                reason = "a token of an identity provider is never re-minted",
+            );
+            return;
+        }
         if let Some(max) = self.max_session_age {
             match claims.session_start() {
                 Some(start) if now.saturating_sub(start) <= max => {}
@@ -218,6 +240,14 @@ impl Reissue {
             }
         }
         match self.issuer.reissue(claims, ty) {
+            Ok(token) if !verifier.accepts_minted(&token, now) => {
+                tracing::info!(
+                    target: "scopegate",
+                    sub = %claims.sub,
+                    outcome = "not_refreshed",
+                    reason = "the token's issuer is not this service's own: the verifier does not accept what this issuer mints for it",
+                );
+            }
             Ok(token) => match HeaderValue::try_from(token) {
                 Ok(value) => {
                     res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);

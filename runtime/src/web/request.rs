@@ -11,7 +11,7 @@ use crate::claims::{now, Claims};
 use crate::policy::{RoutePolicy, TokenType};
 use crate::verify::Verifier;
 
-use super::bearer::{b64token, bearer_bytes};
+use super::bearer::{b64token, request_token, TokenSource};
 use super::error::AuthError;
 
 /// What a request learnt about its token. One per request, written once on
@@ -21,6 +21,8 @@ struct RequestAuth {
     /// The [`Verifier::id`] that produced `outcome`.
     verifier: u64,
     outcome: Result<Arc<Claims>, AuthError>,
+    /// Where the token came from.
+    source: TokenSource,
     /// Set by [`Enforce`](crate::Enforce) when the route's policy allowed
     /// the request with these claims.
     allowed: Option<Allowed>,
@@ -37,6 +39,8 @@ struct RequestAuth {
 pub(crate) struct Allowed {
     pub policy: &'static RoutePolicy,
     pub token_type: TokenType,
+    /// Where the token came from: a cookie's is never refreshed.
+    pub source: TokenSource,
 }
 
 const NO_VERIFIER: &str =
@@ -62,43 +66,61 @@ pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
     let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
         return Err(no_verifier(req));
     };
-    if let Some(outcome) = recorded(req, verifier) {
+    if let Some((outcome, _)) = recorded(req, verifier) {
         return outcome;
     }
     let now = now();
-    let outcome = verify_request(req, verifier, now);
-    record(req, verifier, outcome.clone(), None, now);
+    let (outcome, source) = verify_request(req, verifier, now);
+    record(req, verifier, outcome.clone(), source, None, now);
     outcome
 }
 
-/// The outcome this request's record holds for `verifier`, if any.
+/// The outcome this request's record holds for `verifier`, if any, and
+/// where its token came from.
 pub(crate) fn recorded(
     req: &HttpRequest,
     verifier: &Verifier,
-) -> Option<Result<Arc<Claims>, AuthError>> {
+) -> Option<(Result<Arc<Claims>, AuthError>, TokenSource)> {
     let extensions = req.extensions();
     let auth = extensions.get::<RequestAuth>()?;
-    (auth.verifier == verifier.id()).then(|| auth.outcome.clone())
+    (auth.verifier == verifier.id()).then(|| (auth.outcome.clone(), auth.source))
 }
 
-/// Checks the request's bearer token with `verifier` at `now`, without
-/// recording the outcome: a verified-token cache hit as the token's bytes,
-/// else the `b64token` check and the full verification. Logs the outcome
-/// (a rejection at info, a success at debug).
+/// The request's token for `verifier`, as a string: the bearer header, or
+/// the verifier's cookie (see `request_token`). For an early key refresh.
+pub(crate) fn token_str<'a>(req: &'a HttpRequest, verifier: &Verifier) -> Option<&'a str> {
+    let (token, _) = request_token(
+        req.headers(),
+        req.method(),
+        verifier.cookie(),
+        verifier.max_token_size(),
+    );
+    b64token(token.ok()?).ok()
+}
+
+/// Checks the request's token (bearer header, or the verifier's cookie)
+/// with `verifier` at `now`, without recording the outcome: a
+/// verified-token cache hit as the token's bytes, else the `b64token`
+/// check and the full verification. Logs the outcome (a rejection at info,
+/// a success at debug). Returns where the token came from too.
 pub(crate) fn verify_request(
     req: &HttpRequest,
     verifier: &Verifier,
     now: i64,
-) -> Result<Arc<Claims>, AuthError> {
-    let outcome = bearer_bytes(req.headers(), verifier.max_token_size()).and_then(|token| {
-        match verifier.cached(token, now) {
-            Some(hit) => hit.map_err(AuthError::InvalidToken),
-            None => {
-                let token = b64token(token)?;
-                verifier
-                    .verify_fresh(token, now)
-                    .map_err(AuthError::InvalidToken)
-            }
+) -> (Result<Arc<Claims>, AuthError>, TokenSource) {
+    let (token, source) = request_token(
+        req.headers(),
+        req.method(),
+        verifier.cookie(),
+        verifier.max_token_size(),
+    );
+    let outcome = token.and_then(|token| match verifier.cached(token, now) {
+        Some(hit) => hit.map_err(AuthError::InvalidToken),
+        None => {
+            let token = b64token(token)?;
+            verifier
+                .verify_fresh(token, now)
+                .map_err(AuthError::InvalidToken)
         }
     });
     match &outcome {
@@ -117,7 +139,7 @@ pub(crate) fn verify_request(
             reason = %err,
         ),
     }
-    outcome
+    (outcome, source)
 }
 
 /// Writes the request's record: `outcome` from `verifier` at `now`, and
@@ -127,12 +149,14 @@ pub(crate) fn record(
     req: &HttpRequest,
     verifier: &Verifier,
     outcome: Result<Arc<Claims>, AuthError>,
+    source: TokenSource,
     allowed: Option<Allowed>,
     now: i64,
 ) {
     req.extensions_mut().insert(RequestAuth {
         verifier: verifier.id(),
         outcome,
+        source,
         allowed,
         now,
     });
