@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Interop test: Airflow's own Task SDK client (PyPI apache-airflow-task-sdk)
 # drives the example server (examples/execution_api.rs), and Airflow's own
-# worker (supervise_task) runs the DAG tasks of dags/ against it.
+# worker (supervise_task) runs the DAG tasks of dags/ against it; a real
+# OpenID provider (panva's oidc-provider, from npm) issues the tokens the
+# ledger example (examples/ledger) trusts through discovery.
 #
 # Creates tests/interop/.venv if missing, installs the pinned requirements,
-# builds the example, and runs pytest. Extra arguments go to pytest, e.g.
+# installs node and npm from Debian's packages if missing, installs the
+# pinned oidc-provider in tests/interop/oidc/node_modules when its lock file
+# changed (npm ci, from npm's cache when it has it), builds the examples,
+# and runs pytest. Extra arguments go to pytest, e.g.
 #   tests/interop/run.sh -k lifecycle -v
+#   tests/interop/run.sh test_oidc.py
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -24,9 +30,31 @@ started=$SECONDS
     -r "$here/requirements.txt" -c "$here/constraints.txt"
 echo "== interop: requirements ready in $((SECONDS - started))s"
 
-echo "== interop: building the example"
-(cd "$root" && cargo build --quiet --example execution_api)
+echo "== interop: the OpenID provider (oidc-provider from npm)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "== interop: installing Debian's nodejs and npm"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "interop: node and npm are missing; install them as root: apt-get install -y nodejs npm" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+oidc="$here/oidc"
+lock_hash="$(sha256sum "$oidc/package-lock.json" | cut -d' ' -f1)"
+stamp="$oidc/node_modules/.scopegate-lock-sha256"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+    started=$SECONDS
+    (cd "$oidc" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+    echo "$lock_hash" >"$stamp"
+    echo "== interop: oidc-provider installed in $((SECONDS - started))s"
+fi
+export NODE="$(command -v node)"
+
+echo "== interop: building the examples"
+(cd "$root" && cargo build --quiet --example execution_api && cargo build --quiet -p ledger)
 export EXECUTION_API_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/examples/execution_api"
+export LEDGER_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/ledger"
 
 echo "== interop: pytest"
 cd "$here"
