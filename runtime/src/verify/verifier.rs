@@ -457,7 +457,8 @@ struct Verified {
 }
 
 impl Verifier {
-    /// Starts a verifier for a [`VerificationKey`] or a [`JwksSource`]. Add
+    /// Starts a verifier for a [`VerificationKey`](crate::VerificationKey) or a
+    /// [`JwksSource`](crate::JwksSource). Add
     /// at least one [`audience`](VerifierBuilder::audience).
     pub fn builder(keys: impl Into<KeySource>) -> VerifierBuilder {
         Self::trusting(TrustedIssuer::with_keys(None, Keys::Source(keys.into())))
