@@ -525,7 +525,7 @@ impl Verifier {
     /// (the request's one clock read): `None` on a miss (or with the cache
     /// off), else the cached claims, refused if revoked. A hit was verified
     /// by its issuer's current key set and has not expired.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cached(
         &self,
         token: &[u8],

@@ -17,7 +17,8 @@ use crate::verify::Verifier;
 
 use super::error::AuthError;
 use super::request::{
-    forget, mark_allowed, no_verifier, record, recorded, token_str, verify_request, Allowed,
+    forget, mark_allowed, no_verifier, record, recorded, token_source, token_str, verify_request,
+    Allowed,
 };
 
 /// Middleware that enforces a route's policy: bearer token, verification
@@ -64,15 +65,15 @@ impl Enforce {
         // The request's one clock read: the cache's expiry check, a fresh
         // verification's claim rules and Reissue's refresh decision use it.
         let now = now();
-        let ((outcome, source), was_recorded) = match recorded(http, verifier) {
-            Some(recorded) => (recorded, true),
+        let (outcome, was_recorded) = match recorded(http, verifier) {
+            Some(outcome) => (outcome, true),
             None => (verify_request(http, verifier, now), false),
         };
         let claims = match outcome {
             Ok(claims) => claims,
             Err(err) => {
                 if !was_recorded {
-                    record(http, verifier, Err(err.clone()), source, None, now);
+                    record(http, verifier, Err(err.clone()), None, now);
                 }
                 return Err(err);
             }
@@ -89,12 +90,12 @@ impl Enforce {
                 let allowed = Allowed {
                     policy: self.policy,
                     token_type,
-                    source,
+                    source: token_source(http, verifier),
                 };
                 if was_recorded {
                     mark_allowed(http, verifier, allowed, now);
                 } else {
-                    record(http, verifier, Ok(claims), source, Some(allowed), now);
+                    record(http, verifier, Ok(claims), Some(allowed), now);
                 }
                 Ok(())
             }
@@ -114,7 +115,7 @@ impl Enforce {
                     reason = %err,
                 );
                 if !was_recorded {
-                    record(http, verifier, Ok(claims), source, None, now);
+                    record(http, verifier, Ok(claims), None, now);
                 }
                 Err(err)
             }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, HttpMessage, HttpRequest};
 
 use crate::claims::{now, Claims};
@@ -21,8 +22,6 @@ struct RequestAuth {
     /// The [`Verifier::id`] that produced `outcome`.
     verifier: u64,
     outcome: Result<Arc<Claims>, AuthError>,
-    /// Where the token came from.
-    source: TokenSource,
     /// Set by [`Enforce`](crate::Enforce) when the route's policy allowed
     /// the request with these claims.
     allowed: Option<Allowed>,
@@ -66,24 +65,23 @@ pub fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AuthError> {
     let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
         return Err(no_verifier(req));
     };
-    if let Some((outcome, _)) = recorded(req, verifier) {
+    if let Some(outcome) = recorded(req, verifier) {
         return outcome;
     }
     let now = now();
-    let (outcome, source) = verify_request(req, verifier, now);
-    record(req, verifier, outcome.clone(), source, None, now);
+    let outcome = verify_request(req, verifier, now);
+    record(req, verifier, outcome.clone(), None, now);
     outcome
 }
 
-/// The outcome this request's record holds for `verifier`, if any, and
-/// where its token came from.
+/// The outcome this request's record holds for `verifier`, if any.
 pub(crate) fn recorded(
     req: &HttpRequest,
     verifier: &Verifier,
-) -> Option<(Result<Arc<Claims>, AuthError>, TokenSource)> {
+) -> Option<Result<Arc<Claims>, AuthError>> {
     let extensions = req.extensions();
     let auth = extensions.get::<RequestAuth>()?;
-    (auth.verifier == verifier.id()).then(|| (auth.outcome.clone(), auth.source))
+    (auth.verifier == verifier.id()).then(|| auth.outcome.clone())
 }
 
 /// The request's token for `verifier`, as a string: the bearer header, or
@@ -98,17 +96,27 @@ pub(crate) fn token_str<'a>(req: &'a HttpRequest, verifier: &Verifier) -> Option
     b64token(token.ok()?).ok()
 }
 
+/// Where the request's token for `verifier` comes from (see
+/// `request_token`): without a declared cookie, always the header.
+#[inline]
+pub(crate) fn token_source(req: &HttpRequest, verifier: &Verifier) -> TokenSource {
+    match verifier.cookie() {
+        Some(_) if !req.headers().contains_key(AUTHORIZATION) => TokenSource::Cookie,
+        _ => TokenSource::Header,
+    }
+}
+
 /// Checks the request's token (bearer header, or the verifier's cookie)
 /// with `verifier` at `now`, without recording the outcome: a
 /// verified-token cache hit as the token's bytes, else the `b64token`
 /// check and the full verification. Logs the outcome (a rejection at info,
-/// a success at debug). Returns where the token came from too.
+/// a success at debug).
 pub(crate) fn verify_request(
     req: &HttpRequest,
     verifier: &Verifier,
     now: i64,
-) -> (Result<Arc<Claims>, AuthError>, TokenSource) {
-    let (token, source) = request_token(
+) -> Result<Arc<Claims>, AuthError> {
+    let (token, _) = request_token(
         req.headers(),
         req.method(),
         verifier.cookie(),
@@ -139,7 +147,7 @@ pub(crate) fn verify_request(
             reason = %err,
         ),
     }
-    (outcome, source)
+    outcome
 }
 
 /// Writes the request's record: `outcome` from `verifier` at `now`, and
@@ -149,14 +157,12 @@ pub(crate) fn record(
     req: &HttpRequest,
     verifier: &Verifier,
     outcome: Result<Arc<Claims>, AuthError>,
-    source: TokenSource,
     allowed: Option<Allowed>,
     now: i64,
 ) {
     req.extensions_mut().insert(RequestAuth {
         verifier: verifier.id(),
         outcome,
-        source,
         allowed,
         now,
     });
