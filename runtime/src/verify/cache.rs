@@ -123,7 +123,7 @@ impl TokenCache {
     /// its issuer has now (`generation` of the entry's issuer: `None` for
     /// none) and are still within `exp + leeway` at `now`. An entry that
     /// fails either test is removed.
-    #[inline]
+    #[inline(always)]
     pub fn get(
         &self,
         token: &[u8],

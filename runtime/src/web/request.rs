@@ -152,7 +152,7 @@ pub(crate) fn verify_request(
 
 /// Writes the request's record: `outcome` from `verifier` at `now`, and
 /// whether (and how) a route policy allowed it. Replaces an earlier record.
-#[inline]
+#[inline(always)]
 pub(crate) fn record(
     req: &HttpRequest,
     verifier: &Verifier,
