@@ -182,7 +182,10 @@ pub async fn identity_providers(
 ) -> Result<Verifier, scopegate::ConfigError> {
     let mut trusted = issuers.iter().map(|url| TrustedIssuer::oidc(url.as_str()));
     let Some(first) = trusted.next() else {
-        return Err(scopegate::ConfigError::IssuerRequired);
+        return Err(scopegate::ConfigError::InvalidIssuerUrl {
+            issuer: String::new(),
+            reason: "no identity provider given".into(),
+        });
     };
     trusted
         .fold(Verifier::trusting(first), |builder, issuer| {
