@@ -705,6 +705,7 @@ async fn the_deny_list_is_keyed_by_issuer_and_jti() {
         .trust(TrustedIssuer::new("urn:b", key()))
         .audience(AUDIENCE)
         .deny_list(revoked.clone())
+        .max_session_age(Duration::from_secs(3600))
         .build()
         .unwrap();
     let mint = |iss: &str| {
@@ -717,7 +718,8 @@ async fn the_deny_list_is_keyed_by_issuer_and_jti() {
     let claims_a = v.verify(&ta).unwrap();
     assert!(v.verify(&tb).is_ok());
     assert!(revoked.revoke_claims(&claims_a));
-    // A's is refused, cached or not; B's, with the same jti, is not.
+    // A's is refused, cached or not; B's, with the same jti (and so the
+    // same chain, its own jti), is not.
     assert_eq!(v.verify(&ta).unwrap_err(), InvalidReason::Revoked);
     assert!(v.verify(&tb).is_ok());
     // revoke() with a jti alone revokes it at every issuer.

@@ -13,12 +13,12 @@
 //! curl -H "Authorization: Bearer $CLERK" localhost:8090/ledger/accounts/a-1/balance
 //! ```
 //!
-//! The signing secret comes from `LEDGER_SECRET` (at least 32 bytes), or is
-//! random. With `--oidc ISSUER_URL` (repeatable) it trusts the tokens of
-//! each identity provider instead, for the audience `--audience` (default
-//! `urn:example:ledger`), and refuses to start when a provider's discovery
-//! document names another issuer. Either way its last line on stdout is
-//! `{"listening": "http://HOST:PORT/ledger/"}`. It logs to stderr
+//! The signing secret comes from `LEDGER_SECRET` (HS512: at least 64
+//! bytes), or is random. With `--oidc ISSUER_URL` (repeatable) it trusts the
+//! tokens of each identity provider instead, for the audience `--audience`
+//! (default `urn:example:ledger`), and refuses to start when a provider's
+//! discovery document names another issuer. Either way its last line on
+//! stdout is `{"listening": "http://HOST:PORT/ledger/"}`. It logs to stderr
 //! (`RUST_LOG`, default `info`).
 
 use serde_json::{json, Map};

@@ -15,7 +15,8 @@ pub(crate) mod jwks;
 pub(crate) mod jws;
 pub(crate) mod keys;
 
-pub use error::{ConfigError, InvalidReason, KeySetError, MIN_SECRET_BYTES};
+#[allow(deprecated)]
+pub use error::{min_secret_bytes, ConfigError, InvalidReason, KeySetError, MIN_SECRET_BYTES};
 pub use jwks::{
     JwksSource, DEFAULT_FETCH_TIMEOUT, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
     DEFAULT_OIDC_MAX_STALE, DEFAULT_OIDC_REFRESH,

@@ -14,5 +14,5 @@ pub(crate) mod verifier;
 
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 pub use issuers::{KeySource, TrustedIssuer};
-pub use revoke::{DenyList, MemoryDenyList};
+pub use revoke::{DenyList, MemoryDenyList, TokenRef};
 pub use verifier::{Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE};

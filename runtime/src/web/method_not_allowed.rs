@@ -15,6 +15,8 @@ use std::future::{ready, Ready};
 use actix_web::http::header::{HeaderValue, ALLOW};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::claims::LogSafe;
+
 /// The 405 answer: `{"detail": "Method Not Allowed"}` with `Allow: allow`,
 /// as FastAPI (Starlette) sends it, and an `info` log line naming the
 /// method and the route (never a token: the request's headers are not
@@ -23,7 +25,7 @@ pub fn method_not_allowed(req: &HttpRequest, allow: &HeaderValue) -> HttpRespons
     tracing::info!(
         target: "scopegate",
         method = %req.method(),
-        route = req.match_pattern().as_deref().unwrap_or(req.path()),
+        route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
         allow = allow.to_str().unwrap_or_default(),
         outcome = "method_not_allowed",
     );
