@@ -150,6 +150,38 @@ pub struct EnforceService<S> {
 }
 
 type Response<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+/// The rare path of [`EnforceService::call`], kept out of it so that the
+/// common path stays small: an unknown `kid`, or an issuer without keys
+/// yet, refreshes that issuer's keys (rate-limited) and decides again.
+#[cold]
+#[inline(never)]
+fn refresh_then_check<S, B>(
+    service: Rc<S>,
+    enforce: Enforce,
+    req: ServiceRequest,
+) -> LocalBoxFuture<'static, Response<B>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    Box::pin(async move {
+        if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
+            if let Some(token) = token_str(req.request(), &verifier) {
+                let token = token.to_owned();
+                verifier.refresh_early(&token).await;
+            }
+        }
+        forget(req.request());
+        match enforce.check(&req) {
+            Ok(()) => service
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body),
+            Err(err) => refuse(req, &err),
+        }
+    })
+}
 type LeftBody<B> = fn(Result<ServiceResponse<B>, Error>) -> Response<B>;
 
 fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
@@ -186,26 +218,11 @@ where
             ),
             Err(AuthError::InvalidToken(
                 InvalidReason::UnknownKey | InvalidReason::KeysUnavailable,
-            )) => {
-                let service = Rc::clone(&self.service);
-                let enforce = self.enforce;
-                Either::Right(Either::Right(Box::pin(async move {
-                    if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
-                        if let Some(token) = token_str(req.request(), &verifier) {
-                            let token = token.to_owned();
-                            verifier.refresh_early(&token).await;
-                        }
-                    }
-                    forget(req.request());
-                    match enforce.check(&req) {
-                        Ok(()) => service
-                            .call(req)
-                            .await
-                            .map(ServiceResponse::map_into_left_body),
-                        Err(err) => refuse(req, &err),
-                    }
-                })))
-            }
+            )) => Either::Right(Either::Right(refresh_then_check(
+                Rc::clone(&self.service),
+                self.enforce,
+                req,
+            ))),
             Err(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
         }
     }

@@ -270,7 +270,10 @@ impl Reissue {
 impl Reissue {
     /// Refreshes a due token (see [`after`](Self::after)) unless its
     /// session is too old, the application vetoes it, or it is not this
-    /// service's own.
+    /// service's own. The rare path: kept out of [`after`](Self::after),
+    /// which runs on every response.
+    #[cold]
+    #[inline(never)]
     fn refresh<B>(&self, claims: &Claims, ty: TokenType, now: i64, res: &mut ServiceResponse<B>) {
         let Some(verifier) = res.request().app_data::<web::Data<Verifier>>().cloned() else {
             return;

@@ -197,6 +197,7 @@ pub fn authorized_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
 /// Calls `f` with the claims, the mark and the clock read of this request's
 /// record if a route policy allowed it; `None` otherwise. Borrows the
 /// record: nothing is cloned unless `f` does.
+#[inline(always)]
 pub(crate) fn with_allowed<R>(
     req: &HttpRequest,
     f: impl FnOnce(&Arc<Claims>, Allowed, i64) -> R,
