@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Interop test: Airflow's own Task SDK client (PyPI apache-airflow-task-sdk)
 # drives the example server (examples/execution_api.rs), and Airflow's own
-# worker (supervise_task) runs the DAG tasks of dags/ against it; a real
+# worker (supervise_task) runs the DAG tasks of dags/ against it; Debian's
+# Chromium opens the docs page without a network (test_docs_page.py); a real
 # OpenID provider (panva's oidc-provider, from npm) issues the tokens the
-# ledger example (examples/ledger) trusts through discovery.
+# ledger example (examples/ledger) trusts through discovery (test_oidc.py).
 #
 # Creates tests/interop/.venv if missing, installs the pinned requirements,
-# installs node and npm from Debian's packages if missing, installs the
-# pinned oidc-provider in tests/interop/oidc/node_modules when its lock file
-# changed (npm ci, from npm's cache when it has it), builds the examples,
-# and runs pytest. Extra arguments go to pytest, e.g.
+# installs Debian's chromium if missing (as root: the docs page test also
+# needs root for its network namespace), installs node and npm from Debian's
+# packages if missing, installs the pinned oidc-provider in
+# tests/interop/oidc/node_modules when its lock file changed (npm ci, from
+# npm's cache when it has it), builds the examples, and runs pytest. Extra
+# arguments go to pytest, e.g.
 #   tests/interop/run.sh -k lifecycle -v
 #   tests/interop/run.sh test_oidc.py
 set -euo pipefail
@@ -29,6 +32,18 @@ started=$SECONDS
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$here/requirements.txt" -c "$here/constraints.txt"
 echo "== interop: requirements ready in $((SECONDS - started))s"
+
+if [ ! -x "${SCOPEGATE_CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "== interop: installing Debian's chromium (the docs page test's browser)"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "interop: chromium is missing; install it as root: apt-get install -y chromium" >&2
+        exit 1
+    fi
+    started=$SECONDS
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "== interop: chromium installed in $((SECONDS - started))s"
+fi
 
 echo "== interop: the OpenID provider (oidc-provider from npm)"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
