@@ -30,7 +30,7 @@ use crate::policy::{ClaimSource, StringClaim, TokenTypes};
 ///     .trust(TrustedIssuer::oidc("https://example.eu.auth0.com/"))
 ///     .trust(TrustedIssuer::new(
 ///         "urn:example:ledger",
-///         VerificationKey::secret("a-random-secret-of-32-bytes-or-more")?,
+///         VerificationKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?,
 ///     ))
 ///     .audience("urn:example:ledger")
 ///     .build()?;
