@@ -12,7 +12,7 @@ use crate::actix::ActixRoute;
 use crate::doc::is_standard;
 use crate::group::{item_ident, Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES};
 use crate::model::{Checked, Form, Policy, Route};
-use crate::vocab::{Compare, Vocabulary};
+use crate::vocab::{Compare, Subject, Vocabulary};
 
 /// `::scopegate::RoutePolicy` expression for a checked route's policy,
 /// usable in `const`: its vocabulary, its token types as bits of the
@@ -58,7 +58,11 @@ pub(crate) fn vocabulary(vocab: &Vocabulary) -> TokenStream {
     let claim = &vocab.claim;
     let types = &vocab.types;
     let default = vocab.default;
-    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default))
+    let subject = (vocab.subject != Subject::Uuid).then(|| {
+        let variant = format_ident!("{}", vocab.subject.variant());
+        quote!(.with_subject(::scopegate::SubjectFormat::#variant))
+    });
+    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default) #subject)
 }
 
 /// `::scopegate::RouteInfo` literal for a checked route.

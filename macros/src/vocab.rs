@@ -54,6 +54,36 @@ impl Compare {
     }
 }
 
+/// What a token's `sub` looks like (`[token] subject = ".."`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// A UUID, as Airflow's task instance ids: the default.
+    #[default]
+    Uuid,
+    /// Any non-empty string.
+    Any,
+}
+
+impl Subject {
+    pub(crate) const ALL: [Subject; 2] = [Subject::Uuid, Subject::Any];
+
+    /// How it is written in `scopegate.toml`.
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            Subject::Uuid => "uuid",
+            Subject::Any => "any",
+        }
+    }
+
+    /// The name of the `scopegate::SubjectFormat` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Subject::Uuid => "Uuid",
+            Subject::Any => "Any",
+        }
+    }
+}
+
 /// An owner scope such as `ti:self`: the token's `claim` must equal the
 /// path parameter `param`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +131,8 @@ pub(crate) struct Vocabulary {
     /// what a route with no `token:*` scope accepts.
     pub(crate) default: usize,
     pub(crate) owners: Vec<Owner>,
+    /// What a token's `sub` looks like.
+    pub(crate) subject: Subject,
     /// `token:<type>` for every type, then every owner scope: the one table
     /// of what a route may declare.
     scopes: Vec<Scope>,
@@ -131,9 +163,16 @@ impl Vocabulary {
             types,
             default,
             owners,
+            subject: Subject::Uuid,
             scopes,
             file,
         }
+    }
+
+    /// This vocabulary, with tokens whose `sub` is `subject`.
+    pub(crate) fn with_subject(mut self, subject: Subject) -> Vocabulary {
+        self.subject = subject;
+        self
     }
 
     /// Airflow's vocabulary (SPEC §1): what a crate without
@@ -169,6 +208,7 @@ impl Vocabulary {
             && self.types == airflow.types
             && self.default == airflow.default
             && self.owners == airflow.owners
+            && self.subject == airflow.subject
     }
 
     /// The scope at `id`.

@@ -14,7 +14,7 @@ use crate::jose::jws::json_object;
 use crate::jose::InvalidReason;
 use crate::policy::{ClaimSource, StringClaim};
 
-use super::subject::SubjectFormat;
+use crate::policy::SubjectFormat;
 
 /// Largest accepted timestamp: 9999-12-31T23:59:59Z. Anything beyond is a
 /// hostile or broken token, not a long-lived one.

@@ -5,14 +5,17 @@
 //!
 //! - [`vocabulary`]: a service's words (the claim that carries a token's
 //!   type, the types, the default) and sets of its types;
+//! - [`subject`]: what a token's `sub` must look like;
 //! - [`route`]: owners, route policies and route information;
 //! - [`table`]: route information as a text table.
 
 pub mod route;
+pub mod subject;
 pub mod table;
 pub mod vocabulary;
 
 pub use route::{ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim};
+pub use subject::SubjectFormat;
 pub use table::route_table;
 pub use vocabulary::{TokenType, TokenTypes, Vocabulary, MAX_TYPES};
 
