@@ -210,24 +210,6 @@ fn near_expiry_left(lifetime: i64) -> i64 {
     (window / 2).min(lifetime / 2)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn near_expiry_is_inside_the_window_and_outside_the_leeway() {
-        assert_eq!(near_expiry_left(600), 60);
-        assert_eq!(near_expiry_left(24 * 3600), 8640);
-        assert_eq!(near_expiry_left(100), 15);
-        assert_eq!(near_expiry_left(20), 10);
-        for lifetime in 20..5000 {
-            let left = near_expiry_left(lifetime);
-            let window = (lifetime / 5).max(MIN_REFRESH_WINDOW_SECS);
-            assert!(left < window && left >= 10, "{lifetime}: {left}");
-        }
-    }
-}
-
 /// The panic message of a kit asked for `name`, which is not a type of its
 /// `vocabulary`: what to write instead. Only a kit of Airflow's words (the
 /// default) is told to take the crate's vocabulary; one that has it is told
@@ -257,4 +239,22 @@ fn not_a_type(vocabulary: &Vocabulary, name: &str) -> String {
         }
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_expiry_is_inside_the_window_and_outside_the_leeway() {
+        assert_eq!(near_expiry_left(600), 60);
+        assert_eq!(near_expiry_left(24 * 3600), 8640);
+        assert_eq!(near_expiry_left(100), 15);
+        assert_eq!(near_expiry_left(20), 10);
+        for lifetime in 20..5000 {
+            let left = near_expiry_left(lifetime);
+            let window = (lifetime / 5).max(MIN_REFRESH_WINDOW_SECS);
+            assert!(left < window && left >= 10, "{lifetime}: {left}");
+        }
+    }
 }
