@@ -144,6 +144,8 @@ pub(crate) fn for_crate() -> Config {
 /// `scopegate.toml` applies. `None` for any other crate.
 fn trybuild_source(manifest_dir: &Path) -> Option<PathBuf> {
     let package = std::env::var("CARGO_PKG_NAME").ok()?;
+    // Before reading anything: most crates are not `<crate>-tests`.
+    package.strip_suffix("-tests")?;
     let bin = std::env::var("CARGO_BIN_NAME").ok()?;
     let manifest = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok()?;
     let case = trybuild_case(manifest_dir, &package, &bin, &manifest)?;
