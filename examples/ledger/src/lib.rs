@@ -17,8 +17,8 @@ use std::sync::Mutex;
 
 use actix_web::{get, web, HttpResponse};
 use scopegate::{
-    routes, Issuer, Reissue, SigningKey, SubjectFormat, Token, TokenType, TrustedIssuer,
-    VerificationKey, Verifier, Vocabulary,
+    routes, Issuer, Reissue, SigningKey, Token, TokenType, TrustedIssuer, VerificationKey,
+    Verifier, Vocabulary,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -166,7 +166,7 @@ pub fn verifier(secret: &[u8]) -> Result<Verifier, scopegate::ConfigError> {
 pub fn verifier_for(secret: &[u8], audience: &str) -> Result<Verifier, scopegate::ConfigError> {
     Verifier::builder(VerificationKey::secret(secret)?)
         .audience(audience)
-        .subject(SubjectFormat::Any)
+        .vocabulary(&VOCABULARY) // `subject = "any"`: user names
         .build()
 }
 
@@ -192,7 +192,7 @@ pub async fn identity_providers(
             builder.trust(issuer)
         })
         .audience(audience)
-        .subject(SubjectFormat::Any)
+        .vocabulary(&VOCABULARY) // `subject = "any"`: user names
         .load()
         .await
 }
