@@ -54,6 +54,7 @@ fn policy(c: &Checked) -> (Vec<usize>, Vec<&str>) {
         Policy::Protected {
             token_types,
             owners,
+            ..
         } => (
             token_types.iter().copied().collect(),
             owners
@@ -289,7 +290,7 @@ fn option_shapes() {
     let (_, errs) = route(r#"get, "/x", scopes = "ti:self""#);
     assert_eq!(
         errs,
-        ["`scopes` takes a list of strings: write `scopes = [\"ti:self\"]`"]
+        ["`scopes` takes a list of strings and `any(..)`s: write `scopes = [\"ti:self\"]` or `scopes = [any(\"account:self\", \"ledger:admin\")]`"]
     );
     let (_, errs) = route(r#"get, "/x", public = true"#);
     assert_eq!(errs, ["`public` takes no value: write `public`"]);
@@ -298,14 +299,17 @@ fn option_shapes() {
     let (_, errs) = route(r#"get, "/x", scopes = [ti_self]"#);
     assert_eq!(
         errs,
-        ["a scope is a string literal: write e.g. `\"ti:self\"`"]
+        [
+            "a scope is a string literal, or `any(..)` of them: write e.g. `\"ti:self\"` or \
+          `any(\"account:self\", \"ledger:admin\")`"
+        ]
     );
     let (_, errs) = route(r#"get, "/x", prefix = "/a""#);
     assert_eq!(
         errs,
         [
             "unknown option `prefix`: `#[route]` takes `scopes = [\"...\"]` or `public`, and \
-          `unowned = [\"...\"]`, `request = T` and `responses(..)`"
+          `unowned = [\"...\"]`, `guard = ..`, `request = T` and `responses(..)`"
         ]
     );
     let (_, errs) = route(r#"get, "/x", request"#);
@@ -1022,7 +1026,7 @@ fn what_a_group_refuses_around_protect() {
              scopegate's, so remove `#[protect]` (inside a `#[routes]` group, declare it with \
              `#[route(get, \"/..\", public)]`)",
             "unknown option `prefix`: `#[protect]` takes `scopes = [\"...\"]`, \
-             `unowned = [\"...\"]`, `request = T` and `responses(..)`",
+             `unowned = [\"...\"]`, `guard = ..`, `request = T` and `responses(..)`",
             crate::actix::MISSING,
             crate::group::PROTECT_WITH_ROUTE,
             "`#[protect]` goes on an `async fn` handler, above its actix-web route attribute",

@@ -76,6 +76,11 @@ pub enum InvalidReason {
     /// The token's `jti` is on the verifier's [`DenyList`](crate::DenyList).
     #[error("token revoked")]
     Revoked,
+    /// The permissions claim named here has the wrong shape for the
+    /// route's vocabulary (a number, an array where a string is declared,
+    /// ...).
+    #[error("malformed {0} claim")]
+    MalformedClaim(&'static str),
 }
 
 /// A key that cannot be used, or a builder that is missing something.
