@@ -209,7 +209,8 @@ fn every_class_of_mistake_in_scopegate_toml_names_the_file_line_and_fix() {
             &[
                 "error: $DIR/scopegate.toml:1:1: no `[token]` table: declare this crate's token \
                types, e.g. `[token]` with `types = [\"execution\", \"workload\"]` and \
-               `default = \"execution\"`",
+               `default = \"execution\"`, or its permissions in `[permissions]` with \
+               `names = [..]`",
             ],
         ),
     ];

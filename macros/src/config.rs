@@ -1113,6 +1113,94 @@ label = "connection test ID"
         assert_eq!(v.owners[0].claim, "acct");
     }
 
+    const PERMISSIONS: &str = "[permissions]\nnames = [\"reports:read\", \"ledger:admin\"]\n";
+
+    #[test]
+    fn permissions_alone_make_a_vocabulary_without_types() {
+        let v = vocabulary(PERMISSIONS);
+        assert!(!v.typed());
+        assert!(!v.is_airflow());
+        let p = v.permissions.as_ref().unwrap();
+        assert_eq!((p.claim.as_str(), p.format), ("scope", Format::Space));
+        assert_eq!(v.names(), ["reports:read", "ledger:admin"]);
+        let v = vocabulary(&format!(
+            "{TOKEN}[permissions]\nclaim = \"roles\"\nformat = \"array\"\nnames = [\"a:b\", \"x!\"]\n\
+             [owners.\"a:self\"]\nparam = \"a\"\n"
+        ));
+        assert!(v.typed());
+        assert_eq!(v.names(), ["token:a", "a:self", "a:b", "x!"]);
+        assert_eq!(v.permissions.unwrap().format, Format::Array);
+    }
+
+    #[test]
+    fn mistakes_in_permissions() {
+        assert_eq!(
+            errors("[permissions]\nformat = \"spaces\"\nnames = [\"a\"]\n"),
+            [
+                ":2:10: `format = \"spaces\"` is not a permissions format: did you mean \
+              `format = \"space\"`? Write `format = \"space\"` (one string, names separated by \
+              spaces, as OAuth 2's `scope`) or `format = \"array\"` (a JSON array of strings)"
+            ]
+        );
+        assert_eq!(
+            errors(
+                "[permissions]\nnames = [\"token:admin\", \"a b\", \"ok\", \"ok\", \"q\\\"\", 3]\n"
+            ),
+            [
+                ":2:10: permission `token:admin` cannot start with `token:`, which names token \
+                 types: rename it, e.g. \"admin\"",
+                ":2:25: permission `a b` must be printable ASCII without spaces, `\"` or `\\` \
+                 (RFC 6749's scope-token): write \"a_b\"",
+                ":2:38: permission `ok` is listed twice in `names`: remove this one",
+                ":2:44: permission `q\\\"` must be printable ASCII without spaces, `\"` or `\\` \
+                 (RFC 6749's scope-token): write \"q\"",
+                ":2:51: a permission is a string: write it in quotes, e.g. \"reports:read\"",
+            ]
+        );
+        assert_eq!(
+            errors(&format!("{TOKEN}[permissions]\nnames = [\"a\"]\n")),
+            [
+                ":4:1: `[permissions]` reads its names from the claim `scope`, which is also \
+              `[token]`'s type claim: one claim cannot carry both a token type and permissions; \
+              name another claim for one of them, e.g. `claim = \"scp\"` in `[permissions]`"
+            ]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{TOKEN}[permissions]\nclaim = \"scp\"\nnames = [\"a:self\"]\n\
+                 [owners.\"a:self\"]\nparam = \"a\"\n"
+            )),
+            [":6:10: permission `a:self` is also an owner scope, `[owners.\"a:self\"]`: a route \
+              could not tell which one it requires; rename one of them"]
+        );
+        assert_eq!(
+            errors("[permissions]\nclaim = \"sub\"\nnames = []\nformt = 1\n"),
+            [
+                ":4:1: unknown key `formt` in `[permissions]`: did you mean `format`?",
+                ":2:9: `claim = \"sub\"` cannot carry permissions, the verifier checks `sub` \
+                 itself: name the claim that does, e.g. `claim = \"scope\"`",
+                ":3:9: `names` is empty: write at least one permission, e.g. \
+                 `names = [\"reports:read\", \"ledger:admin\"]`",
+            ]
+        );
+        assert_eq!(
+            errors("[permissions]\nclaim = \"scp\"\n"),
+            [
+                ":1:1: `[permissions]` has no `names`: write the permissions this crate's routes \
+              require, e.g. `names = [\"reports:read\", \"ledger:admin\"]`"
+            ]
+        );
+        let many: Vec<String> = (0..65).map(|i| format!("\"p{i}\"")).collect();
+        assert_eq!(
+            errors(&format!("[permissions]\nnames = [{}]\n", many.join(", "))),
+            [":2:9: `names` lists 65 permissions, and a crate may declare at most 64: remove some"]
+        );
+        assert_eq!(
+            errors("permissions = [\"a\"]\n"),
+            [":1:15: `permissions` is a table: write `[permissions]` with `names = [..]` under it"]
+        );
+    }
+
     #[test]
     fn positions_count_characters() {
         assert_eq!(position("ab\ncd", 0), (1, 1));

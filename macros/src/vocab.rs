@@ -303,6 +303,15 @@ impl Vocabulary {
                     file.display()
                 );
             }
+        } else if let (Some(file), Some(_), true) =
+            (&self.file, &self.permissions, hints.is_empty())
+        {
+            message = format!(
+                "unknown scope `{name}`: write one of {}, or add \"{name}\" to `names` in \
+                 `[permissions]` of {}",
+                suggest::list(&names),
+                file.display()
+            );
         }
         message
     }

@@ -292,7 +292,7 @@ impl fmt::Display for Alternative {
 ///
 /// ```
 /// use scopegate::{Alternative, AnyOf, Compare, Condition, Owner, PermissionFormat, Permissions};
-/// static PERMS: Permissions =
+/// const PERMS: Permissions =
 ///     Permissions::new("scope", PermissionFormat::Space, &["reports:read", "ledger:admin"]);
 /// const ACCOUNT: Owner = Owner::new("account:self", "account", "account")
 ///     .with_claim("acct")
