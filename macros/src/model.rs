@@ -993,7 +993,11 @@ impl<'g> Requirements<'g> {
         types: &BTreeSet<usize>,
     ) -> Option<Check> {
         let before = cx.count();
-        let accepted: Vec<&str> = types.iter().map(|t| vocab.types[*t].as_str()).collect();
+        let accepted: Vec<&str> = types
+            .iter()
+            .filter_map(|t| vocab.types.get(*t))
+            .map(String::as_str)
+            .collect();
         for (id, span) in any.scopes() {
             match vocab.scope(id).effect {
                 Effect::Allows(ty) if !types.contains(&ty) => {

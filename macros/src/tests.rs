@@ -1223,6 +1223,17 @@ fn permission_names_are_checked_like_every_scope() {
         ]
     );
     let (c, errs) = route_in(
+        r#"get, "/n", scopes = ["notes:read", any("notes:read", "notes:write")]"#,
+        func.clone(),
+        &Enclosing::top(untyped()),
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        policy(&c.unwrap()),
+        (vec![0], vec![]),
+        "the one implicit type"
+    );
+    let (c, errs) = route_in(
         r#"get, "/n", scopes = ["notes:read", any("token:user", "notes:write")]"#,
         func,
         &Enclosing::top(untyped()),
