@@ -40,6 +40,9 @@ mod routes;
 #[allow(dead_code, unused_imports)]
 #[path = "../examples/execution_api/state.rs"]
 mod state;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/teams.rs"]
+mod teams;
 
 use std::io::Write as _;
 use std::process::ExitCode;

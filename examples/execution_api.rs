@@ -41,12 +41,15 @@ mod models;
 mod routes;
 #[path = "execution_api/state.rs"]
 mod state;
+#[path = "execution_api/teams.rs"]
+mod teams;
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use actix_web::web;
 use clap::{Parser, Subcommand, ValueEnum};
 use scopegate::{
     JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL, MIN_SECRET_BYTES,
@@ -141,6 +144,16 @@ struct ServeArgs {
     /// Lifetime of execution tokens, in seconds.
     #[arg(long, default_value_t = DEFAULT_EXECUTION_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     execution_ttl: u64,
+    /// Airflow's multi-team mode: a task reaches the XComs of its own
+    /// team's DAGs, and may read (not write) those of global DAGs
+    /// (Airflow's `has_xcom_access`). Variables and Connections stay
+    /// shared.
+    #[arg(long)]
+    multi_team: bool,
+    /// The team of a DAG, in multi-team mode (repeatable); a DAG not
+    /// listed is global.
+    #[arg(long = "dag-team", value_name = "DAG_ID=TEAM", requires = "multi_team")]
+    dag_team: Vec<teams::DagTeam>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -254,8 +267,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let queue = usize::try_from(args.queue).unwrap_or(0);
     let queue_tasks = args.queue_task;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let teams = args
+        .multi_team
+        .then(|| teams::Teams::multi_team(args.dag_team));
     actix_web::rt::System::new().block_on(async move {
-        let services = Services::load(&auth).await?;
+        let mut services = Services::load(&auth).await?;
+        if let Some(teams) = teams {
+            services.teams = web::Data::new(teams);
+        }
         if check_own {
             check_own_tokens(&services, queues)?;
         }

@@ -36,6 +36,9 @@ mod routes;
 #[allow(dead_code)]
 #[path = "../examples/execution_api/state.rs"]
 mod state;
+#[allow(dead_code)]
+#[path = "../examples/execution_api/teams.rs"]
+mod teams;
 
 use serde_json::Value;
 

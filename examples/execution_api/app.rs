@@ -18,6 +18,7 @@ use crate::errors;
 use crate::keys::Keys;
 use crate::routes;
 use crate::state::Store;
+use crate::teams::Teams;
 
 /// The audience of Airflow's task tokens (`[execution_api] jwt_audience`).
 pub const AIRFLOW_AUDIENCE: &str = "urn:airflow.apache.org:task";
@@ -113,6 +114,8 @@ pub struct Services {
     pub issuer: web::Data<Issuer>,
     /// The in-memory state.
     pub store: web::Data<Store>,
+    /// Multi-team mode: off unless `serve --multi-team`.
+    pub teams: web::Data<Teams>,
 }
 
 impl Services {
@@ -124,6 +127,7 @@ impl Services {
             verifier: web::Data::new(auth.verifier().await?),
             issuer: web::Data::new(auth.issuer()?),
             store: web::Data::new(Store::new()),
+            teams: web::Data::new(Teams::default()),
         })
     }
 }
@@ -148,6 +152,7 @@ pub fn app(
         .app_data(services.verifier.clone())
         .app_data(services.issuer.clone())
         .app_data(services.store.clone())
+        .app_data(services.teams.clone())
         .app_data(
             web::JsonConfig::default()
                 .limit(MAX_BODY)
