@@ -610,9 +610,22 @@ pub(crate) fn guard(guard: &Guard) -> TokenStream {
     let lifetime = syn::Lifetime::new("'__scopegate", Span::mixed_site());
     let req = format_ident!("req", span = Span::mixed_site());
     let token = format_ident!("token", span = Span::mixed_site());
-    // Spanned on the function's parameters, so that a parameter of another
-    // type is reported there.
-    let call = quote_spanned!(func.sig.inputs.span()=> #name(#req, #token));
+    // Each argument located at the parameter it is passed to, so that a
+    // parameter of another type is reported there.
+    let at = |i: usize| {
+        func.sig
+            .inputs
+            .iter()
+            .nth(i)
+            .map_or(Span::mixed_site(), |p| {
+                Span::mixed_site().located_at(p.span())
+            })
+    };
+    let (req_arg, token_arg) = (
+        format_ident!("req", span = at(0)),
+        format_ident!("token", span = at(1)),
+    );
+    let call = quote_spanned!(func.sig.inputs.span()=> #name(#req_arg, #token_arg));
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]

@@ -1064,8 +1064,7 @@ fn always_holds(vocab: &Vocabulary, alternatives: &[Vec<Atom>], accepted: &[&str
         Some(owner) => format!(
             "this `any(..)` always holds: its `token:*` alternatives cover every type this route \
              accepts ({types}), so the owner check `{}` in it never decides anything; remove the \
-             `any(..)` and write `unowned = [\"{}\"]` if any allowed token may use any {} here, \
-             or accept one more type of token on the route",
+             `any(..)` and write `unowned = [\"{}\"]` if any allowed token may use any {} here",
             owner.scope, owner.param, owner.label
         ),
         None => format!(

@@ -80,7 +80,13 @@ fn function(cx: &mut Ctxt, call: &ExprCall) -> Option<String> {
     match name {
         Some(name) if FUNCTIONS.contains(&name.as_str()) => Some(name),
         Some(name) => {
-            let hints = suggest::near_misses(&name, &FUNCTIONS);
+            let mut hints = suggest::near_misses(&name, &FUNCTIONS);
+            if hints.is_empty() {
+                hints = FUNCTIONS
+                    .into_iter()
+                    .filter(|f| name.starts_with(f))
+                    .collect();
+            }
             let fix = if hints.is_empty() {
                 "write `any(..)` (one of its items) or, inside it, `all(..)` (every item)"
                     .to_owned()
@@ -318,6 +324,10 @@ mod tests {
         assert_eq!(
             one(parse_quote!([anny("ti:self", "ct:self")])),
             "unknown scope expression `anny(..)`: did you mean `any`?"
+        );
+        assert_eq!(
+            one(parse_quote!([anyof("ti:self", "ct:self")])),
+            "unknown scope expression `anyof(..)`: did you mean `any`?"
         );
         assert!(one(parse_quote!([any("ti:self", "ct:self", "ti:self")]))
             .starts_with("this alternative is listed twice"));

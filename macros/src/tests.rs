@@ -1149,7 +1149,7 @@ fn the_owner_or_any_service_token() {
             "this `any(..)` always holds: its `token:*` alternatives cover every type this route \
              accepts (`user`, `service`), so the owner check `owner:self` in it never decides \
              anything; remove the `any(..)` and write `unowned = [\"owner\"]` if any allowed \
-             token may use any owner here, or accept one more type of token on the route"
+             token may use any owner here"
         ]
     );
     let (_, errs) = route_in(
