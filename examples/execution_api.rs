@@ -11,7 +11,13 @@
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
 //! cargo run --example execution_api -- serve --bind 127.0.0.1:8081 \
 //!     --jwks http://127.0.0.1:8080/execution/.well-known/jwks.json
+//! cargo run --example execution_api -- serve --multi-team \
+//!     --dag-team etl=analytics --dag-team billing=finance
 //! ```
+//!
+//! `--multi-team` is Airflow's multi-team mode for XComs: a task reaches
+//! its own team's XComs and reads (never writes) a global DAG's; Variables
+//! and Connections are not team-scoped here (they are in Airflow).
 //!
 //! It serves all 55 operations of Airflow 3.3.2's Execution API, so that
 //! Airflow's own worker (`supervise_task` of the Task SDK) runs real DAG

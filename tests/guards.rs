@@ -10,7 +10,7 @@ use actix_web::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use actix_web::test::{call_service, init_service, read_body, read_body_json, TestRequest};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use scopegate::testing::TestAuth;
-use scopegate::{guard, route, routes, Deny, Reissue, Renderer, TiToken, Token};
+use scopegate::{guard, protect, route, routes, Deny, Reissue, Renderer, TiToken, Token};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -94,6 +94,14 @@ mod store {
         scopes = ["token:execution", "token:workload", any("ti:self", "token:workload")])]
 async fn peek(token: TiToken) -> HttpResponse {
     HttpResponse::Ok().json(json!({"sub": token.id}))
+}
+
+/// An actix handler adopted with `#[protect]`, with guards.
+#[protect(scopes = ["token:execution", "token:workload"], guard = [first, second])]
+#[actix_web::get("/adopted/{key}")]
+async fn adopted(req: HttpRequest) -> HttpResponse {
+    Trail::push(&req, "handler");
+    HttpResponse::Ok().finish()
 }
 
 fn app_data() -> (web::Data<Trail>, web::Data<scopegate::Verifier>) {
@@ -446,4 +454,40 @@ POST  /store/<key>/items  execution           guard(outer),guard(inner)
         store::items::items::POLICY.guards(),
         ["outer", "inner", "first", "second"]
     );
+}
+
+#[actix_web::test]
+async fn protect_runs_its_guards_too() {
+    let (trail, verifier) = app_data();
+    let app = init_service(
+        App::new()
+            .app_data(verifier)
+            .app_data(trail.clone())
+            .service(adopted),
+    )
+    .await;
+    let (status, _, _) = call(
+        &app,
+        TestRequest::get()
+            .uri("/adopted/x")
+            .insert_header(AUTH.bearer(&AUTH.execution(Uuid::new_v4())))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(trail.take(), ["first", "second", "handler"]);
+    let (status, body, _) = call(
+        &app,
+        TestRequest::get()
+            .uri("/adopted/x")
+            .insert_header(AUTH.bearer(&AUTH.workload(Uuid::new_v4())))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (403, json!({"detail": "no workload tokens here"}))
+    );
+    assert_eq!(trail.take(), ["first", "second"]);
+    assert_eq!(adopted::POLICY.guards(), ["first", "second"]);
 }

@@ -307,12 +307,31 @@ impl fmt::Display for Alternative {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AnyOf {
     alternatives: &'static [Alternative],
+    /// The bits of the alternatives that are one permission: any of them
+    /// held, the `any(..)` holds, without looking further.
+    single: u64,
+    /// Whether every alternative is one permission: then `single` decides.
+    only_single: bool,
 }
 
 impl AnyOf {
     /// Any of `alternatives`, in declaration order.
     pub const fn new(alternatives: &'static [Alternative]) -> AnyOf {
-        AnyOf { alternatives }
+        let mut single = 0;
+        let mut only_single = true;
+        let mut i = 0;
+        while i < alternatives.len() {
+            match alternatives[i].conditions {
+                [Condition::Permission(p)] => single |= p.bit(),
+                _ => only_single = false,
+            }
+            i += 1;
+        }
+        AnyOf {
+            alternatives,
+            single,
+            only_single,
+        }
     }
 
     /// Its alternatives, in declaration order.
@@ -326,6 +345,12 @@ impl AnyOf {
         C: ClaimSource + ?Sized,
         T: ResourcePath,
     {
+        if bits & self.single != 0 {
+            return true;
+        }
+        if self.only_single {
+            return false;
+        }
         self.alternatives.iter().any(|alt| {
             alt.conditions
                 .iter()
@@ -510,6 +535,11 @@ pub struct RoutePolicy {
     owners: &'static [Owner],
     /// Empty: `owners`, in order, are the requirements.
     requirements: &'static [Requirement],
+    /// The bits of the permissions `requirements` lists.
+    required: u64,
+    /// Which items of `requirements` are not permissions, one bit per
+    /// index: what is left to check once `required` holds.
+    others: u64,
     guards: &'static [&'static str],
     public: bool,
 }
@@ -520,6 +550,8 @@ impl RoutePolicy {
         token_types: TokenTypes::EMPTY,
         owners: &[],
         requirements: &[],
+        required: 0,
+        others: 0,
         guards: &[],
         public: true,
     };
@@ -538,6 +570,8 @@ impl RoutePolicy {
             token_types,
             owners,
             requirements: &[],
+            required: 0,
+            others: 0,
             guards: &[],
             public: false,
         }
@@ -561,9 +595,28 @@ impl RoutePolicy {
     ///     ]);
     /// assert_eq!(CLOSE.required_permissions().count(), 2);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// With more than 64 requirements (a compile error in a `const`).
     #[must_use]
     pub const fn with_requirements(mut self, requirements: &'static [Requirement]) -> Self {
+        assert!(
+            requirements.len() <= 64,
+            "a route has at most 64 requirements"
+        );
+        let (mut required, mut others) = (0, 0);
+        let mut i = 0;
+        while i < requirements.len() {
+            match requirements[i] {
+                Requirement::Permission(p) => required |= p.bit(),
+                _ => others |= 1 << i,
+            }
+            i += 1;
+        }
         self.requirements = requirements;
+        self.required = required;
+        self.others = others;
         self
     }
 
@@ -701,6 +754,20 @@ impl RoutePolicy {
             });
         }
         if !self.requirements.is_empty() {
+            if bits & self.required == self.required {
+                // Every permission is held: only the other items can fail,
+                // and the first of them, in order, answers.
+                let mut rest = self.others;
+                while rest != 0 {
+                    let i = rest.trailing_zeros() as usize;
+                    self.requirements[i].check(index, bits, claims, path)?;
+                    rest &= rest - 1;
+                }
+                return Ok(ty);
+            }
+            // A permission is missing: the first item that fails, in
+            // declaration order, answers (an owner declared before it
+            // included).
             for requirement in self.requirements {
                 requirement.check(index, bits, claims, path)?;
             }
@@ -882,6 +949,69 @@ mod tests {
             ..info
         };
         assert!(!public.accepts(TokenType::EXECUTION));
+    }
+
+    #[test]
+    fn requirements_in_declaration_order_the_first_failure_answers() {
+        use super::super::permission::{PermissionFormat, Permissions};
+        use serde_json::json;
+        static PERMS: Vocabulary = Vocabulary::new("role", &["clerk"], 0).with_permissions(
+            Permissions::new("scope", PermissionFormat::Space, &["r", "w", "a"]),
+        );
+        const OWNER: Owner = Owner::new("account:self", "account", "account")
+            .with_claim("acct")
+            .with_compare(Compare::Exact);
+        static OWNER_FIRST: RoutePolicy =
+            RoutePolicy::protected(TokenTypes::none(&PERMS), &[OWNER]).with_requirements(&[
+                Requirement::Owner(OWNER),
+                Requirement::Permission(PERMS.permission("w")),
+                Requirement::Any(AnyOf::new(&[
+                    Alternative::all(&[Condition::Permission(PERMS.permission("a"))]),
+                    Alternative::all(&[Condition::Permission(PERMS.permission("r"))]),
+                ])),
+            ]);
+        static PERMISSION_FIRST: RoutePolicy =
+            RoutePolicy::protected(TokenTypes::none(&PERMS), &[OWNER]).with_requirements(&[
+                Requirement::Permission(PERMS.permission("w")),
+                Requirement::Owner(OWNER),
+            ]);
+        let p = path("/accounts/{account}", "/accounts/a-1");
+        let c = |acct: &str, scope: &str| claims(&[("acct", json!(acct)), ("scope", json!(scope))]);
+        let denial =
+            |policy: &RoutePolicy, c: &Claims| policy.check(c, &p).unwrap_err().to_string();
+        assert_eq!(
+            denial(&OWNER_FIRST, &c("a-2", "")),
+            "Token subject does not match account"
+        );
+        assert_eq!(
+            denial(&OWNER_FIRST, &c("a-2", "w a")),
+            "Token subject does not match account"
+        );
+        assert_eq!(
+            denial(&OWNER_FIRST, &c("a-1", "a")),
+            "Token lacks permission 'w'"
+        );
+        assert_eq!(
+            denial(&OWNER_FIRST, &c("a-1", "w")),
+            "Token satisfies none of: a, r"
+        );
+        assert!(OWNER_FIRST.check(&c("a-1", "w r"), &p).is_ok());
+        assert!(OWNER_FIRST.check(&c("a-1", "a w"), &p).is_ok());
+        assert_eq!(
+            denial(&PERMISSION_FIRST, &c("a-2", "")),
+            "Token lacks permission 'w'"
+        );
+        assert_eq!(
+            denial(&PERMISSION_FIRST, &c("a-2", "w")),
+            "Token subject does not match account"
+        );
+        assert_eq!(OWNER_FIRST.required_permissions().count(), 1);
+        assert_eq!(OWNER_FIRST.requirements().count(), 3);
+        assert_eq!(
+            RUN.requirements().count(),
+            1,
+            "the owners of a route without permissions"
+        );
     }
 
     #[test]
