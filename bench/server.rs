@@ -2,18 +2,21 @@
 //! `cargo build --release --features bench --example bench_server`.
 //!
 //! It serves the example's app (`examples/execution_api/`), built by the
-//! same [`app::app`] as `execution_api serve`, with the unprotected twin of
-//! `GET /execution/variables/<variable_key>` that the `bench` feature adds
-//! (`GET /execution/unguarded/<variable_key>`, the same handler), on one
-//! worker, with a key of any kind scopegate verifies: a random HS512 secret
-//! or the RS512, ES256 or EdDSA key pair of `tests/keys/` (the example
-//! itself signs with RSA and Ed25519 keys only, as Airflow does).
+//! same [`app::start_with`] as `execution_api serve` (which calls it through
+//! `app::start`), plus, registered ahead of the example's routes, the
+//! unprotected twin of `GET /execution/variables/<variable_key>`:
+//! `GET /execution/unguarded/<variable_key>`, declared here and nowhere
+//! else, so nothing the example serves has it. On one worker, with a key of
+//! any kind scopegate verifies: a random HS512 secret or the RS512, ES256
+//! or EdDSA key pair of `tests/keys/` (the example itself signs with RSA
+//! and Ed25519 keys only, as Airflow does).
 //!
-//! Two more routes serve the same handler under a vocabulary with
-//! permissions ([`permissions`]): `GET /execution/bench/plain/<key>`, which
-//! requires none of them, and `GET /execution/bench/perms/<key>`, which
-//! requires three and an `any(..)` of two more; the printed token holds
-//! the three and the second alternative, so every check runs.
+//! Two more routes, registered after the twin, serve the same handler under
+//! a vocabulary with permissions ([`permissions`]):
+//! `GET /execution/bench/plain/<key>`, which requires none of them, and
+//! `GET /execution/bench/perms/<key>`, which requires three and an
+//! `any(..)` of two more; the printed token holds the three and the second
+//! alternative, so every check runs.
 //!
 //! ```text
 //! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--bind ADDR]
@@ -61,6 +64,29 @@ use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
 use keys::Keys;
+
+/// The twin of the example's `GET /execution/variables/<variable_key>`:
+/// its handler, on a path of the same shape and length, with no policy.
+/// What that route costs without protection. Bench-only: it exists in this
+/// file alone.
+#[scopegate::route(get, "/execution/unguarded/<variable_key>", public)]
+async fn unguarded(
+    store: actix_web::web::Data<state::Store>,
+    key: actix_web::web::Path<String>,
+) -> actix_web::Result<actix_web::HttpResponse> {
+    Ok(actix_web::HttpResponse::Ok().json(store.variable(&key)?))
+}
+
+/// Registers the twin, ahead of the example's routes.
+fn twin(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(unguarded);
+}
+
+/// The twin, then the permission routes, ahead of the example's routes.
+fn bench_routes(cfg: &mut actix_web::web::ServiceConfig) {
+    twin(cfg);
+    permissions::configure(cfg);
+}
 
 /// Lifetime of the printed token: long enough that it is never refreshed
 /// during a run (refreshes start with 20% of the lifetime left).
@@ -139,14 +165,8 @@ fn run(args: Args) -> Result<(), String> {
             .issuer
             .issue_with_claims(sub, TokenType::EXECUTION, &granted)
             .map_err(|e| e.to_string())?;
-        let server = actix_web::HttpServer::new(move || {
-            app::app(&services).configure(permissions::configure)
-        })
-        .workers(1)
-        .bind(&args.bind)
-        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-        let addr = server.addrs()[0];
-        let server = server.run();
+        let (server, addr) = app::start_with(services, &args.bind, 1, bench_routes)
+            .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         let line = serde_json::json!({
             "listening": format!("http://{addr}/execution/"),
             "token": token,

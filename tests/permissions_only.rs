@@ -20,7 +20,7 @@ static NOTES: Vocabulary = Vocabulary::untyped(Permissions::new(
     &["notes:read", "notes:write", "notes:admin"],
 ));
 
-const SECRET: &str = "permissions-only-fixture-secret-of-at-least-32-bytes";
+const SECRET: &str = "permissions-only-fixture-secret-of-sixty-four-bytes-or-more-0123456789";
 
 /// The workspace's target directory, from this test binary's location
 /// (`<target>/<profile>/deps/permissions_only-*`).

@@ -73,6 +73,49 @@ fn docs_page() -> &'static str {
     })
 }
 
+/// `/health/ping`'s probe: a token this server signed, kept for at most
+/// [`PROBE_REFRESH`] (or half its lifetime, if shorter) and then signed
+/// again. With an RSA key a signature costs about a millisecond of CPU, so
+/// signing one per ping would let anyone burn the server's CPU through a
+/// public route.
+pub struct HealthProbe {
+    /// The longest a probe token is reused.
+    refresh: std::time::Duration,
+    token: std::sync::Mutex<Option<(std::time::Instant, String)>>,
+}
+
+/// How long a probe token is reused, at most.
+pub const PROBE_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl HealthProbe {
+    /// A probe for the tokens of `issuer`, which it signs on first use.
+    pub fn new(issuer: &Issuer) -> Self {
+        HealthProbe {
+            refresh: PROBE_REFRESH.min(issuer.ttl(TokenType::EXECUTION) / 2),
+            token: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The current probe token: the one signed less than the refresh
+    /// interval ago, or a new one signed by `issuer`.
+    pub fn token(&self, issuer: &Issuer) -> std::result::Result<String, String> {
+        let mut slot = self
+            .token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((signed, token)) = &*slot {
+            if signed.elapsed() < self.refresh {
+                return Ok(token.clone());
+            }
+        }
+        let token = issuer
+            .issue(Uuid::nil(), TokenType::EXECUTION)
+            .map_err(|e| e.to_string())?;
+        *slot = Some((std::time::Instant::now(), token.clone()));
+        Ok(token)
+    }
+}
+
 /// 204 No Content.
 fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
@@ -134,20 +177,23 @@ pub mod execution {
         /// Readiness of the services the API depends on. Here that is the
         /// token pipeline: a token this server signs must verify with its
         /// verifier (it would not with a `--jwks` that lacks the signing
-        /// key). 500 when a service fails, as Airflow answers.
+        /// key). 500 when a service fails, as Airflow answers. The probe
+        /// token is signed at most every few seconds ([`HealthProbe`]), so
+        /// a ping costs a verification, which the verified-token cache
+        /// answers, not a signature.
         #[route(get, "/health/ping", public, responses(200 = Pings, 500 = Pings))]
         pub async fn ping(
             issuer: web::Data<Issuer>,
             verifier: web::Data<Verifier>,
+            probe: web::Data<HealthProbe>,
         ) -> HttpResponse {
             const NAME: &str = "scopegate.Verifier";
             let mut pings = Pings {
                 ok: Vec::new(),
                 failing: Default::default(),
             };
-            let probe = issuer.issue(Uuid::nil(), TokenType::EXECUTION);
             match probe
-                .map_err(|e| e.to_string())
+                .token(&issuer)
                 .and_then(|token| verifier.verify(&token).map(drop).map_err(|e| e.to_string()))
             {
                 Ok(()) => pings.ok.push(NAME),
@@ -486,11 +532,10 @@ pub mod execution {
                 let context = store.start(token.id, &body)?;
                 let mut response = HttpResponse::Ok();
                 if token.token_type() == TokenType::WORKLOAD {
-                    match issuer.issue_with_claims(
-                        token.id,
-                        TokenType::EXECUTION,
-                        &token.claims.extra,
-                    ) {
+                    // The execution token continues the workload token's
+                    // chain (its id and start), so revoking either revokes
+                    // both, and the session's age counts from the queue.
+                    match issuer.reissue(&token.claims, TokenType::EXECUTION) {
                         Ok(execution_token) => {
                             response.insert_header((REFRESHED_TOKEN_HEADER, execution_token));
                         }
@@ -630,24 +675,6 @@ pub mod execution {
         }
     }
 
-    /// Bench-only: compiled with `--features bench` (for
-    /// `bench/instructions.sh`), never otherwise. The handler of
-    /// `GET /variables/<variable_key>` with no policy, on a path of the
-    /// same shape and length, registered just before `variables` so the
-    /// router reaches it after the same routes: what that route costs
-    /// without protection. Not part of the example's API.
-    #[cfg(feature = "bench")]
-    #[routes(prefix = "/unguarded")]
-    pub mod unguarded {
-        use super::*;
-
-        /// `variables::get`, unprotected.
-        #[route(get, "/<variable_key>", public)]
-        pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
-            Ok(HttpResponse::Ok().json(store.variable(&key)?))
-        }
-    }
-
     /// `routes/variables.py`: Airflow Variables, for execution tokens (the
     /// default policy).
     #[routes(prefix = "/variables")]
@@ -699,9 +726,9 @@ pub mod execution {
             store: web::Data<Store>,
             key: web::Path<String>,
             body: web::Json<VariablePostBody>,
-        ) -> HttpResponse {
-            store.set_variable(&key, body.into_inner());
-            HttpResponse::Created().json(Message::new("Variable successfully set"))
+        ) -> Result<HttpResponse> {
+            store.set_variable(&key, body.into_inner())?;
+            Ok(HttpResponse::Created().json(Message::new("Variable successfully set")))
         }
 
         /// Deletes a variable: 204, whether it existed or not.

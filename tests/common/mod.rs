@@ -14,8 +14,9 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-/// 38 bytes: HMAC secrets must have at least 32.
-pub const SECRET: &[u8] = b"test-secret-please-change-it-32-bytes+";
+/// 64 bytes: an HS512 secret must be at least as long as the hash (RFC 7518
+/// §3.2).
+pub const SECRET: &[u8] = b"test-secret-please-change-it-64-bytes-as-rfc-7518-asks-of-hs512+";
 pub const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 pub fn now() -> i64 {

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AUDIENCE = "urn:airflow.apache.org:task"
 # 64 bytes or more: RFC 7518 asks that much for HS512.
 SECRET = "interop-" + uuid.uuid4().hex + uuid.uuid4().hex
-QUEUED = 6
+QUEUED = 8
 STARTUP_TIMEOUT = 60.0
 
 

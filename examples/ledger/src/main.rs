@@ -9,8 +9,8 @@
 //! curl -H "Authorization: Bearer $ADMIN" localhost:8090/ledger/reports
 //! ```
 //!
-//! The signing secret comes from `LEDGER_SECRET` (at least 32 bytes), or is
-//! random. The `listening` line is printed last.
+//! The signing secret comes from `LEDGER_SECRET` (HS512: at least 64
+//! bytes), or is random. The `listening` line is printed last.
 
 use serde_json::{json, Map};
 

@@ -8,12 +8,12 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_router::Quoter;
 use actix_web::http::StatusCode;
 use actix_web::HttpRequest;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::policy::route::path_value;
 use crate::policy::GuardInfo;
 
 use super::extract::Token;
@@ -217,12 +217,15 @@ where
 }
 
 /// The path parameter `name` of the route that matched `req`, decoded
-/// exactly as the handler's `web::Path` decodes it (every `%XX` sequence,
-/// `%2F` and `%2B` included, so `team%2B1` is `team+1`), which is also the
-/// value owner scopes compare. A guard reads parameters through this, never
-/// through `req.match_info()`, which keeps some sequences encoded: a guard
-/// and a handler then never disagree on a value. `None` when the route has
-/// no such parameter.
+/// exactly as the handler's `web::Path` decodes it (every `%XX` escape,
+/// `%2F` and `%2B` included, so `team%2B1` is `team+1`), the very value
+/// owner scopes compare. A guard reads parameters through this, never
+/// through `req.match_info()`, which keeps some escapes encoded: a guard, an
+/// owner check and a handler then never disagree on a value.
+///
+/// `None` when the route has no such parameter, or when its decoded bytes
+/// are not UTF-8 (`web::Path` would hand the handler a lossy copy, which
+/// several paths share; as owners do, a guard decides on no such value).
 ///
 /// ```
 /// use actix_web::test::TestRequest;
@@ -234,18 +237,7 @@ where
 /// assert_eq!(scopegate::path_param(&req, "other"), None);
 /// ```
 pub fn path_param<'a>(req: &'a HttpRequest, name: &str) -> Option<Cow<'a, str>> {
-    let raw = req.match_info().get(name)?;
-    Some(decode(raw))
-}
-
-/// Percent-decodes a path segment as actix-router's `Path` deserializer
-/// does: its own quoter, with nothing protected; invalid sequences are kept
-/// as they are, and invalid UTF-8 is replaced.
-fn decode(raw: &str) -> Cow<'_, str> {
-    match Quoter::new(b"", b"").requote(raw.as_bytes()) {
-        Some(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
-        None => Cow::Borrowed(raw),
-    }
+    path_value(req.match_info().get(name)?)
 }
 
 #[cfg(test)]
@@ -274,16 +266,7 @@ mod tests {
 
     #[test]
     fn decoding_is_web_paths() {
-        for raw in [
-            "a%2Bb",
-            "a%2Fb",
-            "caf%C3%A9",
-            "100%",
-            "%zz",
-            "%C3",
-            "plain",
-            "a+b",
-        ] {
+        let param = |raw: &str| {
             let req = TestRequest::get()
                 .uri("/x")
                 .param("p", raw.to_owned())
@@ -292,7 +275,24 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .into_inner();
-            assert_eq!(path_param(&req, "p").unwrap(), path, "{raw}");
+            (path_param(&req, "p").map(|p| p.into_owned()), path)
+        };
+        for raw in [
+            "a%2Bb",
+            "a%2Fb",
+            "caf%C3%A9",
+            "100%",
+            "%zz",
+            "plain",
+            "a+b",
+            "%2525",
+        ] {
+            let (ours, handlers) = param(raw);
+            assert_eq!(ours.as_deref(), Some(handlers.as_str()), "{raw}");
         }
+        // Not UTF-8 once decoded: the handler gets a lossy copy, a guard
+        // gets nothing to decide on.
+        let (ours, handlers) = param("%C3");
+        assert_eq!((ours, handlers.as_str()), (None, "\u{fffd}"));
     }
 }

@@ -20,6 +20,8 @@ use serde_json::Value;
 
 use super::render::{reason, render, Refusal};
 
+use crate::claims::LogSafe;
+
 /// The 405 answer: `{"detail": "Method Not Allowed"}` with `Allow: allow`,
 /// as FastAPI (Starlette) sends it (in the shape of the application's
 /// [`Renderer`](super::render::Renderer), with the `Allow` header whatever
@@ -29,7 +31,7 @@ pub fn method_not_allowed(req: &HttpRequest, allow: &HeaderValue) -> HttpRespons
     tracing::info!(
         target: "scopegate",
         method = %req.method(),
-        route = req.match_pattern().as_deref().unwrap_or(req.path()),
+        route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
         allow = allow.to_str().unwrap_or_default(),
         outcome = "method_not_allowed",
     );
