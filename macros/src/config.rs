@@ -203,20 +203,16 @@ impl FileCx<'_> {
 
     fn file(&mut self, root: &DeTable<'_>) -> Option<Vocabulary> {
         self.unknown_keys(root, &["token", "owners", "permissions"], "");
-        let permissions = match root.get("permissions") {
-            None => None,
-            Some(value) => Some(match value.get_ref() {
-                DeValue::Table(t) => self.permissions(t, value.span()),
-                _ => {
-                    self.error(
-                        value.span(),
-                        "`permissions` is a table: write `[permissions]` with `names = [..]` \
-                         under it",
-                    );
-                    None
-                }
-            }),
-        };
+        let permissions = root.get("permissions").map(|value| match value.get_ref() {
+            DeValue::Table(t) => self.permissions(t, value.span()),
+            _ => {
+                self.error(
+                    value.span(),
+                    "`permissions` is a table: write `[permissions]` with `names = [..]` under it",
+                );
+                None
+            }
+        });
         let token = match root.get("token") {
             None if permissions.is_some() => Some(None),
             None => {

@@ -1013,10 +1013,8 @@ impl<'g> Requirements<'g> {
                         ),
                     );
                 }
-                Effect::Owns(owner) => {
-                    if !self.any_owners.iter().any(|(o, _)| *o == owner) {
-                        self.any_owners.push((owner, group));
-                    }
+                Effect::Owns(owner) if !self.any_owners.iter().any(|(o, _)| *o == owner) => {
+                    self.any_owners.push((owner, group));
                 }
                 _ => {}
             }
