@@ -4,8 +4,8 @@
 //! It serves the example's app (`examples/execution_api/`), built by the
 //! same [`app::start_with`] as `execution_api serve` (which calls it through
 //! `app::start`), plus, registered ahead of the example's routes, the
-//! unprotected twin of `GET /execution/variables/<variable_key>`:
-//! `GET /execution/unguarded/<variable_key>`, declared here and nowhere
+//! unprotected twin of `GET /execution/variables/<variable_key:path>`:
+//! `GET /execution/unguarded/<variable_key:path>`, declared here and nowhere
 //! else, so nothing the example serves has it. On one worker, with a key of
 //! any kind scopegate verifies: a random HS512 secret or the RS512, ES256
 //! or EdDSA key pair of `tests/keys/` (the example itself signs with RSA
@@ -65,11 +65,11 @@ use uuid::Uuid;
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
 use keys::Keys;
 
-/// The twin of the example's `GET /execution/variables/<variable_key>`:
+/// The twin of the example's `GET /execution/variables/<variable_key:path>`:
 /// its handler, on a path of the same shape and length, with no policy.
 /// What that route costs without protection. Bench-only: it exists in this
 /// file alone.
-#[scopegate::route(get, "/execution/unguarded/<variable_key>", public)]
+#[scopegate::route(get, "/execution/unguarded/<variable_key:path>", public)]
 async fn unguarded(
     store: actix_web::web::Data<state::Store>,
     key: actix_web::web::Path<String>,

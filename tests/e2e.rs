@@ -1629,6 +1629,298 @@ async fn health_ping_and_variable_keys() {
     h.stop().await;
 }
 
+/// Issue 22, item 3: the 12 operations Airflow declares with `{key:path}`
+/// take keys with `/` (SPEC §2, §5 "Keys with slashes"), raw as the task
+/// SDK sends variable and XCom keys, or percent-encoded as it sends
+/// task-state keys; both reach the handler as the same key. Literal routes
+/// declared first still win (`GET /variables/keys`, `.../item/<offset>`,
+/// `.../slice`), as in Airflow, and an encoded `%2F` keeps a key that
+/// ends in `/item/3` whole.
+#[actix_web::test]
+async fn keys_with_slashes_reach_their_routes_over_tcp() {
+    let h = Harness::start().await;
+    let t = reader();
+
+    // Variables: GET, PUT, DELETE.
+    let v = "/variables/team/db/password";
+    let r = h
+        .call("PUT", v, Some(&t), Some(json!({"val": "s3cret"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let want = json!({"key": "team/db/password", "value": "s3cret"});
+    let r = h.call("GET", v, Some(&t), None).await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, want.clone()));
+    let r = h
+        .call("GET", "/variables/team%2Fdb%2Fpassword", Some(&t), None)
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, want));
+    let r = h.call("GET", "/variables/team/db", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // `/variables/keys` is still the keys route, declared first; PUT on it
+    // is the variable route (a variable named `keys`), not a 405.
+    let r = h.call("GET", "/variables/keys", Some(&t), None).await;
+    assert_eq!(r.body["keys"], json!(["team/db/password"]));
+    let r = h
+        .call(
+            "PUT",
+            "/variables/keys",
+            Some(&t),
+            Some(json!({"val": "k"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = h.call("GET", "/variables/keys", Some(&t), None).await;
+    assert_eq!(r.body["keys"], json!(["keys", "team/db/password"]));
+    // A key is never empty; a method no route has is 405 with its Allow.
+    let r = h.call("GET", "/variables/", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = h.call("PATCH", v, Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    let r = h.call("DELETE", v, Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = h.call("GET", v, Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // No token, no key: the policy still runs first.
+    let r = h.call("GET", v, None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // XComs: HEAD, GET, POST, DELETE, item, slice.
+    h.queue_task("etl/r1/extract");
+    let x = "/xcoms/etl/r1/extract";
+    for i in 0..2 {
+        let r = h
+            .call(
+                "POST",
+                &format!("{x}/parts/a?map_index={i}"),
+                Some(&t),
+                Some(json!({"i": i})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = h
+        .call("HEAD", &format!("{x}/parts/a"), Some(&t), None)
+        .await;
+    assert_eq!(r.content_range.as_deref(), Some("map_indexes 2"));
+    let r = h
+        .call("GET", &format!("{x}/parts/a?map_index=1"), Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!({"key": "parts/a", "value": {"i": 1}}));
+    let r = h
+        .call("GET", &format!("{x}/parts/a/item/1"), Some(&t), None)
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!({"i": 1})));
+    let r = h
+        .call("GET", &format!("{x}/parts/a/slice"), Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!([{"i": 0}, {"i": 1}]));
+    let r = h
+        .call(
+            "DELETE",
+            &format!("{x}/parts/a?map_index=0"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"message": "XCom with key: parts/a successfully deleted."})
+    );
+    let r = h
+        .call("HEAD", &format!("{x}/parts/a"), Some(&t), None)
+        .await;
+    assert_eq!(r.content_range.as_deref(), Some("map_indexes 1"));
+
+    // A key ending in `/item/3`: POST reaches the XCom route (the item
+    // route is GET only); a GET of the raw path is the item route, first
+    // declared, for the key `k` (Airflow's order); the encoded key is the
+    // XCom itself.
+    let r = h
+        .call("POST", &format!("{x}/k/item/3"), Some(&t), Some(json!("x")))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = h
+        .call(
+            "POST",
+            &format!("{x}/k?map_index=3"),
+            Some(&t),
+            Some(json!("k3")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = h
+        .call("GET", &format!("{x}/k/item/0"), Some(&t), None)
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!("k3")));
+    let r = h
+        .call("GET", &format!("{x}/k/item/3"), Some(&t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "offset 3 of the key `k`");
+    let r = h
+        .call("GET", &format!("{x}/k%2Fitem%2F3"), Some(&t), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body),
+        (StatusCode::OK, json!({"key": "k/item/3", "value": "x"}))
+    );
+    let r = h
+        .call("GET", &format!("{x}/k/item/3/item/0"), Some(&t), None)
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!("x")));
+    // Likewise a key ending in `/slice`.
+    let r = h
+        .call("POST", &format!("{x}/s/slice"), Some(&t), Some(json!("y")))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = h.call("GET", &format!("{x}/s/slice"), Some(&t), None).await;
+    assert_eq!(r.body, json!([]), "the slice of the key `s`");
+    let r = h
+        .call("GET", &format!("{x}/s%2Fslice"), Some(&t), None)
+        .await;
+    assert_eq!(r.body, json!({"key": "s/slice", "value": "y"}));
+    let r = h.call("PUT", &format!("{x}/s/slice"), Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+
+    // The task state store: GET, PUT, DELETE, under `ti:self`.
+    let (id, exec) = h.running("etl/r1/load").await;
+    let store = format!("/store/ti/{id}");
+    let r = h
+        .call(
+            "PUT",
+            &format!("{store}/team/cursor"),
+            Some(&exec),
+            Some(json!({"value": 5})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    for path in ["team/cursor", "team%2Fcursor"] {
+        let r = h
+            .call("GET", &format!("{store}/{path}"), Some(&exec), None)
+            .await;
+        assert_eq!((r.status, r.body), (StatusCode::OK, json!({"value": 5})));
+    }
+    let other = execution_token(Uuid::new_v4(), 600, 0, json!({}));
+    let r = h
+        .call("GET", &format!("{store}/team/cursor"), Some(&other), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Token subject does not match task instance ID"})
+    );
+    let r = h
+        .call(
+            "DELETE",
+            &format!("{store}/team%2Fcursor"),
+            Some(&exec),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = h
+        .call("GET", &format!("{store}/team/cursor"), Some(&exec), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    h.stop().await;
+}
+
+/// Issue 22, item 5: the docs page is served with its viewer's files by the
+/// example itself (Swagger UI, pinned), under a Content-Security-Policy of
+/// its own origin, configured so that nothing comes from the query string
+/// and no token is persisted; only the files the page loads are served.
+/// (tests/interop/test_docs_page.py opens it in a browser.)
+#[actix_web::test]
+async fn the_docs_page_serves_its_own_files_under_its_own_origin() {
+    let h = Harness::start().await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", h.base);
+        let client = h.client.clone();
+        async move {
+            let mut res = client.get(url).send().await.expect("request");
+            let body = res.body().limit(4 << 20).await.expect("body");
+            let header = |name: &str| {
+                res.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            (
+                res.status(),
+                header("content-type"),
+                header("content-security-policy"),
+                String::from_utf8_lossy(&body).into_owned(),
+            )
+        }
+    };
+    let (status, ty, csp, page) = get("/docs").await;
+    assert_eq!(
+        (status, ty.as_str()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
+    assert!(
+        csp.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe") && !csp.contains("http"), "{csp}");
+    assert!(
+        !page.contains("http"),
+        "the page names no other origin: {page}"
+    );
+    let scripts: Vec<&str> = page
+        .match_indices("<script")
+        .map(|(i, _)| &page[i..])
+        .collect();
+    assert_eq!(scripts.len(), 3);
+    assert!(scripts.iter().all(|s| s.starts_with("<script src=\"docs/")));
+    for link in [
+        "docs/swagger-ui.css",
+        "docs/swagger-ui-bundle.js",
+        "docs/swagger-initializer.js",
+    ] {
+        assert!(page.contains(link), "{link}");
+    }
+
+    let (status, ty, csp_js, bundle) = get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ty.contains("javascript"), "{ty}");
+    assert_eq!(csp_js, csp);
+    // The pinned version: Swagger UI 5.32.6, from utoipa-swagger-ui-vendored.
+    assert!(bundle.contains("PACKAGE_VERSION:\"5.32.6\""));
+    let (_, ty, _, _) = get("/docs/swagger-ui.css").await;
+    assert_eq!(ty, "text/css");
+
+    let (status, _, _, init) = get("/docs/swagger-initializer.js").await;
+    assert_eq!(status, StatusCode::OK);
+    for setting in [
+        r#""url": "openapi.json""#,
+        r#""queryConfigEnabled": false"#,
+        r#""validatorUrl": "none""#,
+        r#""persistAuthorization": false"#,
+        r#""layout": "BaseLayout""#,
+    ] {
+        assert!(init.contains(setting), "{setting} in {init}");
+    }
+    assert!(
+        !init.contains("configUrl") && !init.contains("http"),
+        "{init}"
+    );
+
+    // Swagger UI's other files, and anything else, are not served.
+    for other in [
+        "oauth2-redirect.html",
+        "index.html",
+        "swagger-ui.js",
+        "..%2Fopenapi.json",
+        "nope.js",
+    ] {
+        let (status, ..) = get(&format!("/docs/{other}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{other}");
+    }
+    let (status, ..) = get("/docs/a/b").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    h.stop().await;
+}
+
 /// Issue 9, item 7: the secret `serve` makes up when given none has 256
 /// random bits: 64 hex digits, none of them fixed (two v4 UUIDs had 244,
 /// with a version digit that is always `4` and a variant digit that is one
@@ -1811,9 +2103,11 @@ async fn the_example_never_serves_the_bench_twin() {
         [
             "/execution/.well-known/jwks.json",
             "/execution/openapi.json",
-            "/execution/docs",
             "/execution/health",
             "/execution/health/ping",
+            // The docs page and its own files (issue 22), declared last.
+            "/execution/docs",
+            "/execution/docs/<file>",
         ]
     );
     let h = Harness::start().await;

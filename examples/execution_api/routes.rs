@@ -7,11 +7,13 @@
 //! router (`airflow/api_fastapi/execution_api/routes/`), with the router's
 //! prefix and its `Security(require_auth, scopes=[...])`, so the policies
 //! read the same as Airflow's. Routes sharing a path live in the same group,
-//! in Airflow's order (`/variables/keys` before `/variables/<variable_key>`).
+//! in Airflow's order (`/variables/keys` before `/variables/<variable_key:path>`).
 //!
 //! Handlers are thin: they read the path, query and body, call the store
 //! (`state.rs`), and answer with Airflow's status code and body.
 
+#[path = "routes/docs.rs"]
+pub mod docs;
 #[path = "routes/query.rs"]
 mod query;
 
@@ -60,17 +62,6 @@ pub fn document() -> scopegate::openapi::utoipa::openapi::OpenApi {
 fn document_json() -> &'static str {
     static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     JSON.get_or_init(|| document().to_pretty_json().unwrap_or_default())
-}
-
-/// The docs page of [`document`] (Scalar's viewer, the document inlined),
-/// built once. The page loads Scalar's script from its CDN in the browser.
-fn docs_page() -> &'static str {
-    static HTML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HTML.get_or_init(|| {
-        utoipa_scalar::Scalar::new(document())
-            .title("Airflow Task Execution API (scopegate example)")
-            .to_html()
-    })
 }
 
 /// `/health/ping`'s probe: a token this server signed, kept for at most
@@ -152,15 +143,6 @@ pub mod execution {
         HttpResponse::Ok()
             .content_type(header::ContentType::json())
             .body(document_json())
-    }
-
-    /// A browsable page of the OpenAPI document. Not one of Airflow's
-    /// routes.
-    #[route(get, "/docs", public, responses(200))]
-    pub async fn docs() -> HttpResponse {
-        HttpResponse::Ok()
-            .content_type(header::ContentType::html())
-            .body(docs_page())
     }
 
     /// `routes/health.py`: public, no prefix.
@@ -715,13 +697,13 @@ pub mod execution {
         }
 
         /// `{"key", "value"}`, or 404 with a `detail`.
-        #[route(get, "/<variable_key>", responses(200 = VariableResponse, 404 = ErrorBody))]
+        #[route(get, "/<variable_key:path>", responses(200 = VariableResponse, 404 = ErrorBody))]
         pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.variable(&key)?))
         }
 
         /// Creates or replaces a variable: 201.
-        #[route(put, "/<variable_key>", responses(201 = Message))]
+        #[route(put, "/<variable_key:path>", responses(201 = Message))]
         pub async fn put(
             store: web::Data<Store>,
             key: web::Path<String>,
@@ -732,7 +714,7 @@ pub mod execution {
         }
 
         /// Deletes a variable: 204, whether it existed or not.
-        #[route(delete, "/<variable_key>", responses(204))]
+        #[route(delete, "/<variable_key:path>", responses(204))]
         pub async fn delete(store: web::Data<Store>, key: web::Path<String>) -> HttpResponse {
             store.delete_variable(&key);
             no_content()
@@ -761,7 +743,7 @@ pub mod execution {
         /// One value of a mapped task, by position in map-index order.
         #[route(
             get,
-            "/<dag_id>/<run_id>/<task_id>/<key>/item/<offset>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>/item/<offset>",
             responses(200 = Value, 404 = ErrorBody)
         )]
         pub async fn item(
@@ -779,7 +761,7 @@ pub mod execution {
         }
 
         /// The values of a mapped task, sliced as a Python list.
-        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>/slice", responses(200 = Value))]
+        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key:path>/slice", responses(200 = Value))]
         pub async fn slice(
             store: web::Data<Store>,
             path: XComPath,
@@ -797,7 +779,7 @@ pub mod execution {
 
         /// How many values are stored, in `Content-Range: map_indexes <n>`.
         /// A `map_index` is Airflow's 400.
-        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200, 400 = ErrorBody))]
+        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200, 400 = ErrorBody))]
         pub async fn head(
             store: web::Data<Store>,
             path: XComPath,
@@ -821,7 +803,7 @@ pub mod execution {
         /// index.
         #[route(
             get,
-            "/<dag_id>/<run_id>/<task_id>/<key>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>",
             responses(200 = XComResponse, 404 = ErrorBody)
         )]
         pub async fn get(
@@ -842,7 +824,7 @@ pub mod execution {
         /// Stores a value (any JSON; an empty body is `null`): 201.
         #[route(
             post,
-            "/<dag_id>/<run_id>/<task_id>/<key>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>",
             request = Value,
             responses(201 = Message)
         )]
@@ -872,7 +854,7 @@ pub mod execution {
         }
 
         /// Deletes the value at `map_index` (default -1): 200.
-        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200 = Message))]
+        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200 = Message))]
         pub async fn delete(
             store: web::Data<Store>,
             path: XComPath,
@@ -932,7 +914,7 @@ pub mod execution {
         type KeyPath = web::Path<(String, String)>;
 
         /// A stored value, or 404.
-        #[route(get, "/<task_instance_id>/<key>", responses(200 = StoredValue, 404 = ErrorBody))]
+        #[route(get, "/<task_instance_id>/<key:path>", responses(200 = StoredValue, 404 = ErrorBody))]
         pub async fn get(
             token: TiToken,
             store: web::Data<Store>,
@@ -943,7 +925,7 @@ pub mod execution {
         }
 
         /// Stores a value (not `null`): 204.
-        #[route(put, "/<task_instance_id>/<key>", responses(204))]
+        #[route(put, "/<task_instance_id>/<key:path>", responses(204))]
         pub async fn put(
             token: TiToken,
             store: web::Data<Store>,
@@ -957,7 +939,7 @@ pub mod execution {
         }
 
         /// Deletes a value: 204.
-        #[route(delete, "/<task_instance_id>/<key>", responses(204))]
+        #[route(delete, "/<task_instance_id>/<key:path>", responses(204))]
         pub async fn delete(
             token: TiToken,
             store: web::Data<Store>,
@@ -1109,5 +1091,24 @@ pub mod execution {
         ) -> Result<HttpResponse> {
             clear_values(&store, &req, "uri").await
         }
+    }
+
+    /// A browsable page of the OpenAPI document (Swagger UI), which works
+    /// offline: its files are served by the route below, under a
+    /// Content-Security-Policy of this origin only. Not one of Airflow's
+    /// routes. Declared last: actix tries routes in order, so the API's
+    /// own requests do not try these first.
+    #[route(get, "/docs", public, responses(200))]
+    pub async fn docs() -> HttpResponse {
+        super::docs::page()
+    }
+
+    /// The docs page's script, styles and icons, from Swagger UI's files
+    /// built into the example; 404 for any other name. Not one of
+    /// Airflow's routes.
+    #[route(get, "/docs/<file>", public, responses(200, 404))]
+    pub async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+        super::docs::asset(&file)
+            .unwrap_or_else(|| HttpResponse::NotFound().json(json!({"detail": "Not Found"})))
     }
 }
