@@ -20,7 +20,8 @@ use super::extract::Token;
 use super::guard::{Deny, GuardEntry};
 use super::render::{reason, render, Refusal};
 use super::request::{
-    forget, mark_allowed, no_verifier, record, recorded, unmark, verify_request, Allowed,
+    forget, mark_allowed, no_verifier, record, recorded, token_source, token_str, unmark,
+    verify_request, Allowed,
 };
 
 /// Middleware that enforces a route's policy: bearer token, verification
@@ -106,6 +107,7 @@ impl Enforce {
                 let allowed = Allowed {
                     policy: self.policy,
                     token_type,
+                    source: token_source(http, verifier),
                 };
                 if was_recorded {
                     mark_allowed(http, verifier, allowed, now);
@@ -165,6 +167,35 @@ pub struct EnforceService<S> {
 }
 
 type Response<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+/// The rare path of [`EnforceService::call`], kept out of it so that the
+/// common path stays small: an unknown `kid`, or an issuer without keys
+/// yet, refreshes that issuer's keys (rate-limited) and decides again.
+#[cold]
+#[inline(never)]
+fn refresh_then_check<S, B>(
+    service: Rc<S>,
+    enforce: Enforce,
+    req: ServiceRequest,
+) -> LocalBoxFuture<'static, Response<B>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    Box::pin(async move {
+        if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
+            if let Some(token) = token_str(req.request(), &verifier) {
+                let token = token.to_owned();
+                verifier.refresh_early(&token).await;
+            }
+        }
+        forget(req.request());
+        match enforce.check(&req) {
+            Ok(()) => guarded(service, req, enforce.guards).await,
+            Err(err) => refuse(req, &err),
+        }
+    })
+}
 type LeftBody<B> = fn(Result<ServiceResponse<B>, Error>) -> Response<B>;
 
 fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
@@ -227,9 +258,10 @@ where
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     /// Allowed: the inner call. Refused: a ready response. Allowed on a
-    /// route with guards, or unknown `kid` with a JWKS (a refresh of the
-    /// keys, rate-limited, then the decision again): a boxed future, the
-    /// only paths that allocate one.
+    /// route with guards, or unknown `kid` with a JWKS, or an issuer
+    /// without keys yet (that issuer's keys are refreshed, rate-limited,
+    /// and the decision made again): a boxed future, the only paths that
+    /// allocate one.
     #[allow(clippy::type_complexity)]
     type Future = Either<
         Map<S::Future, LeftBody<B>>,
@@ -248,20 +280,13 @@ where
                     .call(req)
                     .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
             ),
-            Err(AuthError::InvalidToken(InvalidReason::UnknownKey)) => {
-                let service = Rc::clone(&self.service);
-                let enforce = self.enforce;
-                Either::Right(Either::Right(Box::pin(async move {
-                    if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
-                        verifier.refresh_early().await;
-                    }
-                    forget(req.request());
-                    match enforce.check(&req) {
-                        Ok(()) => guarded(service, req, enforce.guards).await,
-                        Err(err) => refuse(req, &err),
-                    }
-                })))
-            }
+            Err(AuthError::InvalidToken(
+                InvalidReason::UnknownKey | InvalidReason::KeysUnavailable,
+            )) => Either::Right(Either::Right(refresh_then_check(
+                Rc::clone(&self.service),
+                self.enforce,
+                req,
+            ))),
             Err(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
         }
     }

@@ -40,6 +40,12 @@ pub enum AuthError {
         /// What the route accepts.
         allowed: TokenTypes,
     },
+    /// A token from the verifier's cookie on an unsafe method (anything but
+    /// GET, HEAD, OPTIONS) without an allowed `Origin`: a cross-site
+    /// request forgery, or a front-end whose origin is not configured. 403;
+    /// the token is not verified.
+    #[error("Origin not allowed for a cookie token")]
+    CrossOrigin,
     /// A valid token that does not own the resource in the path: its
     /// owner's claim does not match the path parameter. 403 with
     /// `error="insufficient_scope"`.
@@ -121,7 +127,7 @@ impl AuthError {
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 any.scope()
             )),
-            AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
+            AuthError::CrossOrigin | AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
         }
     }
 
@@ -143,6 +149,7 @@ impl AuthError {
             | AuthError::SubjectMismatch(_)
             | AuthError::MissingPermission(_)
             | AuthError::NoAlternative(_) => reason::INSUFFICIENT_SCOPE,
+            AuthError::CrossOrigin => reason::CROSS_ORIGIN,
             AuthError::NotConfigured | AuthError::NoRoutePolicy => reason::SERVER_ERROR,
         };
         Refusal::new(
@@ -163,7 +170,8 @@ impl ResponseError for AuthError {
             AuthError::TokenTypeNotAllowed { .. }
             | AuthError::SubjectMismatch(_)
             | AuthError::MissingPermission(_)
-            | AuthError::NoAlternative(_) => StatusCode::FORBIDDEN,
+            | AuthError::NoAlternative(_)
+            | AuthError::CrossOrigin => StatusCode::FORBIDDEN,
             AuthError::NotConfigured | AuthError::NoRoutePolicy => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

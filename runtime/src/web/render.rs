@@ -33,6 +33,9 @@ pub mod reason {
     pub const INSUFFICIENT_SCOPE: &str = "insufficient_scope";
     /// A guard refused the request (its status: 403, 404 or another 4xx).
     pub const GUARD: &str = "guard";
+    /// A cookie token on an unsafe method from an origin the verifier does
+    /// not allow (403, CSRF).
+    pub const CROSS_ORIGIN: &str = "cross_origin";
     /// A known path with another method (405).
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// A misconfiguration: no verifier in app data (500). Logged.
