@@ -29,29 +29,8 @@
 //! `warn` unless `RUST_LOG` says otherwise, so the example's access log,
 //! which is `info`, costs nothing in a measurement.
 
-// The example's server modules, included as the example includes them. The
-// example's CLI is not, so some of their items are unused here.
-#[allow(dead_code)]
-#[path = "../examples/execution_api/app.rs"]
-mod app;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/errors.rs"]
-mod errors;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/keys.rs"]
-mod keys;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/models.rs"]
-mod models;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/routes.rs"]
-mod routes;
-#[allow(dead_code, unused_imports)]
-#[path = "../examples/execution_api/state.rs"]
-mod state;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/teams.rs"]
-mod teams;
+// The example's server, from its library, as the example starts it.
+use execution_api_example::{app, keys, state};
 
 use std::io::Write as _;
 use std::process::ExitCode;

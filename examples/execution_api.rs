@@ -6,6 +6,9 @@
 //! cargo run --example execution_api -- serve --queue 1
 //! cargo run --example execution_api -- serve --queue-task etl/manual__1/extract \
 //!     --queue-task etl/manual__1/load
+//! cargo run --example execution_api -- serve --queue-task etl/manual__1/double/0 \
+//!     --queue-task etl/manual__1/double/1 --queue-task etl/manual__1/flaky \
+//!     --task-retries flaky=2
 //! cargo run --example execution_api -- token --sub <UUID> --type execution
 //! cargo run --example execution_api -- routes
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
@@ -25,30 +28,19 @@
 //!
 //! `serve` prints one JSON line per queued task instance,
 //! `{"task_instance_id": "...", "workload_token": "..."}` (those of
-//! `--queue N` first, then one per `--queue-task`, in order), then
+//! `--queue N` first, then one per `--queue-task`, in order), one per
+//! callback of `--queue-callback N`,
+//! `{"callback_id": "...", "callback_token": "..."}`, then
 //! `{"listening": "http://127.0.0.1:PORT/execution/"}`. Point
 //! `airflow.sdk.api.client.Client(base_url=<listening>, token=<workload_token>)`
 //! or the worker at it. Logs go to stderr: one line per response (method,
 //! path, status), `RUST_LOG=debug` adds every auth decision; tokens are
 //! never logged.
 
-// The server lives in `execution_api/`, shared with `tests/e2e.rs`, which
-// includes the same files the same way, so both see them as crate-root
-// siblings (`crate::state`, ...).
-#[path = "execution_api/app.rs"]
-mod app;
-#[path = "execution_api/errors.rs"]
-mod errors;
-#[path = "execution_api/keys.rs"]
-mod keys;
-#[path = "execution_api/models.rs"]
-mod models;
-#[path = "execution_api/routes.rs"]
-mod routes;
-#[path = "execution_api/state.rs"]
-mod state;
-#[path = "execution_api/teams.rs"]
-mod teams;
+// The server is the library of the `execution-api-example` package
+// (`execution_api/`, with its own scopegate.toml), shared with the tests
+// and the bench server; this file is its command line.
+use execution_api_example::{app, keys, models, routes, state, teams};
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -63,10 +55,11 @@ use scopegate::{
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE, DEFAULT_MAX_SESSION_AGE};
+use execution_api_example::CALLBACK;
 use keys::Keys;
-use models::QueuedWorkload;
+use models::{QueuedCallback, QueuedWorkload};
 use state::caps::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_VALUE_BYTES};
-use state::{Limits, TaskSpec};
+use state::{Limits, TaskRetries, TaskSpec};
 
 /// The most task instances `--queue` creates.
 const MAX_QUEUE: u64 = 10_000;
@@ -149,12 +142,27 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
     queue: u64,
     /// Queue a task instance of this DAG, run and task, as a scheduler
-    /// hands it to an executor (its run is created, running, if new).
-    /// Repeatable; one JSON line each, in order, after those of --queue.
-    /// Run ids may hold `~ : +` (`manual__2026-01-01T00:00:00+00:00`).
-    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID")]
+    /// hands it to an executor (its run is created, running, if new); with
+    /// a fourth part, that instance of a mapped task (`map_index`, 0 on;
+    /// without it -1, not mapped). Repeatable; one JSON line each, in
+    /// order, after those of --queue. Run ids may hold `~ : +`
+    /// (`manual__2026-01-01T00:00:00+00:00`).
+    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID[/MAP_INDEX]")]
     queue_task: Vec<TaskSpec>,
-    /// Lifetime of workload tokens, in seconds.
+    /// Give a task the `retries` its DAG file declares: its queued
+    /// instances get `max_tries = N`, so the worker of a failing try with
+    /// retries left reports `up_for_retry` instead of `failed`. Repeatable,
+    /// one per task id (in every DAG queued).
+    #[arg(long = "task-retries", value_name = "TASK_ID=N")]
+    task_retries: Vec<TaskRetries>,
+    /// Number of deadline callbacks to create in state `queued`, each with
+    /// a single-use callback token (Airflow's main branch): one line
+    /// `{"callback_id": ..., "callback_token": ...}` each, after the task
+    /// instances' lines. The token is exchanged once, at
+    /// PATCH /execution/callbacks/<callback_id>/run, for an execution token.
+    #[arg(long = "queue-callback", value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
+    queue_callback: u64,
+    /// Lifetime of workload tokens (and callback tokens), in seconds.
     #[arg(long, default_value_t = DEFAULT_WORKLOAD_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     workload_ttl: u64,
     /// Lifetime of execution tokens, in seconds.
@@ -194,7 +202,7 @@ struct ServeArgs {
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
     /// The token's subject: a task instance id (or, for connection-test
-    /// routes, a connection test id).
+    /// routes, a connection test id; for a callback token, a callback id).
     #[arg(long)]
     sub: Uuid,
     /// The token's type.
@@ -211,6 +219,7 @@ struct TokenArgs {
 enum Kind {
     Execution,
     Workload,
+    Callback,
 }
 
 impl From<Kind> for TokenType {
@@ -218,6 +227,7 @@ impl From<Kind> for TokenType {
         match kind {
             Kind::Execution => TokenType::EXECUTION,
             Kind::Workload => TokenType::WORKLOAD,
+            Kind::Callback => CALLBACK,
         }
     }
 }
@@ -272,7 +282,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // A --jwks server without a key of its own is warned about below; check
     // its own tokens against the JWKS when it was given a key or must print
     // workload tokens.
-    let queues = args.queue > 0 || !args.queue_task.is_empty();
+    let queues = args.queue > 0 || !args.queue_task.is_empty() || args.queue_callback > 0;
     let check_own = args.jwks.is_some() && (given.is_some() || queues);
     let keys = match given {
         Some(keys) => keys,
@@ -316,7 +326,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         max_bytes: args.store_max_bytes,
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
-    let queue_tasks = args.queue_task;
+    let queue_tasks = with_retries(args.queue_task, &args.task_retries)?;
+    let queue_callbacks = usize::try_from(args.queue_callback).unwrap_or(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let teams = args
         .multi_team
@@ -350,6 +361,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             };
             lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
         }
+        for callback_id in services.store.queue_callbacks(queue_callbacks) {
+            let callback_token = services
+                .issuer
+                .issue(callback_id, CALLBACK)
+                .map_err(|e| e.to_string())?;
+            let line = QueuedCallback {
+                callback_id,
+                callback_token,
+            };
+            lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
+        }
         let (server, addr) = app::start(services, &args.bind, workers)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         lines.push(
@@ -359,6 +381,35 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%addr, "listening");
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// `--queue-task`s with the `--task-retries` of their tasks. A task id
+/// given twice, or one that no `--queue-task` queues (a typo), is an
+/// error rather than a silent choice.
+fn with_retries(
+    mut specs: Vec<TaskSpec>,
+    retries: &[TaskRetries],
+) -> Result<Vec<TaskSpec>, String> {
+    for (i, r) in retries.iter().enumerate() {
+        if retries[..i].iter().any(|other| other.task_id == r.task_id) {
+            return Err(format!(
+                "--task-retries: {} is given twice; give each task its retries once",
+                r.task_id
+            ));
+        }
+        let mut matched = false;
+        for spec in specs.iter_mut().filter(|s| s.task_id == r.task_id) {
+            spec.retries = r.retries;
+            matched = true;
+        }
+        if !matched {
+            return Err(format!(
+                "--task-retries: no --queue-task queues the task {}; check its spelling",
+                r.task_id
+            ));
+        }
+    }
+    Ok(specs)
 }
 
 /// With `--jwks`, the tokens this server mints (queued workload tokens,

@@ -21,6 +21,7 @@ use crate::keys::Keys;
 use crate::routes::{self, HealthProbe};
 use crate::state::{Limits, Store};
 use crate::teams::Teams;
+use crate::versions;
 
 /// The audience of Airflow's task tokens (`[execution_api] jwt_audience`).
 pub const AIRFLOW_AUDIENCE: &str = "urn:airflow.apache.org:task";
@@ -107,12 +108,17 @@ impl AuthConfig {
         builder.load().await.map_err(|e| e.to_string())
     }
 
-    /// The issuer of workload, swapped and refreshed tokens.
+    /// The issuer of workload, callback, swapped and refreshed tokens, in
+    /// the example's vocabulary (its `scopegate.toml`), which its routes'
+    /// policies and the refresh middleware share.
     pub fn issuer(&self) -> Result<Issuer, String> {
         let mut builder = Issuer::builder(self.keys.signing_key()?)
+            .vocabulary(&crate::VOCABULARY)
             .audience(&self.audience)
             .execution_ttl(self.execution_ttl)
-            .workload_ttl(self.workload_ttl);
+            .workload_ttl(self.workload_ttl)
+            // A callback token waits in a queue as a workload token does.
+            .ttl(crate::CALLBACK, self.workload_ttl);
         if let Some(iss) = &self.issuer {
             builder = builder.issuer(iss);
         }
@@ -219,6 +225,10 @@ pub fn app_with(
         .saturating_add(BODY_SLACK)
         .max(MIN_BODY);
     App::new()
+        // Innermost: picks the client's Execution API version, routes an
+        // older client's request as its version's router would, and
+        // migrates the response to its version (versions.rs).
+        .wrap(from_fn(versions::layer))
         .wrap(services.reissue.clone())
         .wrap(from_fn(access_log))
         .app_data(services.verifier.clone())
@@ -237,6 +247,9 @@ pub fn app_with(
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(first)
+        // Older versions' routes that a newer route now shadows, guarded by
+        // the client's version: before the routes.
+        .configure(versions::configure)
         .configure(routes::configure)
         .default_service(web::to(errors::not_found))
 }
