@@ -14,6 +14,9 @@
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
 //! cargo run --example execution_api -- serve --bind 127.0.0.1:8081 \
 //!     --jwks http://127.0.0.1:8080/execution/.well-known/jwks.json
+//! cargo run --example execution_api -- serve --revocations redis://127.0.0.1:6379
+//! echo "$TOKEN" | cargo run --example execution_api -- revoke --token - \
+//!     --revocations redis://127.0.0.1:6379
 //! cargo run --example execution_api -- serve --multi-team \
 //!     --dag-team etl=analytics --dag-team billing=finance
 //! ```
@@ -42,15 +45,18 @@
 // and the bench server; this file is its command line.
 use execution_api_example::{app, keys, models, routes, state, teams};
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
+use base64::Engine as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use scopegate::{
-    min_secret_bytes, Algorithm, JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
+    min_secret_bytes, Algorithm, JwksSource, RedisDenyList, RedisStore, Revocation, TokenType,
+    CHAIN_CLAIM, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL, SESSION_START_CLAIM,
 };
 use uuid::Uuid;
 
@@ -93,6 +99,13 @@ enum Command {
     /// Print the route table: one line per route with its method, full
     /// path, accepted token types (or `(public)`) and owner scopes.
     Routes,
+    /// Revoke a token and its whole refresh chain on every replica that
+    /// shares the revocation store (`serve --revocations`): stores its
+    /// `jti` and chain id until they can no longer verify, and announces
+    /// them. Needs no secret: whoever can write to the store can revoke
+    /// anyway. Exits 0 once the store has them, non-zero when it could not
+    /// store them.
+    Revoke(RevokeArgs),
 }
 
 /// Key options shared by both commands.
@@ -173,6 +186,18 @@ struct ServeArgs {
     /// least --workload-ttl; 0 switches it off (as Airflow).
     #[arg(long, default_value_t = DEFAULT_MAX_SESSION_AGE.as_secs())]
     max_session_age: u64,
+    /// Share revocations with every other replica through this Redis
+    /// (`redis://[:PASSWORD@]HOST[:PORT][/DB]`; the environment variable
+    /// keeps a password off the command line): each token is checked
+    /// against a local copy, kept current from Redis; revoke with
+    /// `execution_api revoke`. Needs a --max-session-age (not 0).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SCOPEGATE_REVOCATIONS",
+        hide_env_values = true
+    )]
+    revocations: Option<String>,
     /// Largest value a write may store, in bytes (a Variable, an XCom, a
     /// state store value, a triggered run's conf, rendered fields); larger
     /// is refused with 413.
@@ -215,6 +240,27 @@ struct TokenArgs {
     ttl: Option<u64>,
 }
 
+#[derive(Debug, clap::Args)]
+struct RevokeArgs {
+    /// The token to revoke, or `-` to read it from standard input (which
+    /// keeps it out of `ps` and shell history). Its signature is not
+    /// checked: only its `jti`, chain id (`sid`), `iss` and `exp` are read.
+    #[arg(long)]
+    token: String,
+    /// The revocation store the replicas share (as `serve --revocations`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SCOPEGATE_REVOCATIONS",
+        hide_env_values = true
+    )]
+    revocations: String,
+    /// The replicas' --max-session-age, in seconds: the revocation is kept
+    /// that long at most, from the chain's start.
+    #[arg(long, default_value_t = DEFAULT_MAX_SESSION_AGE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    max_session_age: u64,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Kind {
     Execution,
@@ -239,6 +285,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token(args),
         Command::Openapi => openapi(),
         Command::Routes => print_routes(),
+        Command::Revoke(args) => revoke(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -309,7 +356,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             args.max_session_age, args.workload_ttl
         ));
     }
+    let revocations = match &args.revocations {
+        None => None,
+        Some(_) if args.max_session_age == 0 => {
+            return Err(
+                "--revocations needs a maximum session age, so that every revocation \
+                        ends: leave --max-session-age at its default, or give it a number of \
+                        seconds other than 0"
+                    .into(),
+            )
+        }
+        Some(url) => {
+            let store = RedisStore::open(url).map_err(|e| format!("--revocations: {e}"))?;
+            tracing::info!(store = %store.name(), "sharing revocations");
+            Some(Arc::new(RedisDenyList::new(store)))
+        }
+    };
     let auth = AuthConfig {
+        revocations,
         jwks: args.jwks.as_deref().map(JwksSource::parse),
         issuer: args.issuer,
         execution_ttl: Duration::from_secs(args.execution_ttl),
@@ -451,6 +515,72 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let issuer = auth.issuer()?;
     let token = issuer.issue(args.sub, ty).map_err(|e| e.to_string())?;
     print_lines(&[token])
+}
+
+/// Revokes a token and its chain in the shared store; prints
+/// `{"revoked": {"jti": .., "chain": ..}, "store": ..}` once it is stored.
+fn revoke(args: RevokeArgs) -> Result<(), String> {
+    let token = if args.token == "-" {
+        let mut token = String::new();
+        std::io::stdin()
+            .take(64 << 10)
+            .read_to_string(&mut token)
+            .map_err(|e| format!("--token -: reading standard input: {e}"))?;
+        token.trim().to_owned()
+    } else {
+        args.token
+    };
+    let age = Duration::from_secs(args.max_session_age);
+    let [token_rev, chain_rev] = revocations_of(&token, age)?;
+    let store = RedisStore::open(&args.revocations)
+        .map_err(|e| format!("--revocations: {e}"))?
+        .max_session_age(age);
+    let stored = [token_rev.clone(), chain_rev.clone()];
+    actix_web::rt::System::new()
+        .block_on(async { store.store(&stored).await })
+        .map_err(|e| format!("not revoked: {e}"))?;
+    print_lines(&[serde_json::json!({
+        "revoked": { "jti": token_rev.id, "chain": chain_rev.id },
+        "store": store.name(),
+    })
+    .to_string()])
+}
+
+/// The revocations of a token and its chain, read from its payload without
+/// checking its signature: its `jti` until its `exp`; its chain (`sid`, or
+/// its `jti` for a token minted without one) until the chain's start
+/// (`auth_time`, else `iat`) plus `age`. The store clamps both to `age`
+/// from now.
+fn revocations_of(token: &str, age: Duration) -> Result<[Revocation; 2], String> {
+    const NOT_A_TOKEN: &str = "--token: not a JWT (three base64url parts separated by dots)";
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(NOT_A_TOKEN.into());
+    };
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| NOT_A_TOKEN)?;
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&payload).map_err(|_| NOT_A_TOKEN)?;
+    let string = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+    let number = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
+    let jti = string("jti")
+        .filter(|jti| !jti.is_empty())
+        .ok_or("--token: the token has no `jti`, so no deny-list can revoke it (and a server with one refuses it)")?;
+    let exp = number("exp").ok_or("--token: the token has no integer `exp`")?;
+    let chain = string(CHAIN_CLAIM).filter(|c| !c.is_empty()).unwrap_or(jti);
+    let start = number(SESSION_START_CLAIM)
+        .or_else(|| number("iat"))
+        .unwrap_or(exp);
+    let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+    let end = start.saturating_add(age).max(exp);
+    let iss = string("iss");
+    Ok([
+        Revocation::token(jti, exp).with_issuer(iss),
+        Revocation::chain(chain, end).with_issuer(iss),
+    ])
 }
 
 /// Prints the OpenAPI document.

@@ -4,6 +4,7 @@
 //! [`start`], so the tests exercise exactly what users run.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -11,8 +12,8 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
-    Issuer, JwksSource, KeySource, LogSafe, Reissue, Verifier, DEFAULT_EXECUTION_TTL,
-    DEFAULT_WORKLOAD_TTL,
+    Issuer, JwksSource, KeySource, LogSafe, MemoryDenyList, RedisDenyList, Reissue, Verifier,
+    DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
 };
 use uuid::Uuid;
 
@@ -66,6 +67,14 @@ pub struct AuthConfig {
     /// stops renewing, tokens of an older chain. `None`: no limit (as
     /// Airflow).
     pub max_session_age: Option<Duration>,
+    /// The deny-list shared with the other replicas through Redis
+    /// (`serve --revocations`): every token is checked against its local
+    /// copy, and `/health/ping` reports its store. Needs a maximum session
+    /// age.
+    pub revocations: Option<Arc<RedisDenyList>>,
+    /// An in-memory deny-list instead (when `revocations` is `None`): what
+    /// the bench server compares the shared one with. `serve` has none.
+    pub memory_deny_list: Option<Arc<MemoryDenyList>>,
 }
 
 impl AuthConfig {
@@ -82,6 +91,8 @@ impl AuthConfig {
             token_cache: true,
             allow_short_secret: false,
             max_session_age: Some(DEFAULT_MAX_SESSION_AGE),
+            revocations: None,
+            memory_deny_list: None,
         }
     }
 
@@ -104,6 +115,11 @@ impl AuthConfig {
         }
         if let Some(age) = self.max_session_age {
             builder = builder.max_session_age(age);
+        }
+        if let Some(list) = &self.revocations {
+            builder = builder.deny_list(Arc::clone(list));
+        } else if let Some(list) = &self.memory_deny_list {
+            builder = builder.deny_list(Arc::clone(list));
         }
         builder.load().await.map_err(|e| e.to_string())
     }
@@ -141,6 +157,9 @@ pub struct Services {
     pub store: web::Data<Store>,
     /// `/health/ping`'s probe token, signed at most every few seconds.
     pub probe: web::Data<HealthProbe>,
+    /// The deny-list shared through Redis, when `--revocations` is on:
+    /// `/health/ping` reports its store.
+    pub revocations: Option<web::Data<RedisDenyList>>,
     /// The refresh middleware: Airflow's rules, the maximum session age,
     /// and the veto that renews only a running task instance's token.
     pub reissue: Reissue,
@@ -177,6 +196,7 @@ impl Services {
         Ok(Services {
             verifier: web::Data::new(auth.verifier().await?),
             probe: web::Data::new(HealthProbe::new(&issuer)),
+            revocations: auth.revocations.clone().map(web::Data::from),
             issuer,
             store,
             reissue,
@@ -224,11 +244,14 @@ pub fn app_with(
         .max_value_bytes
         .saturating_add(BODY_SLACK)
         .max(MIN_BODY);
-    App::new()
-        // Innermost: picks the client's Execution API version, routes an
-        // older client's request as its version's router would, and
-        // migrates the response to its version (versions.rs).
-        .wrap(from_fn(versions::layer))
+    let mut app = App::new();
+    if let Some(revocations) = &services.revocations {
+        app = app.app_data(revocations.clone());
+    }
+    // Innermost: picks the client's Execution API version, routes an
+    // older client's request as its version's router would, and
+    // migrates the response to its version (versions.rs).
+    app.wrap(from_fn(versions::layer))
         .wrap(services.reissue.clone())
         .wrap(from_fn(access_log))
         .app_data(services.verifier.clone())

@@ -6,11 +6,12 @@
 # 1.3 (the test's own venv); Debian's Chromium opens the docs page without
 # a network (test_docs_page.py); a real OpenID provider (panva's
 # oidc-provider, from npm) issues the tokens the ledger example
-# (examples/ledger) trusts through discovery (test_oidc.py).
+# (examples/ledger) trusts through discovery (test_oidc.py); replicas of the example share revocations through a
+# real redis-server (test_revocation.py).
 #
 # Creates tests/interop/.venv and tests/interop/.venv-sdk-* if missing (and
 # reuses them when present), installs the pinned requirements, installs
-# Debian's chromium if missing (as root: the docs page test also needs root
+# Debian's chromium and redis-server if missing (as root: the docs page test also needs root
 # for its network namespace), installs node and npm from Debian's packages
 # if missing, installs the pinned oidc-provider in
 # tests/interop/oidc/node_modules when its lock file changed (npm ci, from
@@ -72,6 +73,11 @@ if [ ! -x "${SCOPEGATE_CHROMIUM:-/usr/bin/chromium}" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     echo "== interop: chromium installed in $((SECONDS - started))s"
 fi
+
+echo "== interop: redis-server (test_revocation.py)"
+# Installs Debian's package when missing, without starting its service;
+# the tests start their own instance.
+bash "$root/tests/redis/install.sh"
 
 echo "== interop: the OpenID provider (oidc-provider from npm)"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -70,6 +70,26 @@ pub enum AuthError {
     /// an error log line naming the route; the token is never handed out.
     #[error("Internal Server Error")]
     NoRoutePolicy,
+    /// The verifier's deny-list has never loaded the revocations (a
+    /// replica that started while its store, e.g. Redis, was down), so it
+    /// cannot tell a revoked token from another: every token is refused
+    /// until it has. 503 with `Retry-After: 1`; not the token's fault, so
+    /// no `WWW-Authenticate`. The verifier's reason is
+    /// [`InvalidReason::RevocationsNotLoaded`].
+    #[error("Service Unavailable: the revocation list is not loaded yet")]
+    RevocationsNotLoaded,
+}
+
+impl From<InvalidReason> for AuthError {
+    /// The verifier's refusal: an invalid token (401), or, when its
+    /// deny-list is not loaded, [`AuthError::RevocationsNotLoaded`] (503).
+    #[inline]
+    fn from(reason: InvalidReason) -> Self {
+        match reason {
+            InvalidReason::RevocationsNotLoaded => AuthError::RevocationsNotLoaded,
+            reason => AuthError::InvalidToken(reason),
+        }
+    }
 }
 
 impl From<Denial> for AuthError {
@@ -127,7 +147,10 @@ impl AuthError {
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 any.scope()
             )),
-            AuthError::CrossOrigin | AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
+            AuthError::CrossOrigin
+            | AuthError::NotConfigured
+            | AuthError::NoRoutePolicy
+            | AuthError::RevocationsNotLoaded => None,
         }
     }
 
@@ -150,14 +173,19 @@ impl AuthError {
             | AuthError::MissingPermission(_)
             | AuthError::NoAlternative(_) => reason::INSUFFICIENT_SCOPE,
             AuthError::CrossOrigin => reason::CROSS_ORIGIN,
+            AuthError::RevocationsNotLoaded => reason::UNAVAILABLE,
             AuthError::NotConfigured | AuthError::NoRoutePolicy => reason::SERVER_ERROR,
         };
-        Refusal::new(
+        let refusal = Refusal::new(
             self.status_code(),
             reason,
             std::borrow::Cow::Owned(self.to_string().into()),
         )
-        .with_www_authenticate(self.challenge())
+        .with_www_authenticate(self.challenge());
+        if *self == AuthError::RevocationsNotLoaded {
+            return refusal.with_retry_after(HeaderValue::from_static("1"));
+        }
+        refusal
     }
 }
 
@@ -175,6 +203,7 @@ impl ResponseError for AuthError {
             AuthError::NotConfigured | AuthError::NoRoutePolicy => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            AuthError::RevocationsNotLoaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -190,6 +219,7 @@ impl ResponseError for AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::RETRY_AFTER;
 
     fn header(e: &AuthError) -> String {
         e.error_response()
@@ -238,5 +268,18 @@ mod tests {
         assert_eq!(e.status_code(), 401);
         assert_eq!(AuthError::NotConfigured.status_code(), 500);
         assert_eq!(header(&AuthError::NotConfigured), "");
+        let e = AuthError::from(InvalidReason::RevocationsNotLoaded);
+        assert_eq!(e, AuthError::RevocationsNotLoaded);
+        assert_eq!(e.status_code(), 503);
+        assert_eq!(header(&e), "");
+        assert_eq!(e.error_response().headers().get(RETRY_AFTER).unwrap(), "1");
+        assert_eq!(
+            e.to_string(),
+            "Service Unavailable: the revocation list is not loaded yet"
+        );
+        assert_eq!(
+            AuthError::from(InvalidReason::Revoked),
+            AuthError::InvalidToken(InvalidReason::Revoked)
+        );
     }
 }

@@ -4,8 +4,9 @@
 //! may replace through app data. Airflow's `{"detail": ..}` is the default.
 //!
 //! The renderer builds the body; the status, the `WWW-Authenticate`
-//! challenge and the `Allow` header are scopegate's: it sets them again on
-//! whatever the renderer returns, so a renderer cannot lose them. The
+//! challenge and the `Allow` and `Retry-After` headers are scopegate's: it
+//! sets them again on whatever the renderer returns, so a renderer cannot
+//! lose them. The
 //! [`reason`]s are a closed set of constants, and the details of auth
 //! refusals are built from constants and the vocabulary's names, never
 //! from text taken from the token.
@@ -14,7 +15,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use actix_web::http::header::{HeaderValue, ALLOW, WWW_AUTHENTICATE};
+use actix_web::http::header::{HeaderValue, ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -38,6 +39,9 @@ pub mod reason {
     pub const CROSS_ORIGIN: &str = "cross_origin";
     /// A known path with another method (405).
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The deny-list has not loaded its revocations yet (503, with
+    /// `Retry-After`): nothing is let through until it has.
+    pub const UNAVAILABLE: &str = "unavailable";
     /// A misconfiguration: no verifier in app data (500). Logged.
     pub const SERVER_ERROR: &str = "server_error";
 }
@@ -50,6 +54,7 @@ pub struct Refusal<'a> {
     detail: Cow<'a, Value>,
     www_authenticate: Option<HeaderValue>,
     allow: Option<HeaderValue>,
+    retry_after: Option<HeaderValue>,
 }
 
 impl<'a> Refusal<'a> {
@@ -60,6 +65,7 @@ impl<'a> Refusal<'a> {
             detail,
             www_authenticate: None,
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -70,6 +76,11 @@ impl<'a> Refusal<'a> {
 
     pub(crate) fn with_allow(mut self, value: HeaderValue) -> Self {
         self.allow = Some(value);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, value: HeaderValue) -> Self {
+        self.retry_after = Some(value);
         self
     }
 
@@ -104,6 +115,11 @@ impl<'a> Refusal<'a> {
         self.allow.as_ref()
     }
 
+    /// The `Retry-After` header of a 503.
+    pub fn retry_after(&self) -> Option<&HeaderValue> {
+        self.retry_after.as_ref()
+    }
+
     /// Airflow's (FastAPI's) answer: `{"detail": ...}`, `application/json`,
     /// with the status and headers.
     pub fn airflow(&self) -> HttpResponse {
@@ -111,8 +127,8 @@ impl<'a> Refusal<'a> {
         self.finish(HttpResponse::build(self.status).json(body))
     }
 
-    /// `res` with this refusal's status, `WWW-Authenticate` and `Allow`,
-    /// whatever the renderer put there.
+    /// `res` with this refusal's status, `WWW-Authenticate`, `Allow` and
+    /// `Retry-After`, whatever the renderer put there.
     fn finish(&self, mut res: HttpResponse) -> HttpResponse {
         *res.status_mut() = self.status;
         let headers = res.headers_mut();
@@ -121,6 +137,9 @@ impl<'a> Refusal<'a> {
         }
         if let Some(value) = &self.allow {
             headers.insert(ALLOW, value.clone());
+        }
+        if let Some(value) = &self.retry_after {
+            headers.insert(RETRY_AFTER, value.clone());
         }
         res
     }
@@ -151,7 +170,8 @@ type RenderFn = dyn Fn(&HttpRequest, &Refusal<'_>) -> HttpResponse + Send + Sync
 /// ```
 ///
 /// Whatever the renderer returns, scopegate sets the refusal's status, its
-/// `WWW-Authenticate` challenge and its `Allow` header again on it.
+/// `WWW-Authenticate` challenge and its `Allow` and `Retry-After` headers
+/// again on it.
 #[derive(Clone)]
 pub struct Renderer {
     render: Arc<RenderFn>,
