@@ -276,5 +276,11 @@ mod tests {
         let allow = refusal().with_allow(HeaderValue::from_static("GET"));
         let req = TestRequest::get().app_data(careless).to_http_request();
         assert_eq!(render(&req, &allow).headers().get(ALLOW).unwrap(), "GET");
+        // The deny-list's 503 keeps its status and Retry-After too.
+        let unavailable = crate::web::AuthError::RevocationsNotLoaded.refusal();
+        assert_eq!(unavailable.reason(), reason::UNAVAILABLE);
+        let res = render(&req, &unavailable);
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "1");
     }
 }
