@@ -38,6 +38,7 @@ use crate::models::{
     TaskStates, TiState, VariableKeys, VariablePostBody, VariableResponse,
 };
 use crate::state::{DagRunFilter, StateChange, Store, TiFilter, XComKey, XComSlice};
+use crate::teams::has_xcom_access;
 use crate::versions::Body;
 use query::Query;
 
@@ -806,8 +807,9 @@ pub mod execution {
     }
 
     /// `routes/xcoms.py`: XComs of any task, for execution tokens (the
-    /// default policy; Airflow checks nothing more outside multi-team mode).
-    #[routes(prefix = "/xcoms")]
+    /// default policy), behind Airflow's `has_xcom_access`, which decides
+    /// by team in multi-team mode and allows everything otherwise.
+    #[routes(prefix = "/xcoms", guard = has_xcom_access)]
     pub mod xcoms {
         use super::*;
 

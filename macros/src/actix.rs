@@ -16,6 +16,9 @@ use crate::suggest;
 /// expansion attaches to actix's generated struct.
 const WRAP: &str = "::scopegate::Enforce::new(&Self::POLICY)";
 
+/// The same, for a route with guards, which the expansion also attaches.
+const WRAP_GUARDED: &str = "::scopegate::Enforce::new(&Self::POLICY).with_guards(Self::GUARDS)";
+
 /// An actix-web route attribute, read.
 #[derive(Clone)]
 pub(crate) struct ActixRoute {
@@ -182,11 +185,12 @@ impl ActixRoute {
     /// included) and scopegate's enforcement as its outermost `wrap`: actix
     /// applies its `wrap`s in order, so the last one runs first, before the
     /// user's own middleware and the handler's body extractors.
-    pub(crate) fn rewritten(&self, path: &str) -> Attribute {
+    pub(crate) fn rewritten(&self, path: &str, guarded: bool) -> Attribute {
         let attr_path = self.attr.path();
         let lit = LitStr::new(path, self.path.span());
         let rest = &self.rest;
-        parse_quote!(#[#attr_path(#lit, #(#rest,)* wrap = #WRAP)])
+        let wrap = if guarded { WRAP_GUARDED } else { WRAP };
+        parse_quote!(#[#attr_path(#lit, #(#rest,)* wrap = #wrap)])
     }
 }
 
@@ -219,7 +223,7 @@ mod tests {
         assert_eq!(route.path.value(), "/items/{id}");
         assert_eq!(
             route
-                .rewritten("/shop/items/{id}")
+                .rewritten("/shop/items/{id}", false)
                 .to_token_stream()
                 .to_string(),
             "# [actix_web :: put (\"/shop/items/{id}\" , name = \"put_item\" , wrap = \
