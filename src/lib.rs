@@ -4,6 +4,9 @@
 //! with this package's dependencies (scopegate with `testing`, `openapi`
 //! and `redis`; actix-web with its macros; utoipa 6), and any warning is an
 //! error (an unused import in a README example fails `cargo test`).
+//! The examples in the ledger's words (permissions, guards) are
+//! `rust,ignore` here and compile in `examples/ledger` (its `build.rs`), where
+//! `scopegate.toml` declares those words.
 #![doc(test(attr(deny(warnings))))]
 
 /// The README, whose Rust examples rustdoc compiles as doctests.

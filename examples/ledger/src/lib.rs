@@ -21,6 +21,7 @@
 //! - `POST /ledger/close`: `ledger:admin` and `reports:read`.
 //!
 //! Every refusal is RFC 9457 `application/problem+json` ([`problem`]).
+#![doc(test(attr(deny(warnings))))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,6 +36,12 @@ use scopegate::{
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+
+/// The README's examples in the ledger's words, extracted by `build.rs`:
+/// rustdoc compiles them here, with warnings as errors.
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_ledger.md"))]
+pub struct ReadmeExamples;
 
 /// The ledger's vocabulary, from its `scopegate.toml`.
 pub const VOCABULARY: Vocabulary = scopegate::vocabulary!();
