@@ -506,8 +506,8 @@ fn a_type_outside_the_vocabulary_says_what_to_write() {
          which is Airflow's, the default: if your crate declares its own types in \
          scopegate.toml, build the kit with them: TestAuth::for_vocabulary(&VOCABULARY) or \
          TestAuth::builder().vocabulary(&VOCABULARY), with \
-         `const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();`; to write a value that is no type (to test the refusal), use \
-         .type_claim(..)"
+         `const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();`; to write a \
+         value that is no type (to test the refusal), use .type_claim(..)"
     );
     assert_eq!(
         panic_message(|| {
@@ -523,8 +523,8 @@ fn a_type_outside_the_vocabulary_says_what_to_write() {
         }),
         "TestAuth: 'workload' is not a token type of the kit's vocabulary (clerk, auditor): \
          write one of those; execution() and workload() mint Airflow's types, so mint this \
-         vocabulary's with token(sub, \"clerk\") or mint(sub).of_type(\"clerk\"); to write a value that is no type (to test the refusal), use \
-         .type_claim(..)"
+         vocabulary's with token(sub, \"clerk\") or mint(sub).of_type(\"clerk\"); to write a \
+         value that is no type (to test the refusal), use .type_claim(..)"
     );
 }
 
