@@ -81,7 +81,8 @@ pub use verify::{
 };
 pub use web::{
     authenticate, authorized_claims, bearer_token, needs_refresh, AuthError, ClaimError, Enforce,
-    EnforceService, Reissue, ReissueFuture, ReissueService, TiToken, Token, REFRESHED_TOKEN_HEADER,
+    EnforceService, Fallback, FallbackService, NotFound, Reissue, ReissueFuture, ReissueService,
+    TiToken, Token, REFRESHED_TOKEN_HEADER,
 };
 
 /// The contract, in one page: the DSL's rules, the order of the runtime
@@ -93,7 +94,10 @@ pub mod contract {}
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::web::method_not_allowed::register_fallback;
+    pub use crate::web::method_not_allowed::register_marker;
+    pub use crate::web::methods::Methods;
+    pub use crate::web::routing::{route_service, Entry, Group, RouteFactory};
+    pub use actix_service;
     pub use actix_web;
     #[cfg(feature = "openapi")]
     pub use {crate::openapi, utoipa};
