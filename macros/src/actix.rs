@@ -182,6 +182,13 @@ impl ActixRoute {
     /// included) and scopegate's enforcement as its outermost `wrap`: actix
     /// applies its `wrap`s in order, so the last one runs first, before the
     /// user's own middleware and the handler's body extractors.
+    /// Whether the attribute adds actix guards (`guard = ".."`), which
+    /// decide whether the route serves a request beyond its method and
+    /// path.
+    pub(crate) fn has_guards(&self) -> bool {
+        self.rest.iter().any(|arg| arg.path.is_ident("guard"))
+    }
+
     pub(crate) fn rewritten(&self, path: &str) -> Attribute {
         let attr_path = self.attr.path();
         let lit = LitStr::new(path, self.path.span());
