@@ -11,7 +11,8 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
-    Issuer, JwksSource, KeySource, Reissue, Verifier, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
+    Fallback, Issuer, JwksSource, KeySource, Reissue, Verifier, DEFAULT_EXECUTION_TTL,
+    DEFAULT_WORKLOAD_TTL,
 };
 
 use crate::errors;
@@ -129,8 +130,8 @@ impl Services {
 }
 
 /// The app: every route under `/execution`, wrapped in the refresh
-/// middleware and the access log, with FastAPI-shaped errors for bad bodies
-/// and unknown paths.
+/// middleware and the access log, with FastAPI-shaped errors for bad bodies,
+/// wrong methods and unknown paths.
 pub fn app(
     services: &Services,
 ) -> App<
@@ -159,7 +160,9 @@ pub fn app(
         .app_data(web::PayloadConfig::new(MAX_BODY))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(routes::configure)
-        .default_service(web::to(errors::not_found))
+        // After `configure`, which made scopegate's `Fallback` the default
+        // service: keep its 405 for a known path, answer the rest as FastAPI.
+        .default_service(Fallback::or(web::to(errors::not_found)))
 }
 
 /// Logs every response at info level, target `execution_api::access`:
