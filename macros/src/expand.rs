@@ -119,18 +119,18 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
             /// The route as declared: method, full path and policy.
             pub const INFO: ::scopegate::RouteInfo = #info;
 
-            /// The handler, as an actix route (no method guard, no policy).
+            /// The handler's service (no method guard, no policy).
             #[doc(hidden)]
-            pub fn __scopegate_route() -> ::scopegate::__private::actix_web::Route {
+            pub fn __scopegate_handler() -> impl ::scopegate::__private::HandlerFactory {
                 #func
-                ::scopegate::__private::actix_web::web::to(#name)
+                ::scopegate::__private::handler(#name)
             }
 
             /// The handler inside its policy: what a group's dispatcher
             /// calls.
             #[doc(hidden)]
             pub fn __scopegate_service() -> ::scopegate::__private::RouteFactory {
-                ::scopegate::__private::route_service(Self::__scopegate_route(), &Self::POLICY)
+                ::scopegate::__private::route_service(Self::__scopegate_handler(), &Self::POLICY)
             }
         }
 
@@ -141,7 +141,10 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
                     .name(#resource_name)
                     .guard(::scopegate::__private::actix_web::guard::#guard())
                     #enforce
-                    .route(Self::__scopegate_route());
+                    .route(
+                        ::scopegate::__private::actix_web::Route::new()
+                            .service(Self::__scopegate_handler()),
+                    );
                 ::scopegate::__private::actix_web::dev::HttpServiceFactory::register(#resource, #config);
             }
         }

@@ -96,7 +96,9 @@ pub mod contract {}
 pub mod __private {
     pub use crate::web::method_not_allowed::register_marker;
     pub use crate::web::methods::Methods;
-    pub use crate::web::routing::{route_service, Entry, Group, RouteFactory};
+    pub use crate::web::routing::{
+        handler, route_service, Entry, Group, HandlerFactory, RouteFactory,
+    };
     pub use actix_service;
     pub use actix_web;
     #[cfg(feature = "openapi")]

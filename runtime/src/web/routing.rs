@@ -39,15 +39,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use actix_web::dev::{
-    AppService, HttpServiceFactory, ResourceDef, ResourceMap, Service, ServiceFactory,
-    ServiceRequest, ServiceResponse, Url,
+    fn_service, AppService, Handler, HttpServiceFactory, ResourceDef, ResourceMap, Service,
+    ServiceFactory, ServiceRequest, ServiceResponse, Url,
 };
 use actix_web::guard::{Guard, GuardContext};
-use actix_web::Error;
+use actix_web::{Error, FromRequest, HttpResponse, Responder};
 use futures_util::future::LocalBoxFuture;
 
 use super::methods::Methods;
-use super::trie::{self, RouteIndex, Trie};
+use super::trie::{self, has_percent, RouteIndex, Seen, Trie};
 
 use super::enforce::Enforce;
 use super::method_not_allowed::record_wrong_method;
@@ -78,15 +78,67 @@ pub struct Entry {
     pub exact: bool,
 }
 
-/// The service the dispatcher calls for a `#[route]`: `route` (its
-/// handler) inside `Enforce` with `policy`, unless the route is public.
-pub fn route_service(route: actix_web::Route, policy: &'static RoutePolicy) -> RouteFactory {
+/// A route handler's service factory, as [`handler`] makes it.
+pub trait HandlerFactory:
+    ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+        Service: 'static,
+    > + 'static
+{
+}
+
+impl<T> HandlerFactory for T where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = Error,
+            InitError = (),
+            Service: 'static,
+        > + 'static
+{
+}
+
+/// The service of a route handler: its arguments extracted, then its
+/// answer, exactly as actix's `Route::to` runs a handler, without boxing
+/// the handler's future (the dispatcher or the route boxes the whole).
+pub fn handler<F, Args>(handler: F) -> impl HandlerFactory
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    fn_service(move |req: ServiceRequest| {
+        let handler = handler.clone();
+        async move {
+            let (req, mut payload) = req.into_parts();
+            let res = match Args::from_request(&req, &mut payload).await {
+                Err(err) => HttpResponse::from_error(err),
+                Ok(data) => handler
+                    .call(data)
+                    .await
+                    .respond_to(&req)
+                    .map_into_boxed_body(),
+            };
+            Ok(ServiceResponse::new(req, res))
+        }
+    })
+}
+
+/// The service the dispatcher calls for a `#[route]`: its `handler` inside
+/// `Enforce` with `policy`, unless the route is public.
+pub fn route_service(handler: impl HandlerFactory, policy: &'static RoutePolicy) -> RouteFactory {
     use actix_service::ServiceFactoryExt as _;
     if policy.is_public() {
-        return actix_service::boxed::factory(route);
+        return actix_service::boxed::factory(handler);
     }
     actix_service::boxed::factory(
-        actix_service::apply(Enforce::new(policy), route).map(ServiceResponse::map_into_boxed_body),
+        actix_service::apply(Enforce::new(policy), handler)
+            .map(ServiceResponse::map_into_boxed_body),
     )
 }
 
@@ -174,12 +226,27 @@ struct Table {
     pattern_of: Vec<usize>,
     /// How to fill `match_info` for each route.
     params: Vec<Params>,
-    /// The dispatcher's decision, from its guard to its service: the
-    /// request (the address of its head) and the route. actix calls a
-    /// resource's service right after its guards passed, on the same
-    /// thread, before any other request is routed: see [`DispatchGuard`].
-    decided: Cell<Option<(usize, RouteIndex)>>,
+    /// The dispatcher's decision, from its guard to its service. actix
+    /// calls a resource's service right after its guards passed, on the
+    /// same thread, before any other request is routed: see
+    /// [`DispatchGuard`].
+    decided: Cell<Option<Decision>>,
 }
+
+/// What the dispatcher's guard decided for a request.
+#[derive(Clone, Copy)]
+struct Decision {
+    /// The request: the address of its head.
+    request: usize,
+    route: RouteIndex,
+    /// The bounds of the route's parameters in the path after the prefix,
+    /// when the guard's walk recorded them.
+    bounds: Option<Bounds>,
+}
+
+/// Byte bounds of a route's whole-segment parameters, in the order of
+/// [`Params::Segments`].
+type Bounds = [(u16, u16); MAX_SEGMENT_PARAMS];
 
 /// How the dispatcher fills `match_info` for a route, as actix's matcher
 /// would.
@@ -193,6 +260,10 @@ enum Params {
     /// pattern after the prefix.
     Actix(ResourceDef),
 }
+
+/// The most whole-segment parameters the dispatcher fills itself; a route
+/// with more is left to actix's matcher.
+const MAX_SEGMENT_PARAMS: usize = 8;
 
 impl Params {
     fn of(rest: &'static str) -> Params {
@@ -209,34 +280,84 @@ impl Params {
                 _ => {}
             }
         }
+        if segments.len() > MAX_SEGMENT_PARAMS {
+            return Params::Actix(ResourceDef::new(rest));
+        }
         Params::Segments(segments)
     }
 
+    /// The bounds of the parameters in the path after the prefix, from
+    /// the segments a walk went through.
+    fn bounds(&self, seen: &Seen) -> Option<Bounds> {
+        let Params::Segments(wanted) = self else {
+            return None;
+        };
+        let mut bounds = [(0, 0); MAX_SEGMENT_PARAMS];
+        for (slot, (at, _)) in bounds.iter_mut().zip(wanted) {
+            let (start, end) = seen.bounds(*at)?;
+            *slot = (start as u16, end as u16);
+        }
+        Some(bounds)
+    }
+
     /// Fills `match_info`, whose unprocessed part is the path after the
-    /// prefix, that the route's pattern matched. `false` if it does not
-    /// match after all.
-    fn fill(&self, match_info: &mut actix_web::dev::Path<Url>) -> bool {
-        match self {
-            Params::None => true,
-            Params::Actix(def) => def.capture_match_info(match_info),
-            Params::Segments(wanted) => {
-                let rest = match_info.unprocessed();
-                let len = rest.len();
-                let mut values = Vec::with_capacity(wanted.len());
-                let mut segments = rest.split('/').skip(1).enumerate();
-                for (at, name) in wanted {
-                    match segments.find(|(i, _)| i == at) {
-                        Some((_, value)) => values.push((*name, value.to_owned())),
+    /// prefix (`prefix` bytes), that the route's pattern matched; with the
+    /// parameters' `bounds` in it when the guard found them. `false` if it
+    /// does not match after all.
+    fn fill(
+        &self,
+        match_info: &mut actix_web::dev::Path<Url>,
+        prefix: usize,
+        bounds: Option<Bounds>,
+    ) -> bool {
+        let wanted = match self {
+            Params::None => return true,
+            Params::Actix(def) => return def.capture_match_info(match_info),
+            Params::Segments(wanted) => wanted,
+        };
+        let bounds = match bounds {
+            Some(bounds) => bounds,
+            None => {
+                let mut at = 0;
+                let mut bounds = [(0, 0); MAX_SEGMENT_PARAMS];
+                let rest = &match_info.as_str()[prefix..];
+                let mut segments = rest.split('/').skip(1).enumerate().map(|(i, segment)| {
+                    let start = segment.as_ptr() as usize - rest.as_ptr() as usize;
+                    (i, start, start + segment.len())
+                });
+                for (slot, (want, _)) in bounds.iter_mut().zip(wanted) {
+                    match segments.find(|(i, _, _)| i == want) {
+                        Some((_, start, end)) => {
+                            at = end;
+                            *slot = (
+                                u16::try_from(start).unwrap_or(u16::MAX),
+                                u16::try_from(end).unwrap_or(u16::MAX),
+                            );
+                        }
                         None => return false,
                     }
                 }
-                for (name, value) in values {
-                    match_info.add_static(name, value);
+                if at > usize::from(u16::MAX) {
+                    return false;
                 }
-                match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
-                true
+                bounds
+            }
+        };
+        let path = match_info.as_str();
+        let len = path.len() - prefix;
+        let mut values: [Option<String>; MAX_SEGMENT_PARAMS] = Default::default();
+        for (value, (start, end)) in values.iter_mut().zip(&bounds[..wanted.len()]) {
+            let (start, end) = (prefix + usize::from(*start), prefix + usize::from(*end));
+            match path.get(start..end) {
+                Some(text) => *value = Some(text.to_owned()),
+                None => return false,
             }
         }
+        for ((_, name), value) in wanted.iter().zip(values) {
+            match_info.add_static(*name, value.unwrap_or_default());
+        }
+        match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
+        true
     }
 }
 
@@ -275,11 +396,14 @@ impl Table {
         }
     }
 
-    /// The routes `path` matches for `method`: `path` is the whole path,
-    /// which starts with the prefix.
-    fn find(&self, method: Methods, path: &str) -> Option<trie::Found> {
+    /// The routes `path` matches for `method`, and the bounds of the
+    /// served route's parameters when the path could be cut into
+    /// segments: `path` is the whole path, which starts with the prefix.
+    fn find(&self, method: Methods, path: &str) -> Option<(trie::Found, Seen)> {
         let rest = path.strip_prefix(self.prefix)?;
-        Some(self.trie.find(method, rest))
+        let mut seen = Seen::default();
+        let found = self.trie.find_seen(method, rest, &mut seen);
+        Some((found, seen))
     }
 
     /// The route the dispatcher serves a request with, from what the trie
@@ -332,19 +456,22 @@ impl Guard for DispatchGuard {
         let head = ctx.head();
         let raw = head.uri.path();
         let requoted;
-        let path = if raw.contains('%') {
+        let path = if has_percent(raw.as_bytes()) {
             requoted = Url::new(head.uri.clone());
             requoted.path()
         } else {
             raw
         };
         let table = &self.0;
-        let Some(found) = table.find(Methods::of(&head.method), path) else {
+        let Some((found, seen)) = table.find(Methods::of(&head.method), path) else {
             return false;
         };
         if let Some(index) = table.dispatch(&found) {
-            let request = std::ptr::from_ref(head) as usize;
-            table.decided.set(Some((request, index as RouteIndex)));
+            table.decided.set(Some(Decision {
+                request: std::ptr::from_ref(head) as usize,
+                route: index as RouteIndex,
+                bounds: table.params[index].bounds(&seen),
+            }));
             return true;
         }
         if found.serve.is_some() {
@@ -412,18 +539,24 @@ impl Service<ServiceRequest> for Dispatch {
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let table = &self.table;
         let request = std::ptr::from_ref(req.head()) as usize;
-        let index = match table.decided.take() {
-            Some((decided, index)) if decided == request => Some(usize::from(index)),
+        let (index, bounds) = match table.decided.take() {
+            Some(decision) if decision.request == request => {
+                (Some(usize::from(decision.route)), decision.bounds)
+            }
             // Not the request the guard decided for: route it again, on
             // actix's re-quoted path.
-            _ => table
-                .find(Methods::of(req.method()), req.match_info().as_str())
-                .and_then(|found| table.dispatch(&found)),
+            _ => (
+                table
+                    .find(Methods::of(req.method()), req.match_info().as_str())
+                    .and_then(|(found, _)| table.dispatch(&found)),
+                None,
+            ),
         };
         let Some(index) = index else {
             return self.default.call(req);
         };
-        if !table.params[index].fill(req.match_info_mut()) {
+        let prefix = table.prefix.len();
+        if !table.params[index].fill(req.match_info_mut(), prefix, bounds) {
             return self.default.call(req);
         }
         match &self.services[index] {

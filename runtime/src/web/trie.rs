@@ -32,6 +32,64 @@ pub(crate) struct Found {
     pub allow: Methods,
 }
 
+/// The high bit of each zero byte of `word` (exact: no false positives,
+/// unlike the cheaper variant).
+const fn zero_bytes(word: u64) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((word & LOW).wrapping_add(LOW)) | word | LOW)
+}
+
+/// Whether `bytes` has a `%`, eight bytes at a time.
+pub(crate) fn has_percent(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if zero_bytes(word ^ 0x2525_2525_2525_2525) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&b'%')
+}
+
+/// The most segments whose bounds a walk records.
+pub(crate) const MAX_SEGMENTS: usize = 32;
+
+/// The bounds of the segments a walk went through: byte offsets, in the
+/// walked path, of each segment's text (after its `/`), by depth.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Seen {
+    bounds: [(u16, u16); MAX_SEGMENTS],
+    /// Whether a segment was too deep or too far to record.
+    overflow: bool,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            bounds: [(0, 0); MAX_SEGMENTS],
+            overflow: false,
+        }
+    }
+}
+
+impl Seen {
+    fn record(&mut self, depth: usize, start: usize, end: usize) {
+        match (self.bounds.get_mut(depth), u16::try_from(end)) {
+            (Some(slot), Ok(end)) => *slot = (start as u16, end),
+            _ => self.overflow = true,
+        }
+    }
+
+    /// The byte bounds of the segment at `depth`, if the walk recorded it.
+    pub(crate) fn bounds(&self, depth: usize) -> Option<(usize, usize)> {
+        if self.overflow {
+            return None;
+        }
+        let (start, end) = *self.bounds.get(depth)?;
+        Some((usize::from(start), usize::from(end)))
+    }
+}
+
 #[derive(Debug, Default)]
 struct Node {
     /// Children by literal segment, sorted by [`by_length`].
@@ -153,46 +211,81 @@ impl Trie {
 
     /// The routes whose pattern matches `path` (actix's re-quoted path, or
     /// what is left of it), for a request with `method`.
+    #[cfg(test)]
     pub(crate) fn find(&self, method: Methods, path: &str) -> Found {
+        self.find_seen(method, path, &mut Seen::default())
+    }
+
+    /// [`Trie::find`], recording in `seen` the bounds of the segments it
+    /// walked through.
+    pub(crate) fn find_seen(&self, method: Methods, path: &str, seen: &mut Seen) -> Found {
         let mut found = Found::default();
-        self.walk(0, path, method, &mut found);
+        self.walk(0, path, 0, 0, method, &mut found, seen);
         found
     }
 
-    /// Visits `node` with `rest` left to match: empty, or starting with
-    /// `/`.
-    fn walk(&self, node: usize, rest: &str, method: Methods, found: &mut Found) {
-        let here = &self.nodes[node];
-        for (index, def) in &here.rests {
-            if def.is_match(rest) {
-                self.candidate(*index, method, found);
-            }
-        }
-        let bytes = rest.as_bytes();
-        if bytes.first() != Some(&b'/') {
-            if bytes.is_empty() {
-                for index in &here.ends {
+    /// Visits `node` with `path[at..]` left to match: empty, or starting
+    /// with `/`, `depth` segments down. A loop down the trie, recursing only
+    /// where a segment could go both to a literal child and to the
+    /// parameter child.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &self,
+        mut node: usize,
+        path: &str,
+        mut at: usize,
+        mut depth: usize,
+        method: Methods,
+        found: &mut Found,
+        seen: &mut Seen,
+    ) {
+        let bytes = path.as_bytes();
+        loop {
+            let here = &self.nodes[node];
+            for (index, def) in &here.rests {
+                if def.is_match(&path[at..]) {
                     self.candidate(*index, method, found);
                 }
             }
-            return;
-        }
-        // The next segment: up to the next `/` (a byte loop: segments are
-        // short, and `/` is ASCII, so the cut is a char boundary).
-        let end = bytes[1..]
-            .iter()
-            .position(|b| *b == b'/')
-            .map_or(bytes.len(), |at| at + 1);
-        let segment = &rest[1..end];
-        let next = &rest[end..];
-        if let Ok(at) = here
-            .literals
-            .binary_search_by(|(text, _)| by_length(text, segment))
-        {
-            self.walk(here.literals[at].1 as usize, next, method, found);
-        }
-        if let (Some(child), false) = (here.param, segment.is_empty()) {
-            self.walk(child as usize, next, method, found);
+            if bytes.get(at) != Some(&b'/') {
+                if at == bytes.len() {
+                    for index in &here.ends {
+                        self.candidate(*index, method, found);
+                    }
+                }
+                return;
+            }
+            // The next segment: up to the next `/` (a byte loop: segments
+            // are short, and `/` is ASCII, so the cut is a char boundary).
+            let start = at + 1;
+            let end = bytes[start..]
+                .iter()
+                .position(|b| *b == b'/')
+                .map_or(bytes.len(), |n| start + n);
+            seen.record(depth, start, end);
+            let segment = &path[start..end];
+            let literal = if here.literals.is_empty() {
+                None
+            } else {
+                here.literals
+                    .binary_search_by(|(text, _)| by_length(text, segment))
+                    .ok()
+                    .map(|i| here.literals[i].1 as usize)
+            };
+            let param = here
+                .param
+                .filter(|_| start != end)
+                .map(|child| child as usize);
+            match (literal, param) {
+                (Some(literal), Some(param)) => {
+                    self.walk(literal, path, end, depth + 1, method, found, seen);
+                    node = param;
+                }
+                (Some(child), None) | (None, Some(child)) => node = child,
+                (None, None) => return,
+            }
+            at = end;
+            depth += 1;
         }
     }
 
@@ -321,6 +414,25 @@ mod tests {
         let found = trie_first(ROUTES, GET, "/xcoms/d/r/t/k/slice");
         assert_eq!(found.serve, Some(7));
         assert_eq!(found.allow, GET.union(PUT));
+    }
+
+    #[test]
+    fn the_walk_records_the_segments_it_went_through() {
+        let trie = Trie::new(ROUTES.iter().copied());
+        let path = "/items/search/x";
+        let mut seen = Seen::default();
+        let found = trie.find_seen(GET, path, &mut seen);
+        assert_eq!(found.serve, Some(15), "/{{a}}/{{b}}/{{c}}");
+        let segments: Vec<&str> = (0..3)
+            .map(|d| {
+                let (start, end) = seen.bounds(d).unwrap();
+                &path[start..end]
+            })
+            .collect();
+        assert_eq!(segments, ["items", "search", "x"]);
+        assert!(has_percent(b"/abcdefgh/%2F"));
+        assert!(has_percent(b"/%"));
+        assert!(!has_percent(b"/abcdefgh/ijklmnop/qr"));
     }
 
     #[test]
