@@ -13,10 +13,12 @@
 //! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--bind ADDR]
 //! ```
 //!
-//! Prints one JSON line, `{"listening": URL, "token": T, "sub": S}`, with `T`
-//! an execution token for the task instance `S` valid for an hour (so no
-//! response of a bench run carries a refreshed token), then serves until it
-//! is stopped. Logs to stderr at
+//! Queues one task instance, `bench_dag/manual__1/bench_task`, prints one
+//! JSON line, `{"listening": URL, "token": T, "sub": S, "ct": C,
+//! "ct_token": W}`, with `T` an execution token for that task instance `S`
+//! and `W` a workload token for the connection test `C`, both valid for an
+//! hour (so no response of a bench run carries a refreshed token), then
+//! serves until it is stopped. Logs to stderr at
 //! `warn` unless `RUST_LOG` says otherwise, so the example's access log,
 //! which is `info`, costs nothing in a measurement.
 
@@ -119,10 +121,16 @@ fn run(args: Args) -> Result<(), String> {
     };
     actix_web::rt::System::new().block_on(async move {
         let services = Services::load(&auth).await?;
-        let sub = Uuid::new_v4();
+        let spec = "bench_dag/manual__1/bench_task".parse()?;
+        let sub = services.store.queue_task(&spec)?;
         let token = services
             .issuer
             .issue(sub, TokenType::EXECUTION)
+            .map_err(|e| e.to_string())?;
+        let ct = Uuid::new_v4();
+        let ct_token = services
+            .issuer
+            .issue(ct, TokenType::WORKLOAD)
             .map_err(|e| e.to_string())?;
         let (server, addr) = app::start(services, &args.bind, 1)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
@@ -130,6 +138,8 @@ fn run(args: Args) -> Result<(), String> {
             "listening": format!("http://{addr}/execution/"),
             "token": token,
             "sub": sub,
+            "ct": ct,
+            "ct_token": ct_token,
         });
         let mut out = std::io::stdout().lock();
         writeln!(out, "{line}")

@@ -345,7 +345,7 @@ async fn actix_guards_of_a_protect_handler_still_decide() {
         );
         // With it, the guarded handler does, and its policy runs.
         let beta = ("x-beta".to_owned(), "1".to_owned());
-        let (status, _, _) = call_with(mount, "GET", &path, &[beta.clone()]).await;
+        let (status, _, _) = call_with(mount, "GET", &path, std::slice::from_ref(&beta)).await;
         assert_eq!(status, 401, "{mount:?}: no token");
         let (name, value) = AUTH.bearer(&AUTH.execution(id));
         let bearer = (name.to_string(), value);
