@@ -2,12 +2,14 @@
 //! `cargo build --release --features bench --example bench_server`.
 //!
 //! It serves the example's app (`examples/execution_api/`), built by the
-//! same [`app::start`] as `execution_api serve`, with the unprotected twin of
-//! `GET /execution/variables/<variable_key>` that the `bench` feature adds
-//! (`GET /execution/unguarded/<variable_key>`, the same handler), on one
-//! worker, with a key of any kind scopegate verifies: a random HS512 secret
-//! or the RS512, ES256 or EdDSA key pair of `tests/keys/` (the example
-//! itself signs with RSA and Ed25519 keys only, as Airflow does).
+//! same [`app::start_with`] as `execution_api serve` (which calls it through
+//! `app::start`), plus, registered ahead of the example's routes, the
+//! unprotected twin of `GET /execution/variables/<variable_key:path>`:
+//! `GET /execution/unguarded/<variable_key:path>`, declared here and nowhere
+//! else, so nothing the example serves has it. On one worker, with a key of
+//! any kind scopegate verifies: a random HS512 secret or the RS512, ES256
+//! or EdDSA key pair of `tests/keys/` (the example itself signs with RSA
+//! and Ed25519 keys only, as Airflow does).
 //!
 //! ```text
 //! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--bind ADDR]
@@ -53,6 +55,23 @@ use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
 use keys::Keys;
+
+/// The twin of the example's `GET /execution/variables/<variable_key:path>`:
+/// its handler, on a path of the same shape and length, with no policy.
+/// What that route costs without protection. Bench-only: it exists in this
+/// file alone.
+#[scopegate::route(get, "/execution/unguarded/<variable_key:path>", public)]
+async fn unguarded(
+    store: actix_web::web::Data<state::Store>,
+    key: actix_web::web::Path<String>,
+) -> actix_web::Result<actix_web::HttpResponse> {
+    Ok(actix_web::HttpResponse::Ok().json(store.variable(&key)?))
+}
+
+/// Registers the twin, ahead of the example's routes.
+fn twin(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(unguarded);
+}
 
 /// Lifetime of the printed token: long enough that it is never refreshed
 /// during a run (refreshes start with 20% of the lifetime left).
@@ -132,7 +151,7 @@ fn run(args: Args) -> Result<(), String> {
             .issuer
             .issue(ct, TokenType::WORKLOAD)
             .map_err(|e| e.to_string())?;
-        let (server, addr) = app::start(services, &args.bind, 1)
+        let (server, addr) = app::start_with(services, &args.bind, 1, twin)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         let line = serde_json::json!({
             "listening": format!("http://{addr}/execution/"),

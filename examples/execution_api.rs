@@ -49,17 +49,26 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use scopegate::{
-    JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL, MIN_SECRET_BYTES,
+    min_secret_bytes, Algorithm, JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
 };
 use uuid::Uuid;
 
-use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
+use app::{AuthConfig, Services, AIRFLOW_AUDIENCE, DEFAULT_MAX_SESSION_AGE};
 use keys::Keys;
 use models::QueuedWorkload;
-use state::TaskSpec;
+use state::caps::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_VALUE_BYTES};
+use state::{Limits, TaskSpec};
 
 /// The most task instances `--queue` creates.
 const MAX_QUEUE: u64 = 10_000;
+
+/// The shortest secret `--secret` takes without `--allow-short-secret`:
+/// HS512's hash, counted in the UTF-8 bytes of the string, as Airflow uses
+/// it.
+const SECRET_BYTES: usize = match min_secret_bytes(Algorithm::HS512) {
+    Some(bytes) => bytes,
+    None => 64,
+};
 
 /// An Airflow-style Task Execution API guarded by scopegate.
 #[derive(Debug, Parser)]
@@ -99,9 +108,10 @@ struct KeyArgs {
     /// Audience tokens are minted with and must carry.
     #[arg(long, default_value = AIRFLOW_AUDIENCE)]
     audience: String,
-    /// Accept a secret shorter than 32 bytes, for an existing deployment
-    /// whose secret cannot change yet. Prefer a random one of 32 bytes or
-    /// more (`openssl rand -hex 32`).
+    /// Accept a secret shorter than 64 bytes (HS512's hash; RFC 7518 §3.2
+    /// asks for a key at least that long), for an existing deployment
+    /// whose secret cannot change yet. Prefer a random one of 64 bytes or
+    /// more (`openssl rand -hex 32` prints 64 characters).
     #[arg(long)]
     allow_short_secret: bool,
 }
@@ -141,6 +151,25 @@ struct ServeArgs {
     /// Lifetime of execution tokens, in seconds.
     #[arg(long, default_value_t = DEFAULT_EXECUTION_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     execution_ttl: u64,
+    /// The longest a task's chain of tokens lives, in seconds, from its
+    /// workload token on: older tokens are refused and not refreshed. At
+    /// least --workload-ttl; 0 switches it off (as Airflow).
+    #[arg(long, default_value_t = DEFAULT_MAX_SESSION_AGE.as_secs())]
+    max_session_age: u64,
+    /// Largest value a write may store, in bytes (a Variable, an XCom, a
+    /// state store value, a triggered run's conf, rendered fields); larger
+    /// is refused with 413.
+    #[arg(long, default_value_t = DEFAULT_MAX_VALUE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=(1 << 30)))]
+    max_value_bytes: usize,
+    /// Most entries each in-memory store holds (Variables, XComs, task and
+    /// asset state stores, triggered DAG runs, rendered fields); a write
+    /// past it is refused with 507.
+    #[arg(long, default_value_t = DEFAULT_MAX_ENTRIES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    store_max_entries: usize,
+    /// Most bytes of keys and values each in-memory store holds; a write
+    /// past it is refused with 507.
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    store_max_bytes: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -202,12 +231,13 @@ impl KeyArgs {
             (Some(path), None) => {
                 keys::read_private_key(path).map(|k| Some(Keys::PrivateKey(Box::new(k))))
             }
-            (None, Some(secret)) if secret.len() < MIN_SECRET_BYTES && !self.allow_short_secret => {
+            (None, Some(secret)) if secret.len() < SECRET_BYTES && !self.allow_short_secret => {
                 Err(format!(
-                    "the secret (--secret or SCOPEGATE_JWT_SECRET) is {} bytes; at least \
-                     {MIN_SECRET_BYTES} bytes are required. Use a random secret of \
-                     {MIN_SECRET_BYTES} bytes or more (`openssl rand -hex 32`), or pass \
-                     --allow-short-secret to keep an existing shorter one",
+                    "the secret (--secret or SCOPEGATE_JWT_SECRET) is {} bytes; HS512 needs at \
+                     least {SECRET_BYTES} bytes (RFC 7518 §3.2: a key at least as long as the \
+                     hash). Use a random secret of {SECRET_BYTES} bytes or more (`openssl rand \
+                     -hex 32` prints {SECRET_BYTES} characters), or pass --allow-short-secret to \
+                     keep an existing shorter one",
                     secret.len()
                 ))
             }
@@ -242,6 +272,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             Keys::Secret(keys::random_secret())
         }
     };
+    if args.max_session_age != 0 && args.max_session_age < args.workload_ttl {
+        return Err(format!(
+            "--max-session-age ({} s) is shorter than --workload-ttl ({} s): a queued task's \
+             workload token would outlive its session; raise --max-session-age, or pass 0 to \
+             switch it off",
+            args.max_session_age, args.workload_ttl
+        ));
+    }
     let auth = AuthConfig {
         jwks: args.jwks.as_deref().map(JwksSource::parse),
         issuer: args.issuer,
@@ -249,13 +287,20 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         workload_ttl: Duration::from_secs(args.workload_ttl),
         token_cache: !args.no_token_cache,
         allow_short_secret: args.keys.allow_short_secret,
+        max_session_age: (args.max_session_age != 0)
+            .then(|| Duration::from_secs(args.max_session_age)),
         ..AuthConfig::new(keys, args.keys.audience)
+    };
+    let limits = Limits {
+        max_value_bytes: args.max_value_bytes,
+        max_entries: args.store_max_entries,
+        max_bytes: args.store_max_bytes,
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
     let queue_tasks = args.queue_task;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     actix_web::rt::System::new().block_on(async move {
-        let services = Services::load(&auth).await?;
+        let services = Services::load_with(&auth, limits).await?;
         if check_own {
             check_own_tokens(&services, queues)?;
         }

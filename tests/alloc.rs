@@ -120,8 +120,10 @@ fn allowed_marker_and_token_extraction_do_not_allocate() {
     assert_eq!(verifier.verifications(), 1, "one signature check in all");
 }
 
-/// A cache hit, with a deny-list of 10,000 revoked tokens consulted on the
-/// way (issue 9, item 8), is still lookups only: no heap allocation.
+/// A cache hit, with a deny-list of 10,000 revoked tokens and 10,000
+/// revoked refresh chains consulted on the way (issue 9, item 8; issue 18),
+/// and the maximum session age a deny-list requires, is still lookups and
+/// comparisons only: no heap allocation.
 #[test]
 fn a_cache_hit_with_a_deny_list_does_not_allocate() {
     use scopegate::MemoryDenyList;
@@ -130,9 +132,15 @@ fn a_cache_hit_with_a_deny_list_does_not_allocate() {
     let revoked = Arc::new(MemoryDenyList::new());
     for i in 0..10_000 {
         revoked.revoke(&format!("revoked-{i}"), now() + 600);
+        revoked.revoke_chain(&format!("chain-{i}"), now() + 600);
     }
     let auth = TestAuth::new();
-    let verifier = auth.verifier_builder().deny_list(revoked).build().unwrap();
+    let verifier = auth
+        .verifier_builder()
+        .deny_list(revoked)
+        .max_session_age(std::time::Duration::from_secs(24 * 3600))
+        .build()
+        .unwrap();
     let token = auth.execution(Uuid::new_v4());
     verifier.verify(&token).unwrap();
     let before = allocations();

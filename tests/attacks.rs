@@ -21,7 +21,7 @@ use scopegate::{InvalidReason, JwksSource, VerificationKey, Verifier};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-const SERVER_SECRET: &str = "attack-catalogue-secret-of-32-bytes-or-more";
+const SERVER_SECRET: &str = "attack-catalogue-secret-of-64-bytes-or-more-as-rfc-7518-asks-hs512";
 
 /// The example server, started as users start it.
 struct Server {

@@ -154,6 +154,14 @@ mod adopted {
         let _ = body;
         echo(&token, "set_state")
     }
+
+    /// actix's spelling of a parameter that takes the rest of the path
+    /// (`{name:.*}`): scopegate registers it as one that is never empty.
+    #[protect]
+    #[get("/{task_instance_id}/files/{path:.*}")]
+    pub async fn file(token: TiToken, path: web::Path<(Uuid, String)>) -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "sub": token.id, "path": path.into_inner().1 }))
+    }
 }
 
 #[protect(scopes = ["token:workload"])]
@@ -741,7 +749,50 @@ async fn protect_enforces_as_route_does() {
         [
             ("GET", "/adopted/task-instances/<task_instance_id>/state"),
             ("PUT", "/adopted/task-instances/<task_instance_id>/state"),
+            (
+                "GET",
+                "/adopted/task-instances/<task_instance_id>/files/<path:path>"
+            ),
         ]
+    );
+}
+
+/// SPEC §2 "A parameter that takes the rest of the path", through
+/// `#[protect]` and actix's `{path:.*}`: slashes raw or encoded reach the
+/// handler decoded, the owner of the prefix's `task_instance_id` is still
+/// checked, and the value is never empty (actix's `.*` alone would take
+/// `/files/`).
+#[actix_web::test]
+async fn protect_takes_the_rest_of_the_path_never_empty() {
+    let ti = Uuid::new_v4();
+    let token = AUTH.execution(ti);
+    let files = format!("/adopted/task-instances/{ti}/files");
+    for path in ["a/b/c.txt", "a/b%2Fc.txt", "a%2Fb%2Fc.txt"] {
+        assert_eq!(
+            call_in(adopted_app, "GET", &format!("{files}/{path}"), Some(&token))
+                .await
+                .0,
+            (200, json!({ "sub": ti, "path": "a/b/c.txt" }), None),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        call_in(adopted_app, "GET", &format!("{files}/"), Some(&token))
+            .await
+            .0
+             .0,
+        404
+    );
+    let other = AUTH.execution(Uuid::new_v4());
+    assert_eq!(
+        call_in(adopted_app, "GET", &format!("{files}/a/b"), Some(&other))
+            .await
+            .0,
+        not_owner("task instance ID", "ti:self")
+    );
+    assert_eq!(
+        call_in(adopted_app, "PUT", &format!("{files}/a/b"), Some(&token)).await,
+        (not_allowed(), Some("GET".into()))
     );
 }
 

@@ -40,9 +40,12 @@ fn document() -> Value {
     serde_json::to_value(routes::document()).expect("the document serialises")
 }
 
-/// `<p>` → `{p}`.
+/// `<p>` and `<p:path>` → `{p}`: OpenAPI has no parameter kind that takes
+/// the rest of the path, so the document writes it as any other.
 fn braced(path: &str) -> String {
-    path.replace('<', "{").replace('>', "}")
+    path.replace(":path>", ">")
+        .replace('<', "{")
+        .replace('>', "}")
 }
 
 /// The security a route's policy calls for, computed from the policy.

@@ -4,8 +4,8 @@
 //! table the `#[routes]` declarations generate:
 //!
 //! - every declared route is one of Airflow's operations (same method and
-//!   path, `<p>` read as `{p}`, under `/execution`), or on the commented
-//!   allow-list below;
+//!   path, `<p>` and `<p:path>` read as `{p}`, under `/execution`), or on
+//!   the commented allow-list below;
 //! - its policy is Airflow's: public exactly where Airflow's operation has
 //!   no `security`; otherwise the same token types (Airflow's default,
 //!   execution only, when its list names no `token:*` scope: the one
@@ -58,6 +58,9 @@ const NOT_AIRFLOWS: &[(&str, &str)] = &[
     // later"). Airflow serves its document from the API server.
     ("GET", "/execution/openapi.json"),
     ("GET", "/execution/docs"),
+    // The docs page's own files (Swagger UI's script and styles), served
+    // by the example so the page works offline (issue 22).
+    ("GET", "/execution/docs/{file}"),
     // Bench-only (`--features bench`): the unprotected twin of
     // `GET /variables/{variable_key}` that bench/instructions.sh measures.
     #[cfg(feature = "bench")]
@@ -158,7 +161,13 @@ fn airflow() -> BTreeMap<(String, String), Operation> {
 fn ours() -> BTreeMap<(String, String), Operation> {
     let mut ops = BTreeMap::new();
     for route in routes::execution::ROUTES {
-        let path = route.path.replace('<', "{").replace('>', "}");
+        // `<key:path>` takes the rest of the path; Airflow's document, as
+        // OpenAPI has no such kind, writes its `{key:path}` as `{key}`.
+        let path = route
+            .path
+            .replace(":path>", ">")
+            .replace('<', "{")
+            .replace('>', "}");
         let scopes = (!route.policy.is_public()).then(|| {
             route
                 .policy

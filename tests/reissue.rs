@@ -95,12 +95,18 @@ async fn near_expiry_execution_token_is_refreshed_with_its_claims() {
         .unwrap();
     assert_eq!(new.sub, old_claims.sub);
     assert_eq!(new.extra["scope"], TokenType::EXECUTION.as_str());
-    // The extra claims (the type claim among them) are carried on, plus the
-    // start of the refresh chain: this token was the first of its chain.
+    // The extra claims (the type claim among them) are carried on, with
+    // the refresh chain: its id, and its start (this token was the first
+    // of its chain).
     let mut carried = extra.as_object().unwrap().clone();
     carried.insert("scope".into(), json!("execution"));
     carried.insert(scopegate::SESSION_START_CLAIM.into(), old_claims.iat.into());
+    carried.insert(
+        scopegate::CHAIN_CLAIM.into(),
+        old_claims.extra[scopegate::CHAIN_CLAIM].clone(),
+    );
     assert_eq!(new.extra, carried);
+    assert_eq!(new.chain(), old_claims.chain());
     assert!(new.exp > old_claims.exp);
     assert_ne!(new.jti, old_claims.jti);
 }
@@ -372,4 +378,164 @@ async fn the_maximum_session_age_stops_refreshing() {
     let (_, fresh) = call_refused(capped(), "GET", "/ok", &first).await;
     let fresh = payload(&fresh.expect("first token: refreshed"));
     assert_eq!(fresh[scopegate::SESSION_START_CLAIM], iat);
+}
+
+// ---- The application's veto, and chains (issue 18) --------------------------
+
+/// What a veto hook saw: the path, the subject and the token type.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String, TokenType)>>>;
+
+/// A `Reissue` whose veto records what it sees and answers `allow`.
+fn recording(seen: &Seen, allow: bool) -> Reissue {
+    let seen = seen.clone();
+    Reissue::new(issuer()).renew_if(move |req, claims, ty| {
+        seen.lock()
+            .unwrap()
+            .push((req.path().to_owned(), claims.sub.clone(), ty));
+        allow
+    })
+}
+
+/// Issue 18, finding 1: the application decides whether a token due a
+/// refresh may still be renewed. The hook sees the request, the claims and
+/// the type; a `false` means no header; it is asked only about a request
+/// that is otherwise due one (allowed, 2xx, near expiry, a refreshed type),
+/// after the handler ran.
+#[actix_web::test]
+async fn the_application_can_veto_a_refresh() {
+    let sub = Uuid::new_v4();
+    let near = AUTH.near_expiry(sub);
+    let seen = Seen::default();
+    let vetoed = call_refused(recording(&seen, false), "GET", "/ok", &near).await;
+    assert_eq!(vetoed, (200, None));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("/ok".to_owned(), sub.to_string(), TokenType::EXECUTION)]
+    );
+    let (status, allowed) = call_refused(recording(&seen, true), "GET", "/ok", &near).await;
+    assert_eq!(status, 200);
+    let fresh = AUTH.verifier().verify(&allowed.expect("allowed")).unwrap();
+    assert_eq!(fresh.sub, sub.to_string());
+    assert_eq!(seen.lock().unwrap().len(), 2);
+
+    // Not due (a fresh token, a refusal, a 409, a workload token): the
+    // hook is not asked.
+    let fresh_token = AUTH.execution(sub);
+    let workload = AUTH
+        .mint(sub)
+        .of_type("workload")
+        .lifetime(secs(600))
+        .expires_in(secs(5))
+        .sign();
+    for (path, token, status) in [
+        ("/ok", &fresh_token, 200),
+        ("/workload-only", &near, 403),
+        ("/finished", &near, 409),
+        ("/ok", &workload, 200),
+    ] {
+        let got = call_refused(recording(&seen, true), "GET", path, token).await;
+        assert_eq!(got, (status, None), "{path}");
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2, "asked when nothing was due");
+
+    // Every hook must agree.
+    let both = |first: bool, second: bool| {
+        Reissue::new(issuer())
+            .renew_if(move |_, _, _| first)
+            .renew_if(move |_, _, _| second)
+    };
+    for (first, second) in [(true, false), (false, true)] {
+        let got = call_refused(both(first, second), "GET", "/ok", &near).await;
+        assert_eq!(got, (200, None), "{first} {second}");
+    }
+    assert!(call_refused(both(true, true), "GET", "/ok", &near)
+        .await
+        .1
+        .is_some());
+}
+
+/// Issue 18, finding 5: every token the issuer mints starts a chain (a
+/// fresh 128-bit id in `sid`, whatever the caller's extra claims say); a
+/// refresh (or a swap of type) carries it on, with the chain's start; a
+/// token minted without one (by Airflow) lends its `jti` to its successors.
+#[actix_web::test]
+async fn issued_tokens_start_a_chain_and_refreshes_carry_it() {
+    use scopegate::CHAIN_CLAIM;
+    let issuer = issuer();
+    let sub = Uuid::new_v4();
+    let forged_chain = json!({ CHAIN_CLAIM: "chosen-by-the-caller" })
+        .as_object()
+        .unwrap()
+        .clone();
+    let a = payload(&issuer.issue(sub, TokenType::WORKLOAD).unwrap());
+    let b = payload(
+        &issuer
+            .issue_with_claims(sub, TokenType::EXECUTION, &forged_chain)
+            .unwrap(),
+    );
+    for chain in [&a[CHAIN_CLAIM], &b[CHAIN_CLAIM]] {
+        let chain = chain.as_str().unwrap();
+        assert_eq!(chain.len(), 22, "128 bits, base64url: {chain}");
+        assert_ne!(chain, "chosen-by-the-caller");
+    }
+    assert_ne!(a[CHAIN_CLAIM], b[CHAIN_CLAIM]);
+
+    // The workload token swapped for an execution token, then refreshed.
+    let workload = issuer.issue(sub, TokenType::WORKLOAD).unwrap();
+    let claims = AUTH.verifier().verify(&workload).unwrap();
+    let execution = issuer.reissue(&claims, TokenType::EXECUTION).unwrap();
+    let execution = AUTH.verifier().verify(&execution).unwrap();
+    let refreshed = issuer.reissue(&execution, TokenType::EXECUTION).unwrap();
+    let refreshed = AUTH.verifier().verify(&refreshed).unwrap();
+    for later in [&execution, &refreshed] {
+        assert_eq!(later.chain(), claims.chain());
+        assert_eq!(later.session_start(), Some(claims.iat));
+        assert_ne!(later.jti, claims.jti);
+    }
+
+    // Airflow's token, without a chain: its jti becomes the chain.
+    let mut c = common::claims(sub, Some("execution"));
+    c.insert("jti".into(), "airflows-jti".into());
+    let airflows = AUTH.verifier().verify(&hs512(&c)).unwrap();
+    assert_eq!(airflows.chain(), Some("airflows-jti"));
+    let next = issuer.reissue(&airflows, TokenType::EXECUTION).unwrap();
+    assert_eq!(payload(&next)[CHAIN_CLAIM], "airflows-jti");
+}
+
+/// A verifier's maximum session age stops refreshing too, without the
+/// middleware's own: a chain a little older than it (still accepted within
+/// the leeway) is not renewed.
+#[actix_web::test]
+async fn the_verifiers_maximum_session_age_stops_refreshing() {
+    let verifier = web::Data::new(
+        AUTH.verifier_builder()
+            .max_session_age(secs(3600))
+            .build()
+            .unwrap(),
+    );
+    let app = test::init_service(
+        App::new()
+            .app_data(verifier)
+            .wrap(Reissue::new(issuer()))
+            .service(
+                web::resource("/ok")
+                    .wrap(Enforce::new(&ANY))
+                    .to(|_: TiToken| async { HttpResponse::Ok().finish() }),
+            ),
+    )
+    .await;
+    for (start, refreshed) in [(now() - 3605, false), (now() - 3000, true)] {
+        let req = test::TestRequest::get()
+            .uri("/ok")
+            .insert_header(AUTH.bearer(&chained(Some(start))))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers().contains_key(REFRESHED_TOKEN_HEADER),
+            refreshed,
+            "chain started {} s ago",
+            now() - start
+        );
+    }
 }

@@ -537,6 +537,36 @@ async fn ct_self_match_and_mismatch() {
     );
 }
 
+/// Issue 18, finding 2: the owner is checked against the value the handler
+/// gets. A percent-encoded UUID in the path is decoded (as `web::Path`
+/// decodes it) before it is compared, upper case or not.
+#[actix_web::test]
+async fn ti_self_compares_the_percent_decoded_uuid() {
+    let sub = Uuid::new_v4();
+    let token = AUTH.execution(sub);
+    let s = sub.to_string();
+    // Every character escaped, in upper and lower case hex.
+    let escaped: String = s.bytes().map(|b| format!("%{b:02X}")).collect();
+    let lower: String = s
+        .to_uppercase()
+        .bytes()
+        .map(|b| format!("%{b:02x}"))
+        .collect();
+    for id in [escaped, lower] {
+        let got = call("PUT", &format!("/task-instances/{id}/heartbeat"), &token).await;
+        assert_eq!(got, ok_for(sub, "execution"), "path id {id}");
+    }
+    // `%2D` is a hyphen; `%252D` is `%2D` to the handler, not a UUID.
+    let double = s.replacen('-', "%252D", 1);
+    let got = call(
+        "PUT",
+        &format!("/task-instances/{double}/heartbeat"),
+        &token,
+    )
+    .await;
+    assert_eq!(got, ti_mismatch(), "path id {double}");
+}
+
 // ---- Fail closed, order, once per request ----------------------------------------
 
 #[actix_web::test]
@@ -734,13 +764,19 @@ async fn issuer_mints_airflows_claim_set() {
         assert_eq!(claims.nbf, Some(claims.iat));
         assert_eq!(claims.iss.as_deref(), Some("scopegate-test"));
         assert_eq!(claims.jti.as_ref().map(String::len), Some(32));
+        // Plus the token's refresh chain (issue 18): 128 random bits.
+        let chain = claims.extra[scopegate::CHAIN_CLAIM].as_str().unwrap();
+        assert_eq!(chain.len(), 22, "{chain}");
         assert_eq!(
             claims.extra,
             extra
                 .iter()
                 .filter(|(k, _)| *k != "exp")
                 .map(|(k, v)| (k.clone(), v.clone()))
-                .chain([("scope".to_owned(), ty.as_str().into())])
+                .chain([
+                    ("scope".to_owned(), ty.as_str().into()),
+                    (scopegate::CHAIN_CLAIM.to_owned(), chain.into()),
+                ])
                 .collect()
         );
     }
@@ -837,7 +873,7 @@ async fn short_hmac_secrets_are_refused_when_the_verifier_is_built() {
         .unwrap_err();
     let message = err.to_string();
     assert!(
-        message.contains("at least 32 bytes") && message.contains("allow_short_secret"),
+        message.contains("HS512 needs at least 64 bytes") && message.contains("allow_short_secret"),
         "{message}"
     );
     // An existing deployment opts in explicitly.
@@ -862,7 +898,14 @@ async fn an_issuer_needs_an_audience_and_a_long_enough_secret() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, ConfigError::ShortSecret { len: 5 }),
+        matches!(
+            err,
+            ConfigError::ShortSecret {
+                len: 5,
+                min: 64,
+                algorithm: scopegate::Algorithm::HS512
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("allow_short_secret"), "{err}");
@@ -904,10 +947,75 @@ async fn leeway_is_at_most_five_minutes() {
     assert!(err.contains("300"), "{err}");
 }
 
+/// Issue 18, finding 4: RFC 7518 §3.2 asks for an HMAC key at least as long
+/// as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512 (Airflow's
+/// default). A verifier or issuer refuses a shorter one unless the builder
+/// opts in, and the message names the rule and the opt-in.
+#[actix_web::test]
+async fn hmac_secrets_must_be_as_long_as_their_hash() {
+    use scopegate::{Algorithm, Issuer, SigningKey};
+    for (alg, min) in [
+        (Algorithm::HS256, 32),
+        (Algorithm::HS384, 48),
+        (Algorithm::HS512, 64),
+    ] {
+        let secret = |len: usize| vec![b'k'; len];
+        let verifier = |len: usize, opt_in: bool| {
+            let key = VerificationKey::secret(secret(len))
+                .unwrap()
+                .with_algorithm(alg)
+                .unwrap();
+            let builder = Verifier::builder(key).audience(AUDIENCE);
+            let builder = if opt_in {
+                builder.allow_short_secret()
+            } else {
+                builder
+            };
+            builder.build().map(drop).map_err(|e| e.to_string())
+        };
+        let issuer = |len: usize, opt_in: bool| {
+            let key = SigningKey::secret(secret(len))
+                .unwrap()
+                .with_algorithm(alg)
+                .unwrap();
+            let builder = Issuer::builder(key).audience(AUDIENCE);
+            let builder = if opt_in {
+                builder.allow_short_secret()
+            } else {
+                builder
+            };
+            builder.build().map(drop).map_err(|e| e.to_string())
+        };
+        assert_eq!(verifier(min, false), Ok(()), "{alg:?}");
+        assert_eq!(issuer(min, false), Ok(()), "{alg:?}");
+        for err in [verifier(min - 1, false), issuer(min - 1, false)] {
+            let err = err.unwrap_err();
+            assert!(
+                err.contains(&format!("{} bytes", min - 1))
+                    && err.contains(&format!("{alg:?} needs at least {min} bytes"))
+                    && err.contains("RFC 7518")
+                    && err.contains("allow_short_secret()"),
+                "{alg:?}: {err}"
+            );
+        }
+        assert_eq!(verifier(min - 1, true), Ok(()), "{alg:?} opted in");
+        assert_eq!(issuer(min - 1, true), Ok(()), "{alg:?} opted in");
+    }
+}
+
 // ---- Revocation (issue 9, item 8) ----------------------------------------------
 
+/// A day: with a deny-list a verifier needs a maximum session age.
+const SESSION_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 fn with_deny_list(deny: std::sync::Arc<scopegate::MemoryDenyList>) -> web::Data<Verifier> {
-    web::Data::new(AUTH.verifier_builder().deny_list(deny).build().unwrap())
+    web::Data::new(
+        AUTH.verifier_builder()
+            .deny_list(deny)
+            .max_session_age(SESSION_AGE)
+            .build()
+            .unwrap(),
+    )
 }
 
 async fn call_data(verifier: &web::Data<Verifier>, token: &str) -> (u16, Value, Option<String>) {
@@ -957,4 +1065,160 @@ async fn with_a_deny_list_a_token_without_jti_is_refused() {
     );
     // Without a deny-list, jti stays optional, as in Airflow.
     assert_eq!(call("GET", var_uri(), &token).await.0, 200);
+}
+
+/// Issue 18, finding 5: a refreshed token carries its chain, and revoking
+/// any token of a chain revokes every token of it, on every later request,
+/// cache hits included: the first token's revocation reaches the tokens
+/// refreshed from it, and a successor's revocation reaches the first.
+#[actix_web::test]
+async fn revoking_a_token_revokes_its_whole_refresh_chain() {
+    let issuer = AUTH.issuer();
+    let sub = Uuid::new_v4();
+    let first = AUTH.execution(sub);
+    let claims = AUTH.verifier().verify(&first).unwrap();
+    let second = issuer.reissue(&claims, TokenType::EXECUTION).unwrap();
+    let second_claims = AUTH.verifier().verify(&second).unwrap();
+    let third = issuer
+        .reissue(&second_claims, TokenType::EXECUTION)
+        .unwrap();
+    let unrelated = AUTH.execution(sub);
+
+    for revoke_first in [true, false] {
+        let deny = std::sync::Arc::new(scopegate::MemoryDenyList::new());
+        let verifier = with_deny_list(deny.clone());
+        // Every token is allowed, and cached.
+        for token in [&first, &second, &third, &unrelated] {
+            assert_eq!(call_data(&verifier, token).await, ok_for(sub, "execution"));
+        }
+        let checks = verifier.verifications();
+        let revoked = if revoke_first {
+            &claims
+        } else {
+            &second_claims
+        };
+        assert!(deny.revoke_claims(revoked));
+        for _ in 0..2 {
+            for token in [&first, &second, &third] {
+                assert_eq!(
+                    call_data(&verifier, token).await,
+                    invalid("token revoked"),
+                    "revoked the {} token",
+                    if revoke_first { "first" } else { "second" }
+                );
+            }
+        }
+        assert_eq!(verifier.verifications(), checks, "cache hits, and refused");
+        // Another chain of the same subject is untouched.
+        assert_eq!(
+            call_data(&verifier, &unrelated).await,
+            ok_for(sub, "execution")
+        );
+    }
+}
+
+/// Issue 18, finding 5: with a deny-list a chain must end, so a verifier
+/// without a maximum session age does not build, and one with it refuses
+/// a token whose chain is older, cache hits included.
+#[actix_web::test]
+async fn a_deny_list_needs_a_maximum_session_age_which_ends_every_chain() {
+    let err = AUTH
+        .verifier_builder()
+        .deny_list(scopegate::MemoryDenyList::new())
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, scopegate::ConfigError::DenyListWithoutSessionAge),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(".max_session_age("), "{err}");
+
+    let verifier = web::Data::new(
+        AUTH.verifier_builder()
+            .deny_list(scopegate::MemoryDenyList::new())
+            .max_session_age(std::time::Duration::from_secs(3600))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        verifier.max_session_age(),
+        Some(std::time::Duration::from_secs(3600))
+    );
+    let sub = Uuid::new_v4();
+    // A chain that started 50 minutes ago: allowed, and cached.
+    let young = AUTH
+        .mint(sub)
+        .claim(scopegate::SESSION_START_CLAIM, now() - 3000)
+        .sign();
+    assert_eq!(call_data(&verifier, &young).await, ok_for(sub, "execution"));
+    assert_eq!(call_data(&verifier, &young).await, ok_for(sub, "execution"));
+    assert_eq!(verifier.verifications(), 1);
+    // Two hours: refused, though the token itself is fresh.
+    let old = AUTH
+        .mint(sub)
+        .claim(scopegate::SESSION_START_CLAIM, now() - 7200)
+        .sign();
+    assert_eq!(call_data(&verifier, &old).await, invalid("session expired"));
+    // A token whose own iat is that old starts its chain there.
+    let long_lived = AUTH
+        .mint(sub)
+        .lifetime(std::time::Duration::from_secs(3 * 3600))
+        .expires_in(std::time::Duration::from_secs(600))
+        .sign();
+    assert_eq!(
+        call_data(&verifier, &long_lived).await,
+        invalid("session expired")
+    );
+}
+
+// ---- Log lines (issue 18, finding 3) --------------------------------------------
+
+/// A value that came from the request (here a `sub` under
+/// `SubjectFormat::Any`, logged with every decision) cannot start a second
+/// log line: no raw newline, carriage return, C0 or C1 control character,
+/// line or paragraph separator or bidi override reaches the log.
+#[actix_web::test]
+async fn a_request_derived_value_cannot_forge_a_log_line() {
+    let auth = TestAuth::builder()
+        .subject(scopegate::SubjectFormat::Any)
+        .build()
+        .unwrap();
+    let forged = "1999-01-01T00:00:00.000000Z  INFO scopegate: method=GET route=\"/admin\" outcome=\"allowed\"";
+    let evil =
+        format!("alice\n{forged}\r\n{forged}\u{85}{forged}\u{2028}\u{2029}\u{202e}\u{1b}[2K\u{7}");
+    let app = test::init_service(
+        App::new().app_data(auth.verifier()).service(
+            web::resource("/variables/{variable_key}")
+                .wrap(Enforce::new(&DEFAULT))
+                .get(|_: scopegate::Token| async { HttpResponse::Ok().finish() }),
+        ),
+    )
+    .await;
+    let (_guard, logs) = capture_logs();
+    // Allowed (a debug line with the sub), then forbidden (an info line
+    // with the sub: a workload token on an execution-only route).
+    for (token, status) in [(auth.execution(&evil), 200), (auth.workload(&evil), 403)] {
+        let req = test::TestRequest::get()
+            .uri(var_uri())
+            .insert_header(auth.bearer(&token))
+            .to_request();
+        assert_eq!(test::call_service(&app, req).await.status(), status);
+    }
+    let log = logs.text();
+    assert!(log.contains("alice"), "the sub is logged: {log}");
+    assert!(
+        log.lines().count() >= 3,
+        "verified, allowed, verified, forbidden: {log}"
+    );
+    for line in log.lines() {
+        assert!(
+            line.starts_with(|c: char| c.is_ascii_digit()) && !line.starts_with("1999-"),
+            "a line that is not an event of its own: {line:?}\n{log}"
+        );
+    }
+    for c in [
+        '\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{202e}', '\u{1b}', '\u{7}',
+    ] {
+        assert!(!log.contains(c), "{c:?} reached the log: {log:?}");
+    }
 }

@@ -61,8 +61,8 @@ fn the_kits_tokens_carry_airflows_claim_set() {
         let c = independently_decoded(&token, false);
         assert_eq!(
             keys(&c),
-            ["aud", "exp", "iat", "jti", "nbf", "scope", "sub"],
-            "Airflow's JWTGenerator claims, no more"
+            ["aud", "exp", "iat", "jti", "nbf", "scope", "sid", "sub"],
+            "Airflow's JWTGenerator claims, and the refresh chain's id (issue 18), no more"
         );
         assert_eq!(c["sub"], ti.to_string());
         assert_eq!(c["aud"], AUDIENCE);
@@ -175,11 +175,16 @@ fn each_kit_has_its_own_random_key() {
         InvalidReason::InvalidSignature
     );
     // A secret of full HS512 strength passes the verifier's minimum, which a
-    // 31-byte one does not.
+    // 63-byte one does not (RFC 7518 §3.2: 64 bytes for HS512).
     assert!(matches!(
-        TestAuth::builder().secret([7u8; 31]).build(),
-        Err(ConfigError::ShortSecret { len: 31 })
+        TestAuth::builder().secret([7u8; 63]).build(),
+        Err(ConfigError::ShortSecret {
+            len: 63,
+            min: 64,
+            ..
+        })
     ));
+    assert!(TestAuth::builder().secret([7u8; 64]).build().is_ok());
 }
 
 #[test]
@@ -265,7 +270,7 @@ fn another_vocabulary_in_its_own_claim() {
     let c = independently_decoded(&token, false);
     assert_eq!(
         keys(&c),
-        ["acct", "aud", "entry", "exp", "iat", "jti", "nbf", "role", "sub"]
+        ["acct", "aud", "entry", "exp", "iat", "jti", "nbf", "role", "sid", "sub"]
     );
     assert_eq!(c["role"], "auditor", "the type claim is the kit's");
     assert!(

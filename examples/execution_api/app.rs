@@ -11,20 +11,29 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
-    Fallback, Issuer, JwksSource, KeySource, Reissue, Verifier, DEFAULT_EXECUTION_TTL,
+    Fallback, Issuer, JwksSource, KeySource, LogSafe, Reissue, Verifier, DEFAULT_EXECUTION_TTL,
     DEFAULT_WORKLOAD_TTL,
 };
+use uuid::Uuid;
 
 use crate::errors;
 use crate::keys::Keys;
-use crate::routes;
-use crate::state::Store;
+use crate::routes::{self, HealthProbe};
+use crate::state::{Limits, Store};
 
 /// The audience of Airflow's task tokens (`[execution_api] jwt_audience`).
 pub const AIRFLOW_AUDIENCE: &str = "urn:airflow.apache.org:task";
 
-/// Largest request body accepted. Airflow's bodies are small.
-const MAX_BODY: usize = 1 << 20;
+/// The default maximum session age: 48 hours from a task's workload token
+/// (24 hours, the longest it may wait in a queue) to the last refresh of
+/// its execution token, so a running try's tokens are renewed for a day at
+/// least, and no chain of tokens lives on for ever.
+pub const DEFAULT_MAX_SESSION_AGE: Duration = Duration::from_secs(48 * 3600);
+
+/// Room for a JSON body around the largest value the stores take.
+const BODY_SLACK: usize = 64 << 10;
+/// The smallest request body limit, whatever the value cap.
+const MIN_BODY: usize = 1 << 20;
 
 /// How tokens are signed and checked: a shared secret with HS512 (Airflow's
 /// default) or a key pair, verified with that key or, verify-only, with the
@@ -47,9 +56,14 @@ pub struct AuthConfig {
     /// Whether verified tokens are cached across requests (on by default;
     /// off to measure the cost of a signature check per request).
     pub token_cache: bool,
-    /// Accept a shared secret shorter than 32 bytes (an existing
-    /// deployment's); off by default.
+    /// Accept a shared secret shorter than its algorithm's hash (64 bytes
+    /// for HS512; an existing deployment's); off by default.
     pub allow_short_secret: bool,
+    /// The longest a chain of tokens lives, from a task's first token (its
+    /// workload token) on: the verifier refuses, and the refresh middleware
+    /// stops renewing, tokens of an older chain. `None`: no limit (as
+    /// Airflow).
+    pub max_session_age: Option<Duration>,
 }
 
 impl AuthConfig {
@@ -65,6 +79,7 @@ impl AuthConfig {
             workload_ttl: DEFAULT_WORKLOAD_TTL,
             token_cache: true,
             allow_short_secret: false,
+            max_session_age: Some(DEFAULT_MAX_SESSION_AGE),
         }
     }
 
@@ -84,6 +99,9 @@ impl AuthConfig {
         }
         if self.allow_short_secret {
             builder = builder.allow_short_secret();
+        }
+        if let Some(age) = self.max_session_age {
+            builder = builder.max_session_age(age);
         }
         builder.load().await.map_err(|e| e.to_string())
     }
@@ -114,17 +132,45 @@ pub struct Services {
     pub issuer: web::Data<Issuer>,
     /// The in-memory state.
     pub store: web::Data<Store>,
+    /// `/health/ping`'s probe token, signed at most every few seconds.
+    pub probe: web::Data<HealthProbe>,
+    /// The refresh middleware: Airflow's rules, the maximum session age,
+    /// and the veto that renews only a running task instance's token.
+    pub reissue: Reissue,
 }
 
 impl Services {
-    /// Keys from `auth`, an empty store. A JWKS is loaded now and then
-    /// refreshed in the background (scopegate starts that itself) for as
-    /// long as the verifier lives, so call it inside the actix runtime.
+    /// Keys from `auth`, an empty store with the default caps. A JWKS is
+    /// loaded now and then refreshed in the background (scopegate starts
+    /// that itself) for as long as the verifier lives, so call it inside
+    /// the actix runtime.
+    #[allow(dead_code)] // the binary sets caps; tests/e2e.rs takes the defaults
     pub async fn load(auth: &AuthConfig) -> Result<Self, String> {
+        Services::load_with(auth, Limits::default()).await
+    }
+
+    /// [`load`](Self::load), with a store of these caps.
+    pub async fn load_with(auth: &AuthConfig, limits: Limits) -> Result<Self, String> {
+        let issuer = web::Data::new(auth.issuer()?);
+        let store = web::Data::new(Store::with_limits(limits));
+        let mut reissue = Reissue::new(issuer.clone().into_inner());
+        if let Some(age) = auth.max_session_age {
+            reissue = reissue.max_session_age(age);
+        }
+        // Airflow #73303: a task instance that is no longer running (it
+        // reported success, failed, was skipped, ...) gets no fresh token,
+        // whatever route it calls, and neither does a subject the server
+        // does not know; its token dies at its `exp`.
+        let running = store.clone();
+        let reissue = reissue.renew_if(move |_req, claims, _ty| {
+            Uuid::parse_str(&claims.sub).is_ok_and(|id| running.may_renew(id))
+        });
         Ok(Services {
             verifier: web::Data::new(auth.verifier().await?),
-            issuer: web::Data::new(auth.issuer()?),
-            store: web::Data::new(Store::new()),
+            probe: web::Data::new(HealthProbe::new(&issuer)),
+            issuer,
+            store,
+            reissue,
         })
     }
 }
@@ -132,6 +178,7 @@ impl Services {
 /// The app: every route under `/execution`, wrapped in the refresh
 /// middleware and the access log, with FastAPI-shaped errors for bad bodies,
 /// wrong methods and unknown paths.
+#[allow(dead_code)] // the binary starts it through `start`; tests/e2e.rs calls it
 pub fn app(
     services: &Services,
 ) -> App<
@@ -143,22 +190,48 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with(services, |_| {})
+}
+
+/// [`app`], with `first` registering services ahead of the example's
+/// routes: the bench server's own (`bench/server.rs`). The example itself
+/// registers nothing there.
+pub fn app_with(
+    services: &Services,
+    first: fn(&mut web::ServiceConfig),
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = services
+        .store
+        .limits()
+        .max_value_bytes
+        .saturating_add(BODY_SLACK)
+        .max(MIN_BODY);
     App::new()
-        .wrap(Reissue::new(services.issuer.clone().into_inner()))
+        .wrap(services.reissue.clone())
         .wrap(from_fn(access_log))
         .app_data(services.verifier.clone())
         .app_data(services.issuer.clone())
         .app_data(services.store.clone())
+        .app_data(services.probe.clone())
         .app_data(
             web::JsonConfig::default()
-                .limit(MAX_BODY)
+                .limit(max_body)
                 // Any content type: `curl -d` sends form-urlencoded.
                 .content_type_required(false)
                 .content_type(|_| true)
                 .error_handler(errors::json_error),
         )
-        .app_data(web::PayloadConfig::new(MAX_BODY))
+        .app_data(web::PayloadConfig::new(max_body))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
+        .configure(first)
         .configure(routes::configure)
         // After `configure`, which made scopegate's `Fallback` the default
         // service: keep its 405 for a known path, answer the rest as FastAPI.
@@ -183,7 +256,7 @@ async fn access_log(
     tracing::info!(
         target: "execution_api::access",
         method = %method,
-        path = %path,
+        path = %LogSafe(&path),
         status = status.as_u16(),
         "response"
     );
@@ -197,7 +270,17 @@ pub fn start(
     addr: &str,
     workers: usize,
 ) -> std::io::Result<(Server, SocketAddr)> {
-    let server = HttpServer::new(move || app(&services))
+    start_with(services, addr, workers, |_| {})
+}
+
+/// [`start`], serving [`app_with`]`(services, first)`.
+pub fn start_with(
+    services: Services,
+    addr: &str,
+    workers: usize,
+    first: fn(&mut web::ServiceConfig),
+) -> std::io::Result<(Server, SocketAddr)> {
+    let server = HttpServer::new(move || app_with(&services, first))
         .workers(workers)
         .bind(addr)?;
     let bound = server

@@ -61,6 +61,20 @@ impl Refusal {
             Refusal::NotFoundText(message)
             | Refusal::ConflictText(message)
             | Refusal::Unprocessable(message) => json!(message),
+            Refusal::TooLarge { what, size, limit } => json!({
+                "reason": "too_large",
+                "message": format!(
+                    "the {what} value is {size} bytes; this server stores values of at most \
+                     {limit} bytes (serve --max-value-bytes)"
+                ),
+            }),
+            Refusal::StoreFull { store, cap } => json!({
+                "reason": "store_full",
+                "message": format!(
+                    "the {store} store is full: it holds at most {cap}; delete entries, or \
+                     restart the server with a higher cap"
+                ),
+            }),
         }
     }
 }
@@ -80,6 +94,8 @@ impl ResponseError for Refusal {
             | Refusal::ConflictText(_) => StatusCode::CONFLICT,
             Refusal::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Refusal::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::StoreFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 

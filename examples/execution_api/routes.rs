@@ -7,11 +7,13 @@
 //! router (`airflow/api_fastapi/execution_api/routes/`), with the router's
 //! prefix and its `Security(require_auth, scopes=[...])`, so the policies
 //! read the same as Airflow's. Routes sharing a path live in the same group,
-//! in Airflow's order (`/variables/keys` before `/variables/<variable_key>`).
+//! in Airflow's order (`/variables/keys` before `/variables/<variable_key:path>`).
 //!
 //! Handlers are thin: they read the path, query and body, call the store
 //! (`state.rs`), and answer with Airflow's status code and body.
 
+#[path = "routes/docs.rs"]
+pub mod docs;
 #[path = "routes/query.rs"]
 mod query;
 
@@ -61,15 +63,47 @@ fn document_json() -> &'static str {
     JSON.get_or_init(|| document().to_pretty_json().unwrap_or_default())
 }
 
-/// The docs page of [`document`] (Scalar's viewer, the document inlined),
-/// built once. The page loads Scalar's script from its CDN in the browser.
-fn docs_page() -> &'static str {
-    static HTML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HTML.get_or_init(|| {
-        utoipa_scalar::Scalar::new(document())
-            .title("Airflow Task Execution API (scopegate example)")
-            .to_html()
-    })
+/// `/health/ping`'s probe: a token this server signed, kept for at most
+/// [`PROBE_REFRESH`] (or half its lifetime, if shorter) and then signed
+/// again. With an RSA key a signature costs about a millisecond of CPU, so
+/// signing one per ping would let anyone burn the server's CPU through a
+/// public route.
+pub struct HealthProbe {
+    /// The longest a probe token is reused.
+    refresh: std::time::Duration,
+    token: std::sync::Mutex<Option<(std::time::Instant, String)>>,
+}
+
+/// How long a probe token is reused, at most.
+pub const PROBE_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl HealthProbe {
+    /// A probe for the tokens of `issuer`, which it signs on first use.
+    pub fn new(issuer: &Issuer) -> Self {
+        HealthProbe {
+            refresh: PROBE_REFRESH.min(issuer.ttl(TokenType::EXECUTION) / 2),
+            token: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The current probe token: the one signed less than the refresh
+    /// interval ago, or a new one signed by `issuer`.
+    pub fn token(&self, issuer: &Issuer) -> std::result::Result<String, String> {
+        let mut slot = self
+            .token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((signed, token)) = &*slot {
+            if signed.elapsed() < self.refresh {
+                return Ok(token.clone());
+            }
+        }
+        let token = issuer
+            .issue(Uuid::nil(), TokenType::EXECUTION)
+            .map_err(|e| e.to_string())?;
+        *slot = Some((std::time::Instant::now(), token.clone()));
+        Ok(token)
+    }
 }
 
 /// 204 No Content.
@@ -110,15 +144,6 @@ pub mod execution {
             .body(document_json())
     }
 
-    /// A browsable page of the OpenAPI document. Not one of Airflow's
-    /// routes.
-    #[route(get, "/docs", public, responses(200))]
-    pub async fn docs() -> HttpResponse {
-        HttpResponse::Ok()
-            .content_type(header::ContentType::html())
-            .body(docs_page())
-    }
-
     /// `routes/health.py`: public, no prefix.
     #[routes]
     pub mod health {
@@ -133,20 +158,23 @@ pub mod execution {
         /// Readiness of the services the API depends on. Here that is the
         /// token pipeline: a token this server signs must verify with its
         /// verifier (it would not with a `--jwks` that lacks the signing
-        /// key). 500 when a service fails, as Airflow answers.
+        /// key). 500 when a service fails, as Airflow answers. The probe
+        /// token is signed at most every few seconds ([`HealthProbe`]), so
+        /// a ping costs a verification, which the verified-token cache
+        /// answers, not a signature.
         #[route(get, "/health/ping", public, responses(200 = Pings, 500 = Pings))]
         pub async fn ping(
             issuer: web::Data<Issuer>,
             verifier: web::Data<Verifier>,
+            probe: web::Data<HealthProbe>,
         ) -> HttpResponse {
             const NAME: &str = "scopegate.Verifier";
             let mut pings = Pings {
                 ok: Vec::new(),
                 failing: Default::default(),
             };
-            let probe = issuer.issue(Uuid::nil(), TokenType::EXECUTION);
             match probe
-                .map_err(|e| e.to_string())
+                .token(&issuer)
                 .and_then(|token| verifier.verify(&token).map(drop).map_err(|e| e.to_string()))
             {
                 Ok(()) => pings.ok.push(NAME),
@@ -485,11 +513,10 @@ pub mod execution {
                 let context = store.start(token.id, &body)?;
                 let mut response = HttpResponse::Ok();
                 if token.token_type() == TokenType::WORKLOAD {
-                    match issuer.issue_with_claims(
-                        token.id,
-                        TokenType::EXECUTION,
-                        &token.claims.extra,
-                    ) {
+                    // The execution token continues the workload token's
+                    // chain (its id and start), so revoking either revokes
+                    // both, and the session's age counts from the queue.
+                    match issuer.reissue(&token.claims, TokenType::EXECUTION) {
                         Ok(execution_token) => {
                             response.insert_header((REFRESHED_TOKEN_HEADER, execution_token));
                         }
@@ -629,24 +656,6 @@ pub mod execution {
         }
     }
 
-    /// Bench-only: compiled with `--features bench` (for
-    /// `bench/instructions.sh`), never otherwise. The handler of
-    /// `GET /variables/<variable_key>` with no policy, on a path of the
-    /// same shape and length, registered just before `variables` so the
-    /// router reaches it after the same routes: what that route costs
-    /// without protection. Not part of the example's API.
-    #[cfg(feature = "bench")]
-    #[routes(prefix = "/unguarded")]
-    pub mod unguarded {
-        use super::*;
-
-        /// `variables::get`, unprotected.
-        #[route(get, "/<variable_key>", public)]
-        pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
-            Ok(HttpResponse::Ok().json(store.variable(&key)?))
-        }
-    }
-
     /// `routes/variables.py`: Airflow Variables, for execution tokens (the
     /// default policy).
     #[routes(prefix = "/variables")]
@@ -687,24 +696,24 @@ pub mod execution {
         }
 
         /// `{"key", "value"}`, or 404 with a `detail`.
-        #[route(get, "/<variable_key>", responses(200 = VariableResponse, 404 = ErrorBody))]
+        #[route(get, "/<variable_key:path>", responses(200 = VariableResponse, 404 = ErrorBody))]
         pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
             Ok(HttpResponse::Ok().json(store.variable(&key)?))
         }
 
         /// Creates or replaces a variable: 201.
-        #[route(put, "/<variable_key>", responses(201 = Message))]
+        #[route(put, "/<variable_key:path>", responses(201 = Message))]
         pub async fn put(
             store: web::Data<Store>,
             key: web::Path<String>,
             body: web::Json<VariablePostBody>,
-        ) -> HttpResponse {
-            store.set_variable(&key, body.into_inner());
-            HttpResponse::Created().json(Message::new("Variable successfully set"))
+        ) -> Result<HttpResponse> {
+            store.set_variable(&key, body.into_inner())?;
+            Ok(HttpResponse::Created().json(Message::new("Variable successfully set")))
         }
 
         /// Deletes a variable: 204, whether it existed or not.
-        #[route(delete, "/<variable_key>", responses(204))]
+        #[route(delete, "/<variable_key:path>", responses(204))]
         pub async fn delete(store: web::Data<Store>, key: web::Path<String>) -> HttpResponse {
             store.delete_variable(&key);
             no_content()
@@ -732,7 +741,7 @@ pub mod execution {
         /// One value of a mapped task, by position in map-index order.
         #[route(
             get,
-            "/<dag_id>/<run_id>/<task_id>/<key>/item/<offset>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>/item/<offset>",
             responses(200 = Value, 404 = ErrorBody)
         )]
         pub async fn item(
@@ -750,7 +759,7 @@ pub mod execution {
         }
 
         /// The values of a mapped task, sliced as a Python list.
-        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key>/slice", responses(200 = Value))]
+        #[route(get, "/<dag_id>/<run_id>/<task_id>/<key:path>/slice", responses(200 = Value))]
         pub async fn slice(
             store: web::Data<Store>,
             path: XComPath,
@@ -768,7 +777,7 @@ pub mod execution {
 
         /// How many values are stored, in `Content-Range: map_indexes <n>`.
         /// A `map_index` is Airflow's 400.
-        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200, 400 = ErrorBody))]
+        #[route(head, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200, 400 = ErrorBody))]
         pub async fn head(
             store: web::Data<Store>,
             path: XComPath,
@@ -792,7 +801,7 @@ pub mod execution {
         /// index.
         #[route(
             get,
-            "/<dag_id>/<run_id>/<task_id>/<key>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>",
             responses(200 = XComResponse, 404 = ErrorBody)
         )]
         pub async fn get(
@@ -813,7 +822,7 @@ pub mod execution {
         /// Stores a value (any JSON; an empty body is `null`): 201.
         #[route(
             post,
-            "/<dag_id>/<run_id>/<task_id>/<key>",
+            "/<dag_id>/<run_id>/<task_id>/<key:path>",
             request = Value,
             responses(201 = Message)
         )]
@@ -843,7 +852,7 @@ pub mod execution {
         }
 
         /// Deletes the value at `map_index` (default -1): 200.
-        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key>", responses(200 = Message))]
+        #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200 = Message))]
         pub async fn delete(
             store: web::Data<Store>,
             path: XComPath,
@@ -903,7 +912,7 @@ pub mod execution {
         type KeyPath = web::Path<(String, String)>;
 
         /// A stored value, or 404.
-        #[route(get, "/<task_instance_id>/<key>", responses(200 = StoredValue, 404 = ErrorBody))]
+        #[route(get, "/<task_instance_id>/<key:path>", responses(200 = StoredValue, 404 = ErrorBody))]
         pub async fn get(
             token: TiToken,
             store: web::Data<Store>,
@@ -914,7 +923,7 @@ pub mod execution {
         }
 
         /// Stores a value (not `null`): 204.
-        #[route(put, "/<task_instance_id>/<key>", responses(204))]
+        #[route(put, "/<task_instance_id>/<key:path>", responses(204))]
         pub async fn put(
             token: TiToken,
             store: web::Data<Store>,
@@ -928,7 +937,7 @@ pub mod execution {
         }
 
         /// Deletes a value: 204.
-        #[route(delete, "/<task_instance_id>/<key>", responses(204))]
+        #[route(delete, "/<task_instance_id>/<key:path>", responses(204))]
         pub async fn delete(
             token: TiToken,
             store: web::Data<Store>,
@@ -1080,5 +1089,24 @@ pub mod execution {
         ) -> Result<HttpResponse> {
             clear_values(&store, &req, "uri").await
         }
+    }
+
+    /// A browsable page of the OpenAPI document (Swagger UI), which works
+    /// offline: its files are served by the route below, under a
+    /// Content-Security-Policy of this origin only. Not one of Airflow's
+    /// routes. Declared last: actix tries routes in order, so the API's
+    /// own requests do not try these first.
+    #[route(get, "/docs", public, responses(200))]
+    pub async fn docs() -> HttpResponse {
+        super::docs::page()
+    }
+
+    /// The docs page's script, styles and icons, from Swagger UI's files
+    /// built into the example; 404 for any other name. Not one of
+    /// Airflow's routes.
+    #[route(get, "/docs/<file>", public, responses(200, 404))]
+    pub async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+        super::docs::asset(&file)
+            .unwrap_or_else(|| HttpResponse::NotFound().json(json!({"detail": "Not Found"})))
     }
 }

@@ -14,6 +14,7 @@
 //! | `hitl.rs` | human-in-the-loop details |
 //! | `stores.rs` | the task and asset state stores |
 //! | `variables.rs` | variables, connections and connection tests |
+//! | `caps.rs` | caps on entries and bytes of the stores tokens write to |
 //!
 //! The example has no DAG files and no scheduler: it knows a DAG by the task
 //! instances queued for it and the runs triggered for it, and what a
@@ -22,6 +23,8 @@
 
 #[path = "state/assets.rs"]
 mod assets;
+#[path = "state/caps.rs"]
+pub mod caps;
 #[path = "state/dag_runs.rs"]
 mod dag_runs;
 #[path = "state/hitl.rs"]
@@ -44,6 +47,7 @@ use uuid::Uuid;
 use crate::models::{ConnectionResponse, ConnectionTestState, TiState};
 
 pub use assets::{AssetRef, EventFilter};
+pub use caps::Limits;
 pub use dag_runs::{DagRunFilter, RunRecord, TaskSpec};
 pub use task_instances::{StateChange, TaskInstance, TiFilter};
 pub use xcoms::{XComKey, XComSlice};
@@ -110,6 +114,22 @@ pub enum Refusal {
     },
     /// A value Airflow refuses with 422 and a plain-string `detail`.
     Unprocessable(String),
+    /// A value larger than the server stores (413).
+    TooLarge {
+        /// What it is a value of (`"XCom"`, `"variable"`, ...).
+        what: &'static str,
+        /// Its size in bytes.
+        size: usize,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// A write that would take a store past its cap (507).
+    StoreFull {
+        /// Which store (`"XCom"`, `"variable"`, ...).
+        store: &'static str,
+        /// The cap it would pass, with its flag.
+        cap: String,
+    },
 }
 
 /// All state of the example server, behind one lock. Every operation is a
@@ -122,6 +142,10 @@ pub struct Store {
 /// The tables. Each area's file owns its fields' meaning.
 #[derive(Debug)]
 struct Inner {
+    /// `caps.rs`: the caps of the stores below that tokens write to.
+    limits: Limits,
+    /// `caps.rs`: what each of those stores holds, by [`caps::Kind`].
+    usage: [caps::Usage; 6],
     /// `dag_runs.rs`: DAG id → when the example first heard of it.
     dags: BTreeMap<String, OffsetDateTime>,
     /// `dag_runs.rs`: (DAG id, run id) → run.
@@ -133,8 +157,8 @@ struct Inner {
     task_instances: HashMap<Uuid, TaskInstance>,
     /// `task_instances.rs`: reschedules of sensors, in order.
     reschedules: Vec<task_instances::Reschedule>,
-    /// `xcoms.rs`.
-    xcoms: Vec<xcoms::XComRow>,
+    /// `xcoms.rs`: rows by (DAG, task, run, key, map index).
+    xcoms: BTreeMap<xcoms::RowId, xcoms::XComRow>,
     /// `xcoms.rs`: a counter that orders rows written in the same instant.
     xcom_sequence: u64,
     /// `assets.rs`.
@@ -143,8 +167,8 @@ struct Inner {
     hitl: HashMap<Uuid, hitl::HitlDetail>,
     /// `stores.rs`.
     task_store: BTreeMap<stores::TaskStoreKey, stores::TaskStoreEntry>,
-    /// `stores.rs`: (asset id, key) → JSON value.
-    asset_store: BTreeMap<(u64, String), serde_json::Value>,
+    /// `stores.rs`: (asset id, key) → JSON value, compact.
+    asset_store: BTreeMap<(u64, String), Box<str>>,
     /// `variables.rs`.
     variables: BTreeMap<String, variables::Variable>,
     /// `variables.rs`.
@@ -160,18 +184,25 @@ impl Default for Store {
 }
 
 impl Store {
-    /// An empty store with the demo connection.
+    /// An empty store with the demo connection and the default caps.
     pub fn new() -> Self {
+        Store::with_limits(Limits::default())
+    }
+
+    /// An empty store with the demo connection and these caps.
+    pub fn with_limits(limits: Limits) -> Self {
         let mut connections = BTreeMap::new();
         connections.insert(DEMO_CONNECTION_ID.to_owned(), variables::demo_connection());
         Store {
             inner: Mutex::new(Inner {
+                limits,
+                usage: Default::default(),
                 dags: BTreeMap::new(),
                 runs: BTreeMap::new(),
                 last_logical_date: OffsetDateTime::UNIX_EPOCH,
                 task_instances: HashMap::new(),
                 reschedules: Vec::new(),
-                xcoms: Vec::new(),
+                xcoms: BTreeMap::new(),
                 xcom_sequence: 0,
                 assets: assets::Assets::default(),
                 hitl: HashMap::new(),
@@ -184,11 +215,46 @@ impl Store {
         }
     }
 
+    /// The caps of the stores.
+    pub fn limits(&self) -> Limits {
+        self.lock().limits
+    }
+
+    /// Whether the token of task instance `id` may still be renewed: only
+    /// while it is `running` (Reissue's veto, Airflow #73303). A task
+    /// instance in any other state, or one the server does not know, gets
+    /// no fresh token, so its token dies at its `exp`.
+    pub fn may_renew(&self, id: Uuid) -> bool {
+        self.lock()
+            .task_instances
+            .get(&id)
+            .is_some_and(|ti| ti.state == Some(TiState::Running))
+    }
+
     /// A panic elsewhere must not take the server down with it: the data
     /// behind the lock is plain values, always consistent between
     /// statements, so a poisoned lock is still usable.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Inner {
+    /// What store `kind` holds.
+    fn usage(&mut self, kind: caps::Kind) -> &mut caps::Usage {
+        &mut self.usage[kind as usize]
+    }
+
+    /// Whether a write to store `kind` fits its caps (see
+    /// [`caps::Usage::admit`]).
+    fn admit(
+        &self,
+        kind: caps::Kind,
+        value: usize,
+        old: Option<usize>,
+        new: usize,
+    ) -> Result<(), Refusal> {
+        self.usage[kind as usize].admit(kind, &self.limits, value, old, new)
     }
 }
 

@@ -202,7 +202,7 @@ fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
     let name = route.name();
     let conditions = &route.conditions;
     let doc = &checked.doc;
-    let path = checked.path.actix();
+    let path = checked.path.openapi();
     let operation_id = &doc.operation_id;
     let some = |text: &Option<String>| match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),

@@ -16,8 +16,8 @@ use syn::{Attribute, Ident, Item, ItemMod};
 use crate::attrs::{self, Kind};
 use crate::cfg::{self, Conditions};
 use crate::model::{
-    allowed_types, owners, read_options, resolve_scopes, Checked, Ctxt, Enclosing, Macro, Method,
-    Route,
+    allowed_types, check_tail, owners, read_options, resolve_scopes, Checked, Ctxt, Enclosing,
+    Form, Macro, Method, Route,
 };
 use crate::parse::{GroupArgs, RouteArgs};
 use crate::path::RoutePath;
@@ -175,6 +175,7 @@ impl Group {
                                     );
                                 }
                             }
+                            check_tail(cx, outer, &prefix, lit.span());
                             enclosing.prefix = outer.prefix.join(&prefix);
                             enclosing.prefix_text = enclosing.prefix.canonical();
                         }
@@ -270,7 +271,18 @@ impl Group {
             }
         }
         shapes.sort_by_key(|c| c.path.param_count());
-        shapes
+        // A shape that another covers goes first, whatever their parameter
+        // counts: `/x/<key:path>/item/<>` before `/x/<key:path>`.
+        let strictly_covers =
+            |a: &Checked, b: &Checked| a.path.covers(&b.path) && !b.path.covers(&a.path);
+        let mut ordered = Vec::with_capacity(shapes.len());
+        while !shapes.is_empty() {
+            let next = (0..shapes.len())
+                .find(|&i| !shapes.iter().any(|other| strictly_covers(shapes[i], other)))
+                .unwrap_or(0);
+            ordered.push(shapes.remove(next));
+        }
+        ordered
             .into_iter()
             .map(|shape| Fallback {
                 pattern: shape.path.actix(),
@@ -472,11 +484,27 @@ fn strip_routes(module: &mut ItemMod) {
     }
 }
 
+/// Whether a `#[protect]` handler's actix attribute has a `guard = ".."` of
+/// its own: a request it refuses goes on to the routes after it, so it
+/// shadows none of them.
+fn has_actix_guard(route: &Route) -> bool {
+    match &route.form {
+        Form::Protect(Some(actix)) => actix.rest.iter().any(|nv| nv.path.is_ident("guard")),
+        _ => false,
+    }
+}
+
 /// Two routes with the same method and path shape match the same requests.
 /// Under identical `#[cfg]`s (or none) that is an error now; under
 /// different ones it is an error only where both exist, which the macro
 /// cannot tell: those pairs are returned for the expansion to check.
+///
+/// A route whose every path an earlier route of the same method matches
+/// (`GET /v/keys` after `GET /v/<key:path>`) is never reached, since actix
+/// tries routes in declaration order: an error too, under identical
+/// `#[cfg]`s.
 fn check_duplicates(cx: &mut Ctxt, group: &Group) -> Vec<CfgDuplicate> {
+    let mut declared_before: Vec<(&Route, &Checked)> = Vec::new();
     let mut seen: HashMap<(Method, String), Vec<&Route>> = HashMap::new();
     // Under different `#[cfg]`s, two handlers may share a name.
     let mut ids: HashMap<(&str, String), &Route> = HashMap::new();
@@ -497,6 +525,27 @@ fn check_duplicates(cx: &mut Ctxt, group: &Group) -> Vec<CfgDuplicate> {
             );
         }
         let declared = format!("{} {}", checked.method.upper(), checked.path.canonical());
+        let shadow = declared_before.iter().find(|(r, c)| {
+            c.method == checked.method
+                && !has_actix_guard(r)
+                && r.conditions.text() == route.conditions.text()
+                && c.path.shape() != checked.path.shape()
+                && c.path.covers(&checked.path)
+        });
+        if let Some((first, c)) = shadow {
+            cx.error(
+                checked.path_span,
+                format!(
+                    "`{declared}` is never reached: `{}`, declared before it, matches every path \
+                     it matches (`{} {}`): declare this route before `{}`",
+                    first.name(),
+                    c.method.upper(),
+                    c.path.canonical(),
+                    first.name()
+                ),
+            );
+        }
+        declared_before.push((route, checked));
         let earlier = seen
             .entry((checked.method, checked.path.shape()))
             .or_default();

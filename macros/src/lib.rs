@@ -41,6 +41,10 @@ use model::{Ctxt, Enclosing, Route};
 /// `#[route(METHOD, "PATH", public)]`, and, on a path with a parameter an
 /// owner scope guards that the route does not check, `unowned = ["param"]`
 /// (otherwise a compile error: the ownership lint).
+///
+/// A path parameter is `<name>` (one segment) or `<name:path>`, which takes
+/// the rest of the path, slashes included, never empty:
+/// `"/variables/<variable_key:path>"` serves the key `team/db/password`.
 #[proc_macro_attribute]
 pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut func = match syn::parse::<ItemFn>(input.clone()) {

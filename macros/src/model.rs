@@ -468,6 +468,42 @@ pub(crate) fn resolve_scopes(
     resolved
 }
 
+/// The rules of a parameter that takes the rest of the path (SPEC §2) that
+/// one path literal cannot tell: one per full path, the enclosing prefix
+/// included, and never a parameter that an owner guards (its value spans
+/// segments; an owner compares one). Reported at `span`, the literal of
+/// `own`.
+pub(crate) fn check_tail(cx: &mut Ctxt, enclosing: &Enclosing, own: &RoutePath, span: Span) {
+    let Some(tail) = own.tail() else {
+        return;
+    };
+    if let Some(first) = enclosing.prefix.tail() {
+        cx.error(
+            span,
+            format!(
+                "`<{first}:path>` in the group prefix \"{}\" already takes the rest of the \
+                 path, and a path has at most one: write `<{tail}>` for one segment",
+                enclosing.prefix_text
+            ),
+        );
+    }
+    if enclosing.unchecked {
+        return;
+    }
+    let vocab = &enclosing.vocab;
+    let guards = vocab.owners_of(tail);
+    if let Some(owner) = guards.first() {
+        cx.error(
+            span,
+            format!(
+                "`<{tail}:path>` takes the rest of the path, but `{tail}` is the parameter \
+                 `{}` guards, which owns one segment: write `<{tail}>`",
+                vocab.owners[*owner].scope
+            ),
+        );
+    }
+}
+
 /// The token types that `scopes` allow.
 pub(crate) fn allowed_types<'a>(
     vocab: &'a Vocabulary,
@@ -651,6 +687,7 @@ fn check_route(
                     ),
                 );
             }
+            check_tail(cx, enclosing, &own, path_lit.span());
             Some(enclosing.prefix.join(&own))
         }
         Err(e) => {

@@ -505,10 +505,10 @@ fn fallbacks_cover_each_path_shape_once_most_specific_first() {
     let (g, errs) = group(parse_quote! {
         #[routes(prefix = "/shop")]
         mod shop {
-            #[route(get, "/items/<id>")]
-            async fn get_item() {}
             #[route(get, "/items/search")]
             async fn search() {}
+            #[route(get, "/items/<id>")]
+            async fn get_item() {}
             #[routes(prefix = "/items")]
             mod nested {
                 #[route(put, "/{other}")]
@@ -538,8 +538,8 @@ fn fallbacks_cover_each_path_shape_once_most_specific_first() {
             (
                 "/shop/items/search".to_owned(),
                 vec![
-                    route("get_item", Method::Get),
                     route("search", Method::Get),
+                    route("get_item", Method::Get),
                     route("put_item", Method::Put),
                 ]
             ),
@@ -1053,5 +1053,205 @@ fn vocabularies_as_constants() {
     assert_eq!(
         crate::expand::vocabulary(&ledger()).to_string(),
         ":: scopegate :: Vocabulary :: new (\"kind\" , & [\"clerk\" , \"auditor\"] , 0usize)"
+    );
+}
+
+/// Airflow's XCom routes with `{key:path}`: accepted in Airflow's order,
+/// listed with `<key:path>`, and their 405 fallbacks ordered so that the
+/// most specific shape comes first even when a tail covers it.
+#[test]
+fn tails_in_airflows_order_are_accepted_with_their_fallbacks() {
+    let (g, errs) = group(parse_quote! {
+        #[routes(prefix = "/xcoms")]
+        mod xcoms {
+            #[route(get, "/<dag_id>/<key:path>/item/<offset>")]
+            async fn item() {}
+            #[route(get, "/<dag_id>/<key:path>/slice")]
+            async fn slice() {}
+            #[route(get, "/<dag_id>/<key:path>")]
+            async fn get() {}
+            #[route(post, "/<dag_id>/{key:.*}")]
+            async fn set() {}
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let paths: Vec<String> = listing(&g)
+        .into_iter()
+        .map(|(m, p, ..)| m + " " + &p)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "GET /xcoms/<dag_id>/<key:path>/item/<offset>",
+            "GET /xcoms/<dag_id>/<key:path>/slice",
+            "GET /xcoms/<dag_id>/<key:path>",
+            "POST /xcoms/<dag_id>/<key:path>",
+        ]
+    );
+    let fallbacks: Vec<(String, Vec<String>)> = g
+        .fallbacks()
+        .iter()
+        .map(|f| {
+            let routes = f.routes.iter().map(|(r, _)| r.name().to_string()).collect();
+            (f.pattern.clone(), routes)
+        })
+        .collect();
+    let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        fallbacks,
+        [
+            (
+                "/xcoms/{dag_id}/{key:.+}/slice".to_owned(),
+                names(&["slice", "get", "set"])
+            ),
+            (
+                "/xcoms/{dag_id}/{key:.+}/item/{offset}".to_owned(),
+                names(&["item", "get", "set"])
+            ),
+            (
+                "/xcoms/{dag_id}/{key:.+}".to_owned(),
+                names(&["get", "set"])
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_route_an_earlier_one_covers_is_never_reached() {
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/variables")]
+        mod variables {
+            #[route(get, "/<variable_key:path>")]
+            async fn get() {}
+            #[route(put, "/keys")]
+            async fn put_keys() {}
+            #[route(get, "/keys")]
+            async fn keys() {}
+            #[route(get, "/<a>/<b>")]
+            async fn two() {}
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`GET /variables/keys` is never reached: `get`, declared before it, matches every \
+             path it matches (`GET /variables/<variable_key:path>`): declare this route before \
+             `get`",
+            "`GET /variables/<a>/<b>` is never reached: `get`, declared before it, matches every \
+             path it matches (`GET /variables/<variable_key:path>`): declare this route before \
+             `get`",
+        ]
+    );
+    // Declared the other way round, as Airflow does, all is well.
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/variables")]
+        mod variables {
+            #[route(get, "/keys")]
+            async fn keys() {}
+            #[route(get, "/<variable_key:path>")]
+            async fn get() {}
+            #[route(get, "/<variable_key:path>/x")]
+            async fn x() {}
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`GET /variables/<variable_key:path>/x` is never reached: `get`, declared before it, \
+          matches every path it matches (`GET /variables/<variable_key:path>`): declare this \
+          route before `get`"
+        ]
+    );
+    // An actix guard of its own lets a request go on to the next route.
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/variables")]
+        mod variables {
+            #[protect]
+            #[get("/{variable_key:path}", guard = "json_only")]
+            async fn get() {}
+            #[protect]
+            #[get("/keys")]
+            async fn keys() {}
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/variables")]
+        mod variables {
+            #[protect]
+            #[get("/{variable_key:path}")]
+            async fn get() {}
+            #[protect]
+            #[get("/keys")]
+            async fn keys() {}
+        }
+    });
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].starts_with("`GET /variables/keys` is never reached"));
+    let (_, errs) = group(parse_quote! {
+        mod d {
+            #[route(get, "/<a:path>")]
+            async fn first() {}
+            #[route(get, "/{b:path}")]
+            async fn second() {}
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`GET /<b:path>` is already declared by `first`: change the method or the path, or \
+          remove one of the two"
+        ]
+    );
+}
+
+#[test]
+fn a_tail_is_never_an_owners_parameter_and_one_per_full_path() {
+    let (_, errs) = route(r#"get, "/ti/<task_instance_id:path>", scopes = ["ti:self"]"#);
+    assert_eq!(
+        errs,
+        [
+            "`<task_instance_id:path>` takes the rest of the path, but `task_instance_id` is the \
+          parameter `ti:self` guards, which owns one segment: write `<task_instance_id>`"
+        ]
+    );
+    // Without the owner on the route as well: the name alone is refused.
+    let (_, errs) = route(r#"get, "/ti/<task_instance_id:path>", unowned = ["task_instance_id"]"#);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].starts_with("`<task_instance_id:path>` takes the rest of the path"));
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/store/<key:path>")]
+        mod store {
+            #[route(get, "/<other:path>")]
+            async fn get() {}
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`<key:path>` in the group prefix \"/store/<key:path>\" already takes the rest of the \
+          path, and a path has at most one: write `<other>` for one segment"
+        ]
+    );
+    let (_, errs) = group(parse_quote! {
+        #[routes(prefix = "/ti/{task_instance_id:path}", scopes = ["ti:self"])]
+        mod store {
+            #[route(get, "/x")]
+            async fn get() {}
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`<task_instance_id:path>` takes the rest of the path, but `task_instance_id` is the \
+          parameter `ti:self` guards, which owns one segment: write `<task_instance_id>`"
+        ]
+    );
+    let (c, errs) =
+        route(r#"get, "/store/ti/<task_instance_id>/<key:path>", scopes = ["ti:self"]"#);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        c.unwrap().path.actix(),
+        "/store/ti/{task_instance_id}/{key:.+}"
     );
 }

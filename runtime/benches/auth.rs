@@ -20,7 +20,7 @@ use scopegate::{
 };
 use uuid::Uuid;
 
-const SECRET: &[u8] = b"bench-secret-of-at-least-32-bytes";
+const SECRET: &[u8] = b"bench-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512-keys";
 const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 static HEARTBEAT: RoutePolicy = RoutePolicy::protected(
@@ -126,6 +126,7 @@ fn revocation(c: &mut Criterion) {
     let with_list = Verifier::builder(VerificationKey::secret(SECRET).unwrap())
         .audience(AUDIENCE)
         .deny_list(revoked)
+        .max_session_age(std::time::Duration::from_secs(24 * 3600))
         .build()
         .unwrap();
     let token = token(Uuid::new_v4());

@@ -23,10 +23,11 @@
 //! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
 //! [`Issuer`] mints tokens and [`Reissue`] refreshes short-lived tokens that
 //! are about to expire, for requests a route policy allowed. A [`DenyList`]
-//! revokes tokens by `jti`. The [`contract`] page has every rule, status
-//! code and option in one place. With the `testing` feature, `testing`
-//! mints test tokens and builds their verifier, and has the guide to
-//! testing a service's routes; [`route_table`] prints its policies.
+//! revokes tokens by `jti`, and whole refresh chains. The [`contract`] page
+//! has every rule, status code and option in one place. With the `testing`
+//! feature, `testing` mints test tokens and builds their verifier, and has
+//! the guide to testing a service's routes; [`route_table`] prints its
+//! policies.
 //!
 //! The source is laid out in layers, each importing only those below it:
 //! `policy` (vocabularies and route policies, constant data), `jose`
@@ -62,11 +63,15 @@ pub mod testing;
 mod verify;
 mod web;
 
-pub use claims::{Audience, Claims, SubjectFormat, MAX_LEEWAY, SESSION_START_CLAIM};
+pub use claims::{
+    Audience, Claims, LogSafe, SubjectFormat, CHAIN_CLAIM, MAX_LEEWAY, SESSION_START_CLAIM,
+};
 pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};
+#[allow(deprecated)]
+pub use jose::MIN_SECRET_BYTES;
 pub use jose::{
-    ConfigError, InvalidReason, JwksSource, KeySetError, SigningKey, VerificationKey,
-    DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH, MIN_SECRET_BYTES,
+    min_secret_bytes, ConfigError, InvalidReason, JwksSource, KeySetError, SigningKey,
+    VerificationKey, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
 };
 pub use jsonwebtoken::{jwk, Algorithm};
 pub use policy::route_table;
@@ -76,7 +81,7 @@ pub use policy::{
 };
 pub use scopegate_macros::{protect, route, routes, vocabulary};
 pub use verify::{
-    DenyList, KeySource, MemoryDenyList, Verifier, VerifierBuilder, DEFAULT_CACHE_BYTES,
+    DenyList, KeySource, MemoryDenyList, TokenRef, Verifier, VerifierBuilder, DEFAULT_CACHE_BYTES,
     DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
 };
 pub use web::{

@@ -14,8 +14,9 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-/// 38 bytes: HMAC secrets must have at least 32.
-pub const SECRET: &[u8] = b"test-secret-please-change-it-32-bytes+";
+/// 64 bytes: an HS512 secret must be at least as long as the hash (RFC 7518
+/// §3.2).
+pub const SECRET: &[u8] = b"test-secret-please-change-it-64-bytes-as-rfc-7518-asks-of-hs512+";
 pub const AUDIENCE: &str = "urn:airflow.apache.org:task";
 
 pub fn now() -> i64 {
@@ -104,15 +105,58 @@ pub fn missing() -> (u16, Value, Option<String>) {
 
 /// Captures the `tracing` output of the current thread (plain text, every
 /// level) until the guard is dropped.
-pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Logs) {
+///
+/// One process-wide subscriber writes each event into the buffer of the
+/// thread that emitted it. A thread-local subscriber per test
+/// (`tracing::subscriber::set_default`) is racy when tests run in parallel:
+/// a callsite first hit on another thread, or another test's guard being
+/// dropped, can leave an event's cached interest at "never", and the event
+/// is lost (seen as a flaky log test). With one global subscriber every
+/// callsite is always enabled, and a thread with no capture writes nowhere.
+pub fn capture_logs() -> (CaptureGuard, Logs) {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadBuffer)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in the tests");
+    });
     let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
-    (tracing::subscriber::set_default(subscriber), logs)
+    CAPTURE.with(|c| *c.borrow_mut() = Some(logs.clone()));
+    (CaptureGuard(()), logs)
+}
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Logs>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Stops the current thread's capture when dropped.
+pub struct CaptureGuard(());
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// The global subscriber's writer: the capturing thread's buffer, if any.
+struct ThreadBuffer;
+
+impl std::io::Write for ThreadBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(logs) = c.borrow_mut().as_mut() {
+                logs.write_all(buf)?;
+            }
+            Ok(buf.len())
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What [`capture_logs`] captured.

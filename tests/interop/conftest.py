@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AUDIENCE = "urn:airflow.apache.org:task"
 # 64 bytes or more: RFC 7518 asks that much for HS512.
 SECRET = "interop-" + uuid.uuid4().hex + uuid.uuid4().hex
-QUEUED = 6
+QUEUED = 8
 STARTUP_TIMEOUT = 60.0
 
 
@@ -91,17 +91,19 @@ def _read_lines(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
-def start_server(log_dir: Path, *args: str) -> Iterator[Server]:
+def start_server(log_dir: Path, *args: str, launcher: tuple[str, ...] = ()) -> Iterator[Server]:
     """Runs `execution_api serve` with `args` on a free port, with the
     shared secret, logging to `log_dir/stderr.log`; yields it once it
-    listens, with the task instances it queued, and stops it after."""
+    listens, with the task instances it queued, and stops it after (by its
+    PID). `launcher` goes before the command, and must exec it in the same
+    process (test_docs_page.py starts the server in a network namespace)."""
     binary = example_binary()
     if not binary.exists():
         pytest.fail(f"{binary} not found: run tests/interop/run.sh, or cargo build --example execution_api")
     stderr_path = log_dir / "stderr.log"
     stderr = stderr_path.open("w")
     process = subprocess.Popen(
-        [str(binary), "serve", "--bind", "127.0.0.1:0", "--secret", SECRET, *args],
+        [*launcher, str(binary), "serve", "--bind", "127.0.0.1:0", "--secret", SECRET, *args],
         stdout=subprocess.PIPE,
         stderr=stderr,
         stdin=subprocess.DEVNULL,

@@ -209,8 +209,11 @@ def test_one_task_token_is_refused_on_another_task(server: Server) -> None:
 
 
 def test_near_expiry_execution_token_is_refreshed_with_its_extra_claims(server: Server) -> None:
+    # The server renews the tokens of running task instances only.
+    ti_id, workload_token = server.take_queued()
+    client_for(server, workload_token)[0].task_instances.start(ti_id, PID, now())
     # 600 s lifetime, 20 s left: inside the refresh window.
-    old = airflow_token(uuid.uuid4(), None, lifetime=600, issued_ago=580, extra={"team": "blue"})
+    old = airflow_token(ti_id, None, lifetime=600, issued_ago=580, extra={"team": "blue"})
     client, rec = client_for(server, old)
     client.variables.set("refresh", "1")
     assert len(rec.refreshed) == 1
@@ -224,6 +227,23 @@ def test_near_expiry_execution_token_is_refreshed_with_its_extra_claims(server: 
     # The refreshed token is accepted, and fresh enough not to be refreshed again.
     assert client.variables.get("refresh").value == "1"
     assert len(rec.refreshed) == 1
+
+
+def test_a_finished_tasks_token_is_never_refreshed(server: Server) -> None:
+    # Airflow #73303: once a task instance reported a terminal state, its
+    # token dies at its `exp`, however often it calls a route that answers
+    # 2xx; so does a token whose subject the server does not know.
+    ti_id, workload_token = server.take_queued()
+    client, _ = client_for(server, workload_token)
+    client.task_instances.start(ti_id, PID, now())
+    client.task_instances.succeed(ti_id, now(), task_outlets=[], outlet_events=[], rendered_map_index=None)
+    for sub in [ti_id, uuid.uuid4()]:
+        near = airflow_token(sub, None, lifetime=600, issued_ago=580)
+        client, rec = client_for(server, near)
+        for _ in range(3):
+            assert client.variables.set("finished", "1").ok
+            assert isinstance(client.variables.get("finished"), VariableResponse)
+        assert rec.refreshed == [] and client.auth.token == near
 
 
 def test_fresh_and_workload_tokens_are_not_refreshed(server: Server) -> None:

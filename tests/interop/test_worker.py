@@ -59,6 +59,7 @@ PLAN = [
     (RUN2, "retrigger"),
     (RUN2, "report"),
     (RUN3, "approve"),
+    (RUN3, "slashed_keys"),
 ]
 
 ACCESS = re.compile(r"execution_api::access: response method=(\S+) path=(\S+) status=(\d+)")
@@ -125,6 +126,7 @@ def worker(tmp_path_factory) -> Iterator[Worker]:
     client = Client(base_url=server.base_url, token=server.token_command(uuid.uuid4(), "execution"))
     # Seeded through the API, as a user or another task would.
     client.variables.set("interop_greeting", GREETING, "read by the load and templated tasks")
+    client.variables.set("team/db/host", "db.example", "a key with slashes, read by slashed_keys")
     yield Worker(server, client, dict(zip(PLAN, server.queued)), tmp_path_factory.mktemp("worker-logs"))
     started.close()
 
@@ -276,6 +278,32 @@ def test_a_human_in_the_loop_task_waits_for_input(worker: Worker) -> None:
     assert worker.client.dag_runs.get_state(DAG_ID, RUN3).state.value == "running"
 
 
+def test_a_task_reads_and_writes_keys_with_slashes(worker: Worker) -> None:
+    """Airflow declares the Variable, XCom and task-state-store keys
+    `{key:path}`; the example declares them `<key:path>`."""
+    assert worker.run(RUN3, "slashed_keys") == "success"
+    assert worker.xcom(RUN3, "slashed_keys") == {
+        "password": "s3cret",
+        "host": "db.example",
+        "keys": ["team/db/host", "team/db/password"],
+        "xcom": {"rows": 3},
+        "page": 2,
+    }
+    # What the SDK sent: raw slashes in Variable and XCom keys, an encoded
+    # one in the task-state key; each reached its route.
+    ti_id = worker.tis[(RUN3, "slashed_keys")][0]
+    sent = {(m, p.split("?")[0], s) for m, p, s in worker.worker_requests}
+    assert ("PUT", "/execution/variables/team/db/password", 201) in sent
+    assert ("GET", "/execution/variables/team/db/host", 200) in sent
+    xcom = f"/execution/xcoms/{DAG_ID}/{RUN3}/slashed_keys/reports/2026/summary"
+    assert ("POST", xcom, 201) in sent
+    assert ("PUT", f"/execution/store/ti/{ti_id}/cursor%2Fpage", 204) in sent
+    assert ("GET", f"/execution/store/ti/{ti_id}/cursor%2Fpage", 200) in sent
+    # And Airflow's client reads the same keys back.
+    assert worker.client.variables.get("team/db/password").value == "s3cret"
+    assert worker.client.xcoms.get(DAG_ID, RUN3, "slashed_keys", "reports/2026/summary").value == {"rows": 3}
+
+
 def test_a_connection_test_runs_on_the_worker(worker: Worker) -> None:
     """The worker's other entry point: a connection test the UI asked for,
     with a workload token made for it. The worker fetches the connection
@@ -320,10 +348,19 @@ def test_final_states_are_the_ones_airflow_gives(worker: Worker) -> None:
             "retrigger": "success",
             "report": "success",
         },
-        RUN3: {"approve": "awaiting_input"},
+        RUN3: {"approve": "awaiting_input", "slashed_keys": "success"},
     }
     run_states = [worker.client.dag_runs.get_state(DAG_ID, run).state.value for run in (RUN1, RUN2, RUN3)]
     assert run_states == ["success", "failed", "running"]
+
+
+# The parameters Airflow declares `{key:path}` (its document writes them
+# `{key}`): they take the rest of the path, slashes included.
+PATH_PARAMS = {"key", "variable_key"}
+
+
+def param_pattern(param: re.Match) -> str:
+    return ".+" if param[0][1:-1] in PATH_PARAMS else "[^/]+"
 
 
 def operation_of(method: str, path: str, operations: list[tuple[str, str, re.Pattern]]) -> str | None:
@@ -347,7 +384,7 @@ def test_the_server_answered_no_404_and_no_5xx(worker: Worker, capsys: pytest.Ca
     # Which of Airflow's operations the worker called, from the log.
     doc = json.loads((ROOT / "tests/data/airflow-3.3.2-execution-api-openapi.json").read_text())
     operations = [
-        (method.upper(), path, re.compile("/execution" + re.sub(r"\{[^}]+\}", "[^/]+", path)))
+        (method.upper(), path, re.compile("/execution" + re.sub(r"\{[^}]+\}", param_pattern, path)))
         for path, item in doc["paths"].items()
         for method in item
         if method != "parameters"

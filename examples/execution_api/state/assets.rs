@@ -6,8 +6,9 @@
 //! records the asset's event. An alias learns its assets from the events
 //! emitted through it, as in Airflow.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use scopegate::LogSafe;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -22,6 +23,12 @@ const DEFAULT_GROUP: &str = "asset";
 pub(super) struct Assets {
     /// Known assets, by id (ids start at 1).
     assets: BTreeMap<u64, Asset>,
+    /// (name, URI) → id, so that finding an asset scans nothing.
+    by_pair: HashMap<(String, String), u64>,
+    /// Name → the first asset of that name.
+    by_name: HashMap<String, u64>,
+    /// URI → the first asset of that URI.
+    by_uri: HashMap<String, u64>,
     /// Alias name → the assets it resolved to.
     aliases: BTreeMap<String, BTreeSet<u64>>,
     /// Events, oldest first; their ids increase.
@@ -75,14 +82,13 @@ pub struct EventFilter {
 impl Assets {
     /// An asset's id by name and URI, created if new.
     fn ensure(&mut self, name: &str, uri: &str, extra: Map<String, Value>) -> u64 {
-        if let Some((id, _)) = self
-            .assets
-            .iter()
-            .find(|(_, a)| a.name == name && a.uri == uri)
-        {
+        if let Some(id) = self.by_pair.get(&(name.to_owned(), uri.to_owned())) {
             return *id;
         }
         let id = self.assets.len() as u64 + 1;
+        self.by_pair.insert((name.to_owned(), uri.to_owned()), id);
+        self.by_name.entry(name.to_owned()).or_insert(id);
+        self.by_uri.entry(uri.to_owned()).or_insert(id);
         self.assets.insert(
             id,
             Asset {
@@ -92,19 +98,18 @@ impl Assets {
                 extra,
             },
         );
-        tracing::info!(name, uri, "asset registered");
+        tracing::info!(name = %LogSafe(name), uri = %LogSafe(uri), "asset registered");
         id
     }
 
-    /// An asset's id, by name or URI.
+    /// An asset's id, by name or URI (the first asset of that name or
+    /// URI): a hash lookup.
     pub(super) fn find(&self, by: AssetRef<'_>) -> Option<u64> {
-        self.assets
-            .iter()
-            .find(|(_, a)| match by {
-                AssetRef::Name(name) => a.name == name,
-                AssetRef::Uri(uri) => a.uri == uri,
-            })
-            .map(|(id, _)| *id)
+        match by {
+            AssetRef::Name(name) => self.by_name.get(name),
+            AssetRef::Uri(uri) => self.by_uri.get(uri),
+        }
+        .copied()
     }
 
     fn record(
@@ -134,7 +139,7 @@ impl Assets {
             partition_key,
             aliases,
         });
-        tracing::info!(event = id, asset, task_id = %ti.task_id, "asset event recorded");
+        tracing::info!(event = id, asset, task_id = %LogSafe(&ti.task_id), "asset event recorded");
     }
 
     /// What a successful task's outlets mean, as Airflow's
@@ -181,9 +186,9 @@ impl Assets {
                     targets.insert(id);
                 }
                 None if outlet.kind != "AssetAlias" => tracing::warn!(
-                    name = outlet.name.as_deref(),
-                    uri = outlet.uri.as_deref(),
-                    kind = %outlet.kind,
+                    name = outlet.name.as_deref().map(|n| tracing::field::display(LogSafe(n))),
+                    uri = outlet.uri.as_deref().map(|u| tracing::field::display(LogSafe(u))),
+                    kind = %LogSafe(&outlet.kind),
                     "outlet names no known asset; no event recorded"
                 ),
                 None => {}

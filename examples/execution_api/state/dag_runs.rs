@@ -232,6 +232,11 @@ impl Store {
                 message: format!("A run already exists for Dag '{dag_id}' with run_id '{run_id}'"),
             });
         }
+        // Triggered runs are never deleted: they count against the DAG run
+        // store's caps, with their `conf` and note.
+        let value = super::caps::size(&body.conf) + body.note.as_ref().map_or(0, String::len);
+        let bytes = dag_id.len() + run_id.len() + value;
+        inner.admit(super::caps::Kind::DagRuns, value, None, bytes)?;
         let triggering_user_name = inner
             .task_instances
             .get(&caller)
@@ -259,7 +264,13 @@ impl Store {
         inner
             .runs
             .insert((dag_id.to_owned(), run_id.to_owned()), run);
-        tracing::info!(dag_id, run_id, %caller, "dag run triggered");
+        inner.usage(super::caps::Kind::DagRuns).add(None, bytes);
+        tracing::info!(
+            dag_id = %scopegate::LogSafe(dag_id),
+            run_id = %scopegate::LogSafe(run_id),
+            %caller,
+            "dag run triggered"
+        );
         Ok(())
     }
 
@@ -296,7 +307,12 @@ impl Store {
             ti.next_kwargs = None;
             cleared += 1;
         }
-        tracing::info!(dag_id, run_id, cleared, "dag run cleared");
+        tracing::info!(
+            dag_id = %scopegate::LogSafe(dag_id),
+            run_id = %scopegate::LogSafe(run_id),
+            cleared,
+            "dag run cleared"
+        );
         Ok(())
     }
 

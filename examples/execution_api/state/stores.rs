@@ -1,12 +1,15 @@
 //! The task state store (values a task instance keeps, scoped to its DAG,
 //! run, task and map index) and the asset state store (values shared
-//! through an asset).
+//! through an asset). Values are kept in compact JSON, within each store's
+//! caps (`caps.rs`).
 
+use scopegate::LogSafe;
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::assets::AssetRef;
+use super::caps::{self, Kind};
 use super::xcoms::py_repr;
 use super::{Inner, Refusal, Store};
 
@@ -16,7 +19,8 @@ pub(super) type TaskStoreKey = (String, String, String, i64, String);
 /// A stored task value.
 #[derive(Clone, Debug)]
 pub(super) struct TaskStoreEntry {
-    value: Value,
+    /// Compact JSON.
+    value: Box<str>,
     /// When it may be cleaned up. Airflow cleans up in a separate job and
     /// still answers with an expired value until then; so does the example,
     /// which never cleans up.
@@ -32,13 +36,14 @@ impl Store {
         inner
             .task_store
             .get(&with_key(scope, key))
-            .map(|entry| entry.value.clone())
+            .map(|entry| caps::parse(&entry.value))
             .ok_or_else(|| {
                 Refusal::NotFound(format!("Task state store key {} not found", py_repr(key)))
             })
     }
 
-    /// `PUT /store/ti/<id>/<key>`: creates or replaces the value.
+    /// `PUT /store/ti/<id>/<key>`: creates or replaces the value, within
+    /// the caps (413, 507).
     pub fn task_store_set(
         &self,
         id: Uuid,
@@ -47,19 +52,30 @@ impl Store {
         expires_at: Option<OffsetDateTime>,
     ) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let scope = inner.task_scope(id)?;
+        let scope = with_key(inner.task_scope(id)?, key);
+        let value = caps::compact(&value);
+        let old = inner
+            .task_store
+            .get(&scope)
+            .map(|entry| task_key_bytes(&scope) + entry.value.len());
+        let new = task_key_bytes(&scope) + value.len();
+        inner.admit(Kind::TaskStore, value.len(), old, new)?;
         inner
             .task_store
-            .insert(with_key(scope, key), TaskStoreEntry { value, expires_at });
-        tracing::info!(ti = %id, key, "task state stored");
+            .insert(scope, TaskStoreEntry { value, expires_at });
+        inner.usage(Kind::TaskStore).add(old, new);
+        tracing::info!(ti = %id, key = %LogSafe(key), bytes = new, "task state stored");
         Ok(())
     }
 
     /// `DELETE /store/ti/<id>/<key>`: removes the value, if any.
     pub fn task_store_delete(&self, id: Uuid, key: &str) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let scope = inner.task_scope(id)?;
-        inner.task_store.remove(&with_key(scope, key));
+        let scope = with_key(inner.task_scope(id)?, key);
+        if let Some(entry) = inner.task_store.remove(&scope) {
+            let bytes = task_key_bytes(&scope) + entry.value.len();
+            inner.usage(Kind::TaskStore).remove(bytes);
+        }
         Ok(())
     }
 
@@ -67,9 +83,21 @@ impl Store {
     pub fn task_store_clear(&self, id: Uuid) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let (dag, run, task, map_index) = inner.task_scope(id)?;
-        inner.task_store.retain(|(d, r, t, m, _), _| {
-            !(*d == dag && *r == run && *t == task && *m == map_index)
-        });
+        let first = (dag, run, task, map_index, String::new());
+        let gone: Vec<TaskStoreKey> = inner
+            .task_store
+            .range(first.clone()..)
+            .take_while(|((d, r, t, m, _), _)| {
+                (d, r, t, m) == (&first.0, &first.1, &first.2, &first.3)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in gone {
+            if let Some(entry) = inner.task_store.remove(&key) {
+                let bytes = task_key_bytes(&key) + entry.value.len();
+                inner.usage(Kind::TaskStore).remove(bytes);
+            }
+        }
         Ok(())
     }
 
@@ -80,7 +108,7 @@ impl Store {
         inner
             .asset_store
             .get(&(id, key.to_owned()))
-            .cloned()
+            .map(|value| caps::parse(value))
             .ok_or_else(|| {
                 Refusal::NotFound(format!("Asset state store key {} not found", py_repr(key)))
             })
@@ -88,7 +116,8 @@ impl Store {
 
     /// `PUT /store/asset/by-*/value`, written by the task instance holding
     /// the token, which must exist (Airflow records it as the writer), or by
-    /// an asset watcher, whose token's subject is the nil UUID.
+    /// an asset watcher, whose token's subject is the nil UUID; within the
+    /// caps (413, 507).
     pub fn asset_store_set(
         &self,
         asset: AssetRef<'_>,
@@ -98,17 +127,30 @@ impl Store {
     ) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let id = inner.asset_id(asset)?;
-        if writer.is_nil() {
-            tracing::info!(asset = id, key, "asset state stored by a watcher");
-        } else {
-            let Some(ti) = inner.task_instances.get(&writer) else {
-                return Err(Refusal::NotFound(format!(
-                    "Task instance UUID('{writer}') not found"
-                )));
-            };
-            tracing::info!(asset = id, key, writer = %writer, task_id = %ti.task_id, "asset state stored");
+        if !writer.is_nil() && !inner.task_instances.contains_key(&writer) {
+            return Err(Refusal::NotFound(format!(
+                "Task instance UUID('{writer}') not found"
+            )));
         }
-        inner.asset_store.insert((id, key.to_owned()), value);
+        let value = caps::compact(&value);
+        let entry = (id, key.to_owned());
+        let old = inner.asset_store.get(&entry).map(|v| key.len() + v.len());
+        let new = key.len() + value.len();
+        inner.admit(Kind::AssetStore, value.len(), old, new)?;
+        match inner.task_instances.get(&writer) {
+            None => {
+                tracing::info!(asset = id, key = %LogSafe(key), "asset state stored by a watcher")
+            }
+            Some(ti) => tracing::info!(
+                asset = id,
+                key = %LogSafe(key),
+                writer = %writer,
+                task_id = %LogSafe(&ti.task_id),
+                "asset state stored"
+            ),
+        }
+        inner.asset_store.insert(entry, value);
+        inner.usage(Kind::AssetStore).add(old, new);
         Ok(())
     }
 
@@ -116,15 +158,31 @@ impl Store {
     pub fn asset_store_delete(&self, asset: AssetRef<'_>, key: &str) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let id = inner.asset_id(asset)?;
-        inner.asset_store.remove(&(id, key.to_owned()));
+        if let Some(value) = inner.asset_store.remove(&(id, key.to_owned())) {
+            inner
+                .usage(Kind::AssetStore)
+                .remove(key.len() + value.len());
+        }
         Ok(())
     }
 
-    /// `DELETE /store/asset/by-*/clear`.
+    /// `DELETE /store/asset/by-*/clear`: the asset's values, one range.
     pub fn asset_store_clear(&self, asset: AssetRef<'_>) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let id = inner.asset_id(asset)?;
-        inner.asset_store.retain(|(a, _), _| *a != id);
+        let gone: Vec<(u64, String)> = inner
+            .asset_store
+            .range((id, String::new())..)
+            .take_while(|((a, _), _)| *a == id)
+            .map(|(entry, _)| entry.clone())
+            .collect();
+        for entry in gone {
+            if let Some(value) = inner.asset_store.remove(&entry) {
+                inner
+                    .usage(Kind::AssetStore)
+                    .remove(entry.1.len() + value.len());
+            }
+        }
         Ok(())
     }
 }
@@ -157,6 +215,11 @@ impl Inner {
 
 fn with_key((dag, run, task, map_index): (String, String, String, i64), key: &str) -> TaskStoreKey {
     (dag, run, task, map_index, key.to_owned())
+}
+
+/// What a task store entry's key takes in the store's bytes.
+fn task_key_bytes((dag, run, task, _, key): &TaskStoreKey) -> usize {
+    dag.len() + run.len() + task.len() + key.len()
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ impl Store {
                 dag_id = %ti.dag_id,
                 run_id = %ti.run_id,
                 task_id = %ti.task_id,
-                hostname = %req.hostname,
+                hostname = %scopegate::LogSafe(&req.hostname),
                 pid = req.pid,
                 "task instance running"
             );
@@ -317,7 +317,7 @@ impl Store {
             run_id = %ti.run_id,
             task_id = %ti.task_id,
             state = ti.state.map(TiState::as_str),
-            retry_reason = ti.retry_reason.as_deref(),
+            retry_reason = ti.retry_reason.as_deref().map(|r| tracing::field::display(scopegate::LogSafe(r))),
             "task instance state changed"
         );
         let (dag_id, run_id) = (ti.dag_id.clone(), ti.run_id.clone());
@@ -358,9 +358,19 @@ impl Store {
         Ok(skipped)
     }
 
-    /// `rtif`: stores the rendered template fields the worker sends.
+    /// `rtif`: stores the rendered template fields the worker sends, within
+    /// the caps of all task instances' rendered fields (413, 507).
     pub fn set_rendered_fields(&self, id: Uuid, fields: Map<String, Value>) -> Result<(), Refusal> {
         let mut inner = self.lock();
+        let size = super::caps::size::<Map<String, Value>>;
+        let ti = inner
+            .task_instances
+            .get(&id)
+            .ok_or(Refusal::TaskInstanceNotFound)?;
+        let old = ti.rendered_fields.as_ref().map(size);
+        let new = size(&fields);
+        inner.admit(super::caps::Kind::RenderedFields, new, old, new)?;
+        inner.usage(super::caps::Kind::RenderedFields).add(old, new);
         let ti = inner
             .task_instances
             .get_mut(&id)

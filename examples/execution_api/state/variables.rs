@@ -1,7 +1,12 @@
-//! Variables, connections and connection tests.
+//! Variables, connections and connection tests. Variables are kept within
+//! the variable store's caps (`caps.rs`).
 
+use std::ops::Bound;
+
+use scopegate::LogSafe;
 use uuid::Uuid;
 
+use super::caps::Kind;
 use super::{Refusal, Store, DEMO_CONNECTION_ID};
 use crate::models::{
     ConnectionResponse, ConnectionTestResult, ConnectionTestState, VariableKeys, VariablePostBody,
@@ -12,8 +17,15 @@ use crate::models::{
 #[derive(Clone, Debug)]
 pub(super) struct Variable {
     value: Option<String>,
-    #[allow(dead_code)]
     description: Option<String>,
+}
+
+impl Variable {
+    /// What its value and description take in the store.
+    fn bytes(&self) -> usize {
+        self.value.as_ref().map_or(0, String::len)
+            + self.description.as_ref().map_or(0, String::len)
+    }
 }
 
 impl Store {
@@ -28,34 +40,50 @@ impl Store {
         }
     }
 
-    /// Creates or replaces a variable.
-    pub fn set_variable(&self, key: &str, body: VariablePostBody) {
+    /// Creates or replaces a variable, within the caps (413, 507).
+    pub fn set_variable(&self, key: &str, body: VariablePostBody) -> Result<(), Refusal> {
         let variable = Variable {
             value: body.val,
             description: body.description,
         };
+        let mut inner = self.lock();
+        let value = variable.bytes();
+        let old = inner.variables.get(key).map(|v| key.len() + v.bytes());
+        let new = key.len() + value;
+        inner.admit(Kind::Variables, value, old, new)?;
         tracing::info!(
-            key,
-            description = variable.description.as_deref(),
+            key = %LogSafe(key),
+            description = variable.description.as_deref().map(|d| tracing::field::display(LogSafe(d))),
+            bytes = new,
             "variable set"
         );
-        self.lock().variables.insert(key.to_owned(), variable);
+        inner.variables.insert(key.to_owned(), variable);
+        inner.usage(Kind::Variables).add(old, new);
+        Ok(())
     }
 
     /// Deletes a variable; deleting a missing one is not an error (as in
     /// Airflow).
     pub fn delete_variable(&self, key: &str) {
-        self.lock().variables.remove(key);
+        let mut inner = self.lock();
+        if let Some(variable) = inner.variables.remove(key) {
+            inner
+                .usage(Kind::Variables)
+                .remove(key.len() + variable.bytes());
+        }
     }
 
     /// `GET /variables/keys`: one page of the sorted keys starting with
-    /// `prefix`, and how many there are.
+    /// `prefix`, and how many there are: the keys from `prefix` on, up to
+    /// the first that does not start with it.
     pub fn variable_keys(&self, prefix: Option<&str>, limit: usize, offset: usize) -> VariableKeys {
         let inner = self.lock();
+        let prefix = prefix.unwrap_or("");
         let matching: Vec<&String> = inner
             .variables
-            .keys()
-            .filter(|k| prefix.is_none_or(|p| k.starts_with(p)))
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(prefix))
             .collect();
         VariableKeys {
             total_entries: matching.len(),
@@ -134,7 +162,7 @@ impl Store {
         tracing::info!(
             connection_test = %id,
             state = result.state.as_str(),
-            message = result.result_message.as_deref(),
+            message = result.result_message.as_deref().map(|m| tracing::field::display(LogSafe(m))),
             "connection test finished"
         );
         Ok(())
@@ -159,21 +187,21 @@ pub(super) fn demo_connection() -> ConnectionResponse {
 mod tests {
     use super::*;
 
-    fn set(store: &Store, key: &str, value: &str) {
+    fn set(store: &Store, key: &str, value: &str) -> Result<(), Refusal> {
         store.set_variable(
             key,
             VariablePostBody {
                 val: Some(value.into()),
                 description: None,
             },
-        );
+        )
     }
 
     #[test]
     fn variables_round_trip() {
         let store = Store::new();
         assert!(store.variable("k").is_err());
-        set(&store, "k", "v");
+        set(&store, "k", "v").unwrap();
         assert_eq!(store.variable("k").unwrap().value.as_deref(), Some("v"));
         store.delete_variable("k");
         store.delete_variable("k");
@@ -184,7 +212,7 @@ mod tests {
     fn variable_keys_are_sorted_filtered_and_paged() {
         let store = Store::new();
         for key in ["b.two", "a", "b.one", "c"] {
-            set(&store, key, "x");
+            set(&store, key, "x").unwrap();
         }
         let page = store.variable_keys(Some("b."), 1, 1);
         assert_eq!(
@@ -199,6 +227,47 @@ mod tests {
             ["a", "b.one", "b.two", "c"]
         );
         assert_eq!(store.variable_keys(None, 10, 9).keys, Vec::<String>::new());
+    }
+
+    /// Issue 18, finding 7: a value over the value cap is refused, so is a
+    /// write past the entries or bytes of the store; a replaced or deleted
+    /// variable gives its room back.
+    #[test]
+    fn variables_are_kept_within_the_caps() {
+        let store = Store::with_limits(crate::state::Limits {
+            max_value_bytes: 8,
+            max_entries: 3,
+            max_bytes: 20,
+        });
+        assert_eq!(
+            set(&store, "k", "123456789"),
+            Err(Refusal::TooLarge {
+                what: "variable",
+                size: 9,
+                limit: 8
+            })
+        );
+        set(&store, "a", "12345678").unwrap();
+        set(&store, "b", "12345678").unwrap();
+        // 9 + 9 + 9 bytes would pass 20.
+        assert!(matches!(
+            set(&store, "c", "12345678"),
+            Err(Refusal::StoreFull {
+                store: "variable",
+                ..
+            })
+        ));
+        set(&store, "c", "1").unwrap();
+        assert!(matches!(
+            set(&store, "d", ""),
+            Err(Refusal::StoreFull { cap, .. }) if cap == "3 entries (--store-max-entries)"
+        ));
+        // Replacing a value with a shorter one, and deleting, make room.
+        set(&store, "a", "1").unwrap();
+        set(&store, "c", "12345678").unwrap();
+        store.delete_variable("b");
+        set(&store, "d", "12345").unwrap();
+        assert_eq!(store.variable_keys(None, 10, 0).keys, ["a", "c", "d"]);
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! XComs: values tasks push and pull, one row per DAG, run, task, key and
 //! map index, as Airflow's `xcom` table. A row belongs to a DAG run that
-//! must exist; values are stored as the worker serialised them.
+//! must exist; values are stored as the worker serialised them, in compact
+//! JSON, within the XCom store's caps (`caps.rs`). Rows are ordered by DAG,
+//! task, run, key and map index, so the rows of one key of one run, of one
+//! task instance's run, or of one task are each one range: no lookup scans
+//! every row.
 
+use scopegate::LogSafe;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::caps::{self, Kind};
 use super::{Inner, Refusal, Store, TaskInstance};
 use crate::models::xcoms::XComResponse;
 
@@ -39,16 +45,57 @@ pub struct XComSlice {
     pub include_prior_dates: bool,
 }
 
+/// Where a row is: its place in the XCom table's order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct RowId {
+    dag_id: String,
+    task_id: String,
+    run_id: String,
+    key: String,
+    map_index: i64,
+}
+
+impl RowId {
+    fn new(key: &XComKey, map_index: i64) -> Self {
+        RowId {
+            dag_id: key.dag_id.clone(),
+            task_id: key.task_id.clone(),
+            run_id: key.run_id.clone(),
+            key: key.key.clone(),
+            map_index,
+        }
+    }
+
+    /// The first id of the range of a DAG's task, and, given, of one of
+    /// its runs and of one key.
+    fn first(dag_id: &str, task_id: &str, run_id: &str, key: &str) -> Self {
+        RowId {
+            dag_id: dag_id.to_owned(),
+            task_id: task_id.to_owned(),
+            run_id: run_id.to_owned(),
+            key: key.to_owned(),
+            map_index: i64::MIN,
+        }
+    }
+
+    /// What the row's id takes in the store's bytes.
+    fn bytes(&self) -> usize {
+        self.dag_id.len() + self.task_id.len() + self.run_id.len() + self.key.len()
+    }
+}
+
 /// One stored XCom.
 #[derive(Clone, Debug)]
 pub(super) struct XComRow {
-    key: XComKey,
-    map_index: i64,
-    value: Value,
+    /// Compact JSON.
+    value: Box<str>,
     timestamp: OffsetDateTime,
     /// Orders rows written in the same instant.
     sequence: u64,
 }
+
+/// A row with its id, as lookups return them.
+type Row<'a> = (&'a RowId, &'a XComRow);
 
 impl Store {
     /// `GET .../<key>`: the value at `map_index` (the latest row), or, with
@@ -64,13 +111,13 @@ impl Store {
         let inner = self.lock();
         let rows = inner.xcom_rows(key, include_prior_dates);
         let found = match offset {
-            None => rows.into_iter().find(|row| row.map_index == map_index),
+            None => rows.into_iter().find(|(id, _)| id.map_index == map_index),
             Some(offset) => nth_by_map_index(rows, offset),
         };
         match found {
-            Some(row) => Ok(XComResponse {
+            Some((_, row)) => Ok(XComResponse {
                 key: key.key.clone(),
-                value: row.value.clone(),
+                value: caps::parse(&row.value),
             }),
             None => {
                 let at = match offset {
@@ -87,7 +134,7 @@ impl Store {
     pub fn xcom_item(&self, key: &XComKey, offset: i64) -> Result<Value, Refusal> {
         let inner = self.lock();
         nth_by_map_index(inner.xcom_rows(key, false), offset)
-            .map(|row| row.value.clone())
+            .map(|(_, row)| caps::parse(&row.value))
             .ok_or_else(|| xcom_not_found(key, &format!("offset={offset}")))
     }
 
@@ -96,14 +143,14 @@ impl Store {
     pub fn xcom_slice(&self, key: &XComKey, slice: &XComSlice) -> Vec<Value> {
         let inner = self.lock();
         let mut rows = inner.xcom_rows(key, slice.include_prior_dates);
-        rows.sort_by_key(|row| row.map_index);
+        rows.sort_by_key(|(id, _)| id.map_index);
         let step = match slice.step {
             None | Some(0) => 1,
             Some(step) => step,
         };
         python_slice(rows.len(), slice.start, slice.stop, step)
             .into_iter()
-            .map(|i| rows[i].value.clone())
+            .map(|i| caps::parse(&rows[i].1.value))
             .collect()
     }
 
@@ -115,7 +162,8 @@ impl Store {
     /// `POST .../<key>`: stores a value, replacing the row of the same map
     /// index. The run must exist. A `mapped_length` (the number of task
     /// instances a mapped downstream would expand into) is checked against
-    /// Airflow's limit; with no scheduler here, nothing expands.
+    /// Airflow's limit; with no scheduler here, nothing expands. A value
+    /// past the caps is refused (413, 507).
     pub fn set_xcom(
         &self,
         key: &XComKey,
@@ -137,24 +185,29 @@ impl Store {
                 py_repr(&key.run_id)
             )));
         }
-        inner
-            .xcoms
-            .retain(|row| !(row.key == *key && row.map_index == map_index));
+        let value = caps::compact(&value);
+        let id = RowId::new(key, map_index);
+        let old = inner.xcoms.get(&id).map(|row| id.bytes() + row.value.len());
+        let new = id.bytes() + value.len();
+        inner.admit(Kind::XComs, value.len(), old, new)?;
         inner.xcom_sequence += 1;
         let sequence = inner.xcom_sequence;
-        inner.xcoms.push(XComRow {
-            key: key.clone(),
-            map_index,
-            value,
-            timestamp: OffsetDateTime::now_utc(),
-            sequence,
-        });
+        inner.xcoms.insert(
+            id,
+            XComRow {
+                value,
+                timestamp: OffsetDateTime::now_utc(),
+                sequence,
+            },
+        );
+        inner.usage(Kind::XComs).add(old, new);
         tracing::info!(
-            dag_id = %key.dag_id,
-            run_id = %key.run_id,
-            task_id = %key.task_id,
-            key = %key.key,
+            dag_id = %LogSafe(&key.dag_id),
+            run_id = %LogSafe(&key.run_id),
+            task_id = %LogSafe(&key.task_id),
+            key = %LogSafe(&key.key),
             map_index,
+            bytes = new,
             "xcom set"
         );
         Ok(())
@@ -162,9 +215,13 @@ impl Store {
 
     /// `DELETE .../<key>`: removes the row of `map_index`, if any.
     pub fn delete_xcom(&self, key: &XComKey, map_index: i64) {
-        self.lock()
-            .xcoms
-            .retain(|row| !(row.key == *key && row.map_index == map_index));
+        let mut inner = self.lock();
+        let id = RowId::new(key, map_index);
+        if let Some(row) = inner.xcoms.remove(&id) {
+            inner
+                .usage(Kind::XComs)
+                .remove(id.bytes() + row.value.len());
+        }
     }
 }
 
@@ -172,29 +229,30 @@ impl Inner {
     /// The rows of `key` (any map index), latest run first, then latest
     /// row first, as Airflow's `XComModel.get_many` orders them. With
     /// `include_prior_dates`, the rows of the DAG's runs up to this one
-    /// (by logical date, or run-after when it has none).
-    fn xcom_rows(&self, key: &XComKey, include_prior_dates: bool) -> Vec<&XComRow> {
+    /// (by logical date, or run-after when it has none): the rows of the
+    /// task, one range, filtered by key.
+    fn xcom_rows(&self, key: &XComKey, include_prior_dates: bool) -> Vec<Row<'_>> {
         let this_run = self.run(&key.dag_id, &key.run_id).map(|run| run.date());
-        let mut rows: Vec<&XComRow> = self
-            .xcoms
-            .iter()
-            .filter(|row| {
-                row.key.dag_id == key.dag_id
-                    && row.key.task_id == key.task_id
-                    && row.key.key == key.key
-            })
-            .filter(|row| {
-                if include_prior_dates {
-                    let date = self.run(&row.key.dag_id, &row.key.run_id).map(|r| r.date());
-                    matches!((date, this_run), (Some(d), Some(t)) if d <= t)
-                } else {
-                    row.key.run_id == key.run_id
-                }
-            })
-            .collect();
-        rows.sort_by_key(|row| {
+        let mut rows: Vec<Row<'_>> = if include_prior_dates {
+            self.xcoms
+                .range(RowId::first(&key.dag_id, &key.task_id, "", "")..)
+                .take_while(|(id, _)| id.dag_id == key.dag_id && id.task_id == key.task_id)
+                .filter(|(id, _)| {
+                    let date = self.run(&id.dag_id, &id.run_id).map(|r| r.date());
+                    id.key == key.key && matches!((date, this_run), (Some(d), Some(t)) if d <= t)
+                })
+                .collect()
+        } else {
+            let first = RowId::first(&key.dag_id, &key.task_id, &key.run_id, &key.key);
+            let last = RowId {
+                map_index: i64::MAX,
+                ..first.clone()
+            };
+            self.xcoms.range(first..=last).collect()
+        };
+        rows.sort_by_key(|(id, row)| {
             let logical_date = self
-                .run(&row.key.dag_id, &row.key.run_id)
+                .run(&id.dag_id, &id.run_id)
                 .and_then(|run| run.logical_date);
             std::cmp::Reverse((logical_date, row.timestamp, row.sequence))
         });
@@ -202,25 +260,24 @@ impl Inner {
     }
 
     /// The keys of the XComs a task instance wrote in its run, which `/run`
-    /// asks the worker to clear before it runs again.
+    /// asks the worker to clear before it runs again: the rows of the
+    /// task's run, one range.
     pub(super) fn xcom_keys_for(&self, ti: &TaskInstance) -> Vec<String> {
         self.xcoms
-            .iter()
-            .filter(|row| {
-                row.key.dag_id == ti.dag_id
-                    && row.key.task_id == ti.task_id
-                    && row.key.run_id == ti.run_id
-                    && (ti.map_index < 0 || row.map_index == ti.map_index)
+            .range(RowId::first(&ti.dag_id, &ti.task_id, &ti.run_id, "")..)
+            .take_while(|(id, _)| {
+                id.dag_id == ti.dag_id && id.task_id == ti.task_id && id.run_id == ti.run_id
             })
-            .map(|row| row.key.key.clone())
+            .filter(|(id, _)| ti.map_index < 0 || id.map_index == ti.map_index)
+            .map(|(id, _)| id.key.clone())
             .collect()
     }
 }
 
 /// The `offset`-th row by map index, counting from the end when negative
 /// (`-1` is the last).
-fn nth_by_map_index(mut rows: Vec<&XComRow>, offset: i64) -> Option<&XComRow> {
-    rows.sort_by_key(|row| row.map_index);
+fn nth_by_map_index(mut rows: Vec<Row<'_>>, offset: i64) -> Option<Row<'_>> {
+    rows.sort_by_key(|(id, _)| id.map_index);
     let index = if offset >= 0 {
         usize::try_from(offset).ok()?
     } else {

@@ -6,8 +6,8 @@
 //! curl -H "Authorization: Bearer $CLERK" localhost:8090/ledger/accounts/a-1/balance
 //! ```
 //!
-//! The signing secret comes from `LEDGER_SECRET` (at least 32 bytes), or is
-//! random.
+//! The signing secret comes from `LEDGER_SECRET` (HS512: at least 64
+//! bytes), or is random.
 
 use serde_json::{json, Map};
 

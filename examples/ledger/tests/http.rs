@@ -9,7 +9,7 @@ use scopegate::{Issuer, SigningKey, TokenType, Vocabulary, REFRESHED_TOKEN_HEADE
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-const SECRET: &[u8] = b"ledger-test-secret-of-at-least-32-bytes";
+const SECRET: &[u8] = b"ledger-test-secret-of-64-bytes-or-more-as-rfc-7518-asks-of-hs512";
 
 struct Ledger {
     base: String,
@@ -264,5 +264,57 @@ async fn clerks_tokens_are_refreshed_and_auditors_are_not() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.refreshed, None, "auditors' tokens are never refreshed");
+    l.stop().await;
+}
+
+/// Issue 18, finding 2: `account:self` (`compare = "exact"`) compares the
+/// token's `acct` with the account the handler gets, percent-decoded as
+/// `web::Path` decodes it. A user whose account id is literally `team%2B1`
+/// must not reach the account `team+1`, which `/accounts/team%2B1/...`
+/// names; the owner of `team+1` reaches it by either spelling.
+#[actix_web::test]
+async fn an_encoded_account_is_compared_decoded() {
+    let l = Ledger::start().await;
+    let literal = l.token("mallory", ledger::CLERK, json!({"acct": "team%2B1"}));
+    let literal_auditor = l.token("mallory", ledger::AUDITOR, json!({"acct": "team%2B1"}));
+    let owner = l.token("alice", ledger::CLERK, json!({"acct": "team+1"}));
+    let owner_auditor = l.token("alice", ledger::AUDITOR, json!({"acct": "team+1"}));
+    let deny = json!({"detail": "Token subject does not match account"});
+
+    let post = |token: String, path: &'static str| {
+        let l = &l;
+        async move {
+            l.call("POST", path, Some(&token), Some(json!({"amount": 5})))
+                .await
+        }
+    };
+    let r = post(literal.clone(), "/accounts/team%2B1/entries").await;
+    assert_eq!((r.status, r.body), (StatusCode::FORBIDDEN, deny.clone()));
+    let r = l
+        .call(
+            "GET",
+            "/accounts/team%2B1/statement",
+            Some(&literal_auditor),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::FORBIDDEN, deny.clone()));
+
+    // The owner of `team+1` writes by either spelling, and reads both back.
+    for path in ["/accounts/team%2B1/entries", "/accounts/team+1/entries"] {
+        let r = post(owner.clone(), path).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{path}: {}", r.body);
+    }
+    let r = l
+        .call(
+            "GET",
+            "/accounts/team%2B1/statement",
+            Some(&owner_auditor),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["account"], "team+1");
+    assert_eq!(r.body["entries"].as_array().map(Vec::len), Some(2));
     l.stop().await;
 }

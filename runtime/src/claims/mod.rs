@@ -1,16 +1,20 @@
 //! Claims: what a signature-checked token says. The registered claims,
 //! parsed strictly and checked against the clock, audiences, issuer and
 //! subject format ([`registered`]); what a subject must look like
-//! ([`subject`]); and the one clock (`clock`). Above JOSE and the policy
+//! ([`subject`]); the one clock (`clock`); and [`LogSafe`](log_safe::LogSafe),
+//! which writes a claim, or any other value from a request, into a log line
+//! without letting it start another. Above JOSE and the policy
 //! layer, whose [`ClaimSource`](crate::policy::ClaimSource) it implements,
 //! so a route policy reads claims without knowing this type.
 
 pub(crate) mod clock;
+pub(crate) mod log_safe;
 pub(crate) mod registered;
 pub(crate) mod subject;
 
 pub(crate) use clock::now;
 pub use clock::MAX_LEEWAY;
+pub use log_safe::LogSafe;
 pub(crate) use registered::ClaimRules;
-pub use registered::{Audience, Claims, SESSION_START_CLAIM};
+pub use registered::{Audience, Claims, CHAIN_CLAIM, SESSION_START_CLAIM};
 pub use subject::SubjectFormat;

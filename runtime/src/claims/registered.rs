@@ -87,6 +87,16 @@ impl Audience {
 /// stops refreshing past its optional maximum session age.
 pub const SESSION_START_CLAIM: &str = "auth_time";
 
+/// The claim that carries a token's refresh chain id: `sid`, the "Session
+/// ID" of the IANA JWT claims registry, which OpenID Connect uses the same
+/// way (one id for every token of one session). [`Issuer`](crate::Issuer)
+/// writes a fresh 128-bit random id into every token it mints (an id in
+/// the caller's extra claims is ignored), and
+/// [`Issuer::reissue`](crate::Issuer::reissue) carries it into every
+/// refreshed or swapped token, so revoking one token of a chain can revoke
+/// them all ([`DenyList`](crate::DenyList)).
+pub const CHAIN_CLAIM: &str = "sid";
+
 impl Claims {
     /// The claim names that are typed fields; everything else is an extra
     /// claim.
@@ -123,6 +133,17 @@ impl Claims {
                 .filter(|t| (0..=MAX_TIMESTAMP).contains(t))
                 .map(|t| t.min(self.iat)),
             Some(_) => None,
+        }
+    }
+
+    /// The id of this token's refresh chain: its [`CHAIN_CLAIM`] (a
+    /// non-empty string), or, for a token minted without one (by Airflow,
+    /// or by an earlier scopegate), its own `jti`, which a token refreshed
+    /// from it carries as its chain id. `None` when it has neither.
+    pub fn chain(&self) -> Option<&str> {
+        match self.extra.get(CHAIN_CLAIM) {
+            Some(Value::String(chain)) if !chain.is_empty() => Some(chain),
+            _ => self.jti.as_deref(),
         }
     }
 
@@ -426,6 +447,24 @@ mod tests {
             let c = with(SESSION_START_CLAIM, bad.clone()).unwrap();
             assert_eq!(c.session_start(), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_chain_is_the_sid_or_else_the_jti() {
+        let c = with("jti", json!("j-1")).unwrap();
+        assert_eq!(c.chain(), Some("j-1"));
+        let mut p = base();
+        p.insert("jti".into(), json!("j-2"));
+        p.insert(CHAIN_CLAIM.into(), json!("chain-1"));
+        let c = Claims::parse(&serde_json::to_vec(&p).unwrap(), &rules()).unwrap();
+        assert_eq!(c.chain(), Some("chain-1"));
+        // Not a usable id: the token's own jti.
+        for bad in [json!(""), json!(7), json!(null)] {
+            p.insert(CHAIN_CLAIM.into(), bad);
+            let c = Claims::parse(&serde_json::to_vec(&p).unwrap(), &rules()).unwrap();
+            assert_eq!(c.chain(), Some("j-2"));
+        }
+        assert_eq!(with("x", json!(1)).unwrap().chain(), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use jsonwebtoken::Header;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::claims::{now, Audience, Claims, SESSION_START_CLAIM};
+use crate::claims::{now, Audience, Claims, CHAIN_CLAIM, SESSION_START_CLAIM};
 use crate::jose::keys::check_secret_len;
 use crate::jose::{jws, ConfigError, SigningKey};
 use crate::policy::{TokenType, Vocabulary};
@@ -33,15 +33,21 @@ pub enum IssueError {
     /// The type is not one of the issuer's vocabulary.
     #[error("token type '{0}' is not in the issuer's vocabulary")]
     UnknownType(TokenType),
+    /// The OS random generator failed, so no chain id could be drawn.
+    #[error("the OS random generator failed: {0}")]
+    Random(getrandom::Error),
 }
 
 /// Mints tokens with claims `jti` (random), `iss` (if set), `aud`, `nbf`,
 /// `iat`, `exp = now + lifetime of the type`, `sub`, the type in its
-/// vocabulary's claim (Airflow's `scope` by default), and a `kid` header.
+/// vocabulary's claim (Airflow's `scope` by default), a `kid` header, and
+/// the token's refresh chain in [`CHAIN_CLAIM`](crate::CHAIN_CLAIM) (`sid`):
+/// a fresh 128-bit random id for a token [`issue`](Self::issue)d, the
+/// chain of the token it replaces for one [`reissue`](Self::reissue)d.
 ///
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType};
-/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-32-bytes-or-more")?)
+/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .build()?;
 /// let token = issuer.issue(uuid::Uuid::new_v4(), TokenType::EXECUTION)?;
@@ -54,7 +60,7 @@ pub enum IssueError {
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType, Vocabulary};
 /// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
-/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-32-bytes-or-more")?)
+/// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
 ///     .audience("urn:example:ledger")
 ///     .vocabulary(&LEDGER)
 ///     .build()?;
@@ -133,22 +139,27 @@ impl IssuerBuilder {
         self.ttl(TokenType::WORKLOAD, ttl)
     }
 
-    /// Accepts an HMAC secret shorter than
-    /// [`MIN_SECRET_BYTES`](crate::MIN_SECRET_BYTES), for an existing
-    /// deployment whose secret cannot change yet.
+    /// Accepts an HMAC secret shorter than its algorithm's hash
+    /// ([`min_secret_bytes`](crate::min_secret_bytes): 32 bytes for HS256,
+    /// 48 for HS384, 64 for HS512), for an existing deployment whose secret
+    /// cannot change yet.
     pub fn allow_short_secret(mut self) -> Self {
         self.allow_short_secret = true;
         self
     }
 
     /// Builds the issuer. Fails without an audience, or with an HMAC secret
-    /// shorter than 32 bytes unless
+    /// shorter than its algorithm's hash unless
     /// [`allow_short_secret`](Self::allow_short_secret).
     pub fn build(self) -> Result<Issuer, ConfigError> {
         if self.audiences.is_empty() {
             return Err(ConfigError::NoAudience);
         }
-        check_secret_len(self.key.secret_len(), self.allow_short_secret)?;
+        check_secret_len(
+            self.key.secret_len(),
+            self.key.algorithm,
+            self.allow_short_secret,
+        )?;
         let mut header = Header::new(self.key.algorithm);
         let kid = self
             .kid
@@ -223,9 +234,10 @@ impl Issuer {
         self.issue_with_claims(sub, ty, &Map::new())
     }
 
-    /// Mints a token carrying `extra` claims as well. Registered claims and
-    /// the type claim in `extra` (`exp`, `sub`, `scope`, ...) are ignored:
-    /// the issuer sets those.
+    /// Mints a token carrying `extra` claims as well. Registered claims, the
+    /// type claim and the chain claim in `extra` (`exp`, `sub`, `scope`,
+    /// `sid`, ...) are ignored: the issuer sets those. The token starts a
+    /// new refresh chain.
     pub fn issue_with_claims(
         &self,
         sub: impl fmt::Display,
@@ -260,15 +272,20 @@ impl Issuer {
             self.vocabulary.claim().into(),
             Value::String(ty.as_str().to_owned()),
         );
+        claims.insert(CHAIN_CLAIM.into(), Value::String(new_chain_id()?));
         self.mint(&sub.to_string(), claims, iat, exp)
     }
 
     /// A fresh token for verified `claims` of type `ty` (which a route
     /// policy resolved in this issuer's vocabulary), as
-    /// [`Reissue`](crate::Reissue) hands out: the same `sub`, `aud`, `iss`
-    /// (the token's own, not this issuer's) and extra claims, the type
-    /// written in the vocabulary's claim, a new `jti`, `iat`, `nbf` and
-    /// `exp = now + lifetime of ty`, and the refresh chain's start in
+    /// [`Reissue`](crate::Reissue) hands out, and as a handler swaps one
+    /// type for another (Airflow's `/run`, a workload token for an
+    /// execution token): the same `sub`, `aud`, `iss` (the token's own, not
+    /// this issuer's) and extra claims, the type written in the
+    /// vocabulary's claim, a new `jti`, `iat`, `nbf` and
+    /// `exp = now + lifetime of ty`, and the refresh chain: its id in
+    /// [`CHAIN_CLAIM`](crate::CHAIN_CLAIM) ([`Claims::chain`]: the token's
+    /// own, or its `jti` for a token that had none) and its start in
     /// [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM). Fails when that
     /// claim is malformed, or `ty` is not in the vocabulary.
     pub fn reissue(&self, claims: &Claims, ty: TokenType) -> Result<String, IssueError> {
@@ -284,6 +301,11 @@ impl Issuer {
             Value::String(ty.as_str().to_owned()),
         );
         fresh.insert(SESSION_START_CLAIM.into(), start.into());
+        let chain = match claims.chain() {
+            Some(chain) => chain.to_owned(),
+            None => new_chain_id()?,
+        };
+        fresh.insert(CHAIN_CLAIM.into(), Value::String(chain));
         match &claims.iss {
             Some(iss) => fresh.insert("iss".into(), Value::String(iss.clone())),
             None => fresh.remove("iss"),
@@ -324,4 +346,14 @@ impl Issuer {
         claims.insert("sub".into(), Value::String(sub.to_owned()));
         Ok(jws::sign(&self.header, &claims, &self.key)?)
     }
+}
+
+/// A new refresh chain id: 128 bits from the OS generator, base64url (22
+/// characters).
+fn new_chain_id() -> Result<String, IssueError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(IssueError::Random)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }

@@ -5,10 +5,36 @@
 
 use jsonwebtoken::Algorithm;
 
-/// The shortest HMAC secret a verifier or issuer accepts without
-/// `allow_short_secret()`: 32 bytes, 256 bits (RFC 7518 §3.2 asks for at
-/// least the hash size, RFC 8725 §3.5 for enough entropy).
+/// The shortest HMAC secret any verifier or issuer accepts without
+/// `allow_short_secret()`: 32 bytes, HS256's minimum. Since the minimum
+/// depends on the algorithm (64 bytes for HS512, the default), use
+/// [`min_secret_bytes`].
+#[deprecated(
+    since = "0.1.0",
+    note = "the minimum depends on the algorithm (RFC 7518 §3.2): use `min_secret_bytes(algorithm)`, \
+            64 bytes for HS512"
+)]
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The shortest HMAC secret a verifier or issuer accepts for `algorithm`
+/// without `allow_short_secret()`: the hash's size, as RFC 7518 §3.2 asks
+/// ("a key of the same size as the hash output or larger MUST be used"):
+/// 32 bytes for HS256, 48 for HS384, 64 for HS512 (the default, as
+/// Airflow's). `None` for an algorithm that takes no secret.
+///
+/// ```
+/// use scopegate::{min_secret_bytes, Algorithm};
+/// assert_eq!(min_secret_bytes(Algorithm::HS512), Some(64));
+/// assert_eq!(min_secret_bytes(Algorithm::RS256), None);
+/// ```
+pub const fn min_secret_bytes(algorithm: Algorithm) -> Option<usize> {
+    match algorithm {
+        Algorithm::HS256 => Some(32),
+        Algorithm::HS384 => Some(48),
+        Algorithm::HS512 => Some(64),
+        _ => None,
+    }
+}
 
 /// Why a token failed verification. Its `Display` is the `<reason>` in
 /// `Invalid auth token: <reason>` and in `error_description`.
@@ -73,9 +99,14 @@ pub enum InvalidReason {
     /// [`AuthError::TokenTooLarge`](crate::AuthError::TokenTooLarge) first).
     #[error("token too large")]
     TooLarge,
-    /// The token's `jti` is on the verifier's [`DenyList`](crate::DenyList).
+    /// The token's `jti`, or its refresh chain, is on the verifier's
+    /// [`DenyList`](crate::DenyList).
     #[error("token revoked")]
     Revoked,
+    /// The token's refresh chain started longer ago than the verifier's
+    /// maximum session age.
+    #[error("session expired")]
+    SessionExpired,
 }
 
 /// A key that cannot be used, or a builder that is missing something.
@@ -106,16 +137,22 @@ pub enum ConfigError {
     /// A verifier or issuer needs at least one audience.
     #[error("no audience configured: call .audience(..) on the builder; tokens must name their service in `aud`")]
     NoAudience,
-    /// An HMAC secret shorter than [`MIN_SECRET_BYTES`], without the
-    /// builder's explicit `allow_short_secret()`.
+    /// An HMAC secret shorter than its algorithm's hash
+    /// ([`min_secret_bytes`]), without the builder's explicit
+    /// `allow_short_secret()`.
     #[error(
-        "the HMAC secret is {len} bytes; at least {MIN_SECRET_BYTES} bytes (256 bits) are required: \
-         use a random secret of {MIN_SECRET_BYTES} bytes or more, or, to keep an existing shorter \
-         secret, call allow_short_secret() on the builder"
+        "the HMAC secret is {len} bytes; {algorithm:?} needs at least {min} bytes \
+         (RFC 7518 §3.2: a key at least as long as the hash): use a random secret of \
+         {min} bytes or more, or, to keep an existing shorter secret, call \
+         allow_short_secret() on the builder"
     )]
     ShortSecret {
         /// The secret's length in bytes.
         len: usize,
+        /// The least its algorithm needs, in bytes.
+        min: usize,
+        /// The algorithm the key is pinned to.
+        algorithm: Algorithm,
     },
     /// A clock-skew leeway above [`MAX_LEEWAY`](crate::MAX_LEEWAY).
     #[error("a leeway of {secs} s is more than the maximum of {max} s")]
@@ -135,6 +172,13 @@ pub enum ConfigError {
     /// be dropped between two scheduled fetches.
     #[error("jwks_max_stale must be at least the JWKS refresh interval (jwks_refresh)")]
     JwksMaxStale,
+    /// A deny-list without a maximum session age: a refresh chain could
+    /// live for ever, and so would the revocation of one.
+    #[error(
+        "a verifier with a deny-list needs a maximum session age: call .max_session_age(..) on \
+         the builder, so that every refresh chain, and so the revocation of one, ends"
+    )]
+    DenyListWithoutSessionAge,
     /// The JWKS could not be loaded at start-up.
     #[error("could not load the JWKS: {0}")]
     KeySet(#[from] KeySetError),

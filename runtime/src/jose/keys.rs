@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
 use super::backend;
-use super::error::{ConfigError, MIN_SECRET_BYTES};
+use super::error::{min_secret_bytes, ConfigError};
 
 /// The key families, each with the algorithms it may be used with. The first
 /// algorithm is the family's default (as Airflow: HS512, RS512, ES256, EdDSA).
@@ -88,8 +88,9 @@ impl std::fmt::Debug for VerificationKey {
 
 impl VerificationKey {
     /// A shared secret, verified with HS512 (Airflow's default). A
-    /// [`Verifier`](crate::Verifier) refuses one shorter than
-    /// [`MIN_SECRET_BYTES`] unless its builder says `allow_short_secret()`.
+    /// [`Verifier`](crate::Verifier) refuses one shorter than its
+    /// algorithm's hash ([`min_secret_bytes`]: 64 bytes for HS512) unless
+    /// its builder says `allow_short_secret()`.
     pub fn secret(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
         if secret.is_empty() {
@@ -234,13 +235,19 @@ impl VerificationKey {
     }
 }
 
-/// Refuses an HMAC secret shorter than [`MIN_SECRET_BYTES`] unless the
-/// builder opted in.
-pub(crate) fn check_secret_len(len: Option<usize>, allow_short: bool) -> Result<(), ConfigError> {
-    match len {
-        Some(len) if len < MIN_SECRET_BYTES && !allow_short => {
-            Err(ConfigError::ShortSecret { len })
-        }
+/// Refuses an HMAC secret shorter than its algorithm's hash
+/// ([`min_secret_bytes`]) unless the builder opted in.
+pub(crate) fn check_secret_len(
+    len: Option<usize>,
+    algorithm: Algorithm,
+    allow_short: bool,
+) -> Result<(), ConfigError> {
+    match (len, min_secret_bytes(algorithm)) {
+        (Some(len), Some(min)) if len < min && !allow_short => Err(ConfigError::ShortSecret {
+            len,
+            min,
+            algorithm,
+        }),
         _ => Ok(()),
     }
 }
@@ -265,8 +272,9 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// A shared secret, signing with HS512 (Airflow's default). An
-    /// [`Issuer`](crate::Issuer) refuses one shorter than
-    /// [`MIN_SECRET_BYTES`] unless its builder says `allow_short_secret()`.
+    /// [`Issuer`](crate::Issuer) refuses one shorter than its algorithm's
+    /// hash ([`min_secret_bytes`]: 64 bytes for HS512) unless its builder
+    /// says `allow_short_secret()`.
     pub fn secret(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
         if secret.is_empty() {

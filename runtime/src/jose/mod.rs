@@ -10,6 +10,7 @@ pub(crate) mod jwks;
 pub(crate) mod jws;
 pub(crate) mod keys;
 
-pub use error::{ConfigError, InvalidReason, KeySetError, MIN_SECRET_BYTES};
+#[allow(deprecated)]
+pub use error::{min_secret_bytes, ConfigError, InvalidReason, KeySetError, MIN_SECRET_BYTES};
 pub use jwks::{JwksSource, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH};
 pub use keys::{SigningKey, VerificationKey};

@@ -3,6 +3,7 @@
 //! claims against them. Everything here is `const`-constructible so the
 //! macros bake a policy into the binary as static data.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use actix_web::dev::{Path, ResourcePath};
@@ -16,7 +17,8 @@ pub enum Compare {
     /// Both must be hyphenated UUIDs (either case) and equal as UUIDs; any
     /// other spelling is refused, so one resource has exactly one path.
     Uuid,
-    /// Byte for byte.
+    /// Byte for byte, with the value the handler receives: the path
+    /// parameter percent-decoded as `web::Path` decodes it.
     Exact,
 }
 
@@ -96,18 +98,64 @@ impl Owner {
         self.label
     }
 
-    /// Whether the path parameter holds the claim's value.
+    /// Whether the path parameter holds the claim's value: the value the
+    /// handler receives ([`path_value`]), never the raw segment.
     fn owns<T: ResourcePath>(&self, claim: Option<&str>, path: &Path<T>) -> bool {
         let (Some(claim), Some(param)) = (claim, path.get(self.param)) else {
             return false;
         };
+        let Some(param) = path_value(param) else {
+            return false;
+        };
         match self.compare {
             Compare::Exact => claim == param,
-            Compare::Uuid => match (parse_hyphenated_uuid(claim), parse_hyphenated_uuid(param)) {
+            Compare::Uuid => match (parse_hyphenated_uuid(claim), parse_hyphenated_uuid(&param)) {
                 (Some(a), Some(b)) => a == b,
                 _ => false,
             },
         }
+    }
+}
+
+/// The value `web::Path` hands a handler for a matched parameter, from its
+/// `match_info` form: every `%XX` escape (two hex digits, either case)
+/// decoded, the others left as they are, as actix-router's path
+/// deserializer does. (The router decodes a request's path once before it
+/// matches it, except `%25`, `%2F` and `%2B`, so that `%2F` never splits a
+/// segment; `web::Path` decodes those. `team%2B1` in the path is the
+/// handler's `team+1`.) Borrowed, without allocating, when there is no `%`.
+///
+/// `None` when the decoded bytes are not UTF-8: `web::Path` would hand the
+/// handler a lossy copy (U+FFFD for each bad sequence), which several paths
+/// share, so no claim is compared with it.
+fn path_value(raw: &str) -> Option<Cow<'_, str>> {
+    let bytes = raw.as_bytes();
+    if !bytes.contains(&b'%') {
+        return Some(Cow::Borrowed(raw));
+    }
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if let [b'%', hi, lo, ..] = bytes[i..] {
+            if let (Some(hi), Some(lo)) = (hex_digit(hi), hex_digit(lo)) {
+                decoded.push(hi << 4 | lo);
+                i += 3;
+                continue;
+            }
+        }
+        decoded.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(decoded).ok().map(Cow::Owned)
+}
+
+/// The value of one hex digit, either case.
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -267,7 +315,9 @@ impl RoutePolicy {
 
     /// Checks a verified token against this protected policy: its type
     /// (resolved in the route's vocabulary, once), then every owner against
-    /// the matched path. Returns the token's type. Makes no heap allocation.
+    /// the matched path. Returns the token's type. Makes no heap
+    /// allocation unless an owner's path parameter holds a `%` escape, which
+    /// is decoded before it is compared.
     /// A public policy allows any token type and checks no owner.
     pub fn check<C, T>(&self, claims: &C, path: &Path<T>) -> Result<TokenType, Denial>
     where
@@ -443,6 +493,69 @@ mod tests {
                 .to_string(),
             "Token subject does not match task instance ID"
         );
+    }
+
+    /// Issue 18, finding 2: an exact owner compares the claim with the value
+    /// the handler's `web::Path<String>` receives: actix's router keeps
+    /// `%25`, `%2F` and `%2B` encoded in `match_info`, and `web::Path`
+    /// decodes them. `team%2B1` in the path is the account `team+1`.
+    #[test]
+    fn exact_owners_compare_the_value_the_handler_gets() {
+        use serde_json::json;
+        let owns = |acct: &str, uri: &str| {
+            let p = path("/accounts/{account}", uri);
+            ACCOUNT.check(&claims(&[("acct", json!(acct))]), &p).is_ok()
+        };
+        // The ledger's case: the literal `team%2B1` does not own `team+1`.
+        assert!(!owns("team%2B1", "/accounts/team%2B1"));
+        assert!(owns("team+1", "/accounts/team%2B1"));
+        assert!(owns("team+1", "/accounts/team%2b1"));
+        assert!(owns("team+1", "/accounts/team+1"));
+        assert!(!owns("team%2B1", "/accounts/team+1"));
+        // `/` and `%` likewise, decoded once.
+        assert!(owns("a/b", "/accounts/a%2Fb"));
+        assert!(!owns("a%2Fb", "/accounts/a%2Fb"));
+        assert!(owns("100%", "/accounts/100%25"));
+        assert!(owns("100%2B", "/accounts/100%252B"));
+        assert!(!owns("100+", "/accounts/100%252B"));
+        // Escapes that are not two hex digits stay as they are, as
+        // `web::Path` leaves them.
+        assert!(owns("50%", "/accounts/50%"));
+        assert!(owns("%zz", "/accounts/%zz"));
+        // The router decodes everything else already.
+        assert!(owns("é", "/accounts/%C3%A9"));
+        assert!(owns("a-1", "/accounts/a%2D1"));
+        // What cannot be decoded to UTF-8 is refused: `web::Path` would hand
+        // the handler a lossy copy, which no claim can be compared with.
+        let mut raw = Path::new("/accounts/%FF");
+        assert!(ResourceDef::new("/accounts/{account}").capture_match_info(&mut raw));
+        for claim in ["%FF", "\u{FFFD}"] {
+            assert!(ACCOUNT
+                .check(&claims(&[("acct", json!(claim))]), &raw)
+                .is_err());
+        }
+    }
+
+    /// A UUID owner also compares the decoded value (the router decodes
+    /// everything a UUID can hold, so this holds already; it must stay so).
+    #[test]
+    fn uuid_owners_compare_the_decoded_value() {
+        use serde_json::json;
+        let sub = claims(&[("sub", json!(TI))]);
+        let escaped: String = TI.bytes().map(|b| format!("%{b:02X}")).collect();
+        for uri in [
+            format!("/ti/{escaped}"),
+            format!("/ti/{}", TI.to_uppercase()),
+            format!("/ti/{}", TI.replacen('-', "%2d", 2)),
+        ] {
+            let p = path("/ti/{task_instance_id}", &uri);
+            assert!(RUN.check(&sub, &p).is_ok(), "{uri}");
+        }
+        let p = path(
+            "/ti/{task_instance_id}",
+            &format!("/ti/{}", TI.replacen('-', "%252D", 1)),
+        );
+        assert!(RUN.check(&sub, &p).is_err());
     }
 
     #[test]

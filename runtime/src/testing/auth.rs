@@ -74,9 +74,9 @@ pub struct TestAuthBuilder {
 }
 
 impl TestAuthBuilder {
-    /// Signs with this HMAC secret (at least 32 bytes) instead of a random
-    /// one: for a test that runs the service's own app factory, whose
-    /// verifier reads a test secret from its configuration.
+    /// Signs with this HMAC secret (HS512: at least 64 bytes) instead of a
+    /// random one: for a test that runs the service's own app factory,
+    /// whose verifier reads a test secret from its configuration.
     pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.secret = Some(secret.as_ref().to_vec());
         self
@@ -118,8 +118,8 @@ impl TestAuthBuilder {
         self
     }
 
-    /// The kit. Fails for a secret shorter than 32 bytes, as a verifier
-    /// does.
+    /// The kit. Fails for a secret shorter than 64 bytes (HS512's hash, RFC
+    /// 7518 §3.2), as a verifier does.
     pub fn build(self) -> Result<TestAuth, ConfigError> {
         let secret = match self.secret {
             Some(secret) => secret,
@@ -268,10 +268,14 @@ impl TestAuth {
     ///
     /// let auth = scopegate::testing::TestAuth::new();
     /// let revoked = Arc::new(MemoryDenyList::new());
-    /// let verifier = auth.verifier_builder().deny_list(revoked.clone()).build()?;
+    /// let verifier = auth
+    ///     .verifier_builder()
+    ///     .deny_list(revoked.clone())
+    ///     .max_session_age(std::time::Duration::from_secs(24 * 3600))
+    ///     .build()?;
     /// let token = auth.execution(uuid::Uuid::new_v4());
-    /// let jti = verifier.verify(&token).unwrap().jti.clone().unwrap();
-    /// revoked.revoke(&jti, i64::MAX);
+    /// let claims = verifier.verify(&token).unwrap();
+    /// revoked.revoke_claims(&claims);
     /// assert_eq!(verifier.verify(&token).unwrap_err(), InvalidReason::Revoked);
     /// # Ok::<(), scopegate::ConfigError>(())
     /// ```

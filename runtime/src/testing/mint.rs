@@ -32,7 +32,8 @@ enum Expiry {
 /// kit's key. [`sign`](Self::sign) mints it with the library's
 /// [`Issuer`](crate::Issuer), so it has the claim set every token of the
 /// library has: `jti`, `aud`, `nbf`, `iat`, `exp`, `sub`, the type claim,
-/// `iss` when configured, and the extra claims.
+/// `iss` when configured, the refresh chain's id (`sid`), and the extra
+/// claims.
 ///
 /// ```
 /// use std::time::Duration;

@@ -9,5 +9,5 @@ pub(crate) mod revoke;
 pub(crate) mod verifier;
 
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
-pub use revoke::{DenyList, MemoryDenyList};
+pub use revoke::{DenyList, MemoryDenyList, TokenRef};
 pub use verifier::{KeySource, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE};

@@ -1,49 +1,119 @@
 //! Revocation: the [`DenyList`] hook a [`Verifier`](crate::Verifier)
-//! consults on every verification, cache hits included, and
-//! [`MemoryDenyList`], an in-memory implementation whose entries expire with
-//! their tokens.
+//! consults on every verification, cache hits included, with what it
+//! knows of the token ([`TokenRef`]: its `jti`, its refresh chain, its
+//! issuer, its expiry), and [`MemoryDenyList`], an in-memory implementation
+//! whose entries expire with their tokens and chains.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use crate::claims::{Claims, MAX_LEEWAY};
 
-/// A `jti` deny-list: the tokens an application has revoked before their
-/// expiry. Register one with
+/// What a [`DenyList`] is asked about: the identifiers of one verified
+/// token, borrowed from its claims. Built per request without allocating;
+/// fields may be added (hence `#[non_exhaustive]`; build one with
+/// [`new`](Self::new) and the `with_` methods in tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenRef<'a> {
+    /// The token's `jti`.
+    pub jti: &'a str,
+    /// Its refresh chain ([`Claims::chain`]): the
+    /// [`CHAIN_CLAIM`](crate::CHAIN_CLAIM) the issuer wrote, or, for a
+    /// token minted without one, its own `jti`, which the tokens refreshed
+    /// from it carry as their chain.
+    pub chain: &'a str,
+    /// Its `iss`, when it has one.
+    pub iss: Option<&'a str>,
+    /// Its `exp`, seconds since the epoch.
+    pub exp: i64,
+}
+
+impl<'a> TokenRef<'a> {
+    /// A token with this `jti` and `exp`, and no chain but itself.
+    pub fn new(jti: &'a str, exp: i64) -> Self {
+        TokenRef {
+            jti,
+            chain: jti,
+            iss: None,
+            exp,
+        }
+    }
+
+    /// The same token, in refresh chain `chain`.
+    #[must_use]
+    pub fn with_chain(mut self, chain: &'a str) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    /// The same token, issued by `iss`.
+    #[must_use]
+    pub fn with_issuer(mut self, iss: &'a str) -> Self {
+        self.iss = Some(iss);
+        self
+    }
+
+    /// The identifiers of verified `claims`; `None` without a `jti`.
+    pub fn from_claims(claims: &'a Claims) -> Option<Self> {
+        let jti = claims.jti.as_deref()?;
+        Some(TokenRef {
+            jti,
+            chain: claims.chain().unwrap_or(jti),
+            iss: claims.iss.as_deref(),
+            exp: claims.exp,
+        })
+    }
+}
+
+/// A deny-list: the tokens, and the refresh chains, an application has
+/// revoked before their expiry. Register one with
 /// [`VerifierBuilder::deny_list`](crate::VerifierBuilder::deny_list); a
 /// revoked token is then refused with `401 Invalid auth token: token
 /// revoked` on every later request, whether its verification is cached or
 /// not.
 ///
+/// **Chains.** A refreshed token has a `jti` of its own but carries its
+/// chain's id ([`CHAIN_CLAIM`](crate::CHAIN_CLAIM), `sid`), so a list that
+/// holds the chain refuses every token of it: revoking a leaked token cuts
+/// off the tokens refreshed from it, and those it was refreshed from.
+/// Implement [`is_token_revoked`](Self::is_token_revoked), which sees the
+/// `jti`, the chain and the issuer at once.
+///
 /// With a deny-list, a token **without** a `jti` is refused (`missing
 /// required claim 'jti'`): it could never be revoked. Tokens minted by
-/// [`Issuer`](crate::Issuer) and by Airflow always carry one. A refreshed
-/// token has a `jti` of its own: to cut a running task off, revoke the
-/// tokens it holds, or rotate the key.
+/// [`Issuer`](crate::Issuer) and by Airflow always carry one. The verifier
+/// must also have a
+/// [`max_session_age`](crate::VerifierBuilder::max_session_age): no token
+/// of a chain verifies past the chain's start plus that age, so a chain's
+/// revocation can be forgotten then; the verifier tells its list the age
+/// when it is built ([`set_max_session_age`](Self::set_max_session_age)).
 ///
-/// `is_revoked` is **synchronous** and runs on every request, on the actix
-/// worker, so it must answer from memory: a hash lookup, never I/O. A store
-/// that lives in a database (Airflow keeps revoked `jti`s in its
+/// `is_token_revoked` is **synchronous** and runs on every request, on the
+/// actix worker, so it must answer from memory: a hash lookup, never I/O. A
+/// store that lives in a database (Airflow keeps revoked `jti`s in its
 /// `revoked_token` table, with their `exp`) is mirrored in memory and the
-/// mirror refreshed in the background; a revocation then takes effect within
-/// one refresh period:
+/// mirror refreshed in the background; a revocation then takes effect
+/// within one refresh period:
 ///
 /// ```
 /// use std::collections::HashSet;
 /// use std::sync::{Arc, RwLock};
 /// use std::time::Duration;
-/// use scopegate::{DenyList, VerificationKey, Verifier};
+/// use scopegate::{DenyList, TokenRef, VerificationKey, Verifier};
 ///
-/// /// An in-memory copy of the `revoked_token` table.
+/// /// An in-memory copy of the `revoked_token` table: revoked `jti`s and
+/// /// revoked chains.
 /// #[derive(Default)]
 /// struct RevokedTokenTable {
-///     jtis: RwLock<Arc<HashSet<String>>>,
+///     ids: RwLock<Arc<HashSet<String>>>,
 /// }
 ///
 /// impl DenyList for RevokedTokenTable {
-///     fn is_revoked(&self, jti: &str) -> bool {
-///         match self.jtis.read() {
-///             Ok(jtis) => jtis.contains(jti),
+///     fn is_token_revoked(&self, token: &TokenRef<'_>) -> bool {
+///         match self.ids.read() {
+///             Ok(ids) => ids.contains(token.jti) || ids.contains(token.chain),
 ///             Err(_) => true, // a poisoned mirror fails closed
 ///         }
 ///     }
@@ -51,30 +121,31 @@ use crate::claims::{Claims, MAX_LEEWAY};
 ///
 /// impl RevokedTokenTable {
 ///     /// Swaps in a fresh copy; requests never wait on the database.
-///     fn replace(&self, jtis: HashSet<String>) {
-///         if let Ok(mut current) = self.jtis.write() {
-///             *current = Arc::new(jtis);
+///     fn replace(&self, ids: HashSet<String>) {
+///         if let Ok(mut current) = self.ids.write() {
+///             *current = Arc::new(ids);
 ///         }
 ///     }
 /// }
 ///
-/// /// Your query, e.g. `SELECT jti FROM revoked_token WHERE exp > now()`.
-/// async fn select_revoked_jtis() -> Result<HashSet<String>, std::io::Error> {
+/// /// Your query, e.g. `SELECT id FROM revoked_token WHERE until > now()`.
+/// async fn select_revoked_ids() -> Result<HashSet<String>, std::io::Error> {
 ///     Ok(HashSet::new())
 /// }
 ///
 /// # actix_web::rt::System::new().block_on(async {
 /// let table = Arc::new(RevokedTokenTable::default());
-/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-32-bytes-or-more")?)
+/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .deny_list(table.clone())
+///     .max_session_age(Duration::from_secs(24 * 3600))
 ///     .build()?;
 ///
 /// // Refresh the mirror every few seconds, for as long as the server runs.
 /// actix_web::rt::spawn(async move {
 ///     loop {
-///         match select_revoked_jtis().await {
-///             Ok(jtis) => table.replace(jtis),
+///         match select_revoked_ids().await {
+///             Ok(ids) => table.replace(ids),
 ///             Err(err) => eprintln!("revoked_token: {err}; keeping the last copy"),
 ///         }
 ///         actix_web::rt::time::sleep(Duration::from_secs(5)).await;
@@ -84,9 +155,41 @@ use crate::claims::{Claims, MAX_LEEWAY};
 /// # }).unwrap();
 /// ```
 pub trait DenyList: Send + Sync {
-    /// Whether the token with this `jti` is revoked. Called for every
-    /// verification, cached or not: answer from memory, without blocking.
-    fn is_revoked(&self, jti: &str) -> bool;
+    /// Whether `token` is revoked: its `jti`, or its chain. Called for
+    /// every verification, cached or not: answer from memory, without
+    /// blocking.
+    ///
+    /// The default asks [`is_revoked`](Self::is_revoked) about the `jti`
+    /// alone, so a list written before chains keeps working (without
+    /// chains).
+    fn is_token_revoked(&self, token: &TokenRef<'_>) -> bool {
+        #[allow(deprecated)]
+        self.is_revoked(token.jti)
+    }
+
+    /// Whether the token with this `jti` is revoked. The lookup of a list
+    /// written before refresh chains; the verifier asks
+    /// [`is_token_revoked`](Self::is_token_revoked), whose default calls
+    /// this. A list must implement one of the two: this default refuses
+    /// every token, so a list that implements neither fails closed.
+    #[deprecated(
+        since = "0.1.0",
+        note = "implement `is_token_revoked`, which also sees the token's refresh chain and issuer: \
+                a list that answers by `jti` alone lets the tokens refreshed from a revoked one live"
+    )]
+    fn is_revoked(&self, jti: &str) -> bool {
+        let _ = jti;
+        true
+    }
+
+    /// Told once by [`VerifierBuilder::build`](crate::VerifierBuilder::build)
+    /// of every verifier that uses this list: its maximum session age. No
+    /// token of a chain verifies past the chain's start plus `age` (and the
+    /// leeway), so a list may forget a chain's revocation then, and need
+    /// keep no entry longer. The default ignores it.
+    fn set_max_session_age(&self, age: Duration) {
+        let _ = age;
+    }
 }
 
 impl std::fmt::Debug for dyn DenyList {
@@ -96,28 +199,48 @@ impl std::fmt::Debug for dyn DenyList {
 }
 
 impl<T: DenyList + ?Sized> DenyList for Arc<T> {
+    fn is_token_revoked(&self, token: &TokenRef<'_>) -> bool {
+        (**self).is_token_revoked(token)
+    }
+
+    #[allow(deprecated)]
     fn is_revoked(&self, jti: &str) -> bool {
         (**self).is_revoked(jti)
     }
+
+    fn set_max_session_age(&self, age: Duration) {
+        (**self).set_max_session_age(age);
+    }
 }
 
-/// An in-memory [`DenyList`]. Each entry is kept until its token can no
-/// longer verify anyway (its `exp` plus the largest leeway a verifier
-/// accepts, [`MAX_LEEWAY`]), then dropped, so the list stays as small as the
-/// set of live revoked tokens.
+/// An in-memory [`DenyList`] of tokens and refresh chains. A token's entry
+/// is kept until the token can no longer verify anyway (its `exp` plus the
+/// largest leeway a verifier accepts, [`MAX_LEEWAY`]); a chain's until no
+/// token of it can (the chain's start plus the verifier's maximum session
+/// age, plus [`MAX_LEEWAY`]); then they are dropped, so the list stays as
+/// small as the set of live revocations.
 ///
 /// ```
 /// use std::sync::Arc;
+/// use std::time::Duration;
 /// use scopegate::{MemoryDenyList, VerificationKey, Verifier};
 ///
 /// let revoked = Arc::new(MemoryDenyList::new());
-/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-32-bytes-or-more")?)
+/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .deny_list(revoked.clone())
+///     .max_session_age(Duration::from_secs(24 * 3600))
 ///     .build()?;
-/// // Later, e.g. from an admin endpoint, with the token's verified claims:
+/// // Later, e.g. from an admin endpoint, with a leaked token's verified
+/// // claims: it, and every token of its refresh chain, are refused.
+/// # let token = scopegate::Issuer::builder(scopegate::SigningKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
+/// #     .audience("urn:airflow.apache.org:task").build()?.issue(uuid::Uuid::new_v4(), scopegate::TokenType::EXECUTION)?;
+/// let claims = verifier.verify(&token)?;
+/// assert!(revoked.revoke_claims(&claims));
+/// assert!(verifier.verify(&token).is_err());
+/// // A token alone, by its `jti` and `exp`:
 /// revoked.revoke("6f1c0e5e2b1a4c7d9e8f00112233abcd", 1_900_000_000);
-/// # Ok::<(), scopegate::ConfigError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryDenyList {
@@ -127,10 +250,15 @@ pub struct MemoryDenyList {
 #[derive(Debug, Default)]
 struct Entries {
     /// `jti` -> when the entry may go (seconds since the epoch).
-    until: HashMap<Box<str>, i64>,
-    /// Purge when the map grows past this; doubles with the live set, so
+    jtis: HashMap<Box<str>, i64>,
+    /// Chain id -> when the entry may go (seconds since the epoch).
+    chains: HashMap<Box<str>, i64>,
+    /// Purge when the maps grow past this; doubles with the live set, so
     /// purging costs O(1) amortized per revocation.
     purge_at: usize,
+    /// The longest maximum session age of the verifiers using the list, in
+    /// seconds; `None` until one is built with it.
+    max_session_age: Option<i64>,
 }
 
 /// Entries below this count are never purged early.
@@ -143,40 +271,69 @@ impl MemoryDenyList {
     }
 
     /// Revokes the token whose `jti` is `jti` and whose `exp` is `exp`
-    /// (seconds since the epoch). Every later verification of it fails.
+    /// (seconds since the epoch), and no other token of its chain. Every
+    /// later verification of it fails.
     pub fn revoke(&self, jti: &str, exp: i64) {
         let until = exp.saturating_add(MAX_LEEWAY.as_secs() as i64);
         let mut entries = self.write();
-        entries.until.insert(jti.into(), until);
-        if entries.until.len() > entries.purge_at.max(MIN_PURGE_AT) {
-            purge(&mut entries, crate::claims::now());
-        }
+        entries.jtis.insert(jti.into(), until);
+        entries.purge_if_large();
     }
 
-    /// Revokes the token these verified claims came from. Returns `false`
-    /// (and revokes nothing) when it has no `jti`.
+    /// Revokes every token of refresh chain `chain`: every later
+    /// verification of a token whose chain it is fails. `until` (seconds
+    /// since the epoch) is when no token of the chain can verify any more,
+    /// its start plus the verifier's maximum session age; the entry is kept
+    /// until then plus [`MAX_LEEWAY`].
+    pub fn revoke_chain(&self, chain: &str, until: i64) {
+        let until = until.saturating_add(MAX_LEEWAY.as_secs() as i64);
+        let mut entries = self.write();
+        entries.chains.insert(chain.into(), until);
+        entries.purge_if_large();
+    }
+
+    /// Revokes the token these verified claims came from, and its whole
+    /// refresh chain ([`Claims::chain`]): the tokens refreshed from it and
+    /// those it was refreshed from. The chain's entry is kept until its
+    /// start ([`Claims::session_start`]) plus the maximum session age of
+    /// the verifiers using this list; before a verifier is built with the
+    /// list, it is kept. Returns `false` (and revokes nothing) when the
+    /// token has no `jti`.
     pub fn revoke_claims(&self, claims: &Claims) -> bool {
-        match &claims.jti {
-            Some(jti) => {
-                self.revoke(jti, claims.exp);
-                true
-            }
-            None => false,
-        }
+        let Some(token) = TokenRef::from_claims(claims) else {
+            return false;
+        };
+        let start = claims.session_start().unwrap_or(claims.iat);
+        let age = self.read().max_session_age;
+        let chain_until = age.map_or(i64::MAX, |age| start.saturating_add(age).max(claims.exp));
+        self.revoke(token.jti, token.exp);
+        self.revoke_chain(token.chain, chain_until);
+        true
     }
 
-    /// Drops the entries of tokens that have expired (past `exp` plus
-    /// [`MAX_LEEWAY`]); returns how many are left. Also done as the list
-    /// grows.
+    /// Whether the token with this `jti` is revoked by its `jti` (a revoked
+    /// chain is [`is_chain_revoked`](Self::is_chain_revoked)).
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.read().jtis.contains_key(jti)
+    }
+
+    /// Whether the refresh chain `chain` is revoked.
+    pub fn is_chain_revoked(&self, chain: &str) -> bool {
+        self.read().chains.contains_key(chain)
+    }
+
+    /// Drops the entries of tokens and chains that can no longer verify
+    /// (past their time plus [`MAX_LEEWAY`]); returns how many are left.
+    /// Also done as the list grows.
     pub fn purge(&self) -> usize {
         let mut entries = self.write();
-        purge(&mut entries, crate::claims::now());
-        entries.until.len()
+        entries.purge(crate::claims::now());
+        entries.len()
     }
 
-    /// How many revocations are held.
+    /// How many revocations (tokens and chains) are held.
     pub fn len(&self) -> usize {
-        self.read().until.len()
+        self.read().len()
     }
 
     /// Whether no revocation is held.
@@ -197,16 +354,43 @@ impl MemoryDenyList {
     }
 }
 
-fn purge(entries: &mut Entries, now: i64) {
-    entries.until.retain(|_, until| *until >= now);
-    entries.purge_at = 2 * entries.until.len();
+impl Entries {
+    fn len(&self) -> usize {
+        self.jtis.len() + self.chains.len()
+    }
+
+    fn purge_if_large(&mut self) {
+        if self.len() > self.purge_at.max(MIN_PURGE_AT) {
+            self.purge(crate::claims::now());
+        }
+    }
+
+    fn purge(&mut self, now: i64) {
+        self.jtis.retain(|_, until| *until >= now);
+        self.chains.retain(|_, until| *until >= now);
+        self.purge_at = 2 * self.len();
+    }
 }
 
 impl DenyList for MemoryDenyList {
-    /// A hash lookup. An entry still present is a revoked token: one whose
-    /// time has passed can no longer verify anyway, so the clock is not read.
+    /// Hash lookups of the `jti` and, when a chain is revoked, of the
+    /// chain. An entry still present is a revocation in force: one whose
+    /// time has passed can no longer verify anyway, so the clock is not
+    /// read.
+    fn is_token_revoked(&self, token: &TokenRef<'_>) -> bool {
+        let entries = self.read();
+        entries.jtis.contains_key(token.jti)
+            || (!entries.chains.is_empty() && entries.chains.contains_key(token.chain))
+    }
+
     fn is_revoked(&self, jti: &str) -> bool {
-        self.read().until.contains_key(jti)
+        MemoryDenyList::is_revoked(self, jti)
+    }
+
+    fn set_max_session_age(&self, age: Duration) {
+        let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+        let mut entries = self.write();
+        entries.max_session_age = Some(entries.max_session_age.map_or(age, |a| a.max(age)));
     }
 }
 
@@ -244,5 +428,90 @@ mod tests {
         );
         list.revoke("live", now + 600);
         assert!(list.is_revoked("live"));
+    }
+
+    #[test]
+    fn a_revoked_chain_holds_every_token_of_it_until_the_chain_ends() {
+        let list = MemoryDenyList::new();
+        let now = crate::claims::now();
+        list.revoke_chain("chain-a", now + 3600);
+        // An expired chain, beyond any leeway: dropped at the next purge.
+        list.revoke_chain("chain-old", now - 3600);
+        let in_a = TokenRef::new("j-2", now + 600).with_chain("chain-a");
+        let in_b = TokenRef::new("j-3", now + 600).with_chain("chain-b");
+        assert!(list.is_token_revoked(&in_a));
+        assert!(!list.is_token_revoked(&in_b));
+        // A token without a chain of its own is the chain its jti names.
+        list.revoke("j-4", now + 600);
+        assert!(list.is_token_revoked(&TokenRef::new("j-4", now + 600)));
+        assert!(!list.is_token_revoked(&TokenRef::new("j-5", now).with_chain("j-4")));
+        list.revoke_chain("j-6", now + 600);
+        assert!(list.is_token_revoked(&TokenRef::new("j-7", now).with_chain("j-6")));
+        assert_eq!(list.purge(), 3);
+        assert!(!list.is_chain_revoked("chain-old"));
+    }
+
+    #[test]
+    fn a_chain_is_kept_for_the_verifiers_maximum_session_age() {
+        let list = MemoryDenyList::new();
+        let now = crate::claims::now();
+        let payload = |iat: i64, jti: &str| {
+            serde_json::to_vec(&serde_json::json!({
+                "sub": "s", "iat": iat, "exp": iat + 600, "aud": "a", "jti": jti,
+                crate::claims::CHAIN_CLAIM: format!("chain-{jti}"),
+            }))
+            .unwrap()
+        };
+        let audiences = ["a".to_owned()];
+        let claims = |iat, jti| {
+            let rules = crate::claims::ClaimRules {
+                now: iat,
+                leeway: 0,
+                audiences: &audiences,
+                issuer: None,
+                subject: crate::claims::SubjectFormat::Any,
+            };
+            Claims::parse(&payload(iat, jti), &rules).unwrap()
+        };
+        // Before a verifier told the list its age, a chain is kept.
+        assert!(list.revoke_claims(&claims(now - 10 * 86400, "early")));
+        list.set_max_session_age(Duration::from_secs(3600));
+        list.set_max_session_age(Duration::from_secs(86400));
+        list.set_max_session_age(Duration::from_secs(600));
+        // The longest age told counts: a chain started 5 minutes ago lives
+        // on, and so does its token.
+        assert!(list.revoke_claims(&claims(now - 300, "live")));
+        // A chain started 3 days ago ended: its entries go at the purge.
+        assert!(list.revoke_claims(&claims(now - 3 * 86400, "ended")));
+        assert_eq!(list.len(), 6);
+        assert_eq!(list.purge(), 3, "the early chain, the live token and chain");
+        assert!(list.is_chain_revoked("chain-early"));
+        assert!(list.is_chain_revoked("chain-live") && list.is_revoked("live"));
+        assert!(!list.is_chain_revoked("chain-ended"));
+    }
+
+    /// A list written before chains (it implements `is_revoked` only)
+    /// still refuses the tokens it names; one that implements neither
+    /// lookup refuses everything.
+    #[test]
+    #[allow(deprecated)]
+    fn lists_written_before_chains_keep_working_and_neither_fails_closed() {
+        struct Old;
+        impl DenyList for Old {
+            fn is_revoked(&self, jti: &str) -> bool {
+                jti == "revoked"
+            }
+        }
+        struct Neither;
+        impl DenyList for Neither {}
+        let token = |jti| TokenRef::new(jti, 0).with_chain("c");
+        assert!(Old.is_token_revoked(&token("revoked")));
+        assert!(!Old.is_token_revoked(&token("fine")));
+        assert!(Arc::new(Old).is_token_revoked(&token("revoked")));
+        assert!(Neither.is_token_revoked(&token("fine")));
+        let list = Arc::new(MemoryDenyList::new());
+        list.revoke("revoked", i64::MAX);
+        assert!(DenyList::is_revoked(&list, "revoked"));
+        assert!(!DenyList::is_revoked(&list, "fine"));
     }
 }

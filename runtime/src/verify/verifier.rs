@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::claims::{now, ClaimRules, Claims, SubjectFormat, MAX_LEEWAY};
+use crate::claims::{now, ClaimRules, Claims, SubjectFormat, MAX_LEEWAY, SESSION_START_CLAIM};
 use crate::jose::jwks::{Jwks, Schedule};
 use crate::jose::jws::{self, Compact};
 use crate::jose::keys::check_secret_len;
@@ -17,7 +17,7 @@ use crate::jose::{
 };
 
 use super::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
-use super::revoke::DenyList;
+use super::revoke::{DenyList, TokenRef};
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
@@ -36,7 +36,7 @@ pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// use actix_web::{web, App};
 /// use scopegate::{VerificationKey, Verifier};
 ///
-/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-32-bytes-or-more")?)
+/// let verifier = Verifier::builder(VerificationKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
 ///     .audience("urn:airflow.apache.org:task")
 ///     .build()?;
 /// let app = App::new().app_data(web::Data::new(verifier));
@@ -53,6 +53,8 @@ pub struct Verifier {
     max_token_size: usize,
     cache: Option<Arc<TokenCache>>,
     deny_list: Option<Arc<dyn DenyList>>,
+    /// In seconds.
+    max_session_age: Option<i64>,
     verifications: AtomicU64,
 }
 
@@ -70,6 +72,7 @@ impl std::fmt::Debug for Verifier {
                 &self.cache.as_deref().map(TokenCache::max_entries),
             )
             .field("deny_list", &self.deny_list.is_some())
+            .field("max_session_age", &self.max_session_age)
             .finish()
     }
 }
@@ -132,6 +135,7 @@ pub struct VerifierBuilder {
     cache_bytes: usize,
     allow_short_secret: bool,
     deny_list: Option<Arc<dyn DenyList>>,
+    max_session_age: Option<Duration>,
 }
 
 impl VerifierBuilder {
@@ -149,18 +153,34 @@ impl VerifierBuilder {
     }
 
     /// Consults `list` on every verification, cache hits included: a token
-    /// whose `jti` it holds is refused (`token revoked`), and a token without
-    /// a `jti` is refused too, since it could never be revoked. See
-    /// [`DenyList`] for stores that live in a database.
+    /// whose `jti` or refresh chain it holds is refused (`token revoked`),
+    /// and a token without a `jti` is refused too, since it could never be
+    /// revoked. Needs a [`max_session_age`](Self::max_session_age), so that
+    /// every chain, and so its revocation, ends. See [`DenyList`] for
+    /// stores that live in a database.
     pub fn deny_list(mut self, list: impl DenyList + 'static) -> Self {
         self.deny_list = Some(Arc::new(list));
         self
     }
 
-    /// Accepts an HMAC secret shorter than
-    /// [`MIN_SECRET_BYTES`](crate::MIN_SECRET_BYTES), for an existing
-    /// deployment whose secret cannot change yet. Without it, [`build`]
-    /// refuses such a secret.
+    /// Refuses a token whose refresh chain started more than `age` ago
+    /// (beyond the leeway): its [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM),
+    /// or its `iat` for the first token of a chain, on every verification,
+    /// cache hits included (`session expired`). Off by default, as in
+    /// Airflow, where a running task's token is refreshed for as long as it
+    /// runs; required with a [`deny_list`](Self::deny_list). A
+    /// [`Reissue`](crate::Reissue) of the same app stops refreshing at that
+    /// age too.
+    pub fn max_session_age(mut self, age: Duration) -> Self {
+        self.max_session_age = Some(age);
+        self
+    }
+
+    /// Accepts an HMAC secret shorter than its algorithm's hash
+    /// ([`min_secret_bytes`](crate::min_secret_bytes): 32 bytes for HS256,
+    /// 48 for HS384, 64 for HS512), for an existing deployment whose secret
+    /// cannot change yet. Without it, [`build`] refuses such a secret, as
+    /// RFC 7518 §3.2 asks.
     ///
     /// [`build`]: Self::build
     pub fn allow_short_secret(mut self) -> Self {
@@ -240,10 +260,10 @@ impl VerifierBuilder {
     }
 
     /// Builds the verifier without I/O. Fails without an audience, with an
-    /// HMAC secret shorter than 32 bytes (unless
+    /// HMAC secret shorter than its algorithm's hash (unless
     /// [`allow_short_secret`](Self::allow_short_secret)), with a leeway over
-    /// [`MAX_LEEWAY`], or with a maximum stale age below the refresh
-    /// interval. A JWKS
+    /// [`MAX_LEEWAY`], with a maximum stale age below the refresh
+    /// interval, or with a deny-list but no maximum session age. A JWKS
     /// verifier starts with no keys: use [`load`](Self::load), or its first
     /// token triggers the (rate-limited) fetch, which also starts the
     /// scheduled refresh.
@@ -263,8 +283,12 @@ impl VerifierBuilder {
                 max: MAX_LEEWAY.as_secs(),
             });
         }
+        let max_session_age = match (&self.deny_list, self.max_session_age) {
+            (Some(_), None) => return Err(ConfigError::DenyListWithoutSessionAge),
+            (_, age) => age.map(|age| i64::try_from(age.as_secs()).unwrap_or(i64::MAX)),
+        };
         if let KeySource::Key(key) = &self.keys {
-            check_secret_len(key.secret_len(), self.allow_short_secret)?;
+            check_secret_len(key.secret_len(), key.algorithm, self.allow_short_secret)?;
         }
         let cache = TokenCache::new(self.cache_entries, self.cache_bytes).map(Arc::new);
         let keys = match self.keys {
@@ -281,6 +305,9 @@ impl VerifierBuilder {
                 KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, flush)))
             }
         };
+        if let (Some(list), Some(age)) = (&self.deny_list, self.max_session_age) {
+            list.set_max_session_age(age);
+        }
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(Verifier {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -293,6 +320,7 @@ impl VerifierBuilder {
             max_token_size: self.max_token_size,
             cache,
             deny_list: self.deny_list,
+            max_session_age,
             verifications: AtomicU64::new(0),
         })
     }
@@ -316,6 +344,7 @@ impl Verifier {
             cache_bytes: DEFAULT_CACHE_BYTES,
             allow_short_secret: false,
             deny_list: None,
+            max_session_age: None,
         }
     }
 
@@ -345,7 +374,7 @@ impl Verifier {
             .cache
             .as_deref()?
             .get(token, now, self.leeway, self.generation())?;
-        Some(self.check_revoked(&claims).map(|()| claims))
+        Some(self.check_live(&claims, now).map(|()| claims))
     }
 
     /// Verifies `token` without looking it up (after a miss of
@@ -357,7 +386,7 @@ impl Verifier {
             return Err(InvalidReason::TooLarge);
         }
         let (claims, generation) = self.verify_uncached(token, now)?;
-        self.check_revoked(&claims)?;
+        self.check_live(&claims, now)?;
         let claims = Arc::new(claims);
         if let Some(cache) = &self.cache {
             cache.insert(token, Arc::clone(&claims), generation);
@@ -365,17 +394,28 @@ impl Verifier {
         Ok(claims)
     }
 
-    /// With a deny-list: refuses a revoked token, and a token without `jti`.
-    /// A hash lookup.
-    fn check_revoked(&self, claims: &Claims) -> Result<(), InvalidReason> {
+    /// What may change after a token verified, checked on every
+    /// verification, cached or not: with a maximum session age, refuses a
+    /// token whose chain started too long before `now`; with a deny-list,
+    /// refuses a revoked token or chain, and a token without `jti`.
+    #[inline]
+    fn check_live(&self, claims: &Claims, now: i64) -> Result<(), InvalidReason> {
+        if let Some(age) = self.max_session_age {
+            let start = claims
+                .session_start()
+                .ok_or(InvalidReason::InvalidClaim(SESSION_START_CLAIM))?;
+            if start.saturating_add(age).saturating_add(self.leeway) < now {
+                return Err(InvalidReason::SessionExpired);
+            }
+        }
         let Some(list) = &self.deny_list else {
             return Ok(());
         };
-        match &claims.jti {
-            None => Err(InvalidReason::MissingClaim("jti")),
-            Some(jti) if list.is_revoked(jti) => Err(InvalidReason::Revoked),
-            Some(_) => Ok(()),
+        let token = TokenRef::from_claims(claims).ok_or(InvalidReason::MissingClaim("jti"))?;
+        if list.is_token_revoked(&token) {
+            return Err(InvalidReason::Revoked);
         }
+        Ok(())
     }
 
     /// The generation of the current key set: fixed for a single key, bumped
@@ -448,6 +488,13 @@ impl Verifier {
     /// second verifier (another scope, another audience) never reuses it.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The longest a refresh chain lives, if the verifier has a
+    /// [`max_session_age`](VerifierBuilder::max_session_age).
+    pub fn max_session_age(&self) -> Option<Duration> {
+        self.max_session_age
+            .map(|age| Duration::from_secs(age.unsigned_abs()))
     }
 
     /// The longest token accepted, in bytes.

@@ -10,7 +10,7 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::{web, Error, ResponseError};
 use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
 
-use crate::claims::now;
+use crate::claims::{now, LogSafe};
 use crate::jose::InvalidReason;
 use crate::policy::RoutePolicy;
 use crate::verify::Verifier;
@@ -82,7 +82,7 @@ impl Enforce {
                 tracing::debug!(
                     target: "scopegate",
                     method = %req.method(),
-                    route = req.match_pattern().as_deref().unwrap_or(req.path()),
+                    route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
                     token_type = %token_type,
                     outcome = "allowed",
                 );
@@ -107,8 +107,8 @@ impl Enforce {
                 tracing::info!(
                     target: "scopegate",
                     method = %req.method(),
-                    route = req.match_pattern().as_deref().unwrap_or(req.path()),
-                    sub = %claims.sub,
+                    route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
+                    sub = %LogSafe(&claims.sub),
                     outcome,
                     reason = %err,
                 );

@@ -33,6 +33,8 @@ use futures_util::future::{Either, LocalBoxFuture};
 
 use super::methods::Methods;
 
+use crate::claims::LogSafe;
+
 /// The 405 answer: `{"detail": "Method Not Allowed"}` with `Allow: allow`,
 /// as FastAPI (Starlette) sends it, and an `info` log line naming the
 /// method and the route (never a token: the request's headers are not
@@ -46,7 +48,7 @@ pub fn method_not_allowed(req: &HttpRequest, allow: &HeaderValue) -> HttpRespons
     tracing::info!(
         target: "scopegate",
         method = %req.method(),
-        route = route.as_deref().unwrap_or(req.path()),
+        route = ?LogSafe(route.as_deref().unwrap_or(req.path())),
         allow = allow.to_str().unwrap_or_default(),
         outcome = "method_not_allowed",
     );

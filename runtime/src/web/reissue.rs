@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::Error;
+use actix_web::{web, Error, HttpRequest};
 
-use crate::claims::Claims;
+use crate::claims::{Claims, LogSafe};
 use crate::issue::Issuer;
 use crate::policy::TokenType;
+use crate::verify::Verifier;
 
 use super::request::with_allowed;
 
@@ -42,8 +43,14 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 ///   rule (workload tokens are never refreshed); another vocabulary names
 ///   its short-lived types with [`refresh_types`](Self::refresh_types);
 /// - the token has less than `max(20% of its lifetime, 30 s)` left;
-/// - with [`max_session_age`](Self::max_session_age), the token's refresh
-///   chain started less than that long ago.
+/// - with [`max_session_age`](Self::max_session_age), or a verifier with
+///   one ([`VerifierBuilder::max_session_age`](crate::VerifierBuilder::max_session_age)),
+///   the token's refresh chain started less than that long ago;
+/// - with [`renew_if`](Self::renew_if), the application does not veto it:
+///   its hook sees the request (after the handler), the claims and the
+///   type, and answers whether this token may still be renewed (the
+///   example renews only a task instance that is still `running`, so a
+///   finished task's token dies at its `exp`, Airflow #73303).
 ///
 /// The fresh token keeps the token's `sub`, type, `aud`, `iss` and extra
 /// claims ([`Issuer::reissue`]), with the lifetime the issuer gives its
@@ -54,11 +61,26 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 /// that expires while the handler runs is still refreshed (Airflow
 /// re-verifies after the handler and misses it). A handler that set the
 /// header itself (the `/run` workload-to-execution swap) keeps its value.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Reissue {
     issuer: Arc<Issuer>,
     max_session_age: Option<i64>,
     types: Arc<[TokenType]>,
+    renew_if: Option<Arc<RenewIf>>,
+}
+
+/// The application's refresh veto: whether this token may still be renewed.
+type RenewIf = dyn Fn(&HttpRequest, &Claims, TokenType) -> bool + Send + Sync;
+
+impl std::fmt::Debug for Reissue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reissue")
+            .field("issuer", &self.issuer)
+            .field("max_session_age", &self.max_session_age)
+            .field("types", &self.types)
+            .field("renew_if", &self.renew_if.is_some())
+            .finish()
+    }
 }
 
 impl Reissue {
@@ -69,6 +91,7 @@ impl Reissue {
             issuer: issuer.into(),
             max_session_age: None,
             types: Arc::new([TokenType::EXECUTION]),
+            renew_if: None,
         }
     }
 
@@ -85,10 +108,47 @@ impl Reissue {
     /// Stops refreshing once a token's refresh chain started more than `age`
     /// ago (off by default, as in Airflow, where a running task's token is
     /// refreshed for as long as it runs). The chain's start travels in the
-    /// tokens, in [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM).
+    /// tokens, in [`SESSION_START_CLAIM`](crate::SESSION_START_CLAIM). The
+    /// request's verifier's own maximum, if it has one, applies too.
     #[must_use]
     pub fn max_session_age(mut self, age: Duration) -> Self {
         self.max_session_age = Some(i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// The application's veto: a token due a refresh (every other rule
+    /// holds) is renewed only if `renew(req, claims, token_type)` answers
+    /// `true`. It runs after the handler, so it sees the state the request
+    /// left (a task that has just reported `success` is finished), on the
+    /// request's worker: answer from memory, without blocking. Called again,
+    /// every hook must agree.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use std::sync::{Arc, RwLock};
+    /// use scopegate::{Issuer, Reissue, SigningKey};
+    ///
+    /// // The task instances still running, kept by the application.
+    /// let running: Arc<RwLock<HashSet<String>>> = Arc::default();
+    /// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
+    ///     .audience("urn:airflow.apache.org:task")
+    ///     .build()?;
+    /// let reissue = Reissue::new(issuer).renew_if(move |_req, claims, _ty| {
+    ///     running.read().is_ok_and(|r| r.contains(&claims.sub))
+    /// });
+    /// # Ok::<(), scopegate::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn renew_if(
+        mut self,
+        renew: impl Fn(&HttpRequest, &Claims, TokenType) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.renew_if = Some(match self.renew_if.take() {
+            None => Arc::new(renew),
+            Some(earlier) => Arc::new(move |req: &HttpRequest, claims: &Claims, ty: TokenType| {
+                earlier(req, claims, ty) && renew(req, claims, ty)
+            }),
+        });
         self
     }
 }
@@ -200,15 +260,24 @@ impl Reissue {
 
 impl Reissue {
     /// Refreshes a due token (see [`after`](Self::after)) unless its
-    /// session is too old.
+    /// session is too old or the application vetoes it.
     fn refresh<B>(&self, claims: &Claims, ty: TokenType, now: i64, res: &mut ServiceResponse<B>) {
-        if let Some(max) = self.max_session_age {
+        let verifiers = res
+            .request()
+            .app_data::<web::Data<Verifier>>()
+            .and_then(|v| v.max_session_age())
+            .map(|age| i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
+        let max = match (self.max_session_age, verifiers) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(max) = max {
             match claims.session_start() {
                 Some(start) if now.saturating_sub(start) <= max => {}
                 start => {
                     tracing::info!(
                         target: "scopegate",
-                        sub = %claims.sub,
+                        sub = %LogSafe(&claims.sub),
                         session_start = start,
                         outcome = "not_refreshed",
                         reason = "session older than the maximum session age",
@@ -217,13 +286,25 @@ impl Reissue {
                 }
             }
         }
+        if let Some(renew) = &self.renew_if {
+            if !renew(res.request(), claims, ty) {
+                tracing::info!(
+                    target: "scopegate",
+                    sub = %LogSafe(&claims.sub),
+                    token_type = %ty,
+                    outcome = "not_refreshed",
+                    reason = "vetoed by the application",
+                );
+                return;
+            }
+        }
         match self.issuer.reissue(claims, ty) {
             Ok(token) => match HeaderValue::try_from(token) {
                 Ok(value) => {
                     res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);
                     tracing::debug!(
                         target: "scopegate",
-                        sub = %claims.sub,
+                        sub = %LogSafe(&claims.sub),
                         remaining = claims.exp - now,
                         outcome = "refreshed",
                     );
@@ -233,7 +314,7 @@ impl Reissue {
                 }
             },
             Err(err) => {
-                tracing::error!(target: "scopegate", sub = %claims.sub, outcome = "refresh_failed", reason = %err)
+                tracing::error!(target: "scopegate", sub = %LogSafe(&claims.sub), outcome = "refresh_failed", reason = %err)
             }
         }
     }

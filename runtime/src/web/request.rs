@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpMessage, HttpRequest};
 
-use crate::claims::{now, Claims};
+use crate::claims::{now, Claims, LogSafe};
 use crate::policy::{RoutePolicy, TokenType};
 use crate::verify::Verifier;
 
@@ -105,14 +105,14 @@ pub(crate) fn verify_request(
         Ok(claims) => tracing::debug!(
             target: "scopegate",
             method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
-            sub = %claims.sub,
+            route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
+            sub = %LogSafe(&claims.sub),
             outcome = "verified",
         ),
         Err(err) => tracing::info!(
             target: "scopegate",
             method = %req.method(),
-            route = req.match_pattern().as_deref().unwrap_or(req.path()),
+            route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
             outcome = "rejected",
             reason = %err,
         ),
@@ -210,7 +210,7 @@ fn misconfigured(req: &HttpRequest, err: AuthError, reason: &'static str) -> Aut
     tracing::error!(
         target: "scopegate",
         method = %req.method(),
-        route = req.match_pattern().as_deref().unwrap_or(req.path()),
+        route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
         outcome = "error",
         reason,
     );

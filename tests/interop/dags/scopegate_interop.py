@@ -142,6 +142,27 @@ def scopegate_interop():
         return {"variable": scratch, "left": list(Variable.keys(prefix="interop_scratch")), "checked": checked}
 
     @task
+    def slashed_keys() -> dict:
+        """Writes and reads back a Variable, an XCom and task state whose keys
+        hold `/`, as Airflow's `{key:path}` routes allow: the SDK sends
+        Variable and XCom keys with raw slashes, task-state keys
+        percent-encoded. Also reads a Variable with a slash that the test
+        set through the API."""
+        context = get_current_context()
+        ti = context["ti"]
+        Variable.set("team/db/password", "s3cret")
+        ti.xcom_push(key="reports/2026/summary", value={"rows": 3})
+        store = context["task_state_store"]
+        store.set("cursor/page", 2)
+        return {
+            "password": Variable.get("team/db/password"),
+            "host": Variable.get("team/db/host"),
+            "keys": list(Variable.keys(prefix="team/")),
+            "xcom": ti.xcom_pull(task_ids=ti.task_id, key="reports/2026/summary"),
+            "page": store.get("cursor/page"),
+        }
+
+    @task
     def boom() -> None:
         """Fails: the task instance ends `failed` (no retries)."""
         raise ValueError("boom: this task fails on purpose")
@@ -181,6 +202,7 @@ def scopegate_interop():
     loaded >> [templated(), report(), consume()]
     publish() >> consume_alias()
     housekeeping()
+    slashed_keys()
     boom()
     skip_me()
     gate() >> after_gate()
