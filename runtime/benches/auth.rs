@@ -3,6 +3,10 @@
 //!   off) and as a verified-token cache hit;
 //! - a cold verification against jsonwebtoken's bare `decode` of the same
 //!   token, RS512, ES256 and EdDSA, with the ratios printed;
+//! - a cold verification (ES256, an identity provider's usual key) with
+//!   the keys found by OpenID Connect discovery, against the same keys from
+//!   a JWKS URL, and through a verifier that trusts three issuers, once the
+//!   keys are loaded, with the ratios printed;
 //! - a cache hit with a 10,000-entry deny-list consulted;
 //! - the policy check (token type + one self-scope);
 //! - one full request through `actix_web::test::call_service`, to a
@@ -15,8 +19,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{test, web, App, HttpResponse};
 use criterion::{criterion_group, criterion_main, Criterion};
 use scopegate::{
-    Enforce, Issuer, MemoryDenyList, Owner, RoutePolicy, SigningKey, TiToken, TokenType,
-    TokenTypes, VerificationKey, Verifier,
+    Enforce, Issuer, JwksSource, MemoryDenyList, Owner, RoutePolicy, SigningKey, TiToken,
+    TokenType, TokenTypes, TrustedIssuer, VerificationKey, Verifier,
 };
 use uuid::Uuid;
 
@@ -350,10 +354,141 @@ fn cold_vs_jsonwebtoken(c: &mut Criterion) {
     }
 }
 
+/// Serves `/.well-known/openid-configuration` (naming `issuer` and its
+/// `/jwks`) and `/jwks` on 127.0.0.1, one connection at a time, for the
+/// life of the bench; returns the issuer URL.
+fn identity_provider(jwks: String) -> String {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let discovery =
+        serde_json::json!({"issuer": issuer, "jwks_uri": format!("{issuer}/jwks")}).to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut request_line = String::new();
+            let mut reader = BufReader::new(&stream);
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let body = if request_line.contains("/.well-known/openid-configuration") {
+                &discovery
+            } else {
+                &jwks
+            };
+            let mut stream = &stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    issuer
+}
+
+/// Cold verification (cache off) once the keys are loaded: an identity
+/// provider's keys found by discovery against the same keys from a JWKS
+/// URL (target: ratio <= 1.0 within noise), and a verifier of three
+/// issuers (whose `iss` is read before the signature to pick the keys).
+fn cold_through_discovery(c: &mut Criterion) {
+    let probe = Issuer::builder(SigningKey::ec_pem(&key("ec_p256_private.pem")).unwrap())
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let jwks = serde_json::to_string(&probe.jwks()).unwrap();
+    let issuer = identity_provider(jwks);
+    let minter = Issuer::builder(SigningKey::ec_pem(&key("ec_p256_private.pem")).unwrap())
+        .audience(AUDIENCE)
+        .issuer(issuer.as_str())
+        .build()
+        .unwrap();
+    let token = minter.issue(Uuid::new_v4(), TokenType::EXECUTION).unwrap();
+    let secret = || VerificationKey::secret(SECRET).unwrap();
+    let (discovery, jwks_url, three) = actix_web::rt::System::new().block_on(async {
+        let discovery = Verifier::oidc(issuer.as_str())
+            .audience(AUDIENCE)
+            .cache_entries(0)
+            .load()
+            .await
+            .unwrap();
+        let jwks_url = Verifier::builder(JwksSource::Url(format!("{issuer}/jwks")))
+            .audience(AUDIENCE)
+            .issuer(issuer.as_str())
+            .cache_entries(0)
+            .load()
+            .await
+            .unwrap();
+        let three = Verifier::builder(secret())
+            .issuer("urn:example:own")
+            .trust(TrustedIssuer::new("urn:example:partner", secret()))
+            .trust(TrustedIssuer::oidc(issuer.as_str()))
+            .audience(AUDIENCE)
+            .cache_entries(0)
+            .load()
+            .await
+            .unwrap();
+        (discovery, jwks_url, three)
+    });
+    let runs = [
+        ("JWKS URL", &jwks_url),
+        ("discovery", &discovery),
+        ("3 issuers, discovery last", &three),
+    ];
+    for (_, verifier) in runs {
+        verifier.verify(&token).unwrap();
+    }
+    let mut group = c.benchmark_group("cold es256, keys loaded");
+    for (name, verifier) in runs {
+        group.bench_function(name, |b| {
+            b.iter(|| verifier.verify(std::hint::black_box(&token)).unwrap())
+        });
+    }
+    group.finish();
+
+    // Many short interleaved rounds, each verifier in turn, and the median
+    // of the per-round ratios: a burst of load from the machine's other
+    // users lands on one round, not on one verifier.
+    let (rounds, per_round) = (400, 10);
+    let mut times = [const { Vec::new() }; 3];
+    for round in 0..rounds {
+        for i in 0..3 {
+            // Rotate the order, so none always runs first.
+            let i = (i + round) % 3;
+            let verifier = runs[i].1;
+            let start = Instant::now();
+            for _ in 0..per_round {
+                verifier.verify(std::hint::black_box(&token)).unwrap();
+            }
+            times[i].push(start.elapsed().as_secs_f64() / f64::from(per_round) * 1e6);
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratio = |i: usize| median(times[i].iter().zip(&times[0]).map(|(t, u)| t / u).collect());
+    let [url, disc, three] = times.clone().map(median);
+    let (disc_ratio, three_ratio) = (ratio(1), ratio(2));
+    println!("\ncold ES256 verify with the keys loaded, same run, {rounds} interleaved rounds (medians):");
+    println!("  JWKS URL                   {url:8.2} µs");
+    println!(
+        "  discovery                  {disc:8.2} µs   ratio to the JWKS URL {disc_ratio:.3} ({})",
+        if disc_ratio <= 1.02 {
+            "no more, within 2%: met"
+        } else {
+            "more: missed"
+        }
+    );
+    println!(
+        "  3 issuers, discovery last  {three:8.2} µs   ratio to the JWKS URL {three_ratio:.3}"
+    );
+}
+
 criterion_group!(
     benches,
     verification,
     cold_vs_jsonwebtoken,
+    cold_through_discovery,
     revocation,
     policy_check,
     requests

@@ -71,7 +71,8 @@ pub use issue::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAUL
 pub use jose::MIN_SECRET_BYTES;
 pub use jose::{
     min_secret_bytes, ConfigError, InvalidReason, JwksSource, KeySetError, SigningKey,
-    VerificationKey, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
+    VerificationKey, DEFAULT_FETCH_TIMEOUT, DEFAULT_JWKS_MIN_RETRY, DEFAULT_JWKS_REFRESH,
+    DEFAULT_OIDC_MAX_STALE, DEFAULT_OIDC_REFRESH,
 };
 pub use jsonwebtoken::{jwk, Algorithm};
 pub use policy::route_table;
@@ -81,8 +82,8 @@ pub use policy::{
 };
 pub use scopegate_macros::{protect, route, routes, vocabulary};
 pub use verify::{
-    DenyList, KeySource, MemoryDenyList, TokenRef, Verifier, VerifierBuilder, DEFAULT_CACHE_BYTES,
-    DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
+    DenyList, KeySource, MemoryDenyList, TokenRef, TrustedIssuer, Verifier, VerifierBuilder,
+    DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
 };
 pub use web::{
     authenticate, authorized_claims, bearer_token, needs_refresh, AuthError, ClaimError, Enforce,

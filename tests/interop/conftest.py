@@ -181,3 +181,141 @@ def airflow_token(
 def decode(token: str, secret: str = SECRET) -> dict:
     """Verifies a token the server minted, as Airflow would."""
     return jwt.decode(token, secret, algorithms=["HS512"], audience=AUDIENCE)
+
+
+# ---- identity providers (test_oidc.py) ----------------------------------------
+
+OIDC_DIR = Path(__file__).resolve().parent / "oidc"
+LEDGER_AUDIENCE = "urn:example:ledger"
+
+
+def ledger_binary() -> Path:
+    """The ledger built by run.sh (or `cargo build -p ledger`)."""
+    env = os.environ.get("LEDGER_BIN")
+    if env:
+        return Path(env)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return target / "debug" / "ledger"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stops one process we started, by its PID."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Provider:
+    """A running oidc-provider (tests/interop/oidc/provider.mjs)."""
+
+    issuer: str
+    port: int
+    kid: str
+    process: subprocess.Popen
+
+    def token(self, client: str, scope: str | None = None, resource: str = LEDGER_AUDIENCE) -> str:
+        """An access token for `client`, obtained as a service client does:
+        the client-credentials grant at the token endpoint, with the
+        resource indicator of the API it calls."""
+        import httpx
+
+        form = {"grant_type": "client_credentials", "resource": resource}
+        if scope is not None:
+            form["scope"] = scope
+        response = httpx.post(f"{self.issuer}/token", data=form, auth=(client, client), timeout=10)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["token_type"] == "Bearer"
+        return body["access_token"]
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def start_provider(log_dir: Path, *args: str) -> Provider:
+    """Starts provider.mjs with `args` (`--port`, `--ttl`, `--issuer`) and
+    returns once it listens. Stop it with `.stop()`."""
+    node = os.environ.get("NODE", "node")
+    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        pytest.fail(f"oidc-provider is not installed in {OIDC_DIR}: run tests/interop/run.sh")
+    log = (log_dir / f"provider-{uuid.uuid4().hex[:8]}.log").open("w")
+    process = subprocess.Popen(
+        [node, str(OIDC_DIR / "provider.mjs"), *args],
+        cwd=OIDC_DIR,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    log.close()
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        line = lines.get(timeout=STARTUP_TIMEOUT)
+    except queue.Empty:
+        line = None
+    if line is None:
+        _stop(process)
+        pytest.fail(f"the OpenID provider did not start: {args}")
+    record = json.loads(line)
+    return Provider(record["issuer"], record["port"], record["kid"], process)
+
+
+@dataclass
+class Ledger:
+    """`ledger --oidc ...`, running (`base_url`), or exited before it
+    listened (`base_url` is None; see `process.returncode` and `stderr`)."""
+
+    base_url: str | None
+    process: subprocess.Popen
+    stderr: Path
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs):
+        import httpx
+
+        headers = kwargs.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def run_ledger(log_dir: Path, *args: str) -> Ledger:
+    """Runs `ledger 127.0.0.1:0 ARGS` until it prints its listening line
+    (its last), or exits first. Stop it with `.stop()`."""
+    binary = ledger_binary()
+    if not binary.exists():
+        pytest.fail(f"{binary} not found: run tests/interop/run.sh, or cargo build -p ledger")
+    stderr_path = log_dir / f"ledger-{uuid.uuid4().hex[:8]}.log"
+    stderr = stderr_path.open("w")
+    process = subprocess.Popen(
+        [str(binary), "127.0.0.1:0", *args],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "RUST_LOG": "info,scopegate=debug"},
+    )
+    stderr.close()
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            _stop(process)
+            pytest.fail(f"the ledger printed no listening line within {STARTUP_TIMEOUT}s")
+        if line is None:
+            process.wait(timeout=10)
+            return Ledger(None, process, stderr_path)
+        record = json.loads(line)
+        if "listening" in record:
+            return Ledger(record["listening"], process, stderr_path)

@@ -17,8 +17,8 @@ use std::sync::Mutex;
 
 use actix_web::{get, web, HttpResponse};
 use scopegate::{
-    routes, Issuer, Reissue, SigningKey, SubjectFormat, Token, TokenType, VerificationKey,
-    Verifier, Vocabulary,
+    routes, Issuer, Reissue, SigningKey, SubjectFormat, Token, TokenType, TrustedIssuer,
+    VerificationKey, Verifier, Vocabulary,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -159,16 +159,53 @@ pub mod api {
 
 /// The verifier: the ledger's subjects are user names, not UUIDs.
 pub fn verifier(secret: &[u8]) -> Result<Verifier, scopegate::ConfigError> {
+    verifier_for(secret, AUDIENCE)
+}
+
+/// [`verifier`] for another audience.
+pub fn verifier_for(secret: &[u8], audience: &str) -> Result<Verifier, scopegate::ConfigError> {
     Verifier::builder(VerificationKey::secret(secret)?)
-        .audience(AUDIENCE)
+        .audience(audience)
         .subject(SubjectFormat::Any)
         .build()
 }
 
+/// A verifier that trusts the tokens of each identity provider in
+/// `issuers` (found by OpenID Connect discovery) for `audience`, instead of
+/// the ledger's own secret: a provider's client-credentials token has no
+/// `role`, so it is a clerk's, and its subject is the client id. Fails when
+/// a provider's discovery document names another issuer; a provider that
+/// cannot be reached yet is retried, its tokens refused until it answers.
+pub async fn identity_providers(
+    issuers: &[String],
+    audience: &str,
+) -> Result<Verifier, scopegate::ConfigError> {
+    let mut trusted = issuers.iter().map(|url| TrustedIssuer::oidc(url.as_str()));
+    let Some(first) = trusted.next() else {
+        return Err(scopegate::ConfigError::InvalidIssuerUrl {
+            issuer: String::new(),
+            reason: "no identity provider given".into(),
+        });
+    };
+    trusted
+        .fold(Verifier::trusting(first), |builder, issuer| {
+            builder.trust(issuer)
+        })
+        .audience(audience)
+        .subject(SubjectFormat::Any)
+        .load()
+        .await
+}
+
 /// The issuer of the ledger's tokens, in its vocabulary.
 pub fn issuer(secret: &[u8]) -> Result<Issuer, scopegate::ConfigError> {
+    issuer_for(secret, AUDIENCE)
+}
+
+/// [`issuer`] for another audience.
+pub fn issuer_for(secret: &[u8], audience: &str) -> Result<Issuer, scopegate::ConfigError> {
     Issuer::builder(SigningKey::secret(secret)?)
-        .audience(AUDIENCE)
+        .audience(audience)
         .vocabulary(&VOCABULARY)
         .ttl(CLERK, std::time::Duration::from_secs(300))
         .ttl(AUDITOR, std::time::Duration::from_secs(8 * 3600))

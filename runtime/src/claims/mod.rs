@@ -15,6 +15,7 @@ pub(crate) mod subject;
 pub(crate) use clock::now;
 pub use clock::MAX_LEEWAY;
 pub use log_safe::LogSafe;
+pub(crate) use registered::peek_issuer;
 pub(crate) use registered::ClaimRules;
 pub use registered::{Audience, Claims, CHAIN_CLAIM, SESSION_START_CLAIM};
 pub use subject::SubjectFormat;

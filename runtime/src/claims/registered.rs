@@ -180,6 +180,24 @@ impl ClaimSource for Claims {
     }
 }
 
+/// The `iss` of a payload whose signature is not checked yet: only to pick
+/// the keys to check it with, among the issuers a verifier trusts. The
+/// claims are parsed (and `iss` compared) again after the signature. A
+/// payload with `iss` twice is malformed, here as there.
+pub(crate) fn peek_issuer(payload: &[u8]) -> Result<String, InvalidReason> {
+    #[derive(Deserialize)]
+    struct Issuer {
+        #[serde(default)]
+        iss: Option<Value>,
+    }
+    let Issuer { iss } = json_object(payload)?;
+    match iss {
+        None => Err(InvalidReason::MissingClaim("iss")),
+        Some(Value::String(iss)) => Ok(iss),
+        Some(_) => Err(InvalidReason::InvalidClaim("iss")),
+    }
+}
+
 /// What [`Claims::parse`] checks registered claims against.
 pub(crate) struct ClaimRules<'a> {
     pub now: i64,

@@ -47,6 +47,10 @@ pub enum InvalidReason {
     /// More than one `Authorization` header.
     #[error("multiple Authorization headers")]
     MultipleHeaders,
+    /// More than one cookie of the verifier's token cookie name (cookie
+    /// tossing from a sibling domain).
+    #[error("multiple token cookies")]
+    MultipleCookies,
     /// The header's `alg` is not the one the key is pinned to.
     #[error("algorithm not allowed")]
     AlgorithmNotAllowed,
@@ -68,6 +72,18 @@ pub enum InvalidReason {
     /// `iss` is not the configured issuer.
     #[error("invalid issuer")]
     InvalidIssuer,
+    /// `iss` names none of the issuers a verifier of several trusts.
+    #[error("untrusted issuer")]
+    UntrustedIssuer,
+    /// The token's type is not one its issuer may grant (see
+    /// [`TrustedIssuer::grants`](crate::TrustedIssuer::grants)).
+    #[error("token type not granted by its issuer")]
+    TypeNotGranted,
+    /// The token's issuer has no keys yet (its discovery or JWKS has not
+    /// loaded) or no longer has any (its source stayed unreachable past the
+    /// maximum stale age, or named another issuer).
+    #[error("signing keys unavailable")]
+    KeysUnavailable,
     /// A required claim is absent.
     #[error("missing required claim '{0}'")]
     MissingClaim(&'static str),
@@ -179,9 +195,41 @@ pub enum ConfigError {
          the builder, so that every refresh chain, and so the revocation of one, ends"
     )]
     DenyListWithoutSessionAge,
-    /// The JWKS could not be loaded at start-up.
-    #[error("could not load the JWKS: {0}")]
+    /// The JWKS could not be loaded at start-up, or an identity provider's
+    /// discovery found a misconfiguration (its document names another
+    /// issuer, or an `http` JWKS).
+    #[error("could not load the keys: {0}")]
     KeySet(#[from] KeySetError),
+    /// An identity provider's issuer URL that cannot be used: not an
+    /// absolute `http(s)` URL, plain `http` to a host that is not a
+    /// loopback address (without the explicit opt-in), or with a query or
+    /// fragment.
+    #[error("cannot use the issuer URL {issuer}: {reason}")]
+    InvalidIssuerUrl {
+        /// The issuer URL.
+        issuer: String,
+        /// Why.
+        reason: String,
+    },
+    /// A verifier that trusts several issuers needs each one's `iss`.
+    #[error("a verifier that trusts several issuers needs the `iss` of each: call .issuer(..) on the builder")]
+    IssuerRequired,
+    /// Two trusted issuers with the same `iss`: a token could not say which
+    /// keys are its issuer's.
+    #[error("the issuer {0} is trusted twice")]
+    DuplicateIssuer(String),
+    /// A token cookie name that is not an RFC 6265 token.
+    #[error("invalid cookie name {0:?}: use letters, digits and -_ only, ideally with the __Host- prefix")]
+    InvalidCookieName(String),
+    /// An allowed origin that is not `scheme://host[:port]`.
+    #[error(
+        "invalid origin {0:?}: write it as scheme://host[:port], as a browser sends it in Origin"
+    )]
+    InvalidOrigin(String),
+    /// Allowed origins without a token cookie: they apply to cookie tokens
+    /// only, so they would mean nothing.
+    #[error("allowed origins apply to a token cookie: declare one with .cookie(..)")]
+    OriginsWithoutCookie,
 }
 
 /// Why a JWKS could not be loaded. The last good keys stay in use.
@@ -207,6 +255,34 @@ pub enum KeySetError {
     /// The document is not a JWKS, or holds no usable signing key.
     #[error("invalid JWKS: {0}")]
     Invalid(String),
+    /// The identity provider's discovery document is not usable.
+    #[error("discovery at {url}: {error}")]
+    Discovery {
+        /// The discovery document's URL.
+        url: String,
+        /// What is wrong with it.
+        error: String,
+    },
+    /// The discovery document names another issuer than the configured one
+    /// (OpenID Connect Discovery §4.3): a misconfiguration, never accepted.
+    #[error(
+        "the discovery document names the issuer {found:?}, not the configured {configured:?}"
+    )]
+    IssuerMismatch {
+        /// The issuer the verifier was configured with.
+        configured: String,
+        /// The issuer the document names.
+        found: String,
+    },
+    /// The discovery document's `jwks_uri` may not be fetched: plain
+    /// `http` to a host that is not a loopback address.
+    #[error("the discovery document's jwks_uri {url} cannot be used: {error}")]
+    InsecureJwksUri {
+        /// The `jwks_uri`.
+        url: String,
+        /// Why.
+        error: String,
+    },
     /// The document is larger than the limit (1 MiB).
     #[error("{source_name} is larger than {limit} bytes")]
     TooLarge {
@@ -215,11 +291,23 @@ pub enum KeySetError {
         /// The limit, in bytes.
         limit: u64,
     },
-    /// The blocking task that fetched the JWKS was cancelled.
+    /// The blocking task that fetched the keys was cancelled.
     #[error("the fetch task was cancelled")]
     Cancelled,
     /// A JWKS is fetched on the blocking pool of a tokio runtime (actix's
     /// System, `#[tokio::test]`), and there was none.
     #[error("no tokio runtime: load the JWKS inside actix's System or a tokio runtime")]
     NoRuntime,
+}
+
+impl KeySetError {
+    /// Whether retrying cannot help: the source is misconfigured (its
+    /// discovery document names another issuer, or an `http` JWKS), as
+    /// opposed to unreachable, slow or broken for now.
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(
+            self,
+            KeySetError::IssuerMismatch { .. } | KeySetError::InsecureJwksUri { .. }
+        )
+    }
 }

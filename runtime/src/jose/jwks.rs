@@ -1,9 +1,10 @@
-//! JWKS key sets: loaded from a file or an http(s) URL (at most 1 MiB),
+//! JWKS key sets: loaded from a file, an http(s) URL (at most 1 MiB) or an
+//! identity provider's discovery document (which names the JWKS URL),
 //! refreshed on an interval by a task that starts by itself, and early
 //! (rate-limited) when a token names an unknown `kid`, keeping the last good
-//! keys when a fetch fails, up to an optional maximum stale age. Several keys are active at
-//! once, so tokens signed with the old and the new key both verify during a
-//! rotation.
+//! keys when a fetch fails, up to an optional maximum stale age. Several
+//! keys are active at once, so tokens signed with the old and the new key
+//! both verify during a rotation.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,17 +16,27 @@ use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::discovery::{Discovery, MAX_DISCOVERY_BYTES};
 use super::error::KeySetError;
+use super::fetch::{self, Limits, Transport};
 use super::keys::VerificationKey;
 
 /// Default interval between scheduled JWKS refreshes.
 pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(3600);
 /// Default minimum gap between two fetches (early refreshes and retries).
 pub const DEFAULT_JWKS_MIN_RETRY: Duration = Duration::from_secs(10);
+/// Default interval between two discoveries of an identity provider: its
+/// configuration and JWKS are fetched again this often.
+pub const DEFAULT_OIDC_REFRESH: Duration = Duration::from_secs(300);
+/// Default maximum stale age of an identity provider's keys: when no
+/// discovery has succeeded for this long, its keys are dropped, so a key
+/// it revoked does not live on while it is unreachable. (Its tokens rarely
+/// live longer: by then they have expired anyway.)
+pub const DEFAULT_OIDC_MAX_STALE: Duration = Duration::from_secs(3600);
+/// Default time limit of one fetch of a JWKS or discovery document.
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest JWKS document accepted.
-const MAX_JWKS_BYTES: u64 = 1024 * 1024;
-/// Timeout of one JWKS fetch.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const MAX_JWKS_BYTES: u64 = 1024 * 1024;
 
 /// Where a JWKS comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +63,24 @@ impl std::fmt::Display for JwksSource {
         match self {
             JwksSource::File(p) => write!(f, "{}", p.display()),
             JwksSource::Url(u) => f.write_str(u),
+        }
+    }
+}
+
+/// Where a key store's keys come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A JWKS file or URL.
+    Jwks(JwksSource),
+    /// An identity provider's discovery document, which names its JWKS.
+    Discovery(Discovery),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Jwks(source) => source.fmt(f),
+            Origin::Discovery(d) => f.write_str(&d.issuer),
         }
     }
 }
@@ -105,6 +134,11 @@ impl KeySet {
         self.keys.get(kid)
     }
 
+    /// Whether the set holds no key (before the first load, or dropped).
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     fn kids(&self) -> Vec<&str> {
         let mut kids: Vec<&str> = self.keys.keys().map(String::as_str).collect();
         kids.sort_unstable();
@@ -130,13 +164,15 @@ pub(crate) struct Schedule {
     pub min_gap: Duration,
     /// Drop the keys when no fetch has succeeded for this long.
     pub max_stale: Option<Duration>,
+    /// Time limit of one fetch (of each document, for a discovery).
+    pub timeout: Duration,
 }
 
 /// A JWKS-backed key store: the current keys plus the refresh bookkeeping.
 /// Shared (`Arc`) with its scheduled refresh task, which holds only a `Weak`
 /// and so ends when the verifier is dropped.
 pub(crate) struct Jwks {
-    source: JwksSource,
+    origin: Origin,
     current: RwLock<Arc<KeySet>>,
     /// The generation of `current`, readable without the lock (a cache hit
     /// reads it). Written under the write lock, right after `current`.
@@ -163,9 +199,9 @@ struct Fetches {
 pub(crate) type OnChange = Box<dyn Fn() + Send + Sync>;
 
 impl Jwks {
-    pub fn new(source: JwksSource, schedule: Schedule, on_change: Option<OnChange>) -> Self {
+    pub fn new(origin: Origin, schedule: Schedule, on_change: Option<OnChange>) -> Self {
         Jwks {
-            source,
+            origin,
             current: RwLock::new(Arc::new(KeySet::default())),
             generation: AtomicU64::new(0),
             fetching: tokio::sync::Mutex::new(Fetches::default()),
@@ -188,10 +224,18 @@ impl Jwks {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Where the keys come from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
     /// Fetches the JWKS now (or, with `min_gap`, only if the last fetch
-    /// started at least that long ago). Returns `Ok(true)` when the key set
-    /// changed. On failure the current keys are kept, unless no fetch has
-    /// succeeded for the maximum stale age: then they are dropped.
+    /// started at least that long ago); for an identity provider, its
+    /// discovery document first, whose issuer is checked every time.
+    /// Returns `Ok(true)` when the key set changed. On failure the current
+    /// keys are kept, unless no fetch has succeeded for the maximum stale
+    /// age, or the source is misconfigured (a discovery document naming
+    /// another issuer): then they are dropped.
     pub async fn refresh(&self, min_gap: Option<Duration>) -> Result<bool, KeySetError> {
         let mut fetches = self.fetching.lock().await;
         if let (Some(gap), Some(at)) = (min_gap, fetches.started) {
@@ -200,11 +244,15 @@ impl Jwks {
             }
         }
         fetches.started = Some(Instant::now());
-        let keys = match fetch(&self.source)
+        let keys = match fetch(&self.origin, self.schedule.timeout)
             .await
             .and_then(|doc| KeySet::parse(&doc))
         {
             Ok(keys) => keys,
+            Err(err) if err.is_misconfiguration() => {
+                self.drop_misconfigured(&err);
+                return Err(err);
+            }
             Err(err) => {
                 self.drop_if_stale(fetches.succeeded);
                 return Err(err);
@@ -212,7 +260,7 @@ impl Jwks {
         };
         fetches.succeeded = Some(Instant::now());
         let changed = self.current().document != keys.document;
-        tracing::info!(target: "scopegate", source = %self.source, kids = ?keys.kids(), changed, "JWKS loaded");
+        tracing::info!(target: "scopegate", source = %self.origin, kids = ?keys.kids(), changed, "JWKS loaded");
         if changed {
             self.replace(keys);
         }
@@ -230,11 +278,26 @@ impl Jwks {
         }
         tracing::error!(
             target: "scopegate",
-            source = %self.source,
+            source = %self.origin,
             max_stale_secs = max.as_secs_f64(),
             "no JWKS fetch has succeeded for the maximum stale age: dropping the keys; every token is refused until a fetch succeeds",
         );
         self.replace(KeySet::default());
+    }
+
+    /// After a fetch that found the source misconfigured: its tokens are
+    /// refused (never accepted on keys from such a source) until a fetch
+    /// finds it right again.
+    fn drop_misconfigured(&self, err: &KeySetError) {
+        tracing::error!(
+            target: "scopegate",
+            source = %self.origin,
+            error = %err,
+            "misconfigured key source: its tokens are refused until it is fixed",
+        );
+        if !self.current().keys.is_empty() {
+            self.replace(KeySet::default());
+        }
     }
 
     /// Installs `keys` as the current set with the next generation and
@@ -258,10 +321,11 @@ impl Jwks {
 
     /// Starts the scheduled refresh on the current tokio runtime (actix's
     /// System, `#[tokio::test]`, ...), once per key store: a fetch every
-    /// refresh interval, or every minimum retry gap while fetches fail. The
-    /// task holds only a `Weak`, so it ends once the verifier is dropped.
-    /// Without a current runtime nothing starts (the next refresh from
-    /// inside one starts it).
+    /// refresh interval, or every minimum retry gap while fetches fail or
+    /// no keys have loaded yet (so a discovery that failed at start-up is
+    /// retried). The task holds only a `Weak`, so it ends once the verifier
+    /// is dropped. Without a current runtime nothing starts (the next
+    /// refresh from inside one starts it).
     pub fn start_schedule(self: &Arc<Self>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -273,8 +337,12 @@ impl Jwks {
         let Schedule {
             interval, min_gap, ..
         } = self.schedule;
+        let mut wait = if self.current().keys.is_empty() {
+            min_gap
+        } else {
+            interval
+        };
         runtime.spawn(async move {
-            let mut wait = interval;
             loop {
                 tokio::time::sleep(wait).await;
                 let Some(jwks) = weak.upgrade() else {
@@ -283,7 +351,11 @@ impl Jwks {
                 wait = match jwks.refresh(None).await {
                     Ok(_) => interval,
                     Err(err) => {
-                        tracing::warn!(target: "scopegate", source = %jwks.source, error = %err, "scheduled JWKS refresh failed");
+                        if jwks.current().keys.is_empty() {
+                            tracing::warn!(target: "scopegate", source = %jwks.origin, error = %err, retry_secs = min_gap.as_secs_f64(), "no keys yet: refusing this source's tokens until a fetch succeeds");
+                        } else {
+                            tracing::warn!(target: "scopegate", source = %jwks.origin, error = %err, "scheduled JWKS refresh failed; keeping the last good keys");
+                        }
                         min_gap
                     }
                 };
@@ -292,16 +364,33 @@ impl Jwks {
     }
 }
 
-/// Reads or downloads the document on the blocking pool of the current tokio
-/// runtime, so no actix worker ever waits on I/O. Either way at most
-/// [`MAX_JWKS_BYTES`] are read.
-async fn fetch(source: &JwksSource) -> Result<Vec<u8>, KeySetError> {
+/// Reads or downloads the JWKS on the blocking pool of the current tokio
+/// runtime, so no actix worker ever waits on I/O: at most
+/// [`MAX_JWKS_BYTES`], each download within `timeout`. For an identity
+/// provider, its discovery document first (at most
+/// [`MAX_DISCOVERY_BYTES`]), then the JWKS it names.
+async fn fetch(origin: &Origin, timeout: Duration) -> Result<Vec<u8>, KeySetError> {
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| KeySetError::NoRuntime)?;
-    let source = source.clone();
+    let origin = origin.clone();
+    let jwks = move |transport| Limits {
+        timeout,
+        max_bytes: MAX_JWKS_BYTES,
+        transport,
+    };
     runtime
-        .spawn_blocking(move || match &source {
-            JwksSource::File(path) => read_file(path),
-            JwksSource::Url(url) => download(url),
+        .spawn_blocking(move || match &origin {
+            Origin::Jwks(JwksSource::File(path)) => read_file(path),
+            Origin::Jwks(JwksSource::Url(url)) => fetch::get(url, &jwks(Transport::AnyScheme)),
+            Origin::Discovery(discovery) => {
+                let limits = Limits {
+                    timeout,
+                    max_bytes: MAX_DISCOVERY_BYTES,
+                    transport: discovery.transport,
+                };
+                let document = fetch::get(&discovery.url, &limits)?;
+                let jwks_uri = discovery.jwks_uri(&document)?;
+                fetch::get(&jwks_uri, &jwks(discovery.transport))
+            }
         })
         .await
         .map_err(|_| KeySetError::Cancelled)?
@@ -326,24 +415,6 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, KeySetError> {
         });
     }
     Ok(document)
-}
-
-fn download(url: &str) -> Result<Vec<u8>, KeySetError> {
-    let http = |error: String| KeySetError::Http {
-        url: url.to_owned(),
-        error,
-    };
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(FETCH_TIMEOUT))
-        .build()
-        .new_agent();
-    let mut response = agent.get(url).call().map_err(|e| http(e.to_string()))?;
-    response
-        .body_mut()
-        .with_config()
-        .limit(MAX_JWKS_BYTES)
-        .read_to_vec()
-        .map_err(|e| http(e.to_string()))
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ pub(crate) fn json_object<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<
 
 /// Whether `[`/`{` nest deeper than `max` outside strings. Linear, no
 /// recursion; malformed JSON is left to the parser.
-fn nesting_exceeds(json: &[u8], max: usize) -> bool {
+pub(crate) fn nesting_exceeds(json: &[u8], max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in json {
         if in_string {

@@ -16,11 +16,12 @@
 //!   `max_bytes / max_entries`, and more for large tokens, so neither a flood
 //!   of distinct tokens nor a few huge ones can grow it past its budget.
 //! - An entry is never used past the token's `exp` plus the leeway.
-//! - Each entry records the generation of the key set that verified it; a hit
-//!   whose generation is not the current one is a miss (and is removed), so a
-//!   verification that raced a key rotation can never serve a token of a
-//!   removed key. The cache is also flushed when the key set changes, but
-//!   correctness does not depend on that.
+//! - Each entry records the issuer that verified it and the generation of
+//!   that issuer's key set; a hit whose generation is not the issuer's
+//!   current one is a miss (and is removed), so a verification that raced a
+//!   key rotation can never serve a token of a removed key. An issuer's
+//!   entries are also flushed when its key set changes (the others' stay),
+//!   but correctness does not depend on that.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -39,11 +40,12 @@ pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// `Claims` struct, the `Arc`, the cache slot.
 const ENTRY_OVERHEAD: usize = std::mem::size_of::<Claims>() + 64;
 
-/// One cached verification: the claims and the key-set generation that
-/// verified them.
+/// One cached verification: the claims, the issuer (the verifier's index
+/// of it) and the generation of its key set that verified them.
 #[derive(Clone)]
 struct Entry {
     claims: Arc<Claims>,
+    issuer: u32,
     generation: u64,
 }
 
@@ -117,13 +119,22 @@ impl TokenCache {
         })
     }
 
-    /// The cached claims of `token`, if they were verified by the key set of
-    /// `generation` (the current one) and are still within `exp + leeway` at
-    /// `now`. An entry that fails either test is removed.
-    #[inline]
-    pub fn get(&self, token: &[u8], now: i64, leeway: i64, generation: u64) -> Option<Arc<Claims>> {
+    /// The cached claims of `token`, if they were verified by the key set
+    /// its issuer has now (`generation` of the entry's issuer: `None` for
+    /// none) and are still within `exp + leeway` at `now`. An entry that
+    /// fails either test is removed.
+    #[inline(always)]
+    pub fn get(
+        &self,
+        token: &[u8],
+        now: i64,
+        leeway: i64,
+        generation: impl FnOnce(u32) -> Option<u64>,
+    ) -> Option<Arc<Claims>> {
         let entry = self.cache.get(&Lookup(token))?;
-        if entry.generation != generation || entry.claims.exp.saturating_add(leeway) < now {
+        if generation(entry.issuer) != Some(entry.generation)
+            || entry.claims.exp.saturating_add(leeway) < now
+        {
             self.cache.remove(&Lookup(token));
             return None;
         }
@@ -131,16 +142,26 @@ impl TokenCache {
     }
 
     /// Remembers that `token` verified to `claims` with the key set of
-    /// `generation`.
-    pub fn insert(&self, token: &str, claims: Arc<Claims>, generation: u64) {
+    /// `generation` of `issuer`.
+    pub fn insert(&self, token: &str, claims: Arc<Claims>, issuer: u32, generation: u64) {
         self.cache.insert(
             TokenKey(token.as_bytes().into()),
-            Entry { claims, generation },
+            Entry {
+                claims,
+                issuer,
+                generation,
+            },
         );
     }
 
     pub fn clear(&self) {
         self.cache.clear();
+    }
+
+    /// Drops the entries of `issuer` (whose key set changed), keeping the
+    /// other issuers'.
+    pub fn forget_issuer(&self, issuer: u32) {
+        self.cache.retain(|_, entry| entry.issuer != issuer);
     }
 
     pub fn len(&self) -> usize {

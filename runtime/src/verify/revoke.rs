@@ -213,7 +213,14 @@ impl<T: DenyList + ?Sized> DenyList for Arc<T> {
     }
 }
 
-/// An in-memory [`DenyList`] of tokens and refresh chains. A token's entry
+/// An in-memory [`DenyList`] of tokens and refresh chains, keyed by issuer
+/// and id: a `jti` or a chain id is unique only within its issuer, so with
+/// a verifier of several issuers ([`TrustedIssuer`](crate::TrustedIssuer)),
+/// revoking one issuer's token never refuses another issuer's that happens
+/// to share the id. [`revoke_claims`](Self::revoke_claims) and the
+/// `_issued` methods revoke for one issuer; [`revoke`](Self::revoke) and
+/// [`revoke_chain`](Self::revoke_chain), which have only the id, for every
+/// issuer. A token's entry
 /// is kept until the token can no longer verify anyway (its `exp` plus the
 /// largest leeway a verifier accepts, [`MAX_LEEWAY`]); a chain's until no
 /// token of it can (the chain's start plus the verifier's maximum session
@@ -249,16 +256,60 @@ pub struct MemoryDenyList {
 
 #[derive(Debug, Default)]
 struct Entries {
-    /// `jti` -> when the entry may go (seconds since the epoch).
-    jtis: HashMap<Box<str>, i64>,
-    /// Chain id -> when the entry may go (seconds since the epoch).
-    chains: HashMap<Box<str>, i64>,
+    /// `jti` -> the issuers it is revoked for, each with when the entry may
+    /// go (seconds since the epoch). Nearly always one.
+    jtis: HashMap<Box<str>, Scopes>,
+    /// Chain id -> the same.
+    chains: HashMap<Box<str>, Scopes>,
     /// Purge when the maps grow past this; doubles with the live set, so
     /// purging costs O(1) amortized per revocation.
     purge_at: usize,
     /// The longest maximum session age of the verifiers using the list, in
     /// seconds; `None` until one is built with it.
     max_session_age: Option<i64>,
+}
+
+/// The issuers an id is revoked for, each until a time.
+type Scopes = Vec<(Scope, i64)>;
+
+/// Which issuers' tokens with an id a revocation covers.
+#[derive(Debug, PartialEq, Eq)]
+enum Scope {
+    /// Every issuer's ([`MemoryDenyList::revoke`], `revoke_chain`).
+    Any,
+    /// Those whose `iss` is this (`None`: tokens without one).
+    Issuer(Option<Box<str>>),
+}
+
+impl Scope {
+    fn of(iss: Option<&str>) -> Scope {
+        Scope::Issuer(iss.map(Into::into))
+    }
+
+    fn covers(&self, iss: Option<&str>) -> bool {
+        match self {
+            Scope::Any => true,
+            Scope::Issuer(issuer) => issuer.as_deref() == iss,
+        }
+    }
+}
+
+/// Adds (or extends) the revocation of `id` for `scope` until `until`.
+fn insert(map: &mut HashMap<Box<str>, Scopes>, id: &str, scope: Scope, until: i64) {
+    let scopes = match map.get_mut(id) {
+        Some(scopes) => scopes,
+        None => map.entry(id.into()).or_default(),
+    };
+    match scopes.iter_mut().find(|(s, _)| *s == scope) {
+        Some((_, at)) => *at = (*at).max(until),
+        None => scopes.push((scope, until)),
+    }
+}
+
+/// Whether `id` is revoked for the issuer `iss`.
+fn covers(map: &HashMap<Box<str>, Scopes>, id: &str, iss: Option<&str>) -> bool {
+    map.get(id)
+        .is_some_and(|scopes| scopes.iter().any(|(scope, _)| scope.covers(iss)))
 }
 
 /// Entries below this count are never purged early.
@@ -271,30 +322,51 @@ impl MemoryDenyList {
     }
 
     /// Revokes the token whose `jti` is `jti` and whose `exp` is `exp`
-    /// (seconds since the epoch), and no other token of its chain. Every
-    /// later verification of it fails.
+    /// (seconds since the epoch), whichever issuer it came from, and no
+    /// other token of its chain. Every later verification of it fails.
     pub fn revoke(&self, jti: &str, exp: i64) {
+        self.revoke_jti(Scope::Any, jti, exp);
+    }
+
+    /// Revokes the token of the issuer `iss` (its `iss` claim; `None` for a
+    /// token without one) whose `jti` is `jti` and whose `exp` is `exp`. A
+    /// token of another issuer with the same `jti` is not affected.
+    pub fn revoke_issued(&self, iss: Option<&str>, jti: &str, exp: i64) {
+        self.revoke_jti(Scope::of(iss), jti, exp);
+    }
+
+    /// Revokes every token of refresh chain `chain`, whichever issuer they
+    /// came from: every later verification of a token whose chain it is
+    /// fails. `until` (seconds since the epoch) is when no token of the
+    /// chain can verify any more, its start plus the verifier's maximum
+    /// session age; the entry is kept until then plus [`MAX_LEEWAY`].
+    pub fn revoke_chain(&self, chain: &str, until: i64) {
+        self.revoke_chain_of(Scope::Any, chain, until);
+    }
+
+    /// [`revoke_chain`](Self::revoke_chain) for the tokens of the issuer
+    /// `iss` only.
+    pub fn revoke_chain_issued(&self, iss: Option<&str>, chain: &str, until: i64) {
+        self.revoke_chain_of(Scope::of(iss), chain, until);
+    }
+
+    fn revoke_jti(&self, scope: Scope, jti: &str, exp: i64) {
         let until = exp.saturating_add(MAX_LEEWAY.as_secs() as i64);
         let mut entries = self.write();
-        entries.jtis.insert(jti.into(), until);
+        insert(&mut entries.jtis, jti, scope, until);
         entries.purge_if_large();
     }
 
-    /// Revokes every token of refresh chain `chain`: every later
-    /// verification of a token whose chain it is fails. `until` (seconds
-    /// since the epoch) is when no token of the chain can verify any more,
-    /// its start plus the verifier's maximum session age; the entry is kept
-    /// until then plus [`MAX_LEEWAY`].
-    pub fn revoke_chain(&self, chain: &str, until: i64) {
+    fn revoke_chain_of(&self, scope: Scope, chain: &str, until: i64) {
         let until = until.saturating_add(MAX_LEEWAY.as_secs() as i64);
         let mut entries = self.write();
-        entries.chains.insert(chain.into(), until);
+        insert(&mut entries.chains, chain, scope, until);
         entries.purge_if_large();
     }
 
     /// Revokes the token these verified claims came from, and its whole
     /// refresh chain ([`Claims::chain`]): the tokens refreshed from it and
-    /// those it was refreshed from. The chain's entry is kept until its
+    /// those it was refreshed from; for its issuer (its `iss`) only. The chain's entry is kept until its
     /// start ([`Claims::session_start`]) plus the maximum session age of
     /// the verifiers using this list; before a verifier is built with the
     /// list, it is kept. Returns `false` (and revokes nothing) when the
@@ -306,18 +378,19 @@ impl MemoryDenyList {
         let start = claims.session_start().unwrap_or(claims.iat);
         let age = self.read().max_session_age;
         let chain_until = age.map_or(i64::MAX, |age| start.saturating_add(age).max(claims.exp));
-        self.revoke(token.jti, token.exp);
-        self.revoke_chain(token.chain, chain_until);
+        self.revoke_issued(token.iss, token.jti, token.exp);
+        self.revoke_chain_issued(token.iss, token.chain, chain_until);
         true
     }
 
-    /// Whether the token with this `jti` is revoked by its `jti` (a revoked
-    /// chain is [`is_chain_revoked`](Self::is_chain_revoked)).
+    /// Whether the token with this `jti` is revoked by its `jti`, for any
+    /// issuer (a revoked chain is
+    /// [`is_chain_revoked`](Self::is_chain_revoked)).
     pub fn is_revoked(&self, jti: &str) -> bool {
         self.read().jtis.contains_key(jti)
     }
 
-    /// Whether the refresh chain `chain` is revoked.
+    /// Whether the refresh chain `chain` is revoked, for any issuer.
     pub fn is_chain_revoked(&self, chain: &str) -> bool {
         self.read().chains.contains_key(chain)
     }
@@ -356,7 +429,8 @@ impl MemoryDenyList {
 
 impl Entries {
     fn len(&self) -> usize {
-        self.jtis.len() + self.chains.len()
+        let count = |map: &HashMap<Box<str>, Scopes>| map.values().map(Vec::len).sum::<usize>();
+        count(&self.jtis) + count(&self.chains)
     }
 
     fn purge_if_large(&mut self) {
@@ -366,21 +440,25 @@ impl Entries {
     }
 
     fn purge(&mut self, now: i64) {
-        self.jtis.retain(|_, until| *until >= now);
-        self.chains.retain(|_, until| *until >= now);
+        for map in [&mut self.jtis, &mut self.chains] {
+            map.retain(|_, scopes| {
+                scopes.retain(|(_, until)| *until >= now);
+                !scopes.is_empty()
+            });
+        }
         self.purge_at = 2 * self.len();
     }
 }
 
 impl DenyList for MemoryDenyList {
     /// Hash lookups of the `jti` and, when a chain is revoked, of the
-    /// chain. An entry still present is a revocation in force: one whose
-    /// time has passed can no longer verify anyway, so the clock is not
-    /// read.
+    /// chain, each for the token's issuer. An entry still present is a
+    /// revocation in force: one whose time has passed can no longer verify
+    /// anyway, so the clock is not read.
     fn is_token_revoked(&self, token: &TokenRef<'_>) -> bool {
         let entries = self.read();
-        entries.jtis.contains_key(token.jti)
-            || (!entries.chains.is_empty() && entries.chains.contains_key(token.chain))
+        covers(&entries.jtis, token.jti, token.iss)
+            || (!entries.chains.is_empty() && covers(&entries.chains, token.chain, token.iss))
     }
 
     fn is_revoked(&self, jti: &str) -> bool {
@@ -412,6 +490,42 @@ mod tests {
         assert_eq!(list.purge(), 2);
         assert!(!list.is_revoked("old"));
         assert!(list.is_revoked("live") && list.is_revoked("recent"));
+    }
+
+    #[test]
+    fn keyed_by_issuer_and_id() {
+        let list = MemoryDenyList::new();
+        let exp = crate::claims::now() + 600;
+        let from = |iss: Option<&'static str>, jti: &'static str| {
+            let token = TokenRef::new(jti, exp);
+            match iss {
+                Some(iss) => token.with_issuer(iss),
+                None => token,
+            }
+        };
+        list.revoke_issued(Some("https://a"), "j1", exp);
+        assert!(list.is_token_revoked(&from(Some("https://a"), "j1")));
+        assert!(!list.is_token_revoked(&from(Some("https://b"), "j1")));
+        assert!(!list.is_token_revoked(&from(None, "j1")));
+        list.revoke_issued(None, "j2", exp);
+        assert!(list.is_token_revoked(&from(None, "j2")));
+        assert!(!list.is_token_revoked(&from(Some("https://a"), "j2")));
+        // By jti alone: every issuer's token with that jti.
+        list.revoke("j3", exp);
+        for iss in [None, Some("https://a"), Some("https://b")] {
+            assert!(list.is_token_revoked(&from(iss, "j3")), "{iss:?}");
+        }
+        // Chains likewise.
+        list.revoke_chain_issued(Some("https://a"), "c1", exp);
+        let in_c1 = |iss| from(iss, "j9").with_chain("c1");
+        assert!(list.is_token_revoked(&in_c1(Some("https://a"))));
+        assert!(!list.is_token_revoked(&in_c1(Some("https://b"))));
+        list.revoke_chain("c1", exp);
+        assert!(list.is_token_revoked(&in_c1(Some("https://b"))));
+        // Two scopes of one id count twice, and are purged together.
+        list.revoke_issued(Some("https://b"), "j1", exp);
+        assert_eq!(list.len(), 6);
+        assert_eq!(list.purge(), 6);
     }
 
     #[test]

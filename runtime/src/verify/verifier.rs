@@ -7,16 +7,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::claims::{now, ClaimRules, Claims, SubjectFormat, MAX_LEEWAY, SESSION_START_CLAIM};
-use crate::jose::jwks::{Jwks, Schedule};
+use crate::claims::{
+    now, peek_issuer, ClaimRules, Claims, SubjectFormat, MAX_LEEWAY, SESSION_START_CLAIM,
+};
+use crate::jose::discovery::Discovery;
+use crate::jose::jwks::{Jwks, Origin, Schedule};
 use crate::jose::jws::{self, Compact};
 use crate::jose::keys::check_secret_len;
 use crate::jose::{
-    ConfigError, InvalidReason, JwksSource, KeySetError, VerificationKey, DEFAULT_JWKS_MIN_RETRY,
-    DEFAULT_JWKS_REFRESH,
+    ConfigError, InvalidReason, KeySetError, DEFAULT_FETCH_TIMEOUT, DEFAULT_JWKS_MIN_RETRY,
+    DEFAULT_JWKS_REFRESH, DEFAULT_OIDC_MAX_STALE, DEFAULT_OIDC_REFRESH,
 };
 
 use super::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
+use super::cookie::CookieSource;
+use super::issuers::{KeySource, KeyStore, Keys, Trusted, TrustedIssuer};
 use super::revoke::{DenyList, TokenRef};
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
@@ -42,12 +47,17 @@ pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// let app = App::new().app_data(web::Data::new(verifier));
 /// # Ok::<(), scopegate::ConfigError>(())
 /// ```
+///
+/// A verifier may trust several issuers, each with its own keys and
+/// audiences ([`TrustedIssuer`]), identity providers found by OpenID
+/// Connect discovery among them ([`Verifier::oidc`]): a token's `iss`
+/// selects its issuer, and a token whose `iss` is none of them is refused
+/// (`untrusted issuer`).
 pub struct Verifier {
     /// Unique in the process: a per-request result is bound to it.
     id: u64,
-    keys: KeyStore,
-    audiences: Vec<String>,
-    issuer: Option<String>,
+    /// One or more; with more than one, each has an `iss`, all different.
+    issuers: Box<[Trusted]>,
     leeway: i64,
     subject: SubjectFormat,
     max_token_size: usize,
@@ -55,15 +65,14 @@ pub struct Verifier {
     deny_list: Option<Arc<dyn DenyList>>,
     /// In seconds.
     max_session_age: Option<i64>,
+    cookie: Option<CookieSource>,
     verifications: AtomicU64,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("keys", &self.keys)
-            .field("audiences", &self.audiences)
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.issuers)
             .field("leeway", &self.leeway)
             .field("subject", &self.subject)
             .field("max_token_size", &self.max_token_size)
@@ -73,48 +82,8 @@ impl std::fmt::Debug for Verifier {
             )
             .field("deny_list", &self.deny_list.is_some())
             .field("max_session_age", &self.max_session_age)
+            .field("cookie", &self.cookie)
             .finish()
-    }
-}
-
-/// What a [`Verifier`] checks signatures with: one key, or a JWKS whose
-/// keys are selected by the token's `kid`.
-#[derive(Debug)]
-pub enum KeySource {
-    /// One key; a `kid` in the token is ignored (Airflow's secret-signed
-    /// tokens carry `"kid": "not-used"`).
-    Key(VerificationKey),
-    /// A JWKS file or URL; `kid` is required.
-    Jwks(JwksSource),
-}
-
-impl From<VerificationKey> for KeySource {
-    fn from(key: VerificationKey) -> Self {
-        KeySource::Key(key)
-    }
-}
-
-impl From<JwksSource> for KeySource {
-    fn from(source: JwksSource) -> Self {
-        KeySource::Jwks(source)
-    }
-}
-
-enum KeyStore {
-    Key(VerificationKey),
-    /// Shared with its scheduled refresh task (which holds a `Weak`).
-    Jwks(Arc<Jwks>),
-}
-
-impl std::fmt::Debug for KeyStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeyStore::Key(key) => key.fmt(f),
-            KeyStore::Jwks(jwks) => f
-                .debug_struct("Jwks")
-                .field("schedule", &jwks.schedule)
-                .finish_non_exhaustive(),
-        }
     }
 }
 
@@ -122,12 +91,15 @@ impl std::fmt::Debug for KeyStore {
 #[derive(Debug)]
 #[must_use]
 pub struct VerifierBuilder {
-    keys: KeySource,
-    jwks_refresh: Duration,
-    jwks_min_retry: Duration,
+    /// The issuer the builder started with, if any; then those added with
+    /// [`trust`](Self::trust).
+    issuers: Vec<TrustedIssuer>,
+    jwks_refresh: Option<Duration>,
+    jwks_min_retry: Option<Duration>,
     jwks_max_stale: Option<Duration>,
+    fetch_timeout: Option<Duration>,
+    insecure_http: bool,
     audiences: Vec<String>,
-    issuer: Option<String>,
     leeway: Duration,
     subject: SubjectFormat,
     max_token_size: usize,
@@ -136,28 +108,47 @@ pub struct VerifierBuilder {
     allow_short_secret: bool,
     deny_list: Option<Arc<dyn DenyList>>,
     max_session_age: Option<Duration>,
+    cookie: Option<String>,
+    origins: Vec<String>,
 }
 
 impl VerifierBuilder {
     /// Accepts tokens whose `aud` names `audience`. Call again to accept
-    /// several.
+    /// several. With several issuers, these are the audiences of every
+    /// issuer that names none of its own
+    /// ([`TrustedIssuer::audience`]).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
     }
 
-    /// Requires `iss` to equal `issuer`.
+    /// Requires `iss` to equal `issuer`: the `iss` of the issuer the
+    /// builder started with ([`Verifier::builder`]'s keys). Required when
+    /// the verifier trusts other issuers too. (An identity provider's
+    /// issuer is its URL.)
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(issuer.into());
+        if let Some(first) = self.issuers.first_mut() {
+            first.iss = Some(issuer.into());
+        }
+        self
+    }
+
+    /// Trusts another issuer too: its tokens are those whose `iss` is its
+    /// own, verified with its keys only. Every issuer of a verifier of
+    /// several needs an `iss` (give the builder's first one with
+    /// [`issuer`](Self::issuer)), and no two may share it.
+    pub fn trust(mut self, issuer: TrustedIssuer) -> Self {
+        self.issuers.push(issuer);
         self
     }
 
     /// Consults `list` on every verification, cache hits included: a token
-    /// whose `jti` or refresh chain it holds is refused (`token revoked`),
-    /// and a token without a `jti` is refused too, since it could never be
-    /// revoked. Needs a [`max_session_age`](Self::max_session_age), so that
-    /// every chain, and so its revocation, ends. See [`DenyList`] for
-    /// stores that live in a database.
+    /// whose `jti` or refresh chain it holds (for the token's issuer) is
+    /// refused (`token revoked`), and a token without a `jti` is refused
+    /// too, since it could never be revoked. Needs a
+    /// [`max_session_age`](Self::max_session_age), so that every chain, and
+    /// so its revocation, ends. See [`DenyList`] for stores that live in a
+    /// database.
     pub fn deny_list(mut self, list: impl DenyList + 'static) -> Self {
         self.deny_list = Some(Arc::new(list));
         self
@@ -173,6 +164,29 @@ impl VerifierBuilder {
     /// age too.
     pub fn max_session_age(mut self, age: Duration) -> Self {
         self.max_session_age = Some(age);
+        self
+    }
+
+    /// Also reads the token from the cookie `name` when a request has no
+    /// `Authorization` header (a browser front-end). With a header, the
+    /// cookie is ignored, valid or not. On an unsafe method (anything but
+    /// GET, HEAD and OPTIONS) a cookie token is accepted only when the
+    /// request's `Origin` is one of the [`allowed_origin`](Self::allowed_origin)s
+    /// (CSRF); a token from a cookie is never refreshed through a response
+    /// header. Name it with the `__Host-` prefix (`__Host-token`), so that
+    /// browsers only keep it when it is `Secure`, host-only and for `/`:
+    /// a sibling subdomain cannot plant one. A token in the query string is
+    /// never read: it would leak into logs.
+    pub fn cookie(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Some(name.into());
+        self
+    }
+
+    /// An origin (`https://app.example.com`, as browsers write it in
+    /// `Origin`) from which a cookie token is accepted on unsafe methods.
+    /// Call again to allow several.
+    pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origins.push(origin.into());
         self
     }
 
@@ -224,22 +238,24 @@ impl VerifierBuilder {
         self
     }
 
-    /// Interval between scheduled JWKS refreshes (default 3600 s).
+    /// Interval between scheduled JWKS refreshes (default 3600 s; for an
+    /// identity provider, [`DEFAULT_OIDC_REFRESH`](crate::DEFAULT_OIDC_REFRESH)).
     pub fn jwks_refresh(mut self, interval: Duration) -> Self {
-        self.jwks_refresh = interval;
+        self.jwks_refresh = Some(interval);
         self
     }
 
     /// Minimum gap between two JWKS fetches, for early refreshes on an
     /// unknown `kid` and retries after a failure (default 10 s).
     pub fn jwks_min_retry(mut self, gap: Duration) -> Self {
-        self.jwks_min_retry = gap;
+        self.jwks_min_retry = Some(gap);
         self
     }
 
     /// Drops the JWKS keys when no fetch has succeeded for `age` (off by
-    /// default: the last good keys are kept however long the source is
-    /// down). Every token is then refused until a fetch succeeds, so taking
+    /// default for a JWKS, where the last good keys are kept however long
+    /// the source is down; for an identity provider,
+    /// [`DEFAULT_OIDC_MAX_STALE`](crate::DEFAULT_OIDC_MAX_STALE)). Every token is then refused until a fetch succeeds, so taking
     /// the JWKS endpoint down cannot keep a removed key alive forever. The
     /// scheduled refresh checks it after each failed fetch, so the keys go
     /// within one minimum retry gap after `age`. Must be at least the
@@ -249,34 +265,69 @@ impl VerifierBuilder {
         self
     }
 
-    /// Builds the verifier and, for a JWKS, fetches the key set once (on the
-    /// blocking pool) and starts its scheduled refresh on the current tokio
-    /// runtime (actix's System, `#[tokio::test]`); the refresh ends when the
-    /// verifier is dropped. Fails if that first fetch fails.
+    /// Time limit of one fetch of a JWKS or discovery document (default
+    /// [`DEFAULT_FETCH_TIMEOUT`](crate::DEFAULT_FETCH_TIMEOUT)).
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = Some(timeout);
+        self
+    }
+
+    /// Allows identity providers' issuers and `jwks_uri`s to be plain
+    /// `http` to hosts that are not loopback addresses (see
+    /// [`TrustedIssuer::insecure_http`]).
+    pub fn insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
+    }
+
+    /// Builds the verifier and, for each JWKS and identity provider, fetches
+    /// the keys once (on the blocking pool) and starts its scheduled
+    /// refresh on the current tokio runtime (actix's System,
+    /// `#[tokio::test]`); the refresh ends when the verifier is dropped.
+    ///
+    /// Fails if a JWKS cannot be fetched, or if an identity provider's
+    /// discovery finds it misconfigured (its document names another issuer:
+    /// the error names both). An identity provider that cannot be reached
+    /// does not fail the start: its discovery is retried every minimum
+    /// retry gap, and its tokens are refused (`signing keys unavailable`,
+    /// with a warning in the log) until its keys arrive.
     pub async fn load(self) -> Result<Verifier, ConfigError> {
         let verifier = self.build()?;
-        verifier.refresh_keys().await?;
+        for trusted in verifier.issuers.iter() {
+            let Some(jwks) = trusted.keys.jwks() else {
+                continue;
+            };
+            let loaded = jwks.refresh(None).await;
+            jwks.start_schedule();
+            match loaded {
+                Ok(_) => {}
+                Err(err) if trusted.is_identity_provider() && !err.is_misconfiguration() => {
+                    tracing::warn!(
+                        target: "scopegate",
+                        source = %jwks.origin(),
+                        error = %err,
+                        retry_secs = jwks.schedule.min_gap.as_secs_f64(),
+                        "identity provider unreachable at start-up: retrying; its tokens are refused until its keys arrive",
+                    );
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
         Ok(verifier)
     }
 
-    /// Builds the verifier without I/O. Fails without an audience, with an
-    /// HMAC secret shorter than its algorithm's hash (unless
-    /// [`allow_short_secret`](Self::allow_short_secret)), with a leeway over
-    /// [`MAX_LEEWAY`], with a maximum stale age below the refresh
-    /// interval, or with a deny-list but no maximum session age. A JWKS
-    /// verifier starts with no keys: use [`load`](Self::load), or its first
-    /// token triggers the (rate-limited) fetch, which also starts the
-    /// scheduled refresh.
+    /// Builds the verifier without I/O. Fails without an audience (for any
+    /// issuer), with an HMAC secret shorter than its algorithm's hash
+    /// (unless [`allow_short_secret`](Self::allow_short_secret)), with a
+    /// leeway over [`MAX_LEEWAY`], with a maximum stale age below the
+    /// refresh interval, with a deny-list but no maximum session age, with
+    /// an identity provider's issuer URL that is not `https`
+    /// (off loopback, without the opt-in), or with several issuers of which
+    /// one has no `iss` or two share one. A JWKS or identity provider
+    /// starts with no keys: use [`load`](Self::load), or its first token
+    /// triggers the (rate-limited) fetch, which also starts the scheduled
+    /// refresh.
     pub fn build(self) -> Result<Verifier, ConfigError> {
-        if self.audiences.is_empty() {
-            return Err(ConfigError::NoAudience);
-        }
-        if self
-            .jwks_max_stale
-            .is_some_and(|age| age < self.jwks_refresh)
-        {
-            return Err(ConfigError::JwksMaxStale);
-        }
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::LeewayTooLarge {
                 secs: self.leeway.as_secs(),
@@ -287,33 +338,39 @@ impl VerifierBuilder {
             (Some(_), None) => return Err(ConfigError::DenyListWithoutSessionAge),
             (_, age) => age.map(|age| i64::try_from(age.as_secs()).unwrap_or(i64::MAX)),
         };
-        if let KeySource::Key(key) = &self.keys {
-            check_secret_len(key.secret_len(), key.algorithm, self.allow_short_secret)?;
-        }
-        let cache = TokenCache::new(self.cache_entries, self.cache_bytes).map(Arc::new);
-        let keys = match self.keys {
-            KeySource::Key(key) => KeyStore::Key(key),
-            KeySource::Jwks(source) => {
-                let schedule = Schedule {
-                    interval: self.jwks_refresh,
-                    min_gap: self.jwks_min_retry,
-                    max_stale: self.jwks_max_stale,
+        if self.issuers.len() > 1 {
+            for (i, issuer) in self.issuers.iter().enumerate() {
+                let Some(iss) = &issuer.iss else {
+                    return Err(ConfigError::IssuerRequired);
                 };
-                let flush = cache.clone().map(|cache| -> Box<dyn Fn() + Send + Sync> {
-                    Box::new(move || cache.clear())
-                });
-                KeyStore::Jwks(Arc::new(Jwks::new(source, schedule, flush)))
+                if self.issuers[..i]
+                    .iter()
+                    .any(|o| o.iss.as_ref() == Some(iss))
+                {
+                    return Err(ConfigError::DuplicateIssuer(iss.clone()));
+                }
             }
+        }
+        let cookie = match self.cookie.clone() {
+            Some(name) => Some(CookieSource::new(name, self.origins.clone())?),
+            None if !self.origins.is_empty() => return Err(ConfigError::OriginsWithoutCookie),
+            None => None,
         };
+        let cache = TokenCache::new(self.cache_entries, self.cache_bytes).map(Arc::new);
+        let several = self.issuers.len() > 1;
+        let issuers = self
+            .issuers
+            .iter()
+            .enumerate()
+            .map(|(index, issuer)| self.build_issuer(issuer, index as u32, several, cache.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
         if let (Some(list), Some(age)) = (&self.deny_list, self.max_session_age) {
             list.set_max_session_age(age);
         }
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(Verifier {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            keys,
-            audiences: self.audiences,
-            issuer: self.issuer,
+            issuers: issuers.into(),
             // At most MAX_LEEWAY, checked above.
             leeway: self.leeway.as_secs() as i64,
             subject: self.subject,
@@ -321,22 +378,156 @@ impl VerifierBuilder {
             cache,
             deny_list: self.deny_list,
             max_session_age,
+            cookie,
             verifications: AtomicU64::new(0),
+        })
+    }
+
+    /// One trusted issuer, with the builder's settings where it has none of
+    /// its own. `several`: the verifier trusts more than one, so a key-set
+    /// change flushes only this issuer's cached tokens.
+    fn build_issuer(
+        &self,
+        issuer: &TrustedIssuer,
+        index: u32,
+        several: bool,
+        cache: Option<&Arc<TokenCache>>,
+    ) -> Result<Trusted, ConfigError> {
+        let audiences = if issuer.audiences.is_empty() {
+            self.audiences.clone()
+        } else {
+            issuer.audiences.clone()
+        };
+        if audiences.is_empty() {
+            return Err(ConfigError::NoAudience);
+        }
+        let identity_provider = matches!(issuer.keys, Keys::Discovery(_));
+        let interval = issuer
+            .refresh
+            .or(self.jwks_refresh)
+            .unwrap_or(if identity_provider {
+                DEFAULT_OIDC_REFRESH
+            } else {
+                DEFAULT_JWKS_REFRESH
+            });
+        let max_stale = issuer
+            .max_stale
+            .or(self.jwks_max_stale)
+            .or(identity_provider.then(|| DEFAULT_OIDC_MAX_STALE.max(interval)));
+        if max_stale.is_some_and(|age| age < interval) {
+            return Err(ConfigError::JwksMaxStale);
+        }
+        let schedule = Schedule {
+            interval,
+            min_gap: issuer
+                .min_retry
+                .or(self.jwks_min_retry)
+                .unwrap_or(DEFAULT_JWKS_MIN_RETRY),
+            max_stale,
+            timeout: issuer
+                .fetch_timeout
+                .or(self.fetch_timeout)
+                .unwrap_or(DEFAULT_FETCH_TIMEOUT),
+        };
+        let on_change = cache.cloned().map(|cache| -> Box<dyn Fn() + Send + Sync> {
+            if several {
+                Box::new(move || cache.forget_issuer(index))
+            } else {
+                Box::new(move || cache.clear())
+            }
+        });
+        let (iss, keys) = match &issuer.keys {
+            Keys::Source(KeySource::Key(key)) => {
+                check_secret_len(
+                    key.secret_len(),
+                    key.algorithm,
+                    issuer.allow_short_secret || self.allow_short_secret,
+                )?;
+                (issuer.iss.clone(), KeyStore::Key(key.clone()))
+            }
+            Keys::Source(KeySource::Jwks(source)) => (
+                issuer.iss.clone(),
+                KeyStore::Jwks(Arc::new(Jwks::new(
+                    Origin::Jwks(source.clone()),
+                    schedule,
+                    on_change,
+                ))),
+            ),
+            Keys::Discovery(url) => {
+                if issuer.iss.as_ref().is_some_and(|iss| iss != url) {
+                    return Err(ConfigError::InvalidIssuerUrl {
+                        issuer: url.clone(),
+                        reason: "an identity provider's iss is its issuer URL; .issuer(..) named another".into(),
+                    });
+                }
+                let discovery = Discovery::new(url, issuer.insecure_http || self.insecure_http)?;
+                (
+                    Some(url.clone()),
+                    KeyStore::Jwks(Arc::new(Jwks::new(
+                        Origin::Discovery(discovery),
+                        schedule,
+                        on_change,
+                    ))),
+                )
+            }
+        };
+        Ok(Trusted {
+            iss,
+            keys,
+            audiences,
+            grants: issuer.grants,
         })
     }
 }
 
+/// A token that passed every check of its issuer: its claims, which
+/// issuer (by index), and the generation of that issuer's key set.
+struct Verified {
+    claims: Claims,
+    issuer: u32,
+    generation: u64,
+}
+
 impl Verifier {
-    /// Starts a verifier for a [`VerificationKey`] or a [`JwksSource`]. Add
+    /// Starts a verifier for a [`VerificationKey`](crate::VerificationKey) or a
+    /// [`JwksSource`](crate::JwksSource). Add
     /// at least one [`audience`](VerifierBuilder::audience).
     pub fn builder(keys: impl Into<KeySource>) -> VerifierBuilder {
+        Self::trusting(TrustedIssuer::with_keys(None, Keys::Source(keys.into())))
+    }
+
+    /// Starts a verifier for an identity provider found by OpenID Connect
+    /// discovery (see [`TrustedIssuer::oidc`]): Keycloak's
+    /// `https://HOST/realms/REALM`, Auth0's `https://TENANT.auth0.com/`,
+    /// Entra ID's `https://login.microsoftonline.com/TENANT/v2.0`, ...
+    /// Add at least one [`audience`](VerifierBuilder::audience), then
+    /// [`load`](VerifierBuilder::load) it.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), scopegate::ConfigError> {
+    /// use scopegate::{SubjectFormat, Verifier};
+    /// let verifier = Verifier::oidc("https://keycloak.example.com/realms/ops")
+    ///     .audience("urn:example:ledger")
+    ///     .subject(SubjectFormat::Any)
+    ///     .load()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn oidc(issuer: impl Into<String>) -> VerifierBuilder {
+        Self::trusting(TrustedIssuer::oidc(issuer))
+    }
+
+    /// Starts a verifier that trusts `issuer`; add others with
+    /// [`trust`](VerifierBuilder::trust).
+    pub fn trusting(issuer: TrustedIssuer) -> VerifierBuilder {
         VerifierBuilder {
-            keys: keys.into(),
-            jwks_refresh: DEFAULT_JWKS_REFRESH,
-            jwks_min_retry: DEFAULT_JWKS_MIN_RETRY,
+            issuers: vec![issuer],
+            jwks_refresh: None,
+            jwks_min_retry: None,
             jwks_max_stale: None,
+            fetch_timeout: None,
+            insecure_http: false,
             audiences: Vec::new(),
-            issuer: None,
             leeway: DEFAULT_LEEWAY,
             subject: SubjectFormat::Uuid,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
@@ -345,13 +536,16 @@ impl Verifier {
             allow_short_secret: false,
             deny_list: None,
             max_session_age: None,
+            cookie: None,
+            origins: Vec::new(),
         }
     }
 
     /// Verifies one token string: refused past the maximum token size, a
-    /// cache hit if this token verified before with the current keys and has
-    /// not expired, else the signature and every claim rule (and the result
-    /// is cached); then, with a deny-list, refused if revoked.
+    /// cache hit if this token verified before with its issuer's current
+    /// keys and has not expired, else the signature and every claim rule
+    /// (and the result is cached); then, with a deny-list, refused if
+    /// revoked.
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, InvalidReason> {
         let now = now();
         match self.cached(token.as_bytes(), now) {
@@ -363,8 +557,8 @@ impl Verifier {
     /// The verified-token cache's answer for `token`, as received, at `now`
     /// (the request's one clock read): `None` on a miss (or with the cache
     /// off), else the cached claims, refused if revoked. A hit was verified
-    /// by the current key set and has not expired.
-    #[inline]
+    /// by its issuer's current key set and has not expired.
+    #[inline(always)]
     pub(crate) fn cached(
         &self,
         token: &[u8],
@@ -373,7 +567,7 @@ impl Verifier {
         let claims = self
             .cache
             .as_deref()?
-            .get(token, now, self.leeway, self.generation())?;
+            .get(token, now, self.leeway, |issuer| self.generation(issuer))?;
         Some(self.check_live(&claims, now).map(|()| claims))
     }
 
@@ -385,11 +579,16 @@ impl Verifier {
         if token.len() > self.max_token_size {
             return Err(InvalidReason::TooLarge);
         }
-        let (claims, generation) = self.verify_uncached(token, now)?;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let Verified {
+            claims,
+            issuer,
+            generation,
+        } = self.check(token, now)?;
         self.check_live(&claims, now)?;
         let claims = Arc::new(claims);
         if let Some(cache) = &self.cache {
-            cache.insert(token, Arc::clone(&claims), generation);
+            cache.insert(token, Arc::clone(&claims), issuer, generation);
         }
         Ok(claims)
     }
@@ -397,7 +596,8 @@ impl Verifier {
     /// What may change after a token verified, checked on every
     /// verification, cached or not: with a maximum session age, refuses a
     /// token whose chain started too long before `now`; with a deny-list,
-    /// refuses a revoked token or chain, and a token without `jti`.
+    /// refuses a revoked token or chain (the list sees the token's issuer),
+    /// and a token without `jti`.
     #[inline]
     fn check_live(&self, claims: &Claims, now: i64) -> Result<(), InvalidReason> {
         if let Some(age) = self.max_session_age {
@@ -418,48 +618,98 @@ impl Verifier {
         Ok(())
     }
 
-    /// The generation of the current key set: fixed for a single key, bumped
-    /// by every change of a JWKS.
-    fn generation(&self) -> u64 {
-        match &self.keys {
-            KeyStore::Key(_) => 0,
-            KeyStore::Jwks(jwks) => jwks.generation(),
-        }
+    /// The generation of issuer `index`'s current key set (`None` for no
+    /// such issuer, which a cache entry never names).
+    #[inline]
+    fn generation(&self, index: u32) -> Option<u64> {
+        self.issuers
+            .get(index as usize)
+            .map(|issuer| issuer.keys.generation())
     }
 
-    /// Verifies one token string without the cache: the signature, then every
-    /// claim rule. Returns the claims and the generation of the key set that
-    /// verified them. Each call counts as one signature check in
-    /// [`verifications`](Self::verifications).
-    fn verify_uncached(&self, token: &str, now: i64) -> Result<(Claims, u64), InvalidReason> {
-        self.verifications.fetch_add(1, Ordering::Relaxed);
+    /// Which issuer `compact` claims to come from: the only one, or, for a
+    /// verifier of several, the one its `iss` names (then with the decoded
+    /// payload, so it is decoded once).
+    fn select(&self, compact: &Compact<'_>) -> Result<(usize, Option<Vec<u8>>), InvalidReason> {
+        if self.issuers.len() == 1 {
+            return Ok((0, None));
+        }
+        let payload = jws::b64(compact.payload)?;
+        let iss = peek_issuer(&payload)?;
+        let index = self
+            .issuers
+            .iter()
+            .position(|issuer| issuer.iss.as_deref() == Some(iss.as_str()))
+            .ok_or(InvalidReason::UntrustedIssuer)?;
+        Ok((index, Some(payload)))
+    }
+
+    /// Verifies one token string without the cache or the count: its
+    /// issuer (by `iss`, when there are several), the signature with that
+    /// issuer's keys only, every claim rule with its audiences and `iss`,
+    /// and what it may grant.
+    fn check(&self, token: &str, now: i64) -> Result<Verified, InvalidReason> {
         let compact = Compact::split(token)?;
         let header = jws::b64(compact.header)?;
         let header = jws::header(&header)?;
+        let (index, payload) = self.select(&compact)?;
+        let issuer = &self.issuers[index];
         let key_set;
-        let (key, generation) = match &self.keys {
+        let (key, generation) = match &issuer.keys {
             KeyStore::Key(key) => (key, 0),
             KeyStore::Jwks(jwks) => {
-                let kid = header.kid.as_deref().ok_or(InvalidReason::MissingKeyId)?;
                 key_set = jwks.current();
+                if key_set.is_empty() {
+                    return Err(InvalidReason::KeysUnavailable);
+                }
+                let kid = header.kid.as_deref().ok_or(InvalidReason::MissingKeyId)?;
                 let key = key_set.get(kid).ok_or(InvalidReason::UnknownKey)?;
                 (key, key_set.generation)
             }
         };
         jws::check_alg(&header, key.algorithm)?;
         jws::check_signature(&compact, key)?;
-        let payload = jws::b64(compact.payload)?;
+        let payload = match payload {
+            Some(payload) => payload,
+            None => jws::b64(compact.payload)?,
+        };
         let claims = Claims::parse(
             &payload,
             &ClaimRules {
                 now,
                 leeway: self.leeway,
-                audiences: &self.audiences,
-                issuer: self.issuer.as_deref(),
+                audiences: &issuer.audiences,
+                issuer: issuer.iss.as_deref(),
                 subject: self.subject,
             },
         )?;
-        Ok((claims, generation))
+        issuer.check_grants(&claims)?;
+        Ok(Verified {
+            claims,
+            issuer: index as u32,
+            generation,
+        })
+    }
+
+    /// Whether [`Reissue`](crate::Reissue) may re-mint a token with these
+    /// verified claims: not when its issuer is an identity provider. (It
+    /// then checks that this verifier accepts the fresh token.)
+    pub(crate) fn may_reissue(&self, claims: &Claims) -> bool {
+        let issuer = match &*self.issuers {
+            [only] => Some(only),
+            several => several
+                .iter()
+                .find(|issuer| issuer.iss.is_some() && issuer.iss == claims.iss),
+        };
+        issuer.is_some_and(|issuer| !issuer.is_identity_provider())
+    }
+
+    /// Whether this verifier accepts `token`, a token [`Reissue`](crate::Reissue)
+    /// has just minted, at `now`: otherwise it was minted by a key that is
+    /// not the token's issuer's, and must not be handed out. Neither counted
+    /// nor cached.
+    pub(crate) fn accepts_minted(&self, token: &str, now: i64) -> bool {
+        self.check(token, now).is_ok()
     }
 
     /// Number of tokens in the verified-token cache (0 when it is off).
@@ -502,50 +752,75 @@ impl Verifier {
         self.max_token_size
     }
 
+    /// The token cookie, if one is declared.
+    pub(crate) fn cookie(&self) -> Option<&CookieSource> {
+        self.cookie.as_ref()
+    }
+
     /// The algorithm tokens must be signed with, for a single-key verifier
-    /// (`None` for a JWKS, where each key pins its own).
+    /// of one issuer (`None` for a JWKS, where each key pins its own, and
+    /// for several issuers).
     pub fn algorithm(&self) -> Option<jsonwebtoken::Algorithm> {
-        match &self.keys {
-            KeyStore::Key(key) => Some(key.algorithm),
-            KeyStore::Jwks(_) => None,
+        match &*self.issuers {
+            [Trusted {
+                keys: KeyStore::Key(key),
+                ..
+            }] => Some(key.algorithm),
+            _ => None,
         }
     }
 
-    pub(crate) fn jwks(&self) -> Option<&Arc<Jwks>> {
-        match &self.keys {
-            KeyStore::Jwks(jwks) => Some(jwks),
-            KeyStore::Key(_) => None,
-        }
+    /// The `iss` of each trusted issuer, in the order they were given
+    /// (`None` for a verifier of one issuer configured without one).
+    pub fn issuers(&self) -> impl Iterator<Item = Option<&str>> {
+        self.issuers.iter().map(|issuer| issuer.iss.as_deref())
     }
 
-    /// Fetches the JWKS now (and starts the scheduled refresh if it is not
-    /// running yet). When the key set changed, tokens verified with the
-    /// earlier set are no longer served from the cache (and the cache is
-    /// flushed), so tokens of a removed key stop at once. On failure the last
-    /// good keys stay in use, up to the maximum stale age. Returns whether
-    /// the keys changed; always `Ok(false)` for a single-key verifier.
+    /// Fetches every JWKS and identity provider's keys now (and starts each
+    /// scheduled refresh that is not running yet). When a key set changed,
+    /// tokens verified with the earlier set are no longer served from the
+    /// cache (and the cache is flushed), so tokens of a removed key stop at
+    /// once. On failure the last good keys stay in use, up to the maximum
+    /// stale age. Returns whether any keys changed (the first error, after
+    /// trying them all); always `Ok(false)` for single keys.
     pub async fn refresh_keys(&self) -> Result<bool, KeySetError> {
-        self.refresh(None).await
+        let mut changed = false;
+        let mut first_error = None;
+        for jwks in self.issuers.iter().filter_map(|i| i.keys.jwks()) {
+            match jwks.refresh(None).await {
+                Ok(c) => changed |= c,
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+            jwks.start_schedule();
+        }
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(changed),
+        }
     }
 
-    /// An early refresh for an unknown `kid`: at most one fetch per minimum
-    /// retry gap, however many requests ask. Returns whether keys changed.
-    pub(crate) async fn refresh_early(&self) -> bool {
-        let gap = self.jwks().map(|j| j.schedule.min_gap);
-        match self.refresh(gap).await {
+    /// An early refresh for a token whose `kid` its issuer's keys lack (or
+    /// whose issuer has no keys yet): that issuer's keys, at most one fetch
+    /// per minimum retry gap, however many requests ask. Returns whether
+    /// keys changed.
+    pub(crate) async fn refresh_early(&self, token: &str) -> bool {
+        let Some(jwks) = Compact::split(token)
+            .and_then(|compact| self.select(&compact))
+            .ok()
+            .and_then(|(index, _)| self.issuers[index].keys.jwks())
+        else {
+            return false;
+        };
+        let changed = match jwks.refresh(Some(jwks.schedule.min_gap)).await {
             Ok(changed) => changed,
             Err(err) => {
-                tracing::warn!(target: "scopegate", error = %err, "early JWKS refresh failed; keeping the last good keys");
+                tracing::warn!(target: "scopegate", source = %jwks.origin(), error = %err, "early JWKS refresh failed; keeping the last good keys");
                 false
             }
-        }
-    }
-
-    async fn refresh(&self, min_gap: Option<Duration>) -> Result<bool, KeySetError> {
-        let Some(jwks) = self.jwks() else {
-            return Ok(false);
         };
         jwks.start_schedule();
-        jwks.refresh(min_gap).await
+        changed
     }
 }

@@ -1,10 +1,100 @@
-//! `Authorization: Bearer <token>` -> the token string (RFC 6750 §2.1).
+//! A request's token: `Authorization: Bearer <token>` (RFC 6750 §2.1), or,
+//! without that header, the verifier's token cookie, which an unsafe
+//! method may only send from an allowed origin (CSRF). Never the query
+//! string.
 
-use actix_web::http::header::{HeaderMap, AUTHORIZATION};
+use actix_web::http::header::{HeaderMap, AUTHORIZATION, COOKIE, ORIGIN};
+use actix_web::http::Method;
 
 use crate::jose::InvalidReason;
+use crate::verify::cookie::CookieSource;
 
 use super::error::AuthError;
+
+/// Where a request's token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenSource {
+    /// `Authorization: Bearer`.
+    Header,
+    /// The verifier's token cookie: never refreshed through a response
+    /// header.
+    Cookie,
+}
+
+/// The request's token bytes, every refusal but the `b64token` check made
+/// (see [`bearer_bytes`]): the bearer header when the request has an
+/// `Authorization` header (a cookie is then ignored, valid or not), else,
+/// when the verifier declares a `cookie`, that cookie's token, refused on
+/// an unsafe method unless `Origin` is allowed.
+#[inline]
+pub(crate) fn request_token<'a>(
+    headers: &'a HeaderMap,
+    method: &Method,
+    cookie: Option<&CookieSource>,
+    max_len: usize,
+) -> (Result<&'a [u8], AuthError>, TokenSource) {
+    match cookie {
+        Some(cookie) if !headers.contains_key(AUTHORIZATION) => (
+            cookie_token(headers, method, cookie, max_len),
+            TokenSource::Cookie,
+        ),
+        _ => (bearer_bytes(headers, max_len), TokenSource::Header),
+    }
+}
+
+/// The token in the cookie `cookie.name`: missing or empty is a missing
+/// token, twice (cookie tossing) an invalid one; on an unsafe method
+/// (anything but GET, HEAD, OPTIONS) the request's one `Origin` must be
+/// allowed, otherwise [`AuthError::CrossOrigin`].
+fn cookie_token<'a>(
+    headers: &'a HeaderMap,
+    method: &Method,
+    cookie: &CookieSource,
+    max_len: usize,
+) -> Result<&'a [u8], AuthError> {
+    let mut found = None;
+    for header in headers.get_all(COOKIE) {
+        for pair in header.as_bytes().split(|&b| b == b';') {
+            let Some((name, value)) = split_pair(pair) else {
+                continue;
+            };
+            if name == cookie.name.as_bytes() && found.replace(value).is_some() {
+                return Err(AuthError::InvalidToken(InvalidReason::MultipleCookies));
+            }
+        }
+    }
+    let token = found.ok_or(AuthError::MissingToken)?;
+    if token.is_empty() {
+        return Err(AuthError::MissingToken);
+    }
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let mut origins = headers.get_all(ORIGIN);
+        let allowed = match (origins.next(), origins.next()) {
+            (Some(origin), None) => cookie.allows(origin.as_bytes()),
+            _ => false,
+        };
+        if !allowed {
+            return Err(AuthError::CrossOrigin);
+        }
+    }
+    if token.len() > max_len {
+        return Err(AuthError::TokenTooLarge);
+    }
+    Ok(token)
+}
+
+/// One `name=value` of a `Cookie` header, both trimmed, the value without
+/// the double quotes RFC 6265 allows around it.
+fn split_pair(pair: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = pair.iter().position(|&b| b == b'=')?;
+    let name = pair[..eq].trim_ascii();
+    let value = pair[eq + 1..].trim_ascii();
+    let value = match value {
+        [b'"', inner @ .., b'"'] => inner,
+        value => value,
+    };
+    Some((name, value))
+}
 
 /// Extracts the bearer token from `headers`.
 ///
@@ -132,6 +222,104 @@ mod tests {
         }
         assert!(!is_bearer_and_space(b"bearer"));
         assert!(!is_bearer_and_space(b"bearer  x"));
+    }
+
+    fn cookies(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.append(
+                actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn cookie_tokens() {
+        let source =
+            CookieSource::new("__Host-t".into(), vec!["https://app.example".into()]).unwrap();
+        fn with<'a>(
+            source: &CookieSource,
+        ) -> impl Fn(&'a HeaderMap, &Method) -> (Result<&'a [u8], AuthError>, TokenSource) + '_
+        {
+            move |h, m| request_token(h, m, Some(source), 100)
+        }
+        let get = with(&source);
+        // Found among other cookies, quoted or not, in one header or several.
+        for h in [
+            cookies(&[("cookie", "a=1; __Host-t=x.y.z; b=2")]),
+            cookies(&[("cookie", "a=1"), ("cookie", "__Host-t=\"x.y.z\"")]),
+        ] {
+            assert_eq!(
+                get(&h, &Method::GET),
+                (Ok(&b"x.y.z"[..]), TokenSource::Cookie)
+            );
+        }
+        // A header wins, valid or not; the cookie is not even looked at.
+        let h = cookies(&[("cookie", "__Host-t=x.y.z"), ("authorization", "Basic abc")]);
+        assert_eq!(
+            get(&h, &Method::GET),
+            (Err(AuthError::MissingToken), TokenSource::Header)
+        );
+        // Missing, empty, a prefix of the name, twice.
+        for (value, err) in [
+            ("t=x.y.z", AuthError::MissingToken),
+            ("__Host-t=", AuthError::MissingToken),
+            ("__Host-tt=x.y.z", AuthError::MissingToken),
+            (
+                "__Host-t=x.y.z; __Host-t=a.b.c",
+                AuthError::InvalidToken(InvalidReason::MultipleCookies),
+            ),
+        ] {
+            assert_eq!(
+                get(&cookies(&[("cookie", value)]), &Method::GET).0,
+                Err(err),
+                "{value}"
+            );
+        }
+        // Unsafe methods: only from an allowed Origin, exactly one.
+        let from = |origin: Option<&str>| {
+            let mut pairs = vec![("cookie", "__Host-t=x.y.z")];
+            pairs.extend(origin.map(|o| ("origin", o)));
+            cookies(&pairs)
+        };
+        for m in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert_eq!(
+                get(&from(Some("https://app.example")), &m).0,
+                Ok(&b"x.y.z"[..])
+            );
+            for bad in [None, Some("https://evil.example"), Some("null")] {
+                assert_eq!(
+                    get(&from(bad), &m).0,
+                    Err(AuthError::CrossOrigin),
+                    "{m} {bad:?}"
+                );
+            }
+        }
+        let two = cookies(&[
+            ("cookie", "__Host-t=x.y.z"),
+            ("origin", "https://app.example"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert_eq!(get(&two, &Method::POST).0, Err(AuthError::CrossOrigin));
+        for m in [Method::GET, Method::HEAD, Method::OPTIONS] {
+            assert_eq!(
+                get(&from(Some("https://evil.example")), &m).0,
+                Ok(&b"x.y.z"[..])
+            );
+        }
+        // Without a declared cookie, cookies are never read.
+        let h = cookies(&[("cookie", "__Host-t=x.y.z")]);
+        assert_eq!(
+            request_token(&h, &Method::GET, None, 100),
+            (Err(AuthError::MissingToken), TokenSource::Header)
+        );
+        // The size limit applies.
+        assert_eq!(
+            request_token(&h, &Method::GET, Some(&source), 3).0,
+            Err(AuthError::TokenTooLarge)
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ use crate::verify::Verifier;
 
 use super::error::AuthError;
 use super::request::{
-    forget, mark_allowed, no_verifier, record, recorded, verify_request, Allowed,
+    forget, mark_allowed, no_verifier, record, recorded, token_source, token_str, verify_request,
+    Allowed,
 };
 
 /// Middleware that enforces a route's policy: bearer token, verification
@@ -89,6 +90,7 @@ impl Enforce {
                 let allowed = Allowed {
                     policy: self.policy,
                     token_type,
+                    source: token_source(http, verifier),
                 };
                 if was_recorded {
                     mark_allowed(http, verifier, allowed, now);
@@ -148,6 +150,38 @@ pub struct EnforceService<S> {
 }
 
 type Response<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+/// The rare path of [`EnforceService::call`], kept out of it so that the
+/// common path stays small: an unknown `kid`, or an issuer without keys
+/// yet, refreshes that issuer's keys (rate-limited) and decides again.
+#[cold]
+#[inline(never)]
+fn refresh_then_check<S, B>(
+    service: Rc<S>,
+    enforce: Enforce,
+    req: ServiceRequest,
+) -> LocalBoxFuture<'static, Response<B>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    Box::pin(async move {
+        if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
+            if let Some(token) = token_str(req.request(), &verifier) {
+                let token = token.to_owned();
+                verifier.refresh_early(&token).await;
+            }
+        }
+        forget(req.request());
+        match enforce.check(&req) {
+            Ok(()) => service
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body),
+            Err(err) => refuse(req, &err),
+        }
+    })
+}
 type LeftBody<B> = fn(Result<ServiceResponse<B>, Error>) -> Response<B>;
 
 fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
@@ -164,8 +198,9 @@ where
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     /// Allowed: the inner call. Refused: a ready response. Unknown `kid`
-    /// with a JWKS: a boxed future that refreshes the keys (rate-limited)
-    /// and decides again; this is the only path that allocates a future.
+    /// with a JWKS, or an issuer without keys yet: a boxed future that
+    /// refreshes that issuer's keys (rate-limited) and decides again; this
+    /// is the only path that allocates a future.
     #[allow(clippy::type_complexity)]
     type Future = Either<
         Map<S::Future, LeftBody<B>>,
@@ -181,23 +216,13 @@ where
                     .call(req)
                     .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
             ),
-            Err(AuthError::InvalidToken(InvalidReason::UnknownKey)) => {
-                let service = Rc::clone(&self.service);
-                let enforce = self.enforce;
-                Either::Right(Either::Right(Box::pin(async move {
-                    if let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() {
-                        verifier.refresh_early().await;
-                    }
-                    forget(req.request());
-                    match enforce.check(&req) {
-                        Ok(()) => service
-                            .call(req)
-                            .await
-                            .map(ServiceResponse::map_into_left_body),
-                        Err(err) => refuse(req, &err),
-                    }
-                })))
-            }
+            Err(AuthError::InvalidToken(
+                InvalidReason::UnknownKey | InvalidReason::KeysUnavailable,
+            )) => Either::Right(Either::Right(refresh_then_check(
+                Rc::clone(&self.service),
+                self.enforce,
+                req,
+            ))),
             Err(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
         }
     }

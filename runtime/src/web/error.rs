@@ -36,6 +36,12 @@ pub enum AuthError {
         /// What the route accepts.
         allowed: TokenTypes,
     },
+    /// A token from the verifier's cookie on an unsafe method (anything but
+    /// GET, HEAD, OPTIONS) without an allowed `Origin`: a cross-site
+    /// request forgery, or a front-end whose origin is not configured. 403;
+    /// the token is not verified.
+    #[error("Origin not allowed for a cookie token")]
+    CrossOrigin,
     /// A valid token that does not own the resource in the path: its
     /// owner's claim does not match the path parameter. 403 with
     /// `error="insufficient_scope"`.
@@ -95,7 +101,7 @@ impl AuthError {
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 scope.scope()
             )),
-            AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
+            AuthError::CrossOrigin | AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
         }
     }
 }
@@ -106,9 +112,9 @@ impl ResponseError for AuthError {
             AuthError::MissingToken | AuthError::TokenTooLarge | AuthError::InvalidToken(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            AuthError::TokenTypeNotAllowed { .. } | AuthError::SubjectMismatch(_) => {
-                StatusCode::FORBIDDEN
-            }
+            AuthError::TokenTypeNotAllowed { .. }
+            | AuthError::SubjectMismatch(_)
+            | AuthError::CrossOrigin => StatusCode::FORBIDDEN,
             AuthError::NotConfigured | AuthError::NoRoutePolicy => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -20,6 +20,7 @@ use crate::issue::Issuer;
 use crate::policy::TokenType;
 use crate::verify::Verifier;
 
+use super::bearer::TokenSource;
 use super::request::with_allowed;
 
 /// The response header that carries a refreshed token, as Airflow's Task SDK
@@ -50,7 +51,13 @@ pub const MIN_REFRESH_WINDOW_SECS: i64 = 30;
 ///   its hook sees the request (after the handler), the claims and the
 ///   type, and answers whether this token may still be renewed (the
 ///   example renews only a task instance that is still `running`, so a
-///   finished task's token dies at its `exp`, Airflow #73303).
+///   finished task's token dies at its `exp`, Airflow #73303);
+/// - the token came in the `Authorization` header, not from the
+///   verifier's cookie (a browser's cookie is the front-end's to renew);
+/// - the token's issuer is this service's own: the verifier accepts the
+///   fresh token this issuer mints for it. A token of another issuer (an
+///   identity provider found by discovery, a JWKS of another service) is
+///   never re-minted: its issuer decides how long it lives.
 ///
 /// The fresh token keeps the token's `sub`, type, `aud`, `iss` and extra
 /// claims ([`Issuer::reissue`]), with the lifetime the issuer gives its
@@ -237,8 +244,10 @@ impl Reissue {
     /// one look at its record: nothing is cloned, the clock is not read.
     fn after<B>(&self, res: &mut ServiceResponse<B>) {
         let due = with_allowed(res.request(), |claims, allowed, now| {
-            (self.types.contains(&allowed.token_type) && needs_refresh(claims, now))
-                .then(|| (Arc::clone(claims), allowed, now))
+            (self.types.contains(&allowed.token_type)
+                && allowed.source == TokenSource::Header
+                && needs_refresh(claims, now))
+            .then(|| (Arc::clone(claims), allowed, now))
         });
         let Some(Some((claims, allowed, now))) = due else {
             return;
@@ -260,12 +269,26 @@ impl Reissue {
 
 impl Reissue {
     /// Refreshes a due token (see [`after`](Self::after)) unless its
-    /// session is too old or the application vetoes it.
+    /// session is too old, the application vetoes it, or it is not this
+    /// service's own. The rare path: kept out of [`after`](Self::after),
+    /// which runs on every response.
+    #[cold]
+    #[inline(never)]
     fn refresh<B>(&self, claims: &Claims, ty: TokenType, now: i64, res: &mut ServiceResponse<B>) {
-        let verifiers = res
-            .request()
-            .app_data::<web::Data<Verifier>>()
-            .and_then(|v| v.max_session_age())
+        let Some(verifier) = res.request().app_data::<web::Data<Verifier>>().cloned() else {
+            return;
+        };
+        if !verifier.may_reissue(claims) {
+            tracing::debug!(
+                target: "scopegate",
+                sub = %LogSafe(&claims.sub),
+                outcome = "not_refreshed",
+                reason = "a token of an identity provider is never re-minted",
+            );
+            return;
+        }
+        let verifiers = verifier
+            .max_session_age()
             .map(|age| i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
         let max = match (self.max_session_age, verifiers) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -299,6 +322,14 @@ impl Reissue {
             }
         }
         match self.issuer.reissue(claims, ty) {
+            Ok(token) if !verifier.accepts_minted(&token, now) => {
+                tracing::info!(
+                    target: "scopegate",
+                    sub = %LogSafe(&claims.sub),
+                    outcome = "not_refreshed",
+                    reason = "the token's issuer is not this service's own: the verifier does not accept what this issuer mints for it",
+                );
+            }
             Ok(token) => match HeaderValue::try_from(token) {
                 Ok(value) => {
                     res.headers_mut().insert(REFRESHED_TOKEN_HEADER, value);

@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, HttpMessage, HttpRequest};
 
 use crate::claims::{now, Claims, LogSafe};
 use crate::policy::{RoutePolicy, TokenType};
 use crate::verify::Verifier;
 
-use super::bearer::{b64token, bearer_bytes};
+use super::bearer::{b64token, request_token, TokenSource};
 use super::error::AuthError;
 
 /// What a request learnt about its token. One per request, written once on
@@ -37,6 +38,8 @@ struct RequestAuth {
 pub(crate) struct Allowed {
     pub policy: &'static RoutePolicy,
     pub token_type: TokenType,
+    /// Where the token came from: a cookie's is never refreshed.
+    pub source: TokenSource,
 }
 
 const NO_VERIFIER: &str =
@@ -81,24 +84,51 @@ pub(crate) fn recorded(
     (auth.verifier == verifier.id()).then(|| auth.outcome.clone())
 }
 
-/// Checks the request's bearer token with `verifier` at `now`, without
-/// recording the outcome: a verified-token cache hit as the token's bytes,
-/// else the `b64token` check and the full verification. Logs the outcome
-/// (a rejection at info, a success at debug).
+/// The request's token for `verifier`, as a string: the bearer header, or
+/// the verifier's cookie (see `request_token`). For an early key refresh.
+pub(crate) fn token_str<'a>(req: &'a HttpRequest, verifier: &Verifier) -> Option<&'a str> {
+    let (token, _) = request_token(
+        req.headers(),
+        req.method(),
+        verifier.cookie(),
+        verifier.max_token_size(),
+    );
+    b64token(token.ok()?).ok()
+}
+
+/// Where the request's token for `verifier` comes from (see
+/// `request_token`): without a declared cookie, always the header.
+#[inline]
+pub(crate) fn token_source(req: &HttpRequest, verifier: &Verifier) -> TokenSource {
+    match verifier.cookie() {
+        Some(_) if !req.headers().contains_key(AUTHORIZATION) => TokenSource::Cookie,
+        _ => TokenSource::Header,
+    }
+}
+
+/// Checks the request's token (bearer header, or the verifier's cookie)
+/// with `verifier` at `now`, without recording the outcome: a
+/// verified-token cache hit as the token's bytes, else the `b64token`
+/// check and the full verification. Logs the outcome (a rejection at info,
+/// a success at debug).
 pub(crate) fn verify_request(
     req: &HttpRequest,
     verifier: &Verifier,
     now: i64,
 ) -> Result<Arc<Claims>, AuthError> {
-    let outcome = bearer_bytes(req.headers(), verifier.max_token_size()).and_then(|token| {
-        match verifier.cached(token, now) {
-            Some(hit) => hit.map_err(AuthError::InvalidToken),
-            None => {
-                let token = b64token(token)?;
-                verifier
-                    .verify_fresh(token, now)
-                    .map_err(AuthError::InvalidToken)
-            }
+    let (token, _) = request_token(
+        req.headers(),
+        req.method(),
+        verifier.cookie(),
+        verifier.max_token_size(),
+    );
+    let outcome = token.and_then(|token| match verifier.cached(token, now) {
+        Some(hit) => hit.map_err(AuthError::InvalidToken),
+        None => {
+            let token = b64token(token)?;
+            verifier
+                .verify_fresh(token, now)
+                .map_err(AuthError::InvalidToken)
         }
     });
     match &outcome {
@@ -122,7 +152,7 @@ pub(crate) fn verify_request(
 
 /// Writes the request's record: `outcome` from `verifier` at `now`, and
 /// whether (and how) a route policy allowed it. Replaces an earlier record.
-#[inline]
+#[inline(always)]
 pub(crate) fn record(
     req: &HttpRequest,
     verifier: &Verifier,
@@ -167,6 +197,7 @@ pub fn authorized_claims(req: &HttpRequest) -> Option<Arc<Claims>> {
 /// Calls `f` with the claims, the mark and the clock read of this request's
 /// record if a route policy allowed it; `None` otherwise. Borrows the
 /// record: nothing is cloned unless `f` does.
+#[inline(always)]
 pub(crate) fn with_allowed<R>(
     req: &HttpRequest,
     f: impl FnOnce(&Arc<Claims>, Allowed, i64) -> R,
