@@ -246,11 +246,13 @@ def inclusive(prof: Profile, pattern: re.Pattern) -> int:
 class Server:
     """bench_server under callgrind, pinned to one core."""
 
-    def __init__(self, args, key: str, cache: bool, work: Path):
+    def __init__(self, args, key: str, cache: bool, work: Path, twin: bool = True):
         argv = ["taskset", "-c", str(args.cpu), "valgrind", "--tool=callgrind", "--instr-atstart=no",
                 f"--callgrind-out-file={work}/callgrind.%p", args.server, "--key", key]
         if not cache:
             argv.append("--no-token-cache")
+        if not twin:
+            argv.append("--no-twin")
         self.work = work
         self.dumps = 0
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -447,8 +449,8 @@ def measure_routing(args, work: Path) -> list[RoutingRow]:
     """/health and every protected GET of the example, HS512, cache on, in
     one server process: instructions per request and actix's routing share
     (its matcher, the guards it runs, scopegate's dispatcher included)."""
-    log("== routing table: hs512, cache on")
-    server = Server(args, "hs512", True, work)
+    log("== routing table: hs512, cache on, the example's routes alone (no twin)")
+    server = Server(args, "hs512", True, work, twin=False)
     rows = []
     try:
         client = Client(server)

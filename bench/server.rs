@@ -12,7 +12,7 @@
 //! and Ed25519 keys only, as Airflow does).
 //!
 //! ```text
-//! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--bind ADDR]
+//! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--no-twin] [--bind ADDR]
 //! ```
 //!
 //! Queues one task instance, `bench_dag/manual__1/bench_task`, prints one
@@ -90,7 +90,14 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     bind: String,
+    /// Serve the example's routes alone, without the twin in front of
+    /// them: the routing table measures the example's own routing.
+    #[arg(long)]
+    no_twin: bool,
 }
+
+/// Registers nothing: the example's app as `execution_api serve` builds it.
+fn nothing(_: &mut actix_web::web::ServiceConfig) {}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum KeyKind {
@@ -151,7 +158,8 @@ fn run(args: Args) -> Result<(), String> {
             .issuer
             .issue(ct, TokenType::WORKLOAD)
             .map_err(|e| e.to_string())?;
-        let (server, addr) = app::start_with(services, &args.bind, 1, twin)
+        let first = if args.no_twin { nothing } else { twin };
+        let (server, addr) = app::start_with(services, &args.bind, 1, first)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         let line = serde_json::json!({
             "listening": format!("http://{addr}/execution/"),

@@ -66,6 +66,18 @@ mod patterns {
         seen(&req, "post_search", Value::Null)
     }
 
+    /// A parameter that takes the rest of the path, then more segments.
+    #[route(get, "/keys/<key:path>/item/<offset>", public)]
+    pub async fn key_item(req: HttpRequest, path: web::Path<(String, u32)>) -> HttpResponse {
+        let (key, offset) = path.into_inner();
+        seen(&req, "key_item", json!([key, offset]))
+    }
+
+    #[route(get, "/keys/<key:path>", public)]
+    pub async fn by_key(req: HttpRequest, key: web::Path<String>) -> HttpResponse {
+        seen(&req, "by_key", json!(key.into_inner()))
+    }
+
     #[routes(prefix = "/runs/<dag_id>")]
     pub mod runs {
         use super::*;
@@ -222,6 +234,47 @@ async fn each_route_sees_its_own_pattern_and_parameters() {
             ),
             "{mount:?}"
         );
+    }
+}
+
+#[actix_web::test]
+async fn a_parameter_takes_the_rest_of_the_path() {
+    for mount in MOUNTS {
+        assert_eq!(
+            call(mount, "GET", "/patterns/keys/team/db%2Fpass/item/3").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "key_item",
+                    "/patterns/keys/{key:.+}/item/{offset}",
+                    json!({"key": "team/db%2Fpass", "offset": "3"}),
+                    json!(["team/db/pass", 3])
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+        // A key may end in what follows it elsewhere: the first-declared
+        // route that matches wins, as in Airflow.
+        let (status, body, _) = call(mount, "GET", "/patterns/keys/item/3").await;
+        assert_eq!(
+            (status, &body["decoded"]),
+            (200, &json!("item/3")),
+            "{mount:?}"
+        );
+        let (status, body, _) = call(mount, "GET", "/patterns/keys/a//b/item").await;
+        assert_eq!(
+            (status, &body["decoded"]),
+            (200, &json!("a//b/item")),
+            "{mount:?}"
+        );
+        // `/item/x` matches the first route, whose offset is a number: its
+        // extractor refuses `x` (actix's 404), as it would without scopegate.
+        let (status, body, _) = call(mount, "GET", "/patterns/keys/a/item/x").await;
+        assert_eq!((status, body), (404, Value::Null), "{mount:?}");
+        let (status, _, _) = call(mount, "GET", "/patterns/keys/").await;
+        assert_eq!(status, 404, "{mount:?}: a key is never empty");
     }
 }
 

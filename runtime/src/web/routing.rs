@@ -256,9 +256,33 @@ enum Params {
     /// Whole-segment parameters: each segment's index after the prefix
     /// and its name.
     Segments(Vec<(usize, &'static str)>),
+    /// A tail (`{key:.+}`) after `lead` segments, then `after`
+    /// one-segment pieces, each with its name if it is a parameter: the
+    /// parameters among the lead segments by index, as in `Segments`.
+    Tail {
+        lead: Vec<(usize, &'static str)>,
+        lead_len: usize,
+        tail: &'static str,
+        after: Vec<(Option<&'static str>, &'static str)>,
+    },
     /// A pattern the trie leaves to actix: actix's matcher for the
     /// pattern after the prefix.
     Actix(ResourceDef),
+}
+
+/// The name of a one-segment parameter `{name}`, if `segment` is one.
+fn param_name(segment: &str) -> Option<&str> {
+    let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+    (!name.is_empty() && !name.contains(['{', '}', ':'])).then_some(name)
+}
+
+/// The name of a tail `{name:.+}`, if `segment` is one.
+fn tail_name(segment: &str) -> Option<&str> {
+    let (name, regex) = segment
+        .strip_prefix('{')?
+        .strip_suffix('}')?
+        .split_once(':')?;
+    (regex == ".+" && !name.is_empty() && !name.contains(['{', '}', ':'])).then_some(name)
 }
 
 /// The most whole-segment parameters the dispatcher fills itself; a route
@@ -271,13 +295,29 @@ impl Params {
             return Params::None;
         }
         let mut segments = Vec::new();
-        for (at, segment) in rest.split('/').skip(1).enumerate() {
-            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) if !name.is_empty() && !name.contains(['{', '}', ':']) => {
-                    segments.push((at, name));
-                }
-                _ if segment.contains(['{', '}']) => return Params::Actix(ResourceDef::new(rest)),
-                _ => {}
+        let pieces: Vec<&'static str> = rest.split('/').skip(1).collect();
+        for (at, segment) in pieces.iter().enumerate() {
+            if let Some(name) = param_name(segment) {
+                segments.push((at, name));
+            } else if let Some(tail) = tail_name(segment) {
+                let after: Option<Vec<_>> = pieces[at + 1..]
+                    .iter()
+                    .map(|s| match param_name(s) {
+                        Some(name) => Some((Some(name), *s)),
+                        None => (!s.contains(['{', '}'])).then_some((None, *s)),
+                    })
+                    .collect();
+                return match after {
+                    Some(after) => Params::Tail {
+                        lead: segments,
+                        lead_len: at,
+                        tail,
+                        after,
+                    },
+                    None => Params::Actix(ResourceDef::new(rest)),
+                };
+            } else if segment.contains(['{', '}']) {
+                return Params::Actix(ResourceDef::new(rest));
             }
         }
         if segments.len() > MAX_SEGMENT_PARAMS {
@@ -313,6 +353,7 @@ impl Params {
         let wanted = match self {
             Params::None => return true,
             Params::Actix(def) => return def.capture_match_info(match_info),
+            Params::Tail { .. } => return self.fill_tail(match_info, prefix),
             Params::Segments(wanted) => wanted,
         };
         let bounds = match bounds {
@@ -361,6 +402,97 @@ impl Params {
     }
 }
 
+impl Params {
+    /// [`Params::fill`] for a route with a tail: the lead segments from
+    /// the start, the pieces after the tail from the end, the tail between.
+    fn fill_tail(&self, match_info: &mut actix_web::dev::Path<Url>, prefix: usize) -> bool {
+        let Params::Tail {
+            lead,
+            lead_len,
+            tail,
+            after,
+        } = self
+        else {
+            return false;
+        };
+        let rest = &match_info.as_str()[prefix..];
+        let bytes = rest.as_bytes();
+        // Every parameter's bounds in `rest`, in the pattern's order.
+        let mut bounds = [(0usize, 0usize); 2 * MAX_SEGMENT_PARAMS + 1];
+        let mut count = 0;
+        let mut slot = |count: &mut usize, start: usize, end: usize| -> bool {
+            match bounds.get_mut(*count) {
+                Some(b) => {
+                    *b = (start, end);
+                    *count += 1;
+                    true
+                }
+                None => false,
+            }
+        };
+        let mut at = 0;
+        let mut wanted = lead.iter().peekable();
+        for index in 0..*lead_len {
+            if bytes.get(at) != Some(&b'/') {
+                return false;
+            }
+            let end = bytes[at + 1..]
+                .iter()
+                .position(|b| *b == b'/')
+                .map_or(bytes.len(), |n| at + 1 + n);
+            if wanted.next_if(|(i, _)| *i == index).is_some() && !slot(&mut count, at + 1, end) {
+                return false;
+            }
+            at = end;
+        }
+        // The pieces after the tail, from the end, then put in order.
+        let mut trailing = [(0usize, 0usize); MAX_SEGMENT_PARAMS];
+        let mut trailing_count = 0;
+        let mut end = bytes.len();
+        for (name, text) in after.iter().rev() {
+            let Some(slash) = bytes[..end].iter().rposition(|b| *b == b'/') else {
+                return false;
+            };
+            let segment = &rest[slash + 1..end];
+            match name {
+                Some(_) if !segment.is_empty() => match trailing.get_mut(trailing_count) {
+                    Some(b) => {
+                        *b = (slash + 1, end);
+                        trailing_count += 1;
+                    }
+                    None => return false,
+                },
+                None if segment == *text => {}
+                _ => return false,
+            }
+            end = slash;
+        }
+        if end <= at + 1 || bytes[at] != b'/' || bytes[at + 1..end].contains(&b'\n') {
+            return false;
+        }
+        if !slot(&mut count, at + 1, end) {
+            return false;
+        }
+        for (start, end) in trailing[..trailing_count].iter().rev() {
+            if !slot(&mut count, *start, *end) {
+                return false;
+            }
+        }
+        let names = lead
+            .iter()
+            .map(|(_, name)| *name)
+            .chain(std::iter::once(*tail))
+            .chain(after.iter().filter_map(|(name, _)| *name));
+        let len = rest.len();
+        for (name, (start, end)) in names.zip(bounds) {
+            let value = match_info.as_str()[prefix + start..prefix + end].to_owned();
+            match_info.add_static(name, value);
+        }
+        match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
+        true
+    }
+}
+
 impl Table {
     fn new(entries: Vec<Entry>) -> Table {
         let prefix = common_prefix(entries.iter().map(|e| e.pattern));
@@ -399,9 +531,12 @@ impl Table {
     /// The routes `path` matches for `method`, and the bounds of the
     /// served route's parameters when the path could be cut into
     /// segments: `path` is the whole path, which starts with the prefix.
-    fn find(&self, method: Methods, path: &str) -> Option<(trie::Found, Seen)> {
+    /// `newlines`: whether the path may hold a newline (only a re-quoted
+    /// one can).
+    fn find(&self, method: Methods, path: &str, newlines: bool) -> Option<(trie::Found, Seen)> {
         let rest = path.strip_prefix(self.prefix)?;
         let mut seen = Seen::default();
+        seen.newlines = newlines;
         let found = self.trie.find_seen(method, rest, &mut seen);
         Some((found, seen))
     }
@@ -456,14 +591,15 @@ impl Guard for DispatchGuard {
         let head = ctx.head();
         let raw = head.uri.path();
         let requoted;
-        let path = if has_percent(raw.as_bytes()) {
+        let percent = has_percent(raw.as_bytes());
+        let path = if percent {
             requoted = Url::new(head.uri.clone());
             requoted.path()
         } else {
             raw
         };
         let table = &self.0;
-        let Some((found, seen)) = table.find(Methods::of(&head.method), path) else {
+        let Some((found, seen)) = table.find(Methods::of(&head.method), path, percent) else {
             return false;
         };
         if let Some(index) = table.dispatch(&found) {
@@ -547,7 +683,7 @@ impl Service<ServiceRequest> for Dispatch {
             // actix's re-quoted path.
             _ => (
                 table
-                    .find(Methods::of(req.method()), req.match_info().as_str())
+                    .find(Methods::of(req.method()), req.match_info().as_str(), true)
                     .and_then(|(found, _)| table.dispatch(&found)),
                 None,
             ),

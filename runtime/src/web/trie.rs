@@ -6,11 +6,15 @@
 //! Patterns are actix's (`/variables/{variable_key}`), matched against
 //! actix's re-quoted path, so `%2F` never splits a segment. A literal
 //! segment matches itself; a segment that is one parameter, `{name}`,
-//! matches any non-empty segment (actix's `[^/]+`). From the first segment
-//! that is anything else (text and parameters mixed, `{name:regex}`, a tail
-//! `{key:.+}` that takes slashes), the rest of the pattern is matched by
-//! actix's own [`ResourceDef`] against the rest of the path, so its meaning
-//! is actix's by construction.
+//! matches any non-empty segment (actix's `[^/]+`). A segment that is a
+//! tail, `{key:.+}` (scopegate's `<key:path>`), takes one or more
+//! characters, slashes included; when only literal segments and one-segment
+//! parameters follow it, those are the path's last segments, so the trie
+//! checks them from the end and the tail is what lies between, as actix's
+//! regex decides. From any other segment (text and parameters mixed,
+//! `{name:regex}`, a tail followed by such a segment), the rest of the
+//! pattern is matched by actix's own [`ResourceDef`] against the rest of
+//! the path, so its meaning is actix's by construction.
 
 use actix_web::dev::ResourceDef;
 
@@ -61,6 +65,9 @@ pub(crate) struct Seen {
     bounds: [(u16, u16); MAX_SEGMENTS],
     /// Whether a segment was too deep or too far to record.
     overflow: bool,
+    /// Whether the path may hold a newline (it was re-quoted): a tail does
+    /// not take one.
+    pub(crate) newlines: bool,
 }
 
 impl Default for Seen {
@@ -68,6 +75,7 @@ impl Default for Seen {
         Seen {
             bounds: [(0, 0); MAX_SEGMENTS],
             overflow: false,
+            newlines: true,
         }
     }
 }
@@ -98,10 +106,20 @@ struct Node {
     param: Option<u32>,
     /// Routes whose pattern ends here, in declaration order.
     ends: Vec<RouteIndex>,
+    /// Routes whose pattern continues from here with a tail, grouped by
+    /// the segments after it, in declaration order.
+    tails: Vec<(Vec<Fixed>, Vec<RouteIndex>)>,
     /// Routes whose pattern continues from here with a segment the trie
     /// does not take apart, with that rest of the pattern, in declaration
     /// order.
     rests: Vec<(RouteIndex, ResourceDef)>,
+}
+
+/// A segment after a tail: literal text, or a one-segment parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fixed {
+    Literal(&'static str),
+    Param,
 }
 
 /// A trie over a group's patterns.
@@ -116,6 +134,46 @@ pub(crate) struct Trie {
 enum Piece<'a> {
     Literal(&'a str),
     Param,
+    /// `{name:.+}`: one or more characters, slashes included.
+    Tail,
+}
+
+/// A segment after a tail, if the trie can check it: literal text or a
+/// one-segment parameter.
+fn fixed(segment: &'static str) -> Option<Fixed> {
+    match piece(segment)? {
+        Piece::Literal(text) => Some(Fixed::Literal(text)),
+        Piece::Param => Some(Fixed::Param),
+        Piece::Tail => None,
+    }
+}
+
+/// Whether `rest` (what is left of the path: empty, or starting with `/`)
+/// is a tail followed by segments matching `after`, as actix's regex
+/// `/(?P<tail>.+)` then `/text` or `/(?P<name>[^/]+)` for each decides:
+/// `after` takes the path's last segments, and the tail, what lies
+/// between, is not empty and has no newline (`.` does not match one; only
+/// a re-quoted `%0A` puts one in a path, so `newlines` says whether to
+/// look).
+fn tail_bounds(rest: &str, after: &[Fixed], newlines: bool) -> Option<usize> {
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let bytes = rest.as_bytes();
+    let mut end = rest.len();
+    for fixed in after.iter().rev() {
+        let slash = bytes[..end].iter().rposition(|b| *b == b'/')?;
+        let segment = &rest[slash + 1..end];
+        let ok = match fixed {
+            Fixed::Literal(text) => segment == *text,
+            Fixed::Param => !segment.is_empty(),
+        };
+        if !ok {
+            return None;
+        }
+        end = slash;
+    }
+    (end > 1 && !(newlines && bytes[1..end].contains(&b'\n'))).then_some(end)
 }
 
 /// The order literal segments are kept in: by length, then by bytes, so
@@ -133,6 +191,10 @@ fn piece(segment: &str) -> Option<Piece<'_>> {
         return Some(Piece::Literal(segment));
     }
     let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+    if let Some((name, ".+")) = name.split_once(':') {
+        let plain = !name.is_empty() && !name.contains(['{', '}', ':']);
+        return plain.then_some(Piece::Tail);
+    }
     let plain = !name.is_empty() && !name.contains(['{', '}', ':']);
     plain.then_some(Piece::Param)
 }
@@ -186,6 +248,24 @@ impl Trie {
                         child as usize
                     }
                 },
+                Some(Piece::Tail) => {
+                    let after: Option<Vec<Fixed>> = next
+                        .map(|next| next.split('/').map(fixed).collect())
+                        .unwrap_or(Some(Vec::new()));
+                    if let Some(after) = after {
+                        let tails = &mut self.nodes[node].tails;
+                        match tails.iter_mut().find(|(a, _)| *a == after) {
+                            Some((_, routes)) => routes.push(index),
+                            None => tails.push((after, vec![index])),
+                        }
+                        return;
+                    }
+                    let from = pattern.len() - rest.len() - 1;
+                    self.nodes[node]
+                        .rests
+                        .push((index, ResourceDef::new(&pattern[from..])));
+                    return;
+                }
                 None => {
                     // `rest` starts at this segment; give actix the rest of
                     // the pattern, its leading `/` included.
@@ -242,6 +322,13 @@ impl Trie {
         let bytes = path.as_bytes();
         loop {
             let here = &self.nodes[node];
+            for (after, routes) in &here.tails {
+                if tail_bounds(&path[at..], after, seen.newlines).is_some() {
+                    for index in routes {
+                        self.candidate(*index, method, found);
+                    }
+                }
+            }
             for (index, def) in &here.rests {
                 if def.is_match(&path[at..]) {
                     self.candidate(*index, method, found);
@@ -343,8 +430,10 @@ mod tests {
         (GET, "/files/{name}.{ext}"),
         (GET, "/files/{name}"),
         (GET, "/xcoms/{d}/{r}/{t}/{key:.+}/slice"),
+        (GET, "/xcoms/{d}/{r}/{t}/{key:.+}/item/{offset}"),
         (GET, "/xcoms/{d}/{r}/{t}/{key:.+}"),
         (PUT, "/xcoms/{d}/{r}/{t}/{key:.+}"),
+        (GET, "/star/{key:.*}/x"),
         (GET, "/"),
         (GET, "/a/"),
         (GET, "/a//b"),
@@ -373,6 +462,14 @@ mod tests {
         "/xcoms/d/r/t/slice",
         "/xcoms/d/r/t/",
         "/xcoms/d/r/t",
+        "/xcoms/d/r/t//slice",
+        "/xcoms/d/r/t/a/b/item/7",
+        "/xcoms/d/r/t/a/b/item/",
+        "/xcoms/d/r/t/item/7",
+        "/xcoms/d/r/t/a/slice/slice",
+        "/xcoms/d/r/t/%2F",
+        "/star//x",
+        "/star/a/b/x",
         "/",
         "//",
         "/a/",
@@ -414,6 +511,8 @@ mod tests {
         let found = trie_first(ROUTES, GET, "/xcoms/d/r/t/k/slice");
         assert_eq!(found.serve, Some(7));
         assert_eq!(found.allow, GET.union(PUT));
+        let found = trie_first(ROUTES, PUT, "/xcoms/d/r/t/k/item/1");
+        assert_eq!((found.first, found.serve), (Some(8), Some(10)));
     }
 
     #[test]
@@ -422,7 +521,7 @@ mod tests {
         let path = "/items/search/x";
         let mut seen = Seen::default();
         let found = trie.find_seen(GET, path, &mut seen);
-        assert_eq!(found.serve, Some(15), "/{{a}}/{{b}}/{{c}}");
+        assert_eq!(found.serve, Some(17), "/{{a}}/{{b}}/{{c}}");
         let segments: Vec<&str> = (0..3)
             .map(|d| {
                 let (start, end) = seen.bounds(d).unwrap();
