@@ -503,6 +503,9 @@ pub(crate) fn group(group: &Group) -> TokenStream {
         /// declaration order, for audits, docs and OpenAPI.
         pub const ROUTES: &[::scopegate::RouteInfo] = &[#(#infos),*];
     }));
+    if !taken(crate::include::REPLAY) {
+        items.push(Item::Verbatim(crate::include::refusal(&group.module.ident)));
+    }
     items.extend(group.cfg_duplicates.iter().map(|d| {
         let (conditions, message) = (&d.conditions, &d.message);
         Item::Verbatim(quote_spanned!(d.span=> #conditions ::core::compile_error!(#message);))

@@ -66,12 +66,13 @@ pub(crate) const PROTECT_WITH_ROUTE: &str = "`#[protect]` goes above one of acti
 
 /// Items `#[routes]` generates in the module, and with the `openapi`
 /// feature.
-const GENERATED: [&str; 5] = [
+const GENERATED: [&str; 6] = [
     "configure",
     "ROUTES",
     REGISTER_ROUTES,
     TABLE,
     ROUTES_AND_MARKERS,
+    crate::include::REPLAY,
 ];
 const GENERATED_OPENAPI: [&str; 2] = ["openapi", ADD_OPENAPI];
 
@@ -160,6 +161,18 @@ impl Group {
         match args {
             Ok(args) => {
                 let options = read_options(cx, args.options, Macro::Group);
+                if let Some(key) = &options.included {
+                    cx.error(key.span(), crate::include::INCLUDED_INLINE);
+                }
+                match &options.include {
+                    // A top-level group's valid `include` was expanded into
+                    // the chain that assembles its tree; an invalid one was
+                    // reported when read.
+                    Some((key, paths)) if !paths.is_empty() && !outer.modules.is_empty() => {
+                        cx.error(key.span(), crate::include::INCLUDE_NESTED);
+                    }
+                    _ => {}
+                }
                 if let Some(lit) = &options.prefix {
                     match RoutePath::parse_prefix(&lit.value()) {
                         Ok(prefix) => {

@@ -107,6 +107,7 @@ pub mod __private {
     };
     pub use actix_service;
     pub use actix_web;
+    pub use scopegate_macros::__routes_tree as routes_tree;
     #[cfg(feature = "openapi")]
     pub use {crate::openapi, utoipa};
 }
