@@ -34,6 +34,13 @@ extractors (`FromRequest` of scopegate's types) and `Reissue` (its service
 call, its future's poll and drop), each without the inner service they wrap;
 plus actix's route matching, clock reads and heap allocations per request.
 
+With --deny-lists (e.g. `memory,redis`), each configuration is measured
+once per deny-list, holding --revoked revocations (10,000): `memory` is a
+MemoryDenyList, `redis` a RedisDenyList mirroring a redis-server this
+script starts (on a free port, data in a temporary directory, stopped by
+PID); a last table compares scopegate's own instructions per cache hit
+with the in-memory one.
+
 Loopback only; every server is stopped at the end and the callgrind files
 are removed (--keep DIR keeps them). Standard library only, plus valgrind.
 """
@@ -64,6 +71,7 @@ STARTUP_TIMEOUT = 120.0
 # The issue's targets, read from this output (not asserted).
 TARGET_OWN = 800  # scopegate's own instructions per protected request, cache hit
 TARGET_RATIO = 0.95  # protected throughput / twin throughput, in instructions
+TARGET_DENY = 1.05  # scopegate's own with the Redis deny-list / with the in-memory one
 
 
 def log(message: str) -> None:
@@ -201,6 +209,8 @@ DETAIL = {
     "policy": (SCOPEGATE_FN, re.compile(r"^scopegate::[\w:]*RoutePolicy::check$")),
     # The per-request record, in the request's extensions.
     "record": (SCOPEGATE_FN, re.compile(r"^actix_http::extensions::Extensions::insert$")),
+    # The deny-list's answer: the verifier's call through `dyn DenyList`.
+    "deny": (SCOPEGATE_FN, re.compile(r"^<[\w:]*Arc<T> as scopegate::[\w:]*DenyList>::revocation_status$")),
 }
 
 
@@ -246,17 +256,21 @@ def inclusive(prof: Profile, pattern: re.Pattern) -> int:
 class Server:
     """bench_server under callgrind, pinned to one core."""
 
-    def __init__(self, args, key: str, cache: bool, work: Path, twin: bool = True):
+    def __init__(self, args, key: str, cache: bool, work: Path, deny: str = "none", twin: bool = True):
         argv = ["taskset", "-c", str(args.cpu), "valgrind", "--tool=callgrind", "--instr-atstart=no",
                 f"--callgrind-out-file={work}/callgrind.%p", args.server, "--key", key]
         if not cache:
             argv.append("--no-token-cache")
         if not twin:
             argv.append("--no-twin")
+        if deny != "none":
+            argv += ["--deny-list", deny, "--revoked", str(args.revoked)]
+        if deny == "redis":
+            argv += ["--revocations", args.redis_url]
         self.work = work
         self.dumps = 0
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=open(work / f"server-{key}-{cache}.log", "w"), text=True,
+                                     stderr=open(work / f"server-{key}-{cache}-{deny}.log", "w"), text=True,
                                      env={**os.environ, "RUST_LOG": "warn"})
         line = self.read_line()
         info = json.loads(line)
@@ -333,6 +347,7 @@ class Client:
 class Row:
     key: str
     cache: bool
+    deny: str
     route: str
     requests: int
     total: float
@@ -349,9 +364,9 @@ class Row:
         return self.enforce + self.extractor + self.reissue
 
 
-def measure(args, key: str, cache: bool, work: Path) -> list[Row]:
-    log(f"== {key}, cache {'on' if cache else 'off'}")
-    server = Server(args, key, cache, work)
+def measure(args, key: str, cache: bool, work: Path, deny: str = "none") -> list[Row]:
+    log(f"== {key}, cache {'on' if cache else 'off'}, deny-list {deny}")
+    server = Server(args, key, cache, work, deny)
     rows = []
     try:
         client = Client(server)
@@ -378,7 +393,7 @@ def measure(args, key: str, cache: bool, work: Path) -> list[Row]:
             prof = server.dump()
             per = lambda x: x / n  # noqa: E731
             rows.append(Row(
-                key=key, cache=cache, route=route, requests=n, total=per(prof.total),
+                key=key, cache=cache, deny=deny, route=route, requests=n, total=per(prof.total),
                 enforce=per(own(prof, ENFORCE)), extractor=per(own(prof, EXTRACTOR)),
                 reissue=per(own(prof, REISSUE)), routing=per(inclusive(prof, ROUTING)),
                 clock=per(prof.calls_to(CLOCK)), mallocs=per(prof.calls_to(MALLOC)),
@@ -526,12 +541,12 @@ def report(args, rows: list[Row]) -> None:
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     by_config = defaultdict(dict)
     for row in rows:
-        by_config[(row.key, row.cache)][row.route] = row
-    for (key, cache), routes in by_config.items():
+        by_config[(row.key, row.cache, row.deny)][row.route] = row
+    for (key, cache, deny), routes in by_config.items():
         twin = routes["twin, token sent"].total
         for route, row in routes.items():
             vs_twin = f"{twin / row.total:.3f}" if route != "protected, TiToken" else ""
-            print(f"| {name(key)} | {'on' if cache else 'off'} | {route} | "
+            print(f"| {name(key, deny)} | {'on' if cache else 'off'} | {route} | "
                   f"{row.total:,.0f} | {vs_twin} | {row.routing:,.0f} | {row.enforce:,.0f} | "
                   f"{row.extractor:,.0f} | {row.reissue:,.0f} | {row.own:,.0f} | {row.clock:.1f} | "
                   f"{row.mallocs:.1f} |")
@@ -541,9 +556,9 @@ def report(args, rows: list[Row]) -> None:
     print("| key | cache | the token: bearer header, then cache or verification | of which the verifier | "
           "of which the cache lookup | the policy check | `Extensions::insert` (the record) |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for (key, cache), routes in by_config.items():
+    for (key, cache, deny), routes in by_config.items():
         d = routes["protected"].detail
-        print(f"| {name(key)} | {'on' if cache else 'off'} | {d['token']:,.0f} | "
+        print(f"| {name(key, deny)} | {'on' if cache else 'off'} | {d['token']:,.0f} | "
               f"{d['verify']:,.0f} | {d['cache']:,.0f} | {d['policy']:,.0f} | {d['record']:,.0f} |")
     print()
     print("Targets (cache on):")
@@ -551,7 +566,7 @@ def report(args, rows: list[Row]) -> None:
     print("| key | scopegate's own, protected | ≤ 800 | twin/protected, token sent | same, routing equalised | "
           "≥ 0.95 | twin/protected, twin without token |")
     print("|---|---:|---|---:|---:|---|---:|")
-    for (key, cache), routes in by_config.items():
+    for (key, cache, deny), routes in by_config.items():
         if not cache:
             continue
         prot, twin = routes["protected"], routes["twin, token sent"]
@@ -561,11 +576,69 @@ def report(args, rows: list[Row]) -> None:
         # example): take actix's routing difference out.
         equal = twin.total / (prot.total - (prot.routing - twin.routing))
         none = routes["twin, no token"].total / prot.total
-        print(f"| {name(key)} | {prot.own:,.0f} | {met(prot.own <= TARGET_OWN)} | {sent:.3f} | {equal:.3f} | "
+        print(f"| {name(key, deny)} | {prot.own:,.0f} | {met(prot.own <= TARGET_OWN)} | {sent:.3f} | {equal:.3f} | "
               f"{met(equal >= TARGET_RATIO)} | {none:.3f} |")
+    denies = sorted({row.deny for row in rows})
+    if len(denies) > 1:
+        print()
+        print(f"Deny-lists holding {args.revoked:,} revocations, protected route, cache hits "
+              f"(the goal: the Redis deny-list costs at most {TARGET_DENY - 1:.0%} more of scopegate's own "
+              f"instructions than the in-memory one):")
+        print()
+        print("| key | deny-list | instructions/request | scopegate's own | Enforce | `Extensions::insert` "
+              "(the record; mostly malloc) | the deny-list's answer | vs memory, scopegate's own | ≤ +5% | "
+              "vs memory, the answer |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
+        for (key, cache, deny), routes in by_config.items():
+            if not cache:
+                continue
+            prot = routes["protected"]
+            memory = by_config.get((key, cache, "memory"))
+            ratio = prot.own / memory["protected"].own if memory else None
+            shown = f"{ratio:.3f}" if ratio else ""
+            goal = met(ratio <= TARGET_DENY) if ratio and deny == "redis" else ""
+            answer = prot.detail["deny"]
+            vs = f"{answer / memory['protected'].detail['deny']:.3f}" if memory and answer else ""
+            print(f"| {name(key)} | {deny} | {prot.total:,.0f} | {prot.own:,.0f} | {prot.enforce:,.0f} | "
+                  f"{prot.detail['record']:,.0f} | {answer:,.0f} | {shown} | {goal} | {vs} |")
 
-def name(key: str) -> str:
-    return "EdDSA" if key == "eddsa" else key.upper()
+
+def name(key: str, deny: str = "none") -> str:
+    shown = "EdDSA" if key == "eddsa" else key.upper()
+    return shown if deny == "none" else f"{shown}, {deny} deny-list"
+
+
+class Redis:
+    """A redis-server of this script's own, for `--deny-lists redis`."""
+
+    def __init__(self, work: Path):
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        (work / "redis").mkdir()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(work / "redis")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise SystemExit("redis-server did not start")
+                time.sleep(0.05)
+
+    def flush(self) -> None:
+        subprocess.run(["redis-cli", "-p", str(self.port), "FLUSHALL"], capture_output=True, check=True)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
 
 
 def met(ok: bool) -> str:
@@ -586,7 +659,14 @@ def main() -> int:
     p.add_argument("--routing", choices=["with", "only", "without"], default="with",
                    help="the routing table of every protected GET (HS512, cache on): with the other "
                         "tables (default), only it, or without it")
+    p.add_argument("--deny-lists", default="none",
+                   help="comma-separated deny-lists to measure each configuration with: none (default), "
+                        "memory, redis")
+    p.add_argument("--revoked", type=int, default=10_000, help="revocations each deny-list holds (10000)")
     args = p.parse_args()
+    denies = args.deny_lists.split(",")
+    if any(d not in ("none", "memory", "redis") for d in denies):
+        p.error("--deny-lists from none, memory, redis")
     keys = args.keys.split(",")
     caches = [{"on": True, "off": False}[c] for c in args.cache.split(",")]
     if any(k not in KEYS for k in keys) or not (1 <= args.requests <= 100_000 and 1 <= args.cold_requests <= 100_000):
@@ -598,14 +678,24 @@ def main() -> int:
     started = time.monotonic()
     rows = []
     routing = []
+    redis = None
     try:
         if args.routing != "without":
             routing = measure_routing(args, work)
-        if args.routing != "only":
-            for cache in caches:
-                for key in keys:
-                    rows += measure(args, key, cache, work)
+        if "redis" in denies and args.routing != "only":
+            if not shutil.which("redis-server"):
+                p.error("redis-server not found (bench/instructions.sh installs it with --deny-lists redis)")
+            redis = Redis(work)
+            args.redis_url = redis.url
+        for cache in (caches if args.routing != "only" else []):
+            for key in keys:
+                for deny in denies:
+                    if redis:
+                        redis.flush()
+                    rows += measure(args, key, cache, work, deny)
     finally:
+        if redis:
+            redis.stop()
         if args.keep:
             shutil.copytree(work, args.keep, dirs_exist_ok=True)
         shutil.rmtree(work, ignore_errors=True)

@@ -6,6 +6,8 @@
 #   bash bench/instructions.sh                        # everything, a few minutes
 #   bash bench/instructions.sh --keys hs512 --cache on  # a quick look
 #   bash bench/instructions.sh --help                 # the driver's options
+#   bash bench/instructions.sh --keys hs512 --cache on --deny-lists memory,redis
+#                                                     # a cache hit with 10,000 revocations
 #
 # Installs valgrind from Debian's packages when missing, builds the bench
 # server (bench/server.rs: the example's app with an unprotected twin of
@@ -29,6 +31,10 @@ if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null
     fi
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
 fi
+
+case " $* " in
+*redis*) bash "$root/tests/redis/install.sh" ;;
+esac
 
 echo "== building the bench server (release)" >&2
 (cd "$root" && cargo build --quiet --release --features bench --example bench_server)

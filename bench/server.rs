@@ -13,7 +13,14 @@
 //!
 //! ```text
 //! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--no-twin] [--bind ADDR]
+//!              [--deny-list none|memory|redis] [--revoked N] [--revocations URL]
 //! ```
+//!
+//! With `--deny-list`, the verifier consults a deny-list holding `--revoked`
+//! revocations (10,000 by default: half token ids, half chain ids, none of
+//! them the printed token's): a `MemoryDenyList`, or a `RedisDenyList` of the
+//! Redis at `--revocations`, which the server fills first and whose list it
+//! waits to have loaded before it prints its line.
 //!
 //! Queues one task instance, `bench_dag/manual__1/bench_task`, prints one
 //! JSON line, `{"listening": URL, "token": T, "sub": S, "ct": C,
@@ -24,33 +31,18 @@
 //! `warn` unless `RUST_LOG` says otherwise, so the example's access log,
 //! which is `info`, costs nothing in a measurement.
 
-// The example's server modules, included as the example includes them. The
-// example's CLI is not, so some of their items are unused here.
-#[allow(dead_code)]
-#[path = "../examples/execution_api/app.rs"]
-mod app;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/errors.rs"]
-mod errors;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/keys.rs"]
-mod keys;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/models.rs"]
-mod models;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/routes.rs"]
-mod routes;
-#[allow(dead_code, unused_imports)]
-#[path = "../examples/execution_api/state.rs"]
-mod state;
+// The example's server, from its library, as the example starts it.
+use execution_api_example::{app, keys, state};
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use scopegate::{ConfigError, SigningKey, TokenType};
+use scopegate::{
+    ConfigError, MemoryDenyList, RedisDenyList, RedisStore, Revocation, SigningKey, TokenType,
+};
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
@@ -94,6 +86,75 @@ struct Args {
     /// them: the routing table measures the example's own routing.
     #[arg(long)]
     no_twin: bool,
+    /// The deny-list the verifier consults.
+    #[arg(long, value_enum, default_value = "none")]
+    deny_list: DenyListKind,
+    /// How many revocations the deny-list holds.
+    #[arg(long, default_value_t = 10_000)]
+    revoked: usize,
+    /// The Redis of `--deny-list redis`.
+    #[arg(long, value_name = "URL")]
+    revocations: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DenyListKind {
+    /// No deny-list (as `serve` without `--revocations`).
+    None,
+    /// A `MemoryDenyList`.
+    Memory,
+    /// A `RedisDenyList` (`serve --revocations`).
+    Redis,
+}
+
+/// The maximum session age of both deny-lists' verifiers (the example's
+/// default).
+const MAX_SESSION_AGE: Duration = app::DEFAULT_MAX_SESSION_AGE;
+
+/// `n` revocations that name no token of this server: half token ids, half
+/// chain ids, kept for an hour.
+fn revocations(n: usize) -> Vec<Revocation> {
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        + 3600;
+    (0..n)
+        .map(|i| {
+            let id = Uuid::new_v4().simple().to_string();
+            if i % 2 == 0 {
+                Revocation::token(id, until)
+            } else {
+                Revocation::chain(id, until)
+            }
+        })
+        .collect()
+}
+
+/// Fills the Redis at `url` with `n` revocations, then mirrors it and
+/// waits for the list to load.
+async fn redis_deny_list(url: &str, n: usize) -> Result<Arc<RedisDenyList>, String> {
+    let store = RedisStore::open(url)
+        .map_err(|e| e.to_string())?
+        .max_session_age(MAX_SESSION_AGE)
+        .max_revocations(n.max(1) * 2);
+    for chunk in revocations(n).chunks(1000) {
+        store.store(chunk).await.map_err(|e| e.to_string())?;
+    }
+    let list = Arc::new(RedisDenyList::new(store));
+    // The verifier tells it the session age; until then it waits. Tell it
+    // now, so that it loads before the server says it listens.
+    scopegate::DenyList::set_max_session_age(&*list, MAX_SESSION_AGE);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !list.is_loaded() || list.len() < n {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the Redis deny-list holds {} of {n} revocations after 30 s",
+                list.len()
+            ));
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(list)
 }
 
 /// Registers nothing: the example's app as `execution_api serve` builds it.
@@ -140,12 +201,33 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let auth = AuthConfig {
+    let mut auth = AuthConfig {
         execution_ttl: TOKEN_TTL,
         token_cache: !args.no_token_cache,
+        max_session_age: Some(MAX_SESSION_AGE),
         ..AuthConfig::new(args.key.keys()?, AIRFLOW_AUDIENCE)
     };
     actix_web::rt::System::new().block_on(async move {
+        match args.deny_list {
+            DenyListKind::None => {}
+            DenyListKind::Memory => {
+                let list = MemoryDenyList::new();
+                for r in revocations(args.revoked) {
+                    match r.kind {
+                        scopegate::RevokedKind::Token => list.revoke(&r.id, r.until),
+                        _ => list.revoke_chain(&r.id, r.until),
+                    }
+                }
+                auth.memory_deny_list = Some(Arc::new(list));
+            }
+            DenyListKind::Redis => {
+                let url = args
+                    .revocations
+                    .as_deref()
+                    .ok_or("--deny-list redis needs --revocations URL")?;
+                auth.revocations = Some(redis_deny_list(url, args.revoked).await?);
+            }
+        }
         let services = Services::load(&auth).await?;
         let spec = "bench_dag/manual__1/bench_task".parse()?;
         let sub = services.store.queue_task(&spec)?;

@@ -6,11 +6,17 @@
 //! cargo run --example execution_api -- serve --queue 1
 //! cargo run --example execution_api -- serve --queue-task etl/manual__1/extract \
 //!     --queue-task etl/manual__1/load
+//! cargo run --example execution_api -- serve --queue-task etl/manual__1/double/0 \
+//!     --queue-task etl/manual__1/double/1 --queue-task etl/manual__1/flaky \
+//!     --task-retries flaky=2
 //! cargo run --example execution_api -- token --sub <UUID> --type execution
 //! cargo run --example execution_api -- routes
 //! cargo run --example execution_api -- serve --private-key tests/keys/ed25519_private.pem
 //! cargo run --example execution_api -- serve --bind 127.0.0.1:8081 \
 //!     --jwks http://127.0.0.1:8080/execution/.well-known/jwks.json
+//! cargo run --example execution_api -- serve --revocations redis://127.0.0.1:6379
+//! echo "$TOKEN" | cargo run --example execution_api -- revoke --token - \
+//!     --revocations redis://127.0.0.1:6379
 //! ```
 //!
 //! It serves all 55 operations of Airflow 3.3.2's Execution API, so that
@@ -19,45 +25,40 @@
 //!
 //! `serve` prints one JSON line per queued task instance,
 //! `{"task_instance_id": "...", "workload_token": "..."}` (those of
-//! `--queue N` first, then one per `--queue-task`, in order), then
+//! `--queue N` first, then one per `--queue-task`, in order), one per
+//! callback of `--queue-callback N`,
+//! `{"callback_id": "...", "callback_token": "..."}`, then
 //! `{"listening": "http://127.0.0.1:PORT/execution/"}`. Point
 //! `airflow.sdk.api.client.Client(base_url=<listening>, token=<workload_token>)`
 //! or the worker at it. Logs go to stderr: one line per response (method,
 //! path, status), `RUST_LOG=debug` adds every auth decision; tokens are
 //! never logged.
 
-// The server lives in `execution_api/`, shared with `tests/e2e.rs`, which
-// includes the same files the same way, so both see them as crate-root
-// siblings (`crate::state`, ...).
-#[path = "execution_api/app.rs"]
-mod app;
-#[path = "execution_api/errors.rs"]
-mod errors;
-#[path = "execution_api/keys.rs"]
-mod keys;
-#[path = "execution_api/models.rs"]
-mod models;
-#[path = "execution_api/routes.rs"]
-mod routes;
-#[path = "execution_api/state.rs"]
-mod state;
+// The server is the library of the `execution-api-example` package
+// (`execution_api/`, with its own scopegate.toml), shared with the tests
+// and the bench server; this file is its command line.
+use execution_api_example::{app, keys, models, routes, state};
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use scopegate::{
-    min_secret_bytes, Algorithm, JwksSource, TokenType, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
+    min_secret_bytes, Algorithm, JwksSource, RedisDenyList, RedisStore, Revocation, TokenType,
+    CHAIN_CLAIM, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL, SESSION_START_CLAIM,
 };
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE, DEFAULT_MAX_SESSION_AGE};
+use execution_api_example::CALLBACK;
 use keys::Keys;
-use models::QueuedWorkload;
+use models::{QueuedCallback, QueuedWorkload};
 use state::caps::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_VALUE_BYTES};
-use state::{Limits, TaskSpec};
+use state::{Limits, TaskRetries, TaskSpec};
 
 /// The most task instances `--queue` creates.
 const MAX_QUEUE: u64 = 10_000;
@@ -91,6 +92,13 @@ enum Command {
     /// Print the route table: one line per route with its method, full
     /// path, accepted token types (or `(public)`) and owner scopes.
     Routes,
+    /// Revoke a token and its whole refresh chain on every replica that
+    /// shares the revocation store (`serve --revocations`): stores its
+    /// `jti` and chain id until they can no longer verify, and announces
+    /// them. Needs no secret: whoever can write to the store can revoke
+    /// anyway. Exits 0 once the store has them, non-zero when it could not
+    /// store them.
+    Revoke(RevokeArgs),
 }
 
 /// Key options shared by both commands.
@@ -140,12 +148,27 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
     queue: u64,
     /// Queue a task instance of this DAG, run and task, as a scheduler
-    /// hands it to an executor (its run is created, running, if new).
-    /// Repeatable; one JSON line each, in order, after those of --queue.
-    /// Run ids may hold `~ : +` (`manual__2026-01-01T00:00:00+00:00`).
-    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID")]
+    /// hands it to an executor (its run is created, running, if new); with
+    /// a fourth part, that instance of a mapped task (`map_index`, 0 on;
+    /// without it -1, not mapped). Repeatable; one JSON line each, in
+    /// order, after those of --queue. Run ids may hold `~ : +`
+    /// (`manual__2026-01-01T00:00:00+00:00`).
+    #[arg(long = "queue-task", value_name = "DAG_ID/RUN_ID/TASK_ID[/MAP_INDEX]")]
     queue_task: Vec<TaskSpec>,
-    /// Lifetime of workload tokens, in seconds.
+    /// Give a task the `retries` its DAG file declares: its queued
+    /// instances get `max_tries = N`, so the worker of a failing try with
+    /// retries left reports `up_for_retry` instead of `failed`. Repeatable,
+    /// one per task id (in every DAG queued).
+    #[arg(long = "task-retries", value_name = "TASK_ID=N")]
+    task_retries: Vec<TaskRetries>,
+    /// Number of deadline callbacks to create in state `queued`, each with
+    /// a single-use callback token (Airflow's main branch): one line
+    /// `{"callback_id": ..., "callback_token": ...}` each, after the task
+    /// instances' lines. The token is exchanged once, at
+    /// PATCH /execution/callbacks/<callback_id>/run, for an execution token.
+    #[arg(long = "queue-callback", value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_QUEUE))]
+    queue_callback: u64,
+    /// Lifetime of workload tokens (and callback tokens), in seconds.
     #[arg(long, default_value_t = DEFAULT_WORKLOAD_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     workload_ttl: u64,
     /// Lifetime of execution tokens, in seconds.
@@ -156,6 +179,18 @@ struct ServeArgs {
     /// least --workload-ttl; 0 switches it off (as Airflow).
     #[arg(long, default_value_t = DEFAULT_MAX_SESSION_AGE.as_secs())]
     max_session_age: u64,
+    /// Share revocations with every other replica through this Redis
+    /// (`redis://[:PASSWORD@]HOST[:PORT][/DB]`; the environment variable
+    /// keeps a password off the command line): each token is checked
+    /// against a local copy, kept current from Redis; revoke with
+    /// `execution_api revoke`. Needs a --max-session-age (not 0).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SCOPEGATE_REVOCATIONS",
+        hide_env_values = true
+    )]
+    revocations: Option<String>,
     /// Largest value a write may store, in bytes (a Variable, an XCom, a
     /// state store value, a triggered run's conf, rendered fields); larger
     /// is refused with 413.
@@ -175,7 +210,7 @@ struct ServeArgs {
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
     /// The token's subject: a task instance id (or, for connection-test
-    /// routes, a connection test id).
+    /// routes, a connection test id; for a callback token, a callback id).
     #[arg(long)]
     sub: Uuid,
     /// The token's type.
@@ -188,10 +223,32 @@ struct TokenArgs {
     ttl: Option<u64>,
 }
 
+#[derive(Debug, clap::Args)]
+struct RevokeArgs {
+    /// The token to revoke, or `-` to read it from standard input (which
+    /// keeps it out of `ps` and shell history). Its signature is not
+    /// checked: only its `jti`, chain id (`sid`), `iss` and `exp` are read.
+    #[arg(long)]
+    token: String,
+    /// The revocation store the replicas share (as `serve --revocations`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SCOPEGATE_REVOCATIONS",
+        hide_env_values = true
+    )]
+    revocations: String,
+    /// The replicas' --max-session-age, in seconds: the revocation is kept
+    /// that long at most, from the chain's start.
+    #[arg(long, default_value_t = DEFAULT_MAX_SESSION_AGE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    max_session_age: u64,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Kind {
     Execution,
     Workload,
+    Callback,
 }
 
 impl From<Kind> for TokenType {
@@ -199,6 +256,7 @@ impl From<Kind> for TokenType {
         match kind {
             Kind::Execution => TokenType::EXECUTION,
             Kind::Workload => TokenType::WORKLOAD,
+            Kind::Callback => CALLBACK,
         }
     }
 }
@@ -210,6 +268,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token(args),
         Command::Openapi => openapi(),
         Command::Routes => print_routes(),
+        Command::Revoke(args) => revoke(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -253,7 +312,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // A --jwks server without a key of its own is warned about below; check
     // its own tokens against the JWKS when it was given a key or must print
     // workload tokens.
-    let queues = args.queue > 0 || !args.queue_task.is_empty();
+    let queues = args.queue > 0 || !args.queue_task.is_empty() || args.queue_callback > 0;
     let check_own = args.jwks.is_some() && (given.is_some() || queues);
     let keys = match given {
         Some(keys) => keys,
@@ -280,7 +339,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             args.max_session_age, args.workload_ttl
         ));
     }
+    let revocations = match &args.revocations {
+        None => None,
+        Some(_) if args.max_session_age == 0 => {
+            return Err(
+                "--revocations needs a maximum session age, so that every revocation \
+                        ends: leave --max-session-age at its default, or give it a number of \
+                        seconds other than 0"
+                    .into(),
+            )
+        }
+        Some(url) => {
+            let store = RedisStore::open(url).map_err(|e| format!("--revocations: {e}"))?;
+            tracing::info!(store = %store.name(), "sharing revocations");
+            Some(Arc::new(RedisDenyList::new(store)))
+        }
+    };
     let auth = AuthConfig {
+        revocations,
         jwks: args.jwks.as_deref().map(JwksSource::parse),
         issuer: args.issuer,
         execution_ttl: Duration::from_secs(args.execution_ttl),
@@ -297,7 +373,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         max_bytes: args.store_max_bytes,
     };
     let queue = usize::try_from(args.queue).unwrap_or(0);
-    let queue_tasks = args.queue_task;
+    let queue_tasks = with_retries(args.queue_task, &args.task_retries)?;
+    let queue_callbacks = usize::try_from(args.queue_callback).unwrap_or(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     actix_web::rt::System::new().block_on(async move {
         let services = Services::load_with(&auth, limits).await?;
@@ -325,6 +402,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             };
             lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
         }
+        for callback_id in services.store.queue_callbacks(queue_callbacks) {
+            let callback_token = services
+                .issuer
+                .issue(callback_id, CALLBACK)
+                .map_err(|e| e.to_string())?;
+            let line = QueuedCallback {
+                callback_id,
+                callback_token,
+            };
+            lines.push(serde_json::to_string(&line).map_err(|e| e.to_string())?);
+        }
         let (server, addr) = app::start(services, &args.bind, workers)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         lines.push(
@@ -334,6 +422,35 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%addr, "listening");
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// `--queue-task`s with the `--task-retries` of their tasks. A task id
+/// given twice, or one that no `--queue-task` queues (a typo), is an
+/// error rather than a silent choice.
+fn with_retries(
+    mut specs: Vec<TaskSpec>,
+    retries: &[TaskRetries],
+) -> Result<Vec<TaskSpec>, String> {
+    for (i, r) in retries.iter().enumerate() {
+        if retries[..i].iter().any(|other| other.task_id == r.task_id) {
+            return Err(format!(
+                "--task-retries: {} is given twice; give each task its retries once",
+                r.task_id
+            ));
+        }
+        let mut matched = false;
+        for spec in specs.iter_mut().filter(|s| s.task_id == r.task_id) {
+            spec.retries = r.retries;
+            matched = true;
+        }
+        if !matched {
+            return Err(format!(
+                "--task-retries: no --queue-task queues the task {}; check its spelling",
+                r.task_id
+            ));
+        }
+    }
+    Ok(specs)
 }
 
 /// With `--jwks`, the tokens this server mints (queued workload tokens,
@@ -375,6 +492,72 @@ fn token(args: TokenArgs) -> Result<(), String> {
     let issuer = auth.issuer()?;
     let token = issuer.issue(args.sub, ty).map_err(|e| e.to_string())?;
     print_lines(&[token])
+}
+
+/// Revokes a token and its chain in the shared store; prints
+/// `{"revoked": {"jti": .., "chain": ..}, "store": ..}` once it is stored.
+fn revoke(args: RevokeArgs) -> Result<(), String> {
+    let token = if args.token == "-" {
+        let mut token = String::new();
+        std::io::stdin()
+            .take(64 << 10)
+            .read_to_string(&mut token)
+            .map_err(|e| format!("--token -: reading standard input: {e}"))?;
+        token.trim().to_owned()
+    } else {
+        args.token
+    };
+    let age = Duration::from_secs(args.max_session_age);
+    let [token_rev, chain_rev] = revocations_of(&token, age)?;
+    let store = RedisStore::open(&args.revocations)
+        .map_err(|e| format!("--revocations: {e}"))?
+        .max_session_age(age);
+    let stored = [token_rev.clone(), chain_rev.clone()];
+    actix_web::rt::System::new()
+        .block_on(async { store.store(&stored).await })
+        .map_err(|e| format!("not revoked: {e}"))?;
+    print_lines(&[serde_json::json!({
+        "revoked": { "jti": token_rev.id, "chain": chain_rev.id },
+        "store": store.name(),
+    })
+    .to_string()])
+}
+
+/// The revocations of a token and its chain, read from its payload without
+/// checking its signature: its `jti` until its `exp`; its chain (`sid`, or
+/// its `jti` for a token minted without one) until the chain's start
+/// (`auth_time`, else `iat`) plus `age`. The store clamps both to `age`
+/// from now.
+fn revocations_of(token: &str, age: Duration) -> Result<[Revocation; 2], String> {
+    const NOT_A_TOKEN: &str = "--token: not a JWT (three base64url parts separated by dots)";
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(NOT_A_TOKEN.into());
+    };
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| NOT_A_TOKEN)?;
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&payload).map_err(|_| NOT_A_TOKEN)?;
+    let string = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+    let number = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
+    let jti = string("jti")
+        .filter(|jti| !jti.is_empty())
+        .ok_or("--token: the token has no `jti`, so no deny-list can revoke it (and a server with one refuses it)")?;
+    let exp = number("exp").ok_or("--token: the token has no integer `exp`")?;
+    let chain = string(CHAIN_CLAIM).filter(|c| !c.is_empty()).unwrap_or(jti);
+    let start = number(SESSION_START_CLAIM)
+        .or_else(|| number("iat"))
+        .unwrap_or(exp);
+    let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+    let end = start.saturating_add(age).max(exp);
+    let iss = string("iss");
+    Ok([
+        Revocation::token(jti, exp).with_issuer(iss),
+        Revocation::chain(chain, end).with_issuer(iss),
+    ])
 }
 
 /// Prints the OpenAPI document.

@@ -4,27 +4,9 @@
 
 mod common;
 
-// The example's server modules, included the same way the binary includes
-// them (as crate-root siblings). The binary's CLI is not included, so some
-// items are unused here.
-#[allow(dead_code)]
-#[path = "../examples/execution_api/app.rs"]
-mod app;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/errors.rs"]
-mod errors;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/keys.rs"]
-mod keys;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/models.rs"]
-mod models;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/routes.rs"]
-mod routes;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/state.rs"]
-mod state;
+// The example's server, from its library (examples/execution_api/), as the
+// binary starts it.
+use execution_api_example::{app, keys, models, routes, state};
 
 use actix_web::http::header::{CONTENT_RANGE, WWW_AUTHENTICATE};
 use awc::http::StatusCode;

@@ -20,18 +20,7 @@
 
 use std::collections::BTreeSet;
 
-#[allow(dead_code)]
-#[path = "../examples/execution_api/errors.rs"]
-mod errors;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/models.rs"]
-mod models;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/routes.rs"]
-mod routes;
-#[allow(dead_code)]
-#[path = "../examples/execution_api/state.rs"]
-mod state;
+use execution_api_example::routes;
 
 use scopegate::{Compare, RouteInfo};
 use serde_json::{json, Value};

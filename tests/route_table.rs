@@ -36,9 +36,14 @@ fn execution_api_routes_prints_the_reviewed_route_table() {
         "the example's route policies changed; if that is intended, regenerate {SNAPSHOT} \
          with `UPDATE_ROUTES=1 cargo test --test route_table`, review the diff and commit it"
     );
-    // The table has every route: Airflow's 55 operations, the JWKS, and
-    // the OpenAPI document and its docs page with the page's files.
-    assert_eq!(table.lines().count(), 59);
+    // The table has every route: Airflow's 55 operations, the JWKS, the
+    // OpenAPI document and its docs page with the page's files, and the
+    // callback token's exchange (Airflow's main branch, an addition).
+    assert_eq!(table.lines().count(), 60);
+    assert!(table.contains(
+        "PATCH   /execution/callbacks/<callback_id>/run                                    \
+         callback            callback:self\n"
+    ));
     assert!(table.contains(
         "PATCH   /execution/task-instances/<task_instance_id>/run                          \
          execution,workload  ti:self\n"

@@ -4,6 +4,7 @@
 //! [`start`], so the tests exercise exactly what users run.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -11,8 +12,8 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
-    Fallback, Issuer, JwksSource, KeySource, LogSafe, Reissue, Verifier, DEFAULT_EXECUTION_TTL,
-    DEFAULT_WORKLOAD_TTL,
+    Fallback, Issuer, JwksSource, KeySource, LogSafe, MemoryDenyList, RedisDenyList, Reissue,
+    Verifier, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
 };
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ use crate::errors;
 use crate::keys::Keys;
 use crate::routes::{self, HealthProbe};
 use crate::state::{Limits, Store};
+use crate::versions;
 
 /// The audience of Airflow's task tokens (`[execution_api] jwt_audience`).
 pub const AIRFLOW_AUDIENCE: &str = "urn:airflow.apache.org:task";
@@ -64,6 +66,14 @@ pub struct AuthConfig {
     /// stops renewing, tokens of an older chain. `None`: no limit (as
     /// Airflow).
     pub max_session_age: Option<Duration>,
+    /// The deny-list shared with the other replicas through Redis
+    /// (`serve --revocations`): every token is checked against its local
+    /// copy, and `/health/ping` reports its store. Needs a maximum session
+    /// age.
+    pub revocations: Option<Arc<RedisDenyList>>,
+    /// An in-memory deny-list instead (when `revocations` is `None`): what
+    /// the bench server compares the shared one with. `serve` has none.
+    pub memory_deny_list: Option<Arc<MemoryDenyList>>,
 }
 
 impl AuthConfig {
@@ -80,6 +90,8 @@ impl AuthConfig {
             token_cache: true,
             allow_short_secret: false,
             max_session_age: Some(DEFAULT_MAX_SESSION_AGE),
+            revocations: None,
+            memory_deny_list: None,
         }
     }
 
@@ -103,15 +115,25 @@ impl AuthConfig {
         if let Some(age) = self.max_session_age {
             builder = builder.max_session_age(age);
         }
+        if let Some(list) = &self.revocations {
+            builder = builder.deny_list(Arc::clone(list));
+        } else if let Some(list) = &self.memory_deny_list {
+            builder = builder.deny_list(Arc::clone(list));
+        }
         builder.load().await.map_err(|e| e.to_string())
     }
 
-    /// The issuer of workload, swapped and refreshed tokens.
+    /// The issuer of workload, callback, swapped and refreshed tokens, in
+    /// the example's vocabulary (its `scopegate.toml`), which its routes'
+    /// policies and the refresh middleware share.
     pub fn issuer(&self) -> Result<Issuer, String> {
         let mut builder = Issuer::builder(self.keys.signing_key()?)
+            .vocabulary(&crate::VOCABULARY)
             .audience(&self.audience)
             .execution_ttl(self.execution_ttl)
-            .workload_ttl(self.workload_ttl);
+            .workload_ttl(self.workload_ttl)
+            // A callback token waits in a queue as a workload token does.
+            .ttl(crate::CALLBACK, self.workload_ttl);
         if let Some(iss) = &self.issuer {
             builder = builder.issuer(iss);
         }
@@ -134,6 +156,9 @@ pub struct Services {
     pub store: web::Data<Store>,
     /// `/health/ping`'s probe token, signed at most every few seconds.
     pub probe: web::Data<HealthProbe>,
+    /// The deny-list shared through Redis, when `--revocations` is on:
+    /// `/health/ping` reports its store.
+    pub revocations: Option<web::Data<RedisDenyList>>,
     /// The refresh middleware: Airflow's rules, the maximum session age,
     /// and the veto that renews only a running task instance's token.
     pub reissue: Reissue,
@@ -168,6 +193,7 @@ impl Services {
         Ok(Services {
             verifier: web::Data::new(auth.verifier().await?),
             probe: web::Data::new(HealthProbe::new(&issuer)),
+            revocations: auth.revocations.clone().map(web::Data::from),
             issuer,
             store,
             reissue,
@@ -214,7 +240,14 @@ pub fn app_with(
         .max_value_bytes
         .saturating_add(BODY_SLACK)
         .max(MIN_BODY);
-    App::new()
+    let mut app = App::new();
+    if let Some(revocations) = &services.revocations {
+        app = app.app_data(revocations.clone());
+    }
+    // Innermost: picks the client's Execution API version, routes an
+    // older client's request as its version's router would, and
+    // migrates the response to its version (versions.rs).
+    app.wrap(from_fn(versions::layer))
         .wrap(services.reissue.clone())
         .wrap(from_fn(access_log))
         .app_data(services.verifier.clone())
@@ -232,6 +265,9 @@ pub fn app_with(
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(first)
+        // Older versions' routes that a newer route now shadows, guarded by
+        // the client's version: before the routes.
+        .configure(versions::configure)
         .configure(routes::configure)
         // After `configure`, which made scopegate's `Fallback` the default
         // service: keep its 405 for a known path, answer the rest as FastAPI.

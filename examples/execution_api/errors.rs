@@ -61,6 +61,15 @@ impl Refusal {
             Refusal::NotFoundText(message)
             | Refusal::ConflictText(message)
             | Refusal::Unprocessable(message) => json!(message),
+            Refusal::CallbackClaimed { id, state } => json!({
+                "reason": "invalid_state",
+                "message": format!(
+                    "Callback {id} is in state {}; its token can only be exchanged once while \
+                     QUEUED.",
+                    state.as_str()
+                ),
+                "previous_state": state,
+            }),
             Refusal::TooLarge { what, size, limit } => json!({
                 "reason": "too_large",
                 "message": format!(
@@ -91,7 +100,8 @@ impl ResponseError for Refusal {
             | Refusal::NotRunning { .. }
             | Refusal::RunningElsewhere { .. }
             | Refusal::Conflict { .. }
-            | Refusal::ConflictText(_) => StatusCode::CONFLICT,
+            | Refusal::ConflictText(_)
+            | Refusal::CallbackClaimed { .. } => StatusCode::CONFLICT,
             Refusal::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Refusal::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Refusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -186,5 +196,10 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 
 /// The answer to a path no route matches.
 pub async fn not_found() -> HttpResponse {
+    not_found_response()
+}
+
+/// [`not_found`]'s response, for callers that are not handlers.
+pub fn not_found_response() -> HttpResponse {
     HttpResponse::NotFound().json(json!({"detail": "Not Found"}))
 }

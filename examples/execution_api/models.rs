@@ -13,6 +13,8 @@
 
 #[path = "models/assets.rs"]
 pub mod assets;
+#[path = "models/callbacks.rs"]
+pub mod callbacks;
 #[path = "models/dags.rs"]
 pub mod dags;
 #[path = "models/hitl.rs"]
@@ -662,6 +664,17 @@ pub struct QueuedWorkload {
     pub task_instance_id: Uuid,
     /// Its workload token.
     pub workload_token: String,
+}
+
+/// One line `serve --queue-callback` prints: a queued callback and its
+/// single-use callback token.
+#[derive(Debug, Serialize)]
+pub struct QueuedCallback {
+    /// The callback.
+    pub callback_id: Uuid,
+    /// The token its worker exchanges, once, at
+    /// `PATCH /execution/callbacks/<callback_id>/run`.
+    pub callback_token: String,
 }
 
 /// A field that must be present but may be `null` (pydantic's

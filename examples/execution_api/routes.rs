@@ -1,7 +1,9 @@
 //! The routes of the example's Task Execution API: all 55 operations of
 //! Airflow 3.3.2's Execution API, each declared once with scopegate's DSL
 //! (method, path and token policy in one attribute, checked at compile
-//! time), plus the example's JWKS.
+//! time), plus the example's JWKS, its OpenAPI document and docs page, and
+//! the callback token's exchange of Airflow's main branch. Which of them an
+//! older client reaches, and the bodies it sees, is `versions.rs`'s.
 //!
 //! One top-level group, `/execution`, holds one nested group per Airflow
 //! router (`airflow/api_fastapi/execution_api/routes/`), with the router's
@@ -36,6 +38,7 @@ use crate::models::{
     TaskStates, TiState, VariableKeys, VariablePostBody, VariableResponse,
 };
 use crate::state::{DagRunFilter, StateChange, Store, TiFilter, XComKey, XComSlice};
+use crate::versions::Body;
 use query::Query;
 
 /// Registers every route.
@@ -162,25 +165,47 @@ pub mod execution {
         /// token is signed at most every few seconds ([`HealthProbe`]), so
         /// a ping costs a verification, which the verified-token cache
         /// answers, not a signature.
+        ///
+        /// With `serve --revocations`, the revocation store too: 500 while
+        /// it is unreachable or its list not loaded yet, naming it by its
+        /// address (never its password), 200 again once it is back.
         #[route(get, "/health/ping", public, responses(200 = Pings, 500 = Pings))]
         pub async fn ping(
             issuer: web::Data<Issuer>,
             verifier: web::Data<Verifier>,
             probe: web::Data<HealthProbe>,
+            revocations: Option<web::Data<scopegate::RedisDenyList>>,
         ) -> HttpResponse {
             const NAME: &str = "scopegate.Verifier";
             let mut pings = Pings {
                 ok: Vec::new(),
                 failing: Default::default(),
             };
-            match probe
-                .token(&issuer)
-                .and_then(|token| verifier.verify(&token).map(drop).map_err(|e| e.to_string()))
-            {
-                Ok(()) => pings.ok.push(NAME),
+            match probe.token(&issuer).map(|token| verifier.verify(&token)) {
+                Ok(Ok(_)) => pings.ok.push(NAME),
+                // Not loaded yet: the deny-list logs that itself, at most
+                // once a minute; a ping every second adds no line.
+                Ok(Err(why @ scopegate::InvalidReason::RevocationsNotLoaded)) => {
+                    pings.failing.insert(NAME, why.to_string());
+                }
+                Ok(Err(why)) => {
+                    tracing::error!(service = NAME, error = %why, "health ping failed");
+                    pings.failing.insert(NAME, why.to_string());
+                }
                 Err(why) => {
                     tracing::error!(service = NAME, error = %why, "health ping failed");
                     pings.failing.insert(NAME, why);
+                }
+            }
+            if let Some(list) = revocations {
+                // The list logs its outages itself, rate-limited: a ping
+                // per second must not add a line per ping.
+                const STORE: &str = "scopegate.RedisDenyList";
+                match list.health() {
+                    Ok(()) => pings.ok.push(STORE),
+                    Err(why) => {
+                        pings.failing.insert(STORE, why);
+                    }
                 }
             }
             if pings.failing.is_empty() {
@@ -265,6 +290,58 @@ pub mod execution {
         }
     }
 
+    /// `routes/callbacks.py` of Airflow's main branch (Execution API
+    /// version 2026-10-30, apache/airflow#71192; not one of Airflow
+    /// 3.3.2's operations): a deadline callback's worker exchanges its
+    /// single-use `callback` token, once, for an execution token. Only a
+    /// callback token, and only the one minted for this callback
+    /// (`callback:self`), may call it.
+    #[routes(prefix = "/callbacks", scopes = ["callback:self", "token:callback"])]
+    pub mod callbacks {
+        use super::*;
+        use crate::models::callbacks::{CallbackClaim, CallbackRun};
+
+        /// Claims the callback (queued → running, atomically) and answers
+        /// 200 with its id and state, and an execution token for the same
+        /// subject in `Refreshed-API-Token`. The body (`hostname`, `pid`,
+        /// `start_date`, each optional) may be `{}` or empty. 404 for an
+        /// unknown callback; 409 once its token was exchanged.
+        #[route(
+            patch,
+            "/<callback_id>/run",
+            request = CallbackClaim,
+            responses(200 = CallbackRun, 404 = ErrorBody, 409 = ErrorBody)
+        )]
+        pub async fn run(
+            token: TiToken,
+            store: web::Data<Store>,
+            issuer: web::Data<Issuer>,
+            body: web::Bytes,
+        ) -> Result<HttpResponse> {
+            let claim: CallbackClaim = if body.iter().all(u8::is_ascii_whitespace) {
+                CallbackClaim::default()
+            } else {
+                serde_json::from_slice(&body)
+                    .map_err(|e| Invalid::new("body", "", "json_invalid", e.to_string()))?
+            };
+            let run = store.claim_callback(token.id, &claim)?;
+            // The execution token continues the callback token's chain (its
+            // id and start), as `/run`'s swap does, so revoking either
+            // revokes both.
+            match issuer.reissue(&token.claims, TokenType::EXECUTION) {
+                Ok(execution_token) => Ok(HttpResponse::Ok()
+                    .insert_header((REFRESHED_TOKEN_HEADER, execution_token))
+                    .json(run)),
+                // Only a broken key fails here, as for `/run`.
+                Err(err) => {
+                    tracing::error!(callback = %token.id, error = %err, "could not issue an execution token");
+                    Ok(HttpResponse::InternalServerError()
+                        .json(json!({"detail": "could not issue an execution token"})))
+                }
+            }
+        }
+    }
+
     /// `routes/connection_tests.py`: connection tests run by a worker on
     /// behalf of the UI. Only the workload token made for that test
     /// (`ct:self`) may fetch its credentials and report its result.
@@ -327,13 +404,19 @@ pub mod execution {
         }
 
         /// Triggers a run of a known DAG (`TriggerDagRunOperator`): 204, 404
-        /// for an unknown DAG, 409 when the run exists.
-        #[route(post, "/<dag_id>/<run_id>", responses(204, 404 = ErrorBody, 409 = ErrorBody))]
+        /// for an unknown DAG, 409 when the run exists. The body is read as
+        /// the client's API version defines it (`versions::Body`).
+        #[route(
+            post,
+            "/<dag_id>/<run_id>",
+            request = TriggerDagRun,
+            responses(204, 404 = ErrorBody, 409 = ErrorBody)
+        )]
         pub async fn trigger(
             token: TiToken,
             store: web::Data<Store>,
             path: web::Path<(String, String)>,
-            body: web::Json<TriggerDagRun>,
+            body: Body<TriggerDagRun>,
         ) -> Result<HttpResponse> {
             let (dag_id, run_id) = path.into_inner();
             store.trigger_dag_run(token.id, &dag_id, &run_id, body.into_inner())?;
@@ -535,16 +618,18 @@ pub mod execution {
             /// Ends or pauses a run: success, failed, skipped, removed,
             /// upstream_failed, up_for_retry, deferred, up_for_reschedule or
             /// awaiting_input. 204, or 200 when the task instance was
-            /// already in that state (a retried request).
+            /// already in that state (a retried request). The body is read
+            /// as the client's API version defines it (`versions::Body`).
             #[route(
                 patch,
                 "/<task_instance_id>/state",
+                request = StateUpdate,
                 responses(200, 204, 404 = ErrorBody, 409 = ErrorBody)
             )]
             pub async fn state(
                 token: TiToken,
                 store: web::Data<Store>,
-                body: web::Json<StateUpdate>,
+                body: Body<StateUpdate>,
             ) -> Result<HttpResponse> {
                 Ok(match store.update_state(token.id, &body)? {
                     StateChange::Updated => no_content(),

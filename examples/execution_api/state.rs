@@ -12,6 +12,7 @@
 //! | `xcoms.rs` | XCom rows |
 //! | `assets.rs` | assets, aliases and asset events |
 //! | `hitl.rs` | human-in-the-loop details |
+//! | `callbacks.rs` | deadline callbacks and the exchange of their tokens |
 //! | `stores.rs` | the task and asset state stores |
 //! | `variables.rs` | variables, connections and connection tests |
 //! | `caps.rs` | caps on entries and bytes of the stores tokens write to |
@@ -23,6 +24,8 @@
 
 #[path = "state/assets.rs"]
 mod assets;
+#[path = "state/callbacks.rs"]
+mod callbacks;
 #[path = "state/caps.rs"]
 pub mod caps;
 #[path = "state/dag_runs.rs"]
@@ -48,7 +51,7 @@ use crate::models::{ConnectionResponse, ConnectionTestState, TiState};
 
 pub use assets::{AssetRef, EventFilter};
 pub use caps::Limits;
-pub use dag_runs::{DagRunFilter, RunRecord, TaskSpec};
+pub use dag_runs::{DagRunFilter, RunRecord, TaskRetries, TaskSpec, MAX_MAP_INDEX, MAX_RETRIES};
 pub use task_instances::{StateChange, TaskInstance, TiFilter};
 pub use xcoms::{XComKey, XComSlice};
 
@@ -114,6 +117,14 @@ pub enum Refusal {
     },
     /// A value Airflow refuses with 422 and a plain-string `detail`.
     Unprocessable(String),
+    /// A callback whose token was exchanged already (it is no longer
+    /// queued): 409.
+    CallbackClaimed {
+        /// The callback.
+        id: Uuid,
+        /// Its state.
+        state: crate::models::callbacks::CallbackState,
+    },
     /// A value larger than the server stores (413).
     TooLarge {
         /// What it is a value of (`"XCom"`, `"variable"`, ...).
@@ -165,6 +176,8 @@ struct Inner {
     assets: assets::Assets,
     /// `hitl.rs`: task instance → its question and answer.
     hitl: HashMap<Uuid, hitl::HitlDetail>,
+    /// `callbacks.rs`: callback id → callback.
+    callbacks: HashMap<Uuid, callbacks::CallbackRecord>,
     /// `stores.rs`.
     task_store: BTreeMap<stores::TaskStoreKey, stores::TaskStoreEntry>,
     /// `stores.rs`: (asset id, key) → JSON value, compact.
@@ -206,6 +219,7 @@ impl Store {
                 xcom_sequence: 0,
                 assets: assets::Assets::default(),
                 hitl: HashMap::new(),
+                callbacks: HashMap::new(),
                 task_store: BTreeMap::new(),
                 asset_store: BTreeMap::new(),
                 variables: BTreeMap::new(),
@@ -221,14 +235,21 @@ impl Store {
     }
 
     /// Whether the token of task instance `id` may still be renewed: only
-    /// while it is `running` (Reissue's veto, Airflow #73303). A task
-    /// instance in any other state, or one the server does not know, gets
-    /// no fresh token, so its token dies at its `exp`.
+    /// while it is `running` (Reissue's veto, Airflow #73303), or, for the
+    /// execution token a callback token was exchanged for, while callback
+    /// `id` is running. A task instance or callback in any other state, or
+    /// a subject the server does not know, gets no fresh token, so its
+    /// token dies at its `exp`.
     pub fn may_renew(&self, id: Uuid) -> bool {
-        self.lock()
+        let inner = self.lock();
+        inner
             .task_instances
             .get(&id)
             .is_some_and(|ti| ti.state == Some(TiState::Running))
+            || inner
+                .callbacks
+                .get(&id)
+                .is_some_and(|c| c.state == crate::models::callbacks::CallbackState::Running)
     }
 
     /// A panic elsewhere must not take the server down with it: the data

@@ -23,7 +23,9 @@
 //! Refusals are [`AuthError`]s, rendered as RFC 6750 responses.
 //! [`Issuer`] mints tokens and [`Reissue`] refreshes short-lived tokens that
 //! are about to expire, for requests a route policy allowed. A [`DenyList`]
-//! revokes tokens by `jti`, and whole refresh chains. The [`contract`] page
+//! revokes tokens by `jti`, and whole refresh chains; with the `redis`
+//! feature, `RedisDenyList` shares revocations between replicas through
+//! Redis, checked from a local copy. The [`contract`] page
 //! has every rule, status code and option in one place. With the `testing`
 //! feature, `testing` mints test tokens and builds their verifier, and has
 //! the guide to testing a service's routes; [`route_table`] prints its
@@ -82,8 +84,15 @@ pub use policy::{
 };
 pub use scopegate_macros::{protect, route, routes, vocabulary};
 pub use verify::{
-    DenyList, KeySource, MemoryDenyList, TokenRef, TrustedIssuer, Verifier, VerifierBuilder,
-    DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE,
+    DenyList, KeySource, MemoryDenyList, RevocationStatus, TokenRef, TrustedIssuer, Verifier,
+    VerifierBuilder, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY,
+    DEFAULT_MAX_TOKEN_SIZE,
+};
+#[cfg(feature = "redis")]
+pub use verify::{
+    RedisDenyList, RedisStore, Revocation, RevokedKind, StoreError, DEFAULT_COMMAND_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REVOCATIONS, DEFAULT_REDIS_KEY, MAX_REVOKED_ID_BYTES,
+    MAX_REVOKED_ISSUER_BYTES,
 };
 pub use web::{
     authenticate, authorized_claims, bearer_token, needs_refresh, AuthError, ClaimError, Enforce,

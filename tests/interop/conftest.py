@@ -62,6 +62,8 @@ class Server:
     queued: list[tuple[uuid.UUID, str]]
     process: subprocess.Popen
     stderr: Path
+    # (callback id, callback token) of `serve --queue-callback N`.
+    callbacks: list[tuple[uuid.UUID, str]] = field(default_factory=list)
     _next: int = field(default=0)
 
     def take_queued(self) -> tuple[uuid.UUID, str]:
@@ -113,6 +115,7 @@ def start_server(log_dir: Path, *args: str, launcher: tuple[str, ...] = ()) -> I
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
     queued: list[tuple[uuid.UUID, str]] = []
+    callbacks: list[tuple[uuid.UUID, str]] = []
     base_url = None
     deadline = time.monotonic() + STARTUP_TIMEOUT
     try:
@@ -126,10 +129,13 @@ def start_server(log_dir: Path, *args: str, launcher: tuple[str, ...] = ()) -> I
             record = json.loads(line)
             if "listening" in record:
                 base_url = record["listening"]
+            elif "callback_id" in record:
+                assert set(record) == {"callback_id", "callback_token"}, record
+                callbacks.append((uuid.UUID(record["callback_id"]), record["callback_token"]))
             else:
                 assert set(record) == {"task_instance_id", "workload_token"}, record
                 queued.append((uuid.UUID(record["task_instance_id"]), record["workload_token"]))
-        yield Server(base_url, SECRET, queued, process, stderr_path)
+        yield Server(base_url, SECRET, queued, process, stderr_path, callbacks)
     finally:
         process.terminate()
         try:

@@ -377,3 +377,32 @@ def test_the_secret_is_never_logged(server: Server) -> None:
     assert SECRET not in log
     for _, token in server.queued:
         assert token not in log
+
+
+def test_a_callback_token_is_exchanged_once(tmp_path) -> None:
+    """`serve --queue-callback` prints a callback and its single-use token
+    (Airflow main's callback token, #71192); PATCH
+    /callbacks/<id>/run exchanges it once for an execution token, and a
+    second exchange is 409."""
+    from conftest import start_server
+
+    started = start_server(tmp_path, "--queue-callback", "1")
+    server = next(started)
+    try:
+        [(callback_id, token)] = server.callbacks
+        assert decode(token)["scope"] == "callback"
+        url = f"{server.base_url}callbacks/{callback_id}/run"
+        headers = {"Authorization": f"Bearer {token}"}
+        first = httpx.patch(url, headers=headers, json={"hostname": "worker-1", "pid": PID})
+        assert first.status_code == 200, first.text
+        assert first.json() == {"id": str(callback_id), "state": "running"}
+        execution = decode(first.headers["Refreshed-API-Token"])
+        assert (execution["sub"], execution["scope"]) == (str(callback_id), "execution")
+        second = httpx.patch(url, headers=headers, json={})
+        assert second.status_code == 409
+        assert second.json()["detail"]["reason"] == "invalid_state"
+        # The task SDK 1.3.2 client's version (2026-06-30) has no such route.
+        old = httpx.patch(url, headers={**headers, "Airflow-API-Version": API_VERSION}, json={})
+        assert old.status_code == 404
+    finally:
+        started.close()

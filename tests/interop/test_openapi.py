@@ -32,8 +32,11 @@ def test_the_printed_document_is_valid_openapi_3_1() -> None:
     assert doc["openapi"].startswith("3.1.")
     validate(doc)
     operations = [m for item in doc["paths"].values() for m in item]
-    # Airflow's 55, the JWKS, this document, its docs page and the page's files.
-    assert len(operations) == 59
+    # Airflow's 55, the JWKS, this document, its docs page and the page's
+    # files, and the callback token's exchange (Airflow's main branch, an
+    # addition).
+    assert len(operations) == 60
+    assert "patch" in doc["paths"]["/execution/callbacks/{callback_id}/run"]
 
 
 def test_the_served_document_is_the_printed_one(server: Server) -> None:

@@ -8,7 +8,7 @@
 //!   its Content-Security-Policy ([`CSP`]) allows only the page's own
 //!   origin, and every request the page makes (its files, the document,
 //!   "Try it out") goes there.
-//! - Swagger UI's configuration is fixed here, in [`config`]: the document
+//! - Swagger UI's configuration is fixed here, in `config()`: the document
 //!   is `openapi.json` next to the page; nothing comes from the query
 //!   string (`?url=`, `?configUrl=`); no online validator; a token given
 //!   to "Authorize" lives in the page's memory and is never persisted.

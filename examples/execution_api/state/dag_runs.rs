@@ -19,7 +19,12 @@ use crate::models::{DagRun, TiState};
 /// Airflow's `ID_LEN`: the longest DAG, run or task id.
 const ID_LEN: usize = 250;
 
-/// A task to queue, written `DAG_ID/RUN_ID/TASK_ID` on the command line.
+/// The largest map index `--queue-task` takes: Airflow's
+/// `[core] max_map_length` default is 1024, so indexes run to 1023.
+pub const MAX_MAP_INDEX: i64 = 1023;
+
+/// A task to queue, written `DAG_ID/RUN_ID/TASK_ID[/MAP_INDEX]` on the
+/// command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskSpec {
     /// The DAG.
@@ -28,21 +33,47 @@ pub struct TaskSpec {
     pub run_id: String,
     /// The task.
     pub task_id: String,
+    /// Which instance of a mapped task; -1 (Airflow's) for a task that is
+    /// not mapped.
+    pub map_index: i64,
+    /// How many times the task is retried (its `retries` in the DAG file):
+    /// the instance's `max_tries`, so that `/run` tells the worker whether
+    /// a failing try may be retried. 0 unless `--task-retries` says.
+    pub retries: u32,
 }
 
 impl std::str::FromStr for TaskSpec {
     type Err = String;
 
-    /// Parses `DAG_ID/RUN_ID/TASK_ID`. DAG and task ids use Airflow's
-    /// characters (letters, digits, `_`, `.`, `-`); run ids those of its
-    /// default `allowed_run_id_pattern` (also `~`, `:`, `+`), so none holds a
-    /// `/`.
+    /// Parses `DAG_ID/RUN_ID/TASK_ID` or `DAG_ID/RUN_ID/TASK_ID/MAP_INDEX`.
+    /// DAG and task ids use Airflow's characters (letters, digits, `_`,
+    /// `.`, `-`); run ids those of its default `allowed_run_id_pattern`
+    /// (also `~`, `:`, `+`), so none holds a `/`. A map index is 0 to
+    /// [`MAX_MAP_INDEX`]; without one the task is not mapped (-1).
     fn from_str(s: &str) -> Result<Self, String> {
         let parts: Vec<&str> = s.split('/').collect();
-        let [dag_id, run_id, task_id] = parts[..] else {
-            return Err(format!(
-                "{s:?}: write DAG_ID/RUN_ID/TASK_ID, e.g. etl/manual__2026-01-01/extract"
-            ));
+        let (dag_id, run_id, task_id, map_index) = match parts[..] {
+            [dag_id, run_id, task_id] => (dag_id, run_id, task_id, -1),
+            [dag_id, run_id, task_id, index] => {
+                let index = index
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|i| (0..=MAX_MAP_INDEX).contains(i))
+                    .ok_or_else(|| {
+                        format!(
+                            "{s:?}: the map index {index:?} must be a number from 0 to \
+                             {MAX_MAP_INDEX}; leave it out for a task that is not mapped"
+                        )
+                    })?;
+                (dag_id, run_id, task_id, index)
+            }
+            _ => {
+                return Err(format!(
+                    "{s:?}: write DAG_ID/RUN_ID/TASK_ID, or DAG_ID/RUN_ID/TASK_ID/MAP_INDEX for \
+                     one instance of a mapped task, e.g. etl/manual__2026-01-01/extract or \
+                     etl/manual__2026-01-01/double/0"
+                ))
+            }
         };
         let id_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
         let run_char = |c: char| id_char(c) || matches!(c, '~' | ':' | '+');
@@ -66,6 +97,48 @@ impl std::str::FromStr for TaskSpec {
             dag_id: dag_id.to_owned(),
             run_id: run_id.to_owned(),
             task_id: task_id.to_owned(),
+            map_index,
+            retries: 0,
+        })
+    }
+}
+
+/// The most retries `--task-retries` takes: a bound on a command-line
+/// number, far above any DAG's.
+pub const MAX_RETRIES: u32 = 1000;
+
+/// `--task-retries TASK_ID=N`: the `retries` a task's DAG file declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRetries {
+    /// The task, in every DAG and run queued.
+    pub task_id: String,
+    /// Its retries.
+    pub retries: u32,
+}
+
+impl std::str::FromStr for TaskRetries {
+    type Err = String;
+
+    /// Parses `TASK_ID=N`, N from 0 to [`MAX_RETRIES`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = || format!("{s:?}: write TASK_ID=N, e.g. flaky=2");
+        let (task_id, n) = s.split_once('=').ok_or_else(usage)?;
+        let id_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if task_id.is_empty() || task_id.len() > ID_LEN || !task_id.chars().all(id_char) {
+            return Err(format!(
+                "{s:?}: the task id {task_id:?} must be 1 to {ID_LEN} of: letters, digits, _ . -"
+            ));
+        }
+        let retries = n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= MAX_RETRIES)
+            .ok_or_else(|| {
+                format!("{s:?}: the retries {n:?} must be a number from 0 to {MAX_RETRIES}")
+            })?;
+        Ok(TaskRetries {
+            task_id: task_id.to_owned(),
+            retries,
         })
     }
 }
@@ -156,6 +229,8 @@ impl Store {
                 dag_id: DAG_ID.to_owned(),
                 run_id: run_id.clone(),
                 task_id: format!("task_{k}"),
+                map_index: -1,
+                retries: 0,
             };
             // A task id already queued (by an earlier call, or by
             // --queue-task) is skipped: the next number is free.
@@ -167,8 +242,9 @@ impl Store {
     }
 
     /// `serve --queue-task`: a task instance of `spec` in state `queued`, as
-    /// a scheduler hands it to an executor. Its DAG run is created (running)
-    /// if it is new. The same task twice in one run is an error.
+    /// a scheduler hands it to an executor, with its map index and its
+    /// task's retries. Its DAG run is created (running) if it is new. The
+    /// same task (and map index) twice in one run is an error.
     pub fn queue_task(&self, spec: &TaskSpec) -> Result<Uuid, String> {
         self.lock().queue_task(spec)
     }
@@ -400,11 +476,16 @@ impl Inner {
             ti.dag_id == spec.dag_id
                 && ti.run_id == spec.run_id
                 && ti.task_id == spec.task_id
-                && ti.map_index == -1
+                && ti.map_index == spec.map_index
         });
         if duplicate {
+            let index = match spec.map_index {
+                -1 => String::new(),
+                i => format!("/{i}"),
+            };
             return Err(format!(
-                "{}/{}/{} is queued twice: a task has one instance per run",
+                "{}/{}/{}{index} is queued twice: a task has one instance per run (and map \
+                 index)",
                 spec.dag_id, spec.run_id, spec.task_id
             ));
         }
@@ -442,15 +523,19 @@ impl Inner {
             }
         }
         let id = Uuid::new_v4();
-        self.task_instances.insert(
-            id,
-            TaskInstance::queued(&spec.dag_id, &spec.run_id, &spec.task_id),
-        );
+        let mut ti = TaskInstance::queued(&spec.dag_id, &spec.run_id, &spec.task_id);
+        ti.map_index = spec.map_index;
+        // Airflow's scheduler sets `max_tries` to the task's `retries` when
+        // it creates the instance.
+        ti.max_tries = spec.retries;
+        self.task_instances.insert(id, ti);
         tracing::info!(
             ti = %id,
             dag_id = %spec.dag_id,
             run_id = %spec.run_id,
             task_id = %spec.task_id,
+            map_index = spec.map_index,
+            max_tries = spec.retries,
             "task instance queued"
         );
         Ok(id)
@@ -535,6 +620,74 @@ mod tests {
             let err = bad.parse::<TaskSpec>().unwrap_err();
             assert!(err.contains(bad), "{err}");
         }
+    }
+
+    #[test]
+    fn a_fourth_part_is_the_map_index_of_a_mapped_task() {
+        assert_eq!(spec("etl/r/extract").map_index, -1);
+        let t = spec("etl/r/double/2");
+        assert_eq!((t.task_id.as_str(), t.map_index), ("double", 2));
+        assert_eq!(spec("etl/r/double/1023").map_index, 1023);
+        for bad in [
+            "etl/r/double/-1",
+            "etl/r/double/1024",
+            "etl/r/double/x",
+            "etl/r/double/",
+            "etl/r/double/1/2",
+        ] {
+            let err = bad.parse::<TaskSpec>().unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
+        assert!("etl/r/double/x"
+            .parse::<TaskSpec>()
+            .unwrap_err()
+            .contains("map index"));
+    }
+
+    #[test]
+    fn task_retries_are_a_task_id_and_a_number() {
+        let r: TaskRetries = "flaky=2".parse().unwrap();
+        assert_eq!((r.task_id.as_str(), r.retries), ("flaky", 2));
+        for bad in [
+            "flaky",
+            "flaky=",
+            "=2",
+            "flaky=-1",
+            "flaky=x",
+            "fl aky=1",
+            "flaky=1001",
+        ] {
+            let err = bad.parse::<TaskRetries>().unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn each_map_index_is_its_own_task_instance() {
+        let store = Store::new();
+        let a = store.queue_task(&spec("etl/r1/double/0")).unwrap();
+        let b = store.queue_task(&spec("etl/r1/double/1")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(store.task_instance(a).unwrap().map_index, 0);
+        assert_eq!(store.task_instance(b).unwrap().map_index, 1);
+        let err = store.queue_task(&spec("etl/r1/double/1")).unwrap_err();
+        assert!(err.contains("etl/r1/double/1 is queued twice"), "{err}");
+        // The unmapped instance is another one.
+        store.queue_task(&spec("etl/r1/double")).unwrap();
+    }
+
+    #[test]
+    fn retries_become_the_instances_max_tries() {
+        let store = Store::new();
+        let plain = store.queue_task(&spec("etl/r1/flaky")).unwrap();
+        let retried = store
+            .queue_task(&TaskSpec {
+                retries: 2,
+                ..spec("etl/r2/flaky")
+            })
+            .unwrap();
+        assert_eq!(store.task_instance(plain).unwrap().max_tries, 0);
+        assert_eq!(store.task_instance(retried).unwrap().max_tries, 2);
     }
 
     #[test]

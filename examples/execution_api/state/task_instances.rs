@@ -147,8 +147,7 @@ impl TaskInstance {
 }
 
 impl Store {
-    /// A copy of one task instance, if it exists (for tests).
-    #[cfg(test)]
+    /// A copy of one task instance, if it exists (for tests and tools).
     pub fn task_instance(&self, id: Uuid) -> Option<TaskInstance> {
         self.lock().task_instances.get(&id).cloned()
     }
@@ -696,6 +695,29 @@ mod tests {
         store
             .queue_task(&spec.parse::<TaskSpec>().unwrap())
             .unwrap()
+    }
+
+    #[test]
+    fn a_try_with_retries_left_is_told_to_retry_and_ends_up_for_retry() {
+        let store = Store::new();
+        let mut spec = "etl/r1/flaky".parse::<TaskSpec>().unwrap();
+        spec.retries = 2;
+        let id = store.queue_task(&spec).unwrap();
+        let context = store.start(id, &enter(1)).unwrap();
+        assert_eq!((context.max_tries, context.should_retry), (2, true));
+        let retry: StateUpdate = serde_json::from_value(serde_json::json!({
+            "state": "up_for_retry", "end_date": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(store.update_state(id, &retry), Ok(StateChange::Updated));
+        assert_eq!(
+            store.task_instance(id).unwrap().state,
+            Some(TiState::UpForRetry)
+        );
+        // Without retries the worker is told not to retry: it reports failed.
+        let plain = queue(&store, "etl/r1/solid");
+        let context = store.start(plain, &enter(2)).unwrap();
+        assert_eq!((context.max_tries, context.should_retry), (0, false));
     }
 
     #[test]

@@ -123,6 +123,14 @@ pub enum InvalidReason {
     /// maximum session age.
     #[error("session expired")]
     SessionExpired,
+    /// Not the token's fault: the verifier's deny-list has never loaded
+    /// the revocations (a replica that started while the store was down),
+    /// so no token can be told apart from a revoked one yet. A request
+    /// gets `503`
+    /// ([`AuthError::RevocationsNotLoaded`](crate::AuthError::RevocationsNotLoaded)),
+    /// not a 401.
+    #[error("the revocation list is not loaded yet")]
+    RevocationsNotLoaded,
 }
 
 /// A key that cannot be used, or a builder that is missing something.

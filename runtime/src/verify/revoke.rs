@@ -67,6 +67,23 @@ impl<'a> TokenRef<'a> {
     }
 }
 
+/// What a [`DenyList`] answers about one token
+/// ([`DenyList::revocation_status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationStatus {
+    /// Neither the token nor its chain is revoked: it may be used.
+    NotRevoked,
+    /// The token, or its refresh chain, is revoked: `401 Invalid auth
+    /// token: token revoked`.
+    Revoked,
+    /// The list cannot tell yet: it has never loaded the revocations (a
+    /// replica that started while its store was down). Every token is
+    /// refused, with `503` ([`AuthError::RevocationsNotLoaded`](crate::AuthError::RevocationsNotLoaded)),
+    /// until it has: serving would un-revoke what the store holds.
+    NotLoaded,
+}
+
 /// A deny-list: the tokens, and the refresh chains, an application has
 /// revoked before their expiry. Register one with
 /// [`VerifierBuilder::deny_list`](crate::VerifierBuilder::deny_list); a
@@ -155,6 +172,22 @@ impl<'a> TokenRef<'a> {
 /// # }).unwrap();
 /// ```
 pub trait DenyList: Send + Sync {
+    /// What the verifier asks, on every verification: whether `token` is
+    /// revoked, or whether the list cannot tell yet
+    /// ([`RevocationStatus::NotLoaded`]: a list mirrored from a store that
+    /// has never been loaded). The default asks
+    /// [`is_token_revoked`](Self::is_token_revoked): a list that is always
+    /// loaded (in memory, or mirrored from a database it read at start-up)
+    /// implements that alone.
+    #[inline]
+    fn revocation_status(&self, token: &TokenRef<'_>) -> RevocationStatus {
+        if self.is_token_revoked(token) {
+            RevocationStatus::Revoked
+        } else {
+            RevocationStatus::NotRevoked
+        }
+    }
+
     /// Whether `token` is revoked: its `jti`, or its chain. Called for
     /// every verification, cached or not: answer from memory, without
     /// blocking.
@@ -199,6 +232,10 @@ impl std::fmt::Debug for dyn DenyList {
 }
 
 impl<T: DenyList + ?Sized> DenyList for Arc<T> {
+    fn revocation_status(&self, token: &TokenRef<'_>) -> RevocationStatus {
+        (**self).revocation_status(token)
+    }
+
     fn is_token_revoked(&self, token: &TokenRef<'_>) -> bool {
         (**self).is_token_revoked(token)
     }

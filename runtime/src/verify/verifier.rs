@@ -22,7 +22,7 @@ use crate::jose::{
 use super::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 use super::cookie::CookieSource;
 use super::issuers::{KeySource, KeyStore, Keys, Trusted, TrustedIssuer};
-use super::revoke::{DenyList, TokenRef};
+use super::revoke::{DenyList, RevocationStatus, TokenRef};
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
@@ -597,7 +597,8 @@ impl Verifier {
     /// verification, cached or not: with a maximum session age, refuses a
     /// token whose chain started too long before `now`; with a deny-list,
     /// refuses a revoked token or chain (the list sees the token's issuer),
-    /// and a token without `jti`.
+    /// and a token without `jti`, and every token while the list has never
+    /// been loaded.
     #[inline]
     fn check_live(&self, claims: &Claims, now: i64) -> Result<(), InvalidReason> {
         if let Some(age) = self.max_session_age {
@@ -612,10 +613,11 @@ impl Verifier {
             return Ok(());
         };
         let token = TokenRef::from_claims(claims).ok_or(InvalidReason::MissingClaim("jti"))?;
-        if list.is_token_revoked(&token) {
-            return Err(InvalidReason::Revoked);
+        match list.revocation_status(&token) {
+            RevocationStatus::NotRevoked => Ok(()),
+            RevocationStatus::Revoked => Err(InvalidReason::Revoked),
+            RevocationStatus::NotLoaded => Err(InvalidReason::RevocationsNotLoaded),
         }
-        Ok(())
     }
 
     /// The generation of issuer `index`'s current key set (`None` for no

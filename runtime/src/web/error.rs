@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use actix_web::http::header::{HeaderValue, WWW_AUTHENTICATE};
+use actix_web::http::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -57,6 +57,26 @@ pub enum AuthError {
     /// an error log line naming the route; the token is never handed out.
     #[error("Internal Server Error")]
     NoRoutePolicy,
+    /// The verifier's deny-list has never loaded the revocations (a
+    /// replica that started while its store, e.g. Redis, was down), so it
+    /// cannot tell a revoked token from another: every token is refused
+    /// until it has. 503 with `Retry-After: 1`; not the token's fault, so
+    /// no `WWW-Authenticate`. The verifier's reason is
+    /// [`InvalidReason::RevocationsNotLoaded`].
+    #[error("Service Unavailable: the revocation list is not loaded yet")]
+    RevocationsNotLoaded,
+}
+
+impl From<InvalidReason> for AuthError {
+    /// The verifier's refusal: an invalid token (401), or, when its
+    /// deny-list is not loaded, [`AuthError::RevocationsNotLoaded`] (503).
+    #[inline]
+    fn from(reason: InvalidReason) -> Self {
+        match reason {
+            InvalidReason::RevocationsNotLoaded => AuthError::RevocationsNotLoaded,
+            reason => AuthError::InvalidToken(reason),
+        }
+    }
 }
 
 impl From<Denial> for AuthError {
@@ -101,7 +121,10 @@ impl AuthError {
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 scope.scope()
             )),
-            AuthError::CrossOrigin | AuthError::NotConfigured | AuthError::NoRoutePolicy => None,
+            AuthError::CrossOrigin
+            | AuthError::NotConfigured
+            | AuthError::NoRoutePolicy
+            | AuthError::RevocationsNotLoaded => None,
         }
     }
 }
@@ -118,6 +141,7 @@ impl ResponseError for AuthError {
             AuthError::NotConfigured | AuthError::NoRoutePolicy => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            AuthError::RevocationsNotLoaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -128,6 +152,9 @@ impl ResponseError for AuthError {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 res.insert_header((WWW_AUTHENTICATE, value));
             }
+        }
+        if *self == AuthError::RevocationsNotLoaded {
+            res.insert_header((RETRY_AFTER, HeaderValue::from_static("1")));
         }
         res.json(serde_json::json!({ "detail": self.to_string() }))
     }
@@ -184,5 +211,18 @@ mod tests {
         assert_eq!(e.status_code(), 401);
         assert_eq!(AuthError::NotConfigured.status_code(), 500);
         assert_eq!(header(&AuthError::NotConfigured), "");
+        let e = AuthError::from(InvalidReason::RevocationsNotLoaded);
+        assert_eq!(e, AuthError::RevocationsNotLoaded);
+        assert_eq!(e.status_code(), 503);
+        assert_eq!(header(&e), "");
+        assert_eq!(e.error_response().headers().get(RETRY_AFTER).unwrap(), "1");
+        assert_eq!(
+            e.to_string(),
+            "Service Unavailable: the revocation list is not loaded yet"
+        );
+        assert_eq!(
+            AuthError::from(InvalidReason::Revoked),
+            AuthError::InvalidToken(InvalidReason::Revoked)
+        );
     }
 }

@@ -123,12 +123,10 @@ pub(crate) fn verify_request(
         verifier.max_token_size(),
     );
     let outcome = token.and_then(|token| match verifier.cached(token, now) {
-        Some(hit) => hit.map_err(AuthError::InvalidToken),
+        Some(hit) => hit.map_err(AuthError::from),
         None => {
             let token = b64token(token)?;
-            verifier
-                .verify_fresh(token, now)
-                .map_err(AuthError::InvalidToken)
+            verifier.verify_fresh(token, now).map_err(AuthError::from)
         }
     });
     match &outcome {

@@ -8,17 +8,40 @@ would follow; here the test runs the tasks in that order itself.
 
 Nothing here reads Airflow's environment-variable secrets: variables and
 connections come from the server's Execution API.
+
+The same file runs under every task SDK of Airflow 3 (1.0 to 1.3, each with
+its own Execution API version): what an older SDK does not have (the task
+and asset state stores and variable keys of 1.3, a DAG's own route, the
+breadcrumbs and the previous task instance of 1.2, human in the loop of
+1.1) is left out of a task's work when the worker lacks it, and the test
+(test_worker.py) expects what each SDK can do.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from airflow.providers.standard.operators.hitl import HITLOperator
+import airflow.sdk
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import Asset, AssetAlias, BaseHook, BaseXCom, Variable, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk import Asset, AssetAlias, Variable, dag, get_current_context, task
+from airflow.sdk.bases.xcom import BaseXCom
 from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+try:  # task SDK 1.1 on
+    from airflow.sdk import BaseHook
+except ImportError:  # task SDK 1.0
+    from airflow.hooks.base import BaseHook
+try:  # task SDK 1.2 on
+    from airflow.sdk.exceptions import AirflowSkipException
+except ImportError:
+    from airflow.exceptions import AirflowSkipException
+try:  # human in the loop: Airflow 3.1 on
+    from airflow.providers.standard.operators.hitl import HITLOperator
+except Exception:  # the provider refuses Airflow 3.0 with its own exception
+    HITLOperator = None
+
+# The worker's task SDK, (major, minor).
+SDK = tuple(int(part) for part in airflow.sdk.__version__.split(".")[:2])
 
 DAG_ID = "scopegate_interop"
 ORDERS = Asset(name="interop_orders", uri="file:///interop/orders.json")
@@ -40,15 +63,18 @@ def scopegate_interop():
         Connection, keeps a value in the task state store, and emits an
         event for its outlet asset."""
         context = get_current_context()
-        store = context["task_state_store"]
-        store.set("loaded_rows", data["rows"])
+        stored = None
+        if SDK >= (1, 3):
+            store = context["task_state_store"]
+            store.set("loaded_rows", data["rows"])
+            stored = store.get("loaded_rows")
         conn = BaseHook.get_connection("example_http")
         context["outlet_events"][ORDERS].extra = {"rows": data["rows"]}
         return {
             "rows": data["rows"],
             "greeting": Variable.get("interop_greeting"),
             "conn": [conn.conn_type, conn.host, conn.port],
-            "stored": store.get("loaded_rows"),
+            "stored": stored,
             # Without map indexes: every value of extract's key, as a slice.
             "source": context["ti"].xcom_pull(task_ids="extract", key="source"),
         }
@@ -70,9 +96,7 @@ def scopegate_interop():
         context = get_current_context()
         ti = context["ti"]
         previous_run = ti.get_previous_dagrun()
-        previous_ti = ti.get_previous_ti()
-        return {
-            "dag": RuntimeTaskInstance.get_dag(DAG_ID).dag_id,
+        report = {
             "run_state": RuntimeTaskInstance.get_dagrun_state(DAG_ID, ti.run_id),
             "runs": RuntimeTaskInstance.get_dr_count(DAG_ID),
             "task_instances": RuntimeTaskInstance.get_ti_count(DAG_ID, run_ids=[ti.run_id]),
@@ -80,12 +104,19 @@ def scopegate_interop():
                 DAG_ID, run_ids=[ti.run_id], states=["success"]
             ),
             "states": RuntimeTaskInstance.get_task_states(DAG_ID, run_ids=[ti.run_id]),
-            "breadcrumbs": sorted(b["task_id"] for b in RuntimeTaskInstance.get_task_breadcrumbs(DAG_ID, ti.run_id)),
             "previous_run": previous_run.run_id if previous_run else None,
-            "previous_ti": [previous_ti.run_id, previous_ti.state] if previous_ti else None,
             "prev_success_start": str(context["prev_start_date_success"]),
-            "variable_keys": list(Variable.keys(prefix="interop_")),
         }
+        if SDK >= (1, 2):
+            previous_ti = ti.get_previous_ti()
+            report["dag"] = RuntimeTaskInstance.get_dag(DAG_ID).dag_id
+            report["breadcrumbs"] = sorted(
+                b["task_id"] for b in RuntimeTaskInstance.get_task_breadcrumbs(DAG_ID, ti.run_id)
+            )
+            report["previous_ti"] = [previous_ti.run_id, previous_ti.state] if previous_ti else None
+        if SDK >= (1, 3):
+            report["variable_keys"] = list(Variable.keys(prefix="interop_"))
+        return report
 
     @task(inlets=[ORDERS])
     def consume() -> dict:
@@ -93,11 +124,13 @@ def scopegate_interop():
         asset state store."""
         context = get_current_context()
         events = context["inlet_events"][ORDERS]
-        state = context["asset_state_store"][ORDERS]
-        state.set("watermark", len(events))
-        watermark = state.get("watermark")
-        state.delete("watermark")
-        state.clear()
+        watermark = None
+        if SDK >= (1, 3):
+            state = context["asset_state_store"][ORDERS]
+            state.set("watermark", len(events))
+            watermark = state.get("watermark")
+            state.delete("watermark")
+            state.clear()
         return {
             "events": [[e.source_task_id, e.source_run_id, e.extra] for e in events],
             "watermark": watermark,
@@ -129,6 +162,8 @@ def scopegate_interop():
         Variable.set("interop_scratch", "temporary")
         scratch = Variable.get("interop_scratch")
         Variable.delete("interop_scratch")
+        if SDK < (1, 3):
+            return {"variable": scratch}
         store = context["task_state_store"]
         store.set("a", 1)
         store.set("b", 2)
@@ -152,20 +187,36 @@ def scopegate_interop():
         ti = context["ti"]
         Variable.set("team/db/password", "s3cret")
         ti.xcom_push(key="reports/2026/summary", value={"rows": 3})
-        store = context["task_state_store"]
-        store.set("cursor/page", 2)
-        return {
+        read = {
             "password": Variable.get("team/db/password"),
             "host": Variable.get("team/db/host"),
-            "keys": list(Variable.keys(prefix="team/")),
             "xcom": ti.xcom_pull(task_ids=ti.task_id, key="reports/2026/summary"),
-            "page": store.get("cursor/page"),
         }
+        if SDK >= (1, 3):
+            # Variable keys and the task state store: task SDK 1.3 on.
+            store = context["task_state_store"]
+            store.set("cursor/page", 2)
+            read["keys"] = list(Variable.keys(prefix="team/"))
+            read["page"] = store.get("cursor/page")
+        return read
 
     @task
     def boom() -> None:
         """Fails: the task instance ends `failed` (no retries)."""
         raise ValueError("boom: this task fails on purpose")
+
+    @task(retries=2)
+    def flaky() -> None:
+        """Fails with retries left (the server is told its retries with
+        `--task-retries flaky=2`, as a scheduler reads them from this file):
+        the worker reports `up_for_retry`, not `failed`."""
+        raise RuntimeError("flaky: fails on purpose, to be retried")
+
+    @task
+    def double(x: int) -> int:
+        """Mapped over a list: each instance runs with its own map index
+        and writes its own `return_value`."""
+        return 2 * x
 
     @task
     def skip_me() -> None:
@@ -189,7 +240,8 @@ def scopegate_interop():
         reset_dag_run=True,
     )
 
-    approve = HITLOperator(task_id="approve", subject="Ship it?", options=["yes", "no"])
+    if HITLOperator is not None:
+        HITLOperator(task_id="approve", subject="Ship it?", options=["yes", "no"])
 
     trigger = TriggerDagRunOperator(
         task_id="trigger",
@@ -204,9 +256,10 @@ def scopegate_interop():
     housekeeping()
     slashed_keys()
     boom()
+    flaky()
+    double.expand(x=[1, 2, 3])
     skip_me()
     gate() >> after_gate()
-    approve
     trigger >> retrigger
 
 
