@@ -467,7 +467,7 @@ impl Params {
             }
             end = slash;
         }
-        if end <= at + 1 || bytes[at] != b'/' || bytes[at + 1..end].contains(&b'\n') {
+        if end <= at + 1 || bytes[at] != b'/' {
             return false;
         }
         if !slot(&mut count, at + 1, end) {
@@ -531,12 +531,9 @@ impl Table {
     /// The routes `path` matches for `method`, and the bounds of the
     /// served route's parameters when the path could be cut into
     /// segments: `path` is the whole path, which starts with the prefix.
-    /// `newlines`: whether the path may hold a newline (only a re-quoted
-    /// one can).
-    fn find(&self, method: Methods, path: &str, newlines: bool) -> Option<(trie::Found, Seen)> {
+    fn find(&self, method: Methods, path: &str) -> Option<(trie::Found, Seen)> {
         let rest = path.strip_prefix(self.prefix)?;
         let mut seen = Seen::default();
-        seen.newlines = newlines;
         let found = self.trie.find_seen(method, rest, &mut seen);
         Some((found, seen))
     }
@@ -591,15 +588,14 @@ impl Guard for DispatchGuard {
         let head = ctx.head();
         let raw = head.uri.path();
         let requoted;
-        let percent = has_percent(raw.as_bytes());
-        let path = if percent {
+        let path = if has_percent(raw.as_bytes()) {
             requoted = Url::new(head.uri.clone());
             requoted.path()
         } else {
             raw
         };
         let table = &self.0;
-        let Some((found, seen)) = table.find(Methods::of(&head.method), path, percent) else {
+        let Some((found, seen)) = table.find(Methods::of(&head.method), path) else {
             return false;
         };
         if let Some(index) = table.dispatch(&found) {
@@ -683,7 +679,7 @@ impl Service<ServiceRequest> for Dispatch {
             // actix's re-quoted path.
             _ => (
                 table
-                    .find(Methods::of(req.method()), req.match_info().as_str(), true)
+                    .find(Methods::of(req.method()), req.match_info().as_str())
                     .and_then(|(found, _)| table.dispatch(&found)),
                 None,
             ),

@@ -65,9 +65,6 @@ pub(crate) struct Seen {
     bounds: [(u16, u16); MAX_SEGMENTS],
     /// Whether a segment was too deep or too far to record.
     overflow: bool,
-    /// Whether the path may hold a newline (it was re-quoted): a tail does
-    /// not take one.
-    pub(crate) newlines: bool,
 }
 
 impl Default for Seen {
@@ -75,7 +72,6 @@ impl Default for Seen {
         Seen {
             bounds: [(0, 0); MAX_SEGMENTS],
             overflow: false,
-            newlines: true,
         }
     }
 }
@@ -150,12 +146,10 @@ fn fixed(segment: &'static str) -> Option<Fixed> {
 
 /// Whether `rest` (what is left of the path: empty, or starting with `/`)
 /// is a tail followed by segments matching `after`, as actix's regex
-/// `/(?P<tail>.+)` then `/text` or `/(?P<name>[^/]+)` for each decides:
+/// `(?s)/(?P<tail>.+)` then `/text` or `/(?P<name>[^/]+)` for each decides:
 /// `after` takes the path's last segments, and the tail, what lies
-/// between, is not empty and has no newline (`.` does not match one; only
-/// a re-quoted `%0A` puts one in a path, so `newlines` says whether to
-/// look).
-fn tail_bounds(rest: &str, after: &[Fixed], newlines: bool) -> Option<usize> {
+/// between, is not empty (actix's `.` matches a newline too).
+fn tail_bounds(rest: &str, after: &[Fixed]) -> Option<usize> {
     if !rest.starts_with('/') {
         return None;
     }
@@ -173,7 +167,7 @@ fn tail_bounds(rest: &str, after: &[Fixed], newlines: bool) -> Option<usize> {
         }
         end = slash;
     }
-    (end > 1 && !(newlines && bytes[1..end].contains(&b'\n'))).then_some(end)
+    (end > 1).then_some(end)
 }
 
 /// The order literal segments are kept in: by length, then by bytes, so
@@ -323,7 +317,7 @@ impl Trie {
         loop {
             let here = &self.nodes[node];
             for (after, routes) in &here.tails {
-                if tail_bounds(&path[at..], after, seen.newlines).is_some() {
+                if tail_bounds(&path[at..], after).is_some() {
                     for index in routes {
                         self.candidate(*index, method, found);
                     }
@@ -468,6 +462,8 @@ mod tests {
         "/xcoms/d/r/t/item/7",
         "/xcoms/d/r/t/a/slice/slice",
         "/xcoms/d/r/t/%2F",
+        "/xcoms/d/r/t/a%0Ab/item/%0A",
+        "/xcoms/d/%0A/t/%0A",
         "/star//x",
         "/star/a/b/x",
         "/",
