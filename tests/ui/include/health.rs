@@ -1,5 +1,5 @@
-// Included by include-public-under-scopes-fail.rs, whose group declares
-// scopes.
+// Included by include-ok.rs, include-mounted-alone-fail.rs and
+// include-public-under-scopes-fail.rs (whose group declares scopes).
 use scopegate::routes;
 
 #[routes(included)]
