@@ -155,13 +155,16 @@ pub(crate) fn chain(args: TokenStream, module: &ItemMod, paths: &[Path]) -> Toke
 /// and the groups collected so far (the including group first); or, with
 /// no path left, the assembled tree.
 fn next(paths: &[Path], groups: &[TokenStream]) -> TokenStream {
-    let replay = format_ident!("{}", REPLAY);
     let (first, rest) = paths.split_first().expect("a path");
     // Spanned on the path, so that rustc's own errors (a path that names
-    // nothing) point at it.
-    let span = syn::spanned::Spanned::span(first);
+    // nothing, or a module that is not a group) point at it.
+    let span = first
+        .segments
+        .last()
+        .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
+    let replay = Ident::new(REPLAY, span);
     // A `$` first: the replay macro writes it back where the group had one.
-    quote_spanned! {span=> #first::#replay! { $ [#(#rest),*] #(#groups)* } }
+    quote! { #first::#replay! { $ [#(#rest),*] #(#groups)* } }
 }
 
 /// The input of `routes_tree!`: the included groups not replayed yet, then
