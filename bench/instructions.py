@@ -24,7 +24,11 @@ route gets (which the twin ignores: the two requests are then the same
 size, and the difference is scopegate's alone); the protected
 `GET /execution/variables/<key>` with an execution token; and, for
 scopegate's extractor, `GET /execution/task-reschedules/<id>/start_date`,
-whose handler takes a `TiToken` under `ti:self` (it has no twin).
+whose handler takes a `TiToken` under `ti:self` (it has no twin); and, for
+permissions (issue 19), the protected route's handler under a vocabulary
+with five permissions, `GET /execution/bench/plain/<key>` (none required)
+and `GET /execution/bench/perms/<key>` (three required and an `any(..)` of
+two more, the token holding the second).
 
 Per route it prints the whole process's instructions per request, and,
 from the profile (inclusive costs parsed from the callgrind file, by
@@ -72,6 +76,9 @@ STARTUP_TIMEOUT = 120.0
 TARGET_OWN = 800  # scopegate's own instructions per protected request, cache hit
 TARGET_RATIO = 0.95  # protected throughput / twin throughput, in instructions
 TARGET_DENY = 1.05  # scopegate's own with the Redis deny-list / with the in-memory one
+# Issue 19: scopegate's own instructions on a cache hit of a route with three
+# permissions and an any(..), over the same route without them.
+TARGET_PERMISSIONS = 1.05
 
 
 def log(message: str) -> None:
@@ -380,6 +387,9 @@ def measure(args, key: str, cache: bool, work: Path, deny: str = "none") -> list
             "protected": (f"/execution/variables/{VARIABLE}", auth),
             # A handler that takes the token (`TiToken`), under `ti:self`.
             "protected, TiToken": (f"/execution/task-reschedules/{server.sub}/start_date", auth),
+            # The same handler as "protected", in a vocabulary with permissions.
+            "permissions, none required": (f"/execution/bench/plain/{VARIABLE}", auth),
+            "permissions, 3 and any(..)": (f"/execution/bench/perms/{VARIABLE}", auth),
         }
         server.control("-i", "on")
         for _ in range(args.warmup):
@@ -545,7 +555,7 @@ def report(args, rows: list[Row]) -> None:
     for (key, cache, deny), routes in by_config.items():
         twin = routes["twin, token sent"].total
         for route, row in routes.items():
-            vs_twin = f"{twin / row.total:.3f}" if route != "protected, TiToken" else ""
+            vs_twin = f"{twin / row.total:.3f}" if route not in NO_TWIN else ""
             print(f"| {name(key, deny)} | {'on' if cache else 'off'} | {route} | "
                   f"{row.total:,.0f} | {vs_twin} | {row.routing:,.0f} | {row.enforce:,.0f} | "
                   f"{row.extractor:,.0f} | {row.reissue:,.0f} | {row.own:,.0f} | {row.clock:.1f} | "
@@ -601,6 +611,23 @@ def report(args, rows: list[Row]) -> None:
             vs = f"{answer / memory['protected'].detail['deny']:.3f}" if memory and answer else ""
             print(f"| {name(key)} | {deny} | {prot.total:,.0f} | {prot.own:,.0f} | {prot.enforce:,.0f} | "
                   f"{prot.detail['record']:,.0f} | {answer:,.0f} | {shown} | {goal} | {vs} |")
+    print()
+    print("Permissions (issue 19), cache on: scopegate's own instructions per request, the same handler "
+          "and vocabulary:")
+    print()
+    print("| key | no permission required | 3 permissions and an `any(..)` | ratio | ≤ 1.05 |")
+    print("|---|---:|---:|---:|---|")
+    for (key, cache, deny), routes in by_config.items():
+        if not cache:
+            continue
+        plain, perms = routes["permissions, none required"], routes["permissions, 3 and any(..)"]
+        ratio = perms.own / plain.own
+        print(f"| {name(key, deny)} | {plain.own:,.0f} | {perms.own:,.0f} | {ratio:.3f} | "
+              f"{met(ratio <= TARGET_PERMISSIONS)} |")
+
+
+# Routes without an unprotected twin of the same shape.
+NO_TWIN = {"protected, TiToken"}
 
 
 def name(key: str, deny: str = "none") -> str:

@@ -11,6 +11,13 @@
 //! or EdDSA key pair of `tests/keys/` (the example itself signs with RSA
 //! and Ed25519 keys only, as Airflow does).
 //!
+//! Two more routes, registered after the twin, serve the same handler under
+//! a vocabulary with permissions ([`permissions`]):
+//! `GET /execution/bench/plain/<key>`, which requires none of them, and
+//! `GET /execution/bench/perms/<key>`, which requires three and an
+//! `any(..)` of two more; the printed token holds the three and the second
+//! alternative, so every check runs.
+//!
 //! ```text
 //! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--no-twin] [--bind ADDR]
 //!              [--deny-list none|memory|redis] [--revoked N] [--revocations URL]
@@ -43,6 +50,7 @@ use clap::{Parser, ValueEnum};
 use scopegate::{
     ConfigError, MemoryDenyList, RedisDenyList, RedisStore, Revocation, SigningKey, TokenType,
 };
+use serde_json::{json, Map};
 use uuid::Uuid;
 
 use app::{AuthConfig, Services, AIRFLOW_AUDIENCE};
@@ -63,6 +71,12 @@ async fn unguarded(
 /// Registers the twin, ahead of the example's routes.
 fn twin(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(unguarded);
+}
+
+/// The twin, then the permission routes, ahead of the example's routes.
+fn bench_routes(cfg: &mut actix_web::web::ServiceConfig) {
+    twin(cfg);
+    permissions::configure(cfg);
 }
 
 /// Lifetime of the printed token: long enough that it is never refreshed
@@ -231,16 +245,23 @@ fn run(args: Args) -> Result<(), String> {
         let services = Services::load(&auth).await?;
         let spec = "bench_dag/manual__1/bench_task".parse()?;
         let sub = services.store.queue_task(&spec)?;
+        let mut granted = Map::new();
+        granted.insert(
+            permissions::CLAIM.into(),
+            json!(permissions::GRANTED.join(" ")),
+        );
         let token = services
             .issuer
-            .issue(sub, TokenType::EXECUTION)
+            .issue_with_claims(sub, TokenType::EXECUTION, &granted)
             .map_err(|e| e.to_string())?;
         let ct = Uuid::new_v4();
         let ct_token = services
             .issuer
             .issue(ct, TokenType::WORKLOAD)
             .map_err(|e| e.to_string())?;
-        let first = if args.no_twin { nothing } else { twin };
+        // --no-twin: the example's routes alone (the routing table), without
+        // the twin and the permission routes registered ahead of them.
+        let first = if args.no_twin { nothing } else { bench_routes };
         let (server, addr) = app::start_with(services, &args.bind, 1, first)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         let line = serde_json::json!({
@@ -268,4 +289,67 @@ fn init_logging() {
         .with_ansi(false)
         .with_env_filter(filter)
         .init();
+}
+
+/// The routes of the permissions measurement: the example's variable
+/// handler, under policies written as the macros write them for a crate
+/// whose `scopegate.toml` declares Airflow's types and five permissions in
+/// `scp`.
+mod permissions {
+    use actix_web::{web, HttpResponse};
+    use scopegate::{
+        Alternative, AnyOf, Condition, Enforce, PermissionFormat, Permissions, Requirement,
+        RoutePolicy, TokenTypes, Vocabulary,
+    };
+
+    use crate::state::Store;
+
+    /// `variables::get`'s body: the same handler as the protected route's.
+    async fn get(
+        store: web::Data<Store>,
+        key: web::Path<String>,
+    ) -> actix_web::Result<HttpResponse> {
+        Ok(HttpResponse::Ok().json(store.variable(&key)?))
+    }
+
+    /// The claim that carries the permissions.
+    pub const CLAIM: &str = "scp";
+    /// What the printed token holds: the three the route requires, and
+    /// the second alternative of its `any(..)`.
+    pub const GRANTED: [&str; 4] = ["bench:a", "bench:b", "bench:c", "bench:e"];
+
+    const VOCABULARY: Vocabulary = Vocabulary::new("scope", &["execution", "workload"], 0)
+        .with_permissions(Permissions::new(
+            CLAIM,
+            PermissionFormat::Space,
+            &["bench:a", "bench:b", "bench:c", "bench:d", "bench:e"],
+        ));
+
+    /// No permission required.
+    const PLAIN: RoutePolicy = RoutePolicy::protected(TokenTypes::none(&VOCABULARY), &[]);
+
+    /// `scopes = ["bench:a", "bench:b", "bench:c", any("bench:d", "bench:e")]`.
+    const PERMS: RoutePolicy = RoutePolicy::protected(TokenTypes::none(&VOCABULARY), &[])
+        .with_requirements(&[
+            Requirement::Permission(VOCABULARY.permission("bench:a")),
+            Requirement::Permission(VOCABULARY.permission("bench:b")),
+            Requirement::Permission(VOCABULARY.permission("bench:c")),
+            Requirement::Any(AnyOf::new(&[
+                Alternative::all(&[Condition::Permission(VOCABULARY.permission("bench:d"))]),
+                Alternative::all(&[Condition::Permission(VOCABULARY.permission("bench:e"))]),
+            ])),
+        ]);
+
+    pub fn configure(cfg: &mut web::ServiceConfig) {
+        cfg.service(
+            web::resource("/execution/bench/plain/{variable_key}")
+                .wrap(Enforce::new(&PLAIN))
+                .get(get),
+        )
+        .service(
+            web::resource("/execution/bench/perms/{variable_key}")
+                .wrap(Enforce::new(&PERMS))
+                .get(get),
+        );
+    }
 }

@@ -17,7 +17,13 @@
 //! cargo run --example execution_api -- serve --revocations redis://127.0.0.1:6379
 //! echo "$TOKEN" | cargo run --example execution_api -- revoke --token - \
 //!     --revocations redis://127.0.0.1:6379
+//! cargo run --example execution_api -- serve --multi-team \
+//!     --dag-team etl=analytics --dag-team billing=finance
 //! ```
+//!
+//! `--multi-team` is Airflow's multi-team mode for XComs: a task reaches
+//! its own team's XComs and reads (never writes) a global DAG's; Variables
+//! and Connections are not team-scoped here (they are in Airflow).
 //!
 //! It serves all 55 operations of Airflow 3.3.2's Execution API, so that
 //! Airflow's own worker (`supervise_task` of the Task SDK) runs real DAG
@@ -37,7 +43,7 @@
 // The server is the library of the `execution-api-example` package
 // (`execution_api/`, with its own scopegate.toml), shared with the tests
 // and the bench server; this file is its command line.
-use execution_api_example::{app, keys, models, routes, state};
+use execution_api_example::{app, keys, models, routes, state, teams};
 
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
@@ -45,6 +51,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::web;
 use base64::Engine as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use scopegate::{
@@ -205,6 +212,16 @@ struct ServeArgs {
     /// past it is refused with 507.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     store_max_bytes: usize,
+    /// Airflow's multi-team mode: a task reaches the XComs of its own
+    /// team's DAGs, and may read (not write) those of global DAGs
+    /// (Airflow's `has_xcom_access`). Variables and Connections stay
+    /// shared.
+    #[arg(long)]
+    multi_team: bool,
+    /// The team of a DAG, in multi-team mode (repeatable); a DAG not
+    /// listed is global.
+    #[arg(long = "dag-team", value_name = "DAG_ID=TEAM", requires = "multi_team")]
+    dag_team: Vec<teams::DagTeam>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -376,8 +393,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let queue_tasks = with_retries(args.queue_task, &args.task_retries)?;
     let queue_callbacks = usize::try_from(args.queue_callback).unwrap_or(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let teams = args
+        .multi_team
+        .then(|| teams::Teams::multi_team(args.dag_team));
     actix_web::rt::System::new().block_on(async move {
-        let services = Services::load_with(&auth, limits).await?;
+        let mut services = Services::load_with(&auth, limits).await?;
+        if let Some(teams) = teams {
+            services.teams = web::Data::new(teams);
+        }
         if check_own {
             check_own_tokens(&services, queues)?;
         }

@@ -6,7 +6,7 @@ mod common;
 
 // The example's server, from its library (examples/execution_api/), as the
 // binary starts it.
-use execution_api_example::{app, keys, models, routes, state};
+use execution_api_example::{app, keys, models, routes, state, teams};
 
 use actix_web::http::header::{CONTENT_RANGE, WWW_AUTHENTICATE};
 use awc::http::StatusCode;
@@ -62,7 +62,24 @@ impl Harness {
     }
 
     async fn start_with_limits(auth: &AuthConfig, limits: state::Limits) -> Harness {
-        let services = Services::load_with(auth, limits).await.unwrap();
+        Harness::start_full(auth, limits, None).await
+    }
+
+    /// A server in multi-team mode (`serve --multi-team --dag-team ..`)
+    /// when `teams` is given.
+    async fn start_with_teams(auth: &AuthConfig, teams: Option<teams::Teams>) -> Harness {
+        Harness::start_full(auth, state::Limits::default(), teams).await
+    }
+
+    async fn start_full(
+        auth: &AuthConfig,
+        limits: state::Limits,
+        teams: Option<teams::Teams>,
+    ) -> Harness {
+        let mut services = Services::load_with(auth, limits).await.unwrap();
+        if let Some(teams) = teams {
+            services.teams = actix_web::web::Data::new(teams);
+        }
         let (server, addr) = app::start(services.clone(), "127.0.0.1:0", 1).unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
@@ -2419,4 +2436,128 @@ async fn every_route_answers_as_it_did() {
          `UPDATE_WALK=1 cargo test --test e2e every_route`, review the diff and commit it"
     );
     assert_eq!(lines.len(), routes.len());
+}
+
+/// Airflow's multi-team mode: `has_xcom_access` on the XCom routes, with
+/// its exact rule, and nothing changed without `--multi-team`.
+#[actix_web::test]
+async fn multi_team_xcoms_follow_airflows_rule() {
+    let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+    let auth = AuthConfig::new(Keys::Secret(secret), AUDIENCE);
+    let teams = ["etl=analytics", "billing=finance"].map(|d| d.parse::<teams::DagTeam>().unwrap());
+    let h = Harness::start_with_teams(&auth, Some(teams::Teams::multi_team(teams))).await;
+    let (_, analytics) = h.running("etl/r1/extract").await;
+    let (_, finance) = h.running("billing/r1/charge").await;
+    let (_, global) = h.running("shared/r1/load").await;
+    let denied = json!({"detail": {
+        "reason": "access_denied",
+        "message": "Task does not have access to this XCom in multi-team mode",
+    }});
+    let set = |dag: &str, run: &str| format!("/xcoms/{dag}/{run}/t/k");
+
+    // Own team: write and read.
+    let r = h
+        .call("POST", &set("etl", "r1"), Some(&analytics), Some(json!(1)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = h
+        .call("GET", &set("etl", "r1"), Some(&analytics), None)
+        .await;
+    assert_eq!((r.status, &r.body["value"]), (StatusCode::OK, &json!(1)));
+    // A teamless task on a global DAG: the same team, `None == None`.
+    let r = h
+        .call("POST", &set("shared", "r1"), Some(&global), Some(json!(2)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A global DAG: a team's task may read it (GET and HEAD)...
+    let r = h
+        .call("GET", &set("shared", "r1"), Some(&analytics), None)
+        .await;
+    assert_eq!((r.status, &r.body["value"]), (StatusCode::OK, &json!(2)));
+    let r = h
+        .call("HEAD", &set("shared", "r1"), Some(&analytics), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // ...and not write it.
+    for method in ["POST", "DELETE"] {
+        let r = h
+            .call(
+                method,
+                &set("shared", "r1"),
+                Some(&analytics),
+                Some(json!(3)),
+            )
+            .await;
+        assert_eq!(
+            (r.status, &r.body),
+            (StatusCode::FORBIDDEN, &denied),
+            "{method}"
+        );
+    }
+    // Another team: neither read nor write; nor a global task on a team's.
+    for (token, dag) in [(&analytics, "billing"), (&finance, "etl"), (&global, "etl")] {
+        for method in ["GET", "POST"] {
+            let r = h
+                .call(method, &set(dag, "r1"), Some(token), Some(json!(4)))
+                .await;
+            assert_eq!(
+                (r.status, &r.body),
+                (StatusCode::FORBIDDEN, &denied),
+                "{method} {dag}"
+            );
+        }
+    }
+    // The guard runs after the policy: a workload token is refused by its
+    // type, before any team is looked up.
+    let (_, workload) = h.queue_task("etl/r1/other");
+    let r = h
+        .call("GET", &set("etl", "r1"), Some(&workload), None)
+        .await;
+    assert_eq!(
+        r.body["detail"],
+        "Token type 'workload' not allowed for this endpoint. Allowed types: execution"
+    );
+    // The global value is unchanged, the shared DELETE was refused.
+    let r = h
+        .call("GET", &set("shared", "r1"), Some(&global), None)
+        .await;
+    assert_eq!(r.body["value"], 2);
+    h.stop().await;
+
+    // Without --multi-team, the same calls are all allowed.
+    let h = Harness::start_with(&auth).await;
+    let (_, analytics) = h.running("etl/r1/extract").await;
+    h.queue_task("billing/r1/charge");
+    h.queue_task("shared/r1/load");
+    for dag in ["billing", "shared", "etl"] {
+        let r = h
+            .call("POST", &set(dag, "r1"), Some(&analytics), Some(json!(5)))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{dag}: {}", r.body);
+        let r = h.call("GET", &set(dag, "r1"), Some(&analytics), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{dag}");
+        let r = h
+            .call("DELETE", &set(dag, "r1"), Some(&analytics), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{dag}");
+    }
+    h.stop().await;
+}
+
+#[test]
+fn dag_teams_need_multi_team_mode() {
+    let out = std::process::Command::new(common::example_binary())
+        .args(["serve", "--dag-team", "etl=analytics"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--multi-team"), "{stderr}");
+    let out = std::process::Command::new(common::example_binary())
+        .args(["serve", "--multi-team", "--dag-team", "etl"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not DAG_ID=TEAM"), "{stderr}");
 }

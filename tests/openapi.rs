@@ -307,3 +307,27 @@ fn the_checks_catch_a_broken_document() {
         assert!(!break_with(breakage).is_empty(), "{name} went unnoticed");
     }
 }
+
+/// The XCom routes' guard, Airflow's `has_xcom_access`, is named in their
+/// description, with its 403.
+#[test]
+fn the_xcom_guard_is_documented() {
+    let doc = document();
+    let ops = operations(&doc);
+    let xcoms: Vec<_> = ops
+        .iter()
+        .filter(|(_, path, _)| path.contains("/xcoms/"))
+        .collect();
+    assert_eq!(xcoms.len(), 6);
+    for (method, path, op) in xcoms {
+        let description = op["description"].as_str().unwrap_or_default();
+        assert!(
+            description.ends_with(
+                "Guarded by `has_xcom_access` (403), after the token's policy: checks of the \
+                 application's state."
+            ),
+            "{method} {path}: {description}"
+        );
+        assert!(op["responses"]["403"].is_object(), "{method} {path}");
+    }
+}

@@ -204,12 +204,62 @@ fn every_class_of_mistake_in_scopegate_toml_names_the_file_line_and_fix() {
             ],
         ),
         (
+            "permissions-format",
+            "[permissions]\nformat = \"spaces\"\nnames = [\"reports:read\"]\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:2:10: `format = \"spaces\"` is not a permissions \
+                 format: did you mean `format = \"space\"`? Write `format = \"space\"` (one \
+                 string, names separated by spaces, as OAuth 2's `scope`) or `format = \"array\"` \
+                 (a JSON array of strings)",
+            ],
+        ),
+        (
+            "permission-is-an-owner",
+            format!(
+                "{TOKEN}[owners.\"account:self\"]\nparam = \"account\"\n\
+                 [permissions]\nclaim = \"scp\"\nnames = [\"account:self\"]\n"
+            ),
+            &[
+                "error: $DIR/scopegate.toml:8:10: permission `account:self` is also an owner \
+                 scope, `[owners.\"account:self\"]`: a route could not tell which one it \
+                 requires; rename one of them",
+            ],
+        ),
+        (
+            "permission-token-prefix",
+            "[permissions]\nnames = [\"token:admin\"]\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:2:10: permission `token:admin` cannot start with \
+                 `token:`, which names token types: rename it, e.g. \"admin\"",
+            ],
+        ),
+        (
+            "permission-forbidden-character",
+            "[permissions]\nnames = [\"reports read\"]\n".into(),
+            &[
+                "error: $DIR/scopegate.toml:2:10: permission `reports read` must be printable \
+                 ASCII without spaces, `\"` or `\\` (RFC 6749's scope-token): write \
+                 \"reports_read\"",
+            ],
+        ),
+        (
+            "permissions-in-the-type-claim",
+            format!("{TOKEN}[permissions]\nnames = [\"reports:read\"]\n"),
+            &[
+                "error: $DIR/scopegate.toml:4:1: `[permissions]` reads its names from the claim \
+                 `scope`, which is also `[token]`'s type claim: one claim cannot carry both a \
+                 token type and permissions; name another claim for one of them, e.g. \
+                 `claim = \"scp\"` in `[permissions]`",
+            ],
+        ),
+        (
             "no-token-table",
             "[owners.\"account:self\"]\nparam = \"account\"\n".into(),
             &[
                 "error: $DIR/scopegate.toml:1:1: no `[token]` table: declare this crate's token \
                types, e.g. `[token]` with `types = [\"execution\", \"workload\"]` and \
-               `default = \"execution\"`",
+               `default = \"execution\"`, or its permissions in `[permissions]` with \
+               `names = [..]`",
             ],
         ),
     ];
@@ -440,5 +490,84 @@ fn main() {
     assert!(
         errors.iter().any(|e| e.contains("Confilct")),
         "a misspelt body type is an error without the feature too: {errors:?}"
+    );
+}
+
+/// A ledger's words with permissions in `scope` (the type is in `role`).
+const LEDGER_PERMISSIONS: &str = r#"
+[token]
+claim = "role"
+types = ["clerk", "auditor"]
+default = "clerk"
+
+[owners."account:self"]
+param = "account"
+claim = "acct"
+compare = "exact"
+
+[permissions]
+names = ["reports:read", "entries:write", "ledger:admin"]
+"#;
+
+/// Permission names follow every rule of scopes, in the crate's own words.
+#[test]
+fn permission_names_follow_every_rule() {
+    let main = r#"
+use actix_web::HttpResponse;
+
+#[scopegate::route(get, "/reports", scopes = ["reports:reed"])]
+async fn typo_in_a_permission() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/accounts/<account>/summary", scopes = [any("account:self", "ledger:admn")])]
+async fn typo_inside_any() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/books", scopes = ["audit:read"])]
+async fn not_declared() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/accounts/<account>/books", scopes = [any("account:self", "ledger:admin")])]
+async fn owner_or_admin() -> HttpResponse { HttpResponse::Ok().finish() }
+
+fn main() {}
+"#;
+    let fixture = Fixture::new("permission-words", Some(LEDGER_PERMISSIONS), main);
+    assert_eq!(
+        fixture.errors(),
+        [
+            "error: unknown scope `reports:reed`: did you mean `reports:read`?",
+            "error: unknown scope `ledger:admn`: did you mean `ledger:admin`?",
+            "error: unknown scope `audit:read`: write one of `token:clerk`, `token:auditor`, \
+             `account:self`, `reports:read`, `entries:write`, `ledger:admin`, or add \
+             \"audit:read\" to `names` in `[permissions]` of $DIR/scopegate.toml",
+        ]
+    );
+}
+
+/// Without `[token]`, tokens have no type: a `token:*` scope says so.
+#[test]
+fn a_crate_without_types_refuses_token_scopes() {
+    let main = r#"
+use actix_web::HttpResponse;
+
+#[scopegate::route(get, "/notes", scopes = ["token:user", "notes:read"])]
+async fn typed() -> HttpResponse { HttpResponse::Ok().finish() }
+
+#[scopegate::route(get, "/notes/<owner>", scopes = [any("owner:self", "token:service")])]
+async fn predicate() -> HttpResponse { HttpResponse::Ok().finish() }
+
+fn main() {}
+"#;
+    let toml = "[permissions]\nclaim = \"scp\"\nnames = [\"notes:read\"]\n\
+                [owners.\"owner:self\"]\nparam = \"owner\"\ncompare = \"exact\"\n";
+    let fixture = Fixture::new("no-types", Some(toml), main);
+    assert_eq!(
+        fixture.errors(),
+        [
+            "error: `token:user`: this crate's tokens have no type, as $DIR/scopegate.toml \
+             declares `[permissions]` and no `[token]`: remove `token:user`, or declare the types \
+             in a `[token]` table, e.g. `types = [\"user\"]`",
+            "error: `token:service`: this crate's tokens have no type, as $DIR/scopegate.toml \
+             declares `[permissions]` and no `[token]`: remove `token:service`, or declare the \
+             types in a `[token]` table, e.g. `types = [\"service\"]`",
+        ]
     );
 }

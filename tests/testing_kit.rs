@@ -264,7 +264,7 @@ fn another_vocabulary_in_its_own_claim() {
     let token = auth
         .mint("alice")
         .of_type("auditor")
-        .claims(json!({"acct": "a-1", "role": "admin", "exp": 1}))
+        .claims(json!({"acct": "a-1", "exp": 1}))
         .claim("entry", "e-1")
         .sign();
     let c = independently_decoded(&token, false);
@@ -272,7 +272,7 @@ fn another_vocabulary_in_its_own_claim() {
         keys(&c),
         ["acct", "aud", "entry", "exp", "iat", "jti", "nbf", "role", "sid", "sub"]
     );
-    assert_eq!(c["role"], "auditor", "the type claim is the kit's");
+    assert_eq!(c["role"], "auditor");
     assert!(
         c["exp"].as_i64().unwrap() > now(),
         "so are registered claims"
@@ -287,6 +287,108 @@ fn another_vocabulary_in_its_own_claim() {
         .verify(&auth.token(Uuid::new_v4(), "clerk"))
         .unwrap();
     assert_eq!(c.extra["role"], "clerk");
+}
+
+/// The type claim is written on purpose or not at all: `.claim` of it is
+/// refused, with what to write instead.
+#[test]
+#[should_panic(expected = "TestAuth: `role` is the type claim; write the type with \
+                           .of_type(\"..\") (a type of the kit's vocabulary), .type_claim(..) \
+                           (any value) or .without_type_claim()")]
+fn the_type_claim_is_not_an_extra_claim() {
+    let auth = TestAuth::for_vocabulary(&LEDGER);
+    let _ = auth.mint("alice").claims(json!({"role": "admin"}));
+}
+
+/// Tokens no issuer of the vocabulary would mint, for tests of the 401 of
+/// an unknown type and of the default type, without another JWT library.
+#[actix_web::test]
+async fn a_type_outside_the_vocabulary_and_no_type_claim() {
+    let auth = TestAuth::builder()
+        .vocabulary(&LEDGER)
+        .subject(SubjectFormat::Any)
+        .build()
+        .unwrap();
+    let admin = auth.mint("mallory").type_claim("admin").sign();
+    let number = auth.mint("mallory").type_claim(7).sign();
+    let none = auth.mint("alice").without_type_claim().sign();
+    let verifier = auth.verifier();
+    assert_eq!(verifier.verify(&admin).unwrap().extra["role"], "admin");
+    assert_eq!(verifier.verify(&number).unwrap().extra["role"], 7);
+    assert!(!verifier.verify(&none).unwrap().extra.contains_key("role"));
+    static POLICY: scopegate::RoutePolicy =
+        scopegate::RoutePolicy::protected(scopegate::TokenTypes::none(&LEDGER), &[]);
+    let app = actix_web::test::init_service(
+        actix_web::App::new().app_data(verifier).service(
+            actix_web::web::resource("/books")
+                .wrap(scopegate::Enforce::new(&POLICY))
+                .to(|t: scopegate::Token| async move {
+                    actix_web::HttpResponse::Ok().body(t.token_type().as_str())
+                }),
+        ),
+    )
+    .await;
+    for (token, status, body) in [
+        (
+            &admin,
+            401,
+            "{\"detail\":\"Invalid auth token: unknown token type in 'role'\"}",
+        ),
+        (
+            &number,
+            401,
+            "{\"detail\":\"Invalid auth token: unknown token type in 'role'\"}",
+        ),
+        (&none, 200, "clerk"),
+    ] {
+        let req = actix_web::test::TestRequest::get()
+            .uri("/books")
+            .insert_header(auth.bearer(token))
+            .to_request();
+        let res = actix_web::test::call_service(&app, req).await;
+        assert_eq!(res.status(), status);
+        assert_eq!(actix_web::test::read_body(res).await, body.as_bytes());
+    }
+}
+
+/// Permissions in the vocabulary's claim and format.
+#[test]
+fn tokens_with_permissions() {
+    use scopegate::{PermissionFormat, Permissions, Vocabulary};
+    static SPACE: Vocabulary = Vocabulary::new("role", &["clerk"], 0).with_permissions(
+        Permissions::new("scope", PermissionFormat::Space, &["a:read", "a:write"]),
+    );
+    static ARRAY: Vocabulary = Vocabulary::untyped(Permissions::new(
+        "roles",
+        PermissionFormat::Array,
+        &["reader", "writer"],
+    ));
+    let auth = TestAuth::for_vocabulary(&SPACE);
+    let c = auth
+        .verifier()
+        .verify(
+            &auth
+                .mint(Uuid::new_v4())
+                .permissions(&["a:read", "a:write"])
+                .sign(),
+        )
+        .unwrap();
+    assert_eq!(c.extra["scope"], "a:read a:write");
+    let auth = TestAuth::builder()
+        .secret(SECRET)
+        .vocabulary(&ARRAY)
+        .build()
+        .unwrap();
+    let token = auth.mint(Uuid::new_v4()).permissions(&["writer"]).sign();
+    let c = independently_decoded(&token, false);
+    assert_eq!(c["roles"], json!(["writer"]));
+    assert!(c.get("scope").is_none(), "no type claim without types");
+}
+
+#[test]
+#[should_panic(expected = "TestAuth: the kit's vocabulary declares no permissions")]
+fn permissions_need_a_vocabulary_that_declares_them() {
+    let _ = TestAuth::new().mint(Uuid::new_v4()).permissions(&["x"]);
 }
 
 #[test]

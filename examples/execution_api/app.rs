@@ -21,6 +21,7 @@ use crate::errors;
 use crate::keys::Keys;
 use crate::routes::{self, HealthProbe};
 use crate::state::{Limits, Store};
+use crate::teams::Teams;
 use crate::versions;
 
 /// The audience of Airflow's task tokens (`[execution_api] jwt_audience`).
@@ -162,6 +163,8 @@ pub struct Services {
     /// The refresh middleware: Airflow's rules, the maximum session age,
     /// and the veto that renews only a running task instance's token.
     pub reissue: Reissue,
+    /// Multi-team mode: off unless `serve --multi-team`.
+    pub teams: web::Data<Teams>,
 }
 
 impl Services {
@@ -197,6 +200,7 @@ impl Services {
             issuer,
             store,
             reissue,
+            teams: web::Data::new(Teams::default()),
         })
     }
 }
@@ -254,6 +258,7 @@ pub fn app_with(
         .app_data(services.issuer.clone())
         .app_data(services.store.clone())
         .app_data(services.probe.clone())
+        .app_data(services.teams.clone())
         .app_data(
             web::JsonConfig::default()
                 .limit(max_body)

@@ -22,6 +22,7 @@
 //! | [`versions`] | the Execution API versions served (`Airflow-API-Version`) |
 //! | [`models`] | request and response bodies |
 //! | [`state`] | the in-memory state |
+//! | [`teams`] | multi-team mode and Airflow's XCom guard, `has_xcom_access` |
 //! | [`errors`] | FastAPI-shaped error bodies |
 //! | [`keys`] | signing keys |
 
@@ -31,6 +32,7 @@ pub mod keys;
 pub mod models;
 pub mod routes;
 pub mod state;
+pub mod teams;
 pub mod versions;
 
 use scopegate::{TokenType, Vocabulary};

@@ -74,6 +74,7 @@ use crate::models::{
     TaskStates, TiState, VariableKeys, VariablePostBody, VariableResponse,
 };
 use crate::state::{DagRunFilter, StateChange, Store, TiFilter, XComKey, XComSlice};
+use crate::teams::has_xcom_access;
 use crate::versions::Body;
 use query::Query;
 

@@ -16,6 +16,9 @@ use crate::suggest;
 /// expansion attaches to actix's generated struct.
 const WRAP: &str = "::scopegate::Enforce::new(&Self::POLICY)";
 
+/// The same, for a route with guards, which the expansion also attaches.
+const WRAP_GUARDED: &str = "::scopegate::Enforce::new(&Self::POLICY).with_guards(Self::GUARDS)";
+
 /// An actix-web route attribute, read.
 #[derive(Clone)]
 pub(crate) struct ActixRoute {
@@ -178,10 +181,6 @@ fn route_method(cx: &mut Ctxt, route: &ActixRoute) -> Option<Method> {
 }
 
 impl ActixRoute {
-    /// The attribute again, with `path` (the full path, group prefixes
-    /// included) and scopegate's enforcement as its outermost `wrap`: actix
-    /// applies its `wrap`s in order, so the last one runs first, before the
-    /// user's own middleware and the handler's body extractors.
     /// Whether the attribute adds actix guards (`guard = ".."`), which
     /// decide whether the route serves a request beyond its method and
     /// path.
@@ -189,11 +188,16 @@ impl ActixRoute {
         self.rest.iter().any(|arg| arg.path.is_ident("guard"))
     }
 
-    pub(crate) fn rewritten(&self, path: &str) -> Attribute {
+    /// The attribute again, with `path` (the full path, group prefixes
+    /// included) and scopegate's enforcement as its outermost `wrap`: actix
+    /// applies its `wrap`s in order, so the last one runs first, before the
+    /// user's own middleware and the handler's body extractors.
+    pub(crate) fn rewritten(&self, path: &str, guarded: bool) -> Attribute {
         let attr_path = self.attr.path();
         let lit = LitStr::new(path, self.path.span());
         let rest = &self.rest;
-        parse_quote!(#[#attr_path(#lit, #(#rest,)* wrap = #WRAP)])
+        let wrap = if guarded { WRAP_GUARDED } else { WRAP };
+        parse_quote!(#[#attr_path(#lit, #(#rest,)* wrap = #wrap)])
     }
 }
 
@@ -226,7 +230,7 @@ mod tests {
         assert_eq!(route.path.value(), "/items/{id}");
         assert_eq!(
             route
-                .rewritten("/shop/items/{id}")
+                .rewritten("/shop/items/{id}", false)
                 .to_token_stream()
                 .to_string(),
             "# [actix_web :: put (\"/shop/items/{id}\" , name = \"put_item\" , wrap = \

@@ -28,7 +28,7 @@ use toml::Spanned;
 
 use crate::path::is_ident;
 use crate::suggest;
-use crate::vocab::{Compare, Owner, Vocabulary, MAX_TYPES};
+use crate::vocab::{Compare, Format, Owner, Permissions, Vocabulary, MAX_PERMISSIONS, MAX_TYPES};
 
 /// The file's name, next to `Cargo.toml`.
 pub(crate) const FILE_NAME: &str = "scopegate.toml";
@@ -136,6 +136,16 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vocabulary, Vec<String>> 
     }
 }
 
+/// `[permissions]`, checked on its own, and where its parts were written,
+/// for the checks against `[token]` and `[owners]`.
+struct DeclaredPermissions {
+    permissions: Permissions,
+    /// The `claim` value, or the table when it is not written.
+    claim_span: Range<usize>,
+    /// Each name's, in order.
+    name_spans: Vec<Range<usize>>,
+}
+
 /// The checks of one file, collecting its problems.
 struct FileCx<'a> {
     path: &'a Path,
@@ -192,19 +202,31 @@ impl FileCx<'_> {
     }
 
     fn file(&mut self, root: &DeTable<'_>) -> Option<Vocabulary> {
-        self.unknown_keys(root, &["token", "owners"], "");
+        self.unknown_keys(root, &["token", "owners", "permissions"], "");
+        let permissions = root.get("permissions").map(|value| match value.get_ref() {
+            DeValue::Table(t) => self.permissions(t, value.span()),
+            _ => {
+                self.error(
+                    value.span(),
+                    "`permissions` is a table: write `[permissions]` with `names = [..]` under it",
+                );
+                None
+            }
+        });
         let token = match root.get("token") {
+            None if permissions.is_some() => Some(None),
             None => {
                 self.error(
                     0..0,
                     "no `[token]` table: declare this crate's token types, e.g. \
                      `[token]` with `types = [\"execution\", \"workload\"]` and \
-                     `default = \"execution\"`",
+                     `default = \"execution\"`, or its permissions in `[permissions]` with \
+                     `names = [..]`",
                 );
                 None
             }
             Some(value) => match value.get_ref() {
-                DeValue::Table(t) => self.token(t, value.span()),
+                DeValue::Table(t) => self.token(t, value.span()).map(Some),
                 _ => {
                     self.error(
                         value.span(),
@@ -229,14 +251,208 @@ impl FileCx<'_> {
                 }
             },
         };
-        let (claim, types, default) = token?;
-        Some(Vocabulary::new(
+        if let (Some(Some(declared)), Some(Some((claim, _, _)))) = (&permissions, &token) {
+            self.permissions_against(declared, claim);
+        }
+        if let (Some(Some(declared)), Some(owners)) = (&permissions, &owners) {
+            self.permissions_against_owners(declared, owners);
+        }
+        let permissions = match permissions {
+            Some(declared) => Some(declared?.permissions),
+            None => None,
+        };
+        let (claim, types, default) = token?.unwrap_or_default();
+        Some(Vocabulary::with_permissions(
             claim,
             types,
             default,
             owners?,
+            permissions,
             Some(self.path.to_owned()),
         ))
+    }
+
+    /// `[permissions]`: the claim, the format and the names, with where
+    /// each was written for later checks.
+    fn permissions(
+        &mut self,
+        table: &DeTable<'_>,
+        span: Range<usize>,
+    ) -> Option<DeclaredPermissions> {
+        self.unknown_keys(table, &["claim", "format", "names"], "`[permissions]`");
+        let before = self.errors.len();
+        let (claim, claim_span) = match table.get("claim") {
+            None => (Some("scope".to_owned()), span.clone()),
+            Some(v) => {
+                let claim = self.string(v, "claim", "scope").and_then(|c| {
+                    if !c.is_empty() && !REGISTERED.contains(&c.as_str()) {
+                        return Some(c);
+                    }
+                    self.error(
+                        v.span(),
+                        format!(
+                            "`claim = \"{c}\"` cannot carry permissions{}: name the claim \
+                             that does, e.g. `claim = \"scope\"`",
+                            if c.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", the verifier checks `{c}` itself")
+                            }
+                        ),
+                    );
+                    None
+                });
+                (claim, v.span())
+            }
+        };
+        let format = match table.get("format") {
+            None => Some(Format::Space),
+            Some(v) => self.string(v, "format", "space").and_then(|f| {
+                if let Some(found) = Format::ALL.into_iter().find(|k| k.keyword() == f) {
+                    return Some(found);
+                }
+                let hint = match suggest::near_misses(&f, &Format::ALL.map(Format::keyword)).first()
+                {
+                    Some(h) => format!("did you mean `format = \"{h}\"`? Write"),
+                    None => "write".to_owned(),
+                };
+                self.error(
+                    v.span(),
+                    format!(
+                        "`format = \"{f}\"` is not a permissions format: {hint} \
+                         `format = \"space\"` (one string, names separated by spaces, as OAuth \
+                         2's `scope`) or `format = \"array\"` (a JSON array of strings)"
+                    ),
+                );
+                None
+            }),
+        };
+        let names = match table.get("names") {
+            None => {
+                self.error(
+                    span,
+                    "`[permissions]` has no `names`: write the permissions this crate's routes \
+                     require, e.g. `names = [\"reports:read\", \"ledger:admin\"]`",
+                );
+                None
+            }
+            Some(v) => self.permission_names(v),
+        };
+        if self.errors.len() != before {
+            return None;
+        }
+        let (names, spans) = names?;
+        Some(DeclaredPermissions {
+            permissions: Permissions {
+                claim: claim?,
+                format: format?,
+                names,
+            },
+            claim_span,
+            name_spans: spans,
+        })
+    }
+
+    /// `names = [..]`: a non-empty list of distinct scope-tokens, none of
+    /// them a `token:*` scope.
+    fn permission_names(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Option<(Vec<String>, Vec<Range<usize>>)> {
+        let example = "write e.g. `names = [\"reports:read\", \"ledger:admin\"]`";
+        let DeValue::Array(items) = value.get_ref() else {
+            self.error(
+                value.span(),
+                format!("`names` is a list of strings: {example}"),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                value.span(),
+                format!(
+                    "`names` is empty: write at least one permission, {}",
+                    &example[6..]
+                ),
+            );
+            return None;
+        }
+        if items.len() > MAX_PERMISSIONS {
+            self.error(
+                value.span(),
+                format!(
+                    "`names` lists {} permissions, and a crate may declare at most \
+                     {MAX_PERMISSIONS}: remove some",
+                    items.len()
+                ),
+            );
+            return None;
+        }
+        let before = self.errors.len();
+        let mut names: Vec<String> = Vec::new();
+        let mut spans = Vec::new();
+        for item in items.iter() {
+            let DeValue::String(name) = item.get_ref() else {
+                self.error(
+                    item.span(),
+                    "a permission is a string: write it in quotes, e.g. \"reports:read\"",
+                );
+                continue;
+            };
+            let name = name.as_ref();
+            if let Some(rest) = name.strip_prefix("token:") {
+                self.error(
+                    item.span(),
+                    format!(
+                        "permission `{name}` cannot start with `token:`, which names token \
+                         types: rename it, e.g. \"{}\"",
+                        if rest.is_empty() { "admin" } else { rest }
+                    ),
+                );
+            } else if !is_permission_name(name) {
+                self.error(item.span(), bad_permission(name));
+            } else if names.iter().any(|n| n == name) {
+                self.error(
+                    item.span(),
+                    format!("permission `{name}` is listed twice in `names`: remove this one"),
+                );
+            } else {
+                names.push(name.to_owned());
+                spans.push(item.span());
+            }
+        }
+        (self.errors.len() == before).then_some((names, spans))
+    }
+
+    /// `[permissions]` against `[token]`: their claims differ.
+    fn permissions_against(&mut self, declared: &DeclaredPermissions, type_claim: &str) {
+        let claim = &declared.permissions.claim;
+        if claim == type_claim {
+            self.error(
+                declared.claim_span.clone(),
+                format!(
+                    "`[permissions]` reads its names from the claim `{claim}`, which is also \
+                     `[token]`'s type claim: one claim cannot carry both a token type and \
+                     permissions; name another claim for one of them, e.g. `claim = \"scp\"` \
+                     in `[permissions]`"
+                ),
+            );
+        }
+    }
+
+    /// `[permissions]` against `[owners."..."]`: no name is both.
+    fn permissions_against_owners(&mut self, declared: &DeclaredPermissions, owners: &[Owner]) {
+        for (name, span) in declared.permissions.names.iter().zip(&declared.name_spans) {
+            if owners.iter().any(|o| o.scope == *name) {
+                self.error(
+                    span.clone(),
+                    format!(
+                        "permission `{name}` is also an owner scope, `[owners.\"{name}\"]`: a \
+                         route could not tell which one it requires; rename one of them"
+                    ),
+                );
+            }
+        }
     }
 
     /// `[token]`: the claim, the types and the default.
@@ -591,6 +807,41 @@ fn is_scope_name(name: &str) -> bool {
         })
 }
 
+/// A permission: RFC 6749's scope-token, printable ASCII without a space,
+/// `"` or `\`, so it fits a `scope` claim and the `scope="..."` of a
+/// `WWW-Authenticate` header as it is.
+fn is_permission_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// The message for a permission with a forbidden character, with a fixed
+/// spelling when there is an obvious one.
+fn bad_permission(name: &str) -> String {
+    let fixed: String = name
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('_'),
+            '"' | '\\' => None,
+            c if c.is_ascii_graphic() => Some(c),
+            _ => None,
+        })
+        .collect();
+    let what = format!(
+        "permission `{}` must be printable ASCII without spaces, `\"` or `\\` (RFC 6749's \
+         scope-token)",
+        name.escape_debug()
+    );
+    if is_permission_name(&fixed) {
+        format!("{what}: write \"{fixed}\"")
+    } else {
+        what
+    }
+}
+
 /// The message for a malformed type or scope name, with a fixed spelling
 /// when there is an obvious one.
 fn bad_name(what: &str, name: &str, valid: fn(&str) -> bool) -> String {
@@ -724,7 +975,8 @@ label = "connection test ID"
             errors("# nothing\n"),
             [
                 ":1:1: no `[token]` table: declare this crate's token types, e.g. `[token]` with \
-              `types = [\"execution\", \"workload\"]` and `default = \"execution\"`"
+              `types = [\"execution\", \"workload\"]` and `default = \"execution\"`, or its \
+              permissions in `[permissions]` with `names = [..]`"
             ]
         );
         assert_eq!(
@@ -855,6 +1107,94 @@ label = "connection test ID"
         assert_eq!(v.names(), ["token:a", "b:self", "a:self"]);
         assert_eq!(v.owners[0].compare, Compare::Exact);
         assert_eq!(v.owners[0].claim, "acct");
+    }
+
+    const PERMISSIONS: &str = "[permissions]\nnames = [\"reports:read\", \"ledger:admin\"]\n";
+
+    #[test]
+    fn permissions_alone_make_a_vocabulary_without_types() {
+        let v = vocabulary(PERMISSIONS);
+        assert!(!v.typed());
+        assert!(!v.is_airflow());
+        let p = v.permissions.as_ref().unwrap();
+        assert_eq!((p.claim.as_str(), p.format), ("scope", Format::Space));
+        assert_eq!(v.names(), ["reports:read", "ledger:admin"]);
+        let v = vocabulary(&format!(
+            "{TOKEN}[permissions]\nclaim = \"roles\"\nformat = \"array\"\nnames = [\"a:b\", \"x!\"]\n\
+             [owners.\"a:self\"]\nparam = \"a\"\n"
+        ));
+        assert!(v.typed());
+        assert_eq!(v.names(), ["token:a", "a:self", "a:b", "x!"]);
+        assert_eq!(v.permissions.unwrap().format, Format::Array);
+    }
+
+    #[test]
+    fn mistakes_in_permissions() {
+        assert_eq!(
+            errors("[permissions]\nformat = \"spaces\"\nnames = [\"a\"]\n"),
+            [
+                ":2:10: `format = \"spaces\"` is not a permissions format: did you mean \
+              `format = \"space\"`? Write `format = \"space\"` (one string, names separated by \
+              spaces, as OAuth 2's `scope`) or `format = \"array\"` (a JSON array of strings)"
+            ]
+        );
+        assert_eq!(
+            errors(
+                "[permissions]\nnames = [\"token:admin\", \"a b\", \"ok\", \"ok\", \"q\\\"\", 3]\n"
+            ),
+            [
+                ":2:10: permission `token:admin` cannot start with `token:`, which names token \
+                 types: rename it, e.g. \"admin\"",
+                ":2:25: permission `a b` must be printable ASCII without spaces, `\"` or `\\` \
+                 (RFC 6749's scope-token): write \"a_b\"",
+                ":2:38: permission `ok` is listed twice in `names`: remove this one",
+                ":2:44: permission `q\\\"` must be printable ASCII without spaces, `\"` or `\\` \
+                 (RFC 6749's scope-token): write \"q\"",
+                ":2:51: a permission is a string: write it in quotes, e.g. \"reports:read\"",
+            ]
+        );
+        assert_eq!(
+            errors(&format!("{TOKEN}[permissions]\nnames = [\"a\"]\n")),
+            [
+                ":4:1: `[permissions]` reads its names from the claim `scope`, which is also \
+              `[token]`'s type claim: one claim cannot carry both a token type and permissions; \
+              name another claim for one of them, e.g. `claim = \"scp\"` in `[permissions]`"
+            ]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{TOKEN}[permissions]\nclaim = \"scp\"\nnames = [\"a:self\"]\n\
+                 [owners.\"a:self\"]\nparam = \"a\"\n"
+            )),
+            [":6:10: permission `a:self` is also an owner scope, `[owners.\"a:self\"]`: a route \
+              could not tell which one it requires; rename one of them"]
+        );
+        assert_eq!(
+            errors("[permissions]\nclaim = \"sub\"\nnames = []\nformt = 1\n"),
+            [
+                ":4:1: unknown key `formt` in `[permissions]`: did you mean `format`?",
+                ":2:9: `claim = \"sub\"` cannot carry permissions, the verifier checks `sub` \
+                 itself: name the claim that does, e.g. `claim = \"scope\"`",
+                ":3:9: `names` is empty: write at least one permission, e.g. \
+                 `names = [\"reports:read\", \"ledger:admin\"]`",
+            ]
+        );
+        assert_eq!(
+            errors("[permissions]\nclaim = \"scp\"\n"),
+            [
+                ":1:1: `[permissions]` has no `names`: write the permissions this crate's routes \
+              require, e.g. `names = [\"reports:read\", \"ledger:admin\"]`"
+            ]
+        );
+        let many: Vec<String> = (0..65).map(|i| format!("\"p{i}\"")).collect();
+        assert_eq!(
+            errors(&format!("[permissions]\nnames = [{}]\n", many.join(", "))),
+            [":2:9: `names` lists 65 permissions, and a crate may declare at most 64: remove some"]
+        );
+        assert_eq!(
+            errors("permissions = [\"a\"]\n"),
+            [":1:15: `permissions` is a table: write `[permissions]` with `names = [..]` under it"]
+        );
     }
 
     #[test]

@@ -13,12 +13,16 @@ use crate::doc::is_standard;
 use crate::group::{
     item_ident, Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES, ROUTES_AND_MARKERS, TABLE,
 };
-use crate::model::{Checked, Form, Policy, Route};
+use crate::guard::Guard;
+use crate::model::{Atom, Check, Checked, Form, GuardRef, Policy, Route};
 use crate::vocab::{Compare, Vocabulary};
 
 /// `::scopegate::RoutePolicy` expression for a checked route's policy,
 /// usable in `const`: its vocabulary, its token types as bits of the
-/// vocabulary's type indexes, and its owners.
+/// vocabulary's type indexes, and its owners; with permissions or
+/// `any(..)`, every requirement in order; with guards, their names. The
+/// expression names nothing of the route's module, so a group's `ROUTES`
+/// writes it again wherever the group is.
 fn policy(checked: &Checked) -> TokenStream {
     let vocab = &checked.vocab;
     match &checked.policy {
@@ -26,29 +30,128 @@ fn policy(checked: &Checked) -> TokenStream {
         Policy::Protected {
             token_types,
             owners,
+            checks,
+            guards,
         } => {
             let vocabulary = vocabulary(vocab);
             let bits = token_types.iter().fold(0u64, |bits, t| bits | 1 << t);
             let bits = Literal::u64_unsuffixed(bits);
-            let owners = owners.iter().map(|o| {
-                let owner = &vocab.owners[*o];
-                let (scope, param, label) = (&owner.scope, &owner.param, &owner.label);
-                let claim = &owner.claim;
-                let claim = (claim != "sub").then(|| quote!(.with_claim(#claim)));
-                let compare = (owner.compare != Compare::Uuid).then(|| {
-                    let variant = format_ident!("{}", owner.compare.variant());
-                    quote!(.with_compare(::scopegate::Compare::#variant))
+            let owner_list = owners.iter().map(|o| owner(vocab, *o));
+            let requirements = checked.policy.has_requirements().then(|| {
+                let items = checks.iter().map(|check| match check {
+                    Check::Owner(o) => {
+                        let owner = owner(vocab, *o);
+                        quote!(::scopegate::Requirement::Owner(#owner))
+                    }
+                    Check::Permission(p) => {
+                        let permission = permission(vocab, &vocabulary, *p);
+                        quote!(::scopegate::Requirement::Permission(#permission))
+                    }
+                    Check::Any(alternatives) => {
+                        let alternatives = alternatives.iter().map(|atoms| {
+                            let conditions = atoms.iter().map(|atom| match atom {
+                                Atom::Owner(o) => {
+                                    let owner = owner(vocab, *o);
+                                    quote!(::scopegate::Condition::Owner(#owner))
+                                }
+                                Atom::Permission(p) => {
+                                    let permission = permission(vocab, &vocabulary, *p);
+                                    quote!(::scopegate::Condition::Permission(#permission))
+                                }
+                                Atom::Type(t) => {
+                                    let bit = Literal::u64_unsuffixed(1 << t);
+                                    quote!(::scopegate::Condition::TokenType(
+                                        ::scopegate::TokenTypes::from_bits(&#vocabulary, #bit)
+                                    ))
+                                }
+                            });
+                            quote!(::scopegate::Alternative::all(&[#(#conditions),*]))
+                        });
+                        quote!(::scopegate::Requirement::Any(
+                            ::scopegate::AnyOf::new(&[#(#alternatives),*])
+                        ))
+                    }
                 });
-                quote!(::scopegate::Owner::new(#scope, #param, #label) #claim #compare)
+                quote!(.with_requirements(&[#(#items),*]))
+            });
+            let guards = (!guards.is_empty()).then(|| {
+                let names = guards.iter().map(GuardRef::name);
+                quote!(.with_guards(&[#(#names),*]))
             });
             quote! {
                 ::scopegate::RoutePolicy::protected(
                     ::scopegate::TokenTypes::from_bits(&#vocabulary, #bits),
-                    &[#(#owners),*],
+                    &[#(#owner_list),*],
                 )
+                #requirements
+                #guards
             }
         }
     }
+}
+
+/// `::scopegate::Owner` expression for the owner at `index`.
+fn owner(vocab: &Vocabulary, index: usize) -> TokenStream {
+    let owner = &vocab.owners[index];
+    let (scope, param, label) = (&owner.scope, &owner.param, &owner.label);
+    let claim = &owner.claim;
+    let claim = (claim != "sub").then(|| quote!(.with_claim(#claim)));
+    let compare = (owner.compare != Compare::Uuid).then(|| {
+        let variant = format_ident!("{}", owner.compare.variant());
+        quote!(.with_compare(::scopegate::Compare::#variant))
+    });
+    quote!(::scopegate::Owner::new(#scope, #param, #label) #claim #compare)
+}
+
+/// `::scopegate::Permission` expression for the permission at `index`,
+/// looked up (at compile time) in the vocabulary expression `vocabulary`.
+fn permission(vocab: &Vocabulary, vocabulary: &TokenStream, index: usize) -> TokenStream {
+    let name = vocab
+        .permissions
+        .as_ref()
+        .map(|p| p.names[index].as_str())
+        .unwrap_or_default();
+    quote!((#vocabulary).permission(#name))
+}
+
+/// A protected route's `GUARDS`, when it has guards: each guard with the
+/// route's path parameters, which `GuardEntry::new` checks in `const`
+/// against the parameters the guard reads (spanned on the guard's path,
+/// where the error is reported); and a free `const` that makes the
+/// compiler evaluate them in every build, `cargo check` included.
+fn guards(route: &Route, checked: &Checked) -> (TokenStream, TokenStream) {
+    let Policy::Protected { guards, .. } = &checked.policy else {
+        return (TokenStream::new(), TokenStream::new());
+    };
+    if guards.is_empty() {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let params: Vec<&str> = checked.path.params().collect();
+    let entries = guards.iter().map(|guard| {
+        let path = &guard.path;
+        quote_spanned!(path.span()=> ::scopegate::GuardEntry::new(&#path, &[#(#params),*]))
+    });
+    let name = route.name();
+    let conditions = &route.conditions;
+    let count = guards.len();
+    let infos = (0..count).map(|i| quote!(guards[#i].info()));
+    (
+        quote! {
+            /// The guards this route runs after its policy allowed a
+            /// request, in order: its groups', then its own.
+            pub const GUARDS: &'static [::scopegate::GuardEntry] = &[#(#entries),*];
+            /// The guards' names and statuses, for the OpenAPI document.
+            #[doc(hidden)]
+            pub const GUARD_INFO: [::scopegate::GuardInfo; #count] = {
+                let guards = Self::GUARDS;
+                [#(#infos),*]
+            };
+        },
+        quote! {
+            #conditions
+            const _: &[::scopegate::GuardEntry] = #name::GUARDS;
+        },
+    )
 }
 
 /// `::scopegate::Vocabulary` expression for `vocab`, usable in `const`:
@@ -57,10 +160,26 @@ pub(crate) fn vocabulary(vocab: &Vocabulary) -> TokenStream {
     if vocab.is_airflow() {
         return quote!(::scopegate::Vocabulary::AIRFLOW);
     }
+    let permissions = vocab.permissions.as_ref().map(|p| {
+        let claim = &p.claim;
+        let format = format_ident!("{}", p.format.variant());
+        let names = &p.names;
+        quote! {
+            ::scopegate::Permissions::new(
+                #claim,
+                ::scopegate::PermissionFormat::#format,
+                &[#(#names),*],
+            )
+        }
+    });
+    if !vocab.typed() {
+        return quote!(::scopegate::Vocabulary::untyped(#permissions));
+    }
     let claim = &vocab.claim;
     let types = &vocab.types;
     let default = vocab.default;
-    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default))
+    let permissions = permissions.map(|p| quote!(.with_permissions(#p)));
+    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default) #permissions)
 }
 
 /// `::scopegate::RouteInfo` literal for a checked route.
@@ -97,9 +216,18 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
     let actix_path = LitStr::new(&checked.path.actix(), checked.path_span);
     let resource_name = name.to_string();
     let guard = format_ident!("{}", checked.method.guard());
+    let (guards_const, guards_check) = guards(route, checked);
+    let with_guards = (!guards_const.is_empty()).then(|| quote!(.with_guards(Self::GUARDS)));
+    let guards_slice = if guards_const.is_empty() {
+        quote!(&[])
+    } else {
+        quote!(Self::GUARDS)
+    };
     let enforce = match checked.policy {
         Policy::Public => quote!(),
-        Policy::Protected { .. } => quote!(.wrap(::scopegate::Enforce::new(&Self::POLICY))),
+        Policy::Protected { .. } => {
+            quote!(.wrap(::scopegate::Enforce::new(&Self::POLICY) #with_guards))
+        }
     };
     let config = format_ident!("config", span = Span::mixed_site());
     let resource = format_ident!("resource", span = Span::mixed_site());
@@ -118,6 +246,7 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
             pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
             /// The route as declared: method, full path and policy.
             pub const INFO: ::scopegate::RouteInfo = #info;
+            #guards_const
 
             /// The handler's service (no method guard, no policy).
             #[doc(hidden)]
@@ -126,13 +255,18 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
                 ::scopegate::__private::handler(#name)
             }
 
-            /// The handler inside its policy: what a group's dispatcher
-            /// calls.
+            /// The handler inside its policy and guards: what a group's
+            /// dispatcher calls.
             #[doc(hidden)]
             pub fn __scopegate_service() -> ::scopegate::__private::RouteFactory {
-                ::scopegate::__private::route_service(Self::__scopegate_handler(), &Self::POLICY)
+                ::scopegate::__private::route_service(
+                    Self::__scopegate_handler(),
+                    &Self::POLICY,
+                    #guards_slice,
+                )
             }
         }
+        #guards_check
 
         #conditions
         impl ::scopegate::__private::actix_web::dev::HttpServiceFactory for #name {
@@ -159,7 +293,8 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
 /// struct it makes, where the `wrap` finds them as `Self::POLICY`.
 fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStream {
     let mut func = route.func.clone();
-    func.attrs[actix.index] = actix.rewritten(&checked.path.actix());
+    let (guards_const, guards_check) = guards(route, checked);
+    func.attrs[actix.index] = actix.rewritten(&checked.path.actix(), !guards_const.is_empty());
     let name = route.name();
     let policy_expr = policy(checked);
     let info = info(checked);
@@ -176,7 +311,9 @@ fn protected(route: &Route, checked: &Checked, actix: &ActixRoute) -> TokenStrea
             pub const POLICY: ::scopegate::RoutePolicy = #policy_expr;
             /// The route as declared: method, full path and policy.
             pub const INFO: ::scopegate::RouteInfo = #info;
+            #guards_const
         }
+        #guards_check
     }
 }
 
@@ -231,6 +368,12 @@ fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
     });
     let openapi = quote!(::scopegate::__private::openapi);
     let utoipa = quote!(::scopegate::__private::utoipa);
+    let guarded = matches!(&checked.policy, Policy::Protected { guards, .. } if !guards.is_empty());
+    let guard_info = if guarded {
+        quote!(&Self::GUARD_INFO)
+    } else {
+        quote!(&[])
+    };
     quote! {
         #conditions
         impl #name {
@@ -247,6 +390,7 @@ fn openapi_route(route: &Route, checked: &Checked) -> TokenStream {
                     params: &[#(#params),*],
                     request: #request,
                     responses: ::std::vec![#(#responses),*],
+                    guards: #guard_info,
                 }
             }
         }
@@ -527,5 +671,98 @@ fn marker(config: &Ident, fallback: &Fallback<'_>) -> TokenStream {
     });
     quote! {
         ::scopegate::__private::register_marker(#config, #pattern, &[#(#methods),*]);
+    }
+}
+
+/// A `#[guard]` function: a unit struct named after it that implements
+/// `scopegate::Guard` (the function, moved inside, called with the request
+/// and the token) and `scopegate::GuardDecl` (its name, statuses, the path
+/// parameters it reads and the message of a route that lacks one).
+pub(crate) fn guard(guard: &Guard) -> TokenStream {
+    let func = &guard.func;
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let text = name.to_string();
+    let text = text.trim_start_matches("r#");
+    let statuses = guard.statuses.iter().map(|s| Literal::u16_unsuffixed(*s));
+    let params = &guard.params;
+    let missing = guard.params.iter().map(|p| guard.missing_message(p));
+    let lifetime = syn::Lifetime::new("'__scopegate", Span::mixed_site());
+    let req = format_ident!("req", span = Span::mixed_site());
+    let token = format_ident!("token", span = Span::mixed_site());
+    // Each argument located at the parameter it is passed to, so that a
+    // parameter of another type is reported there.
+    let at = |i: usize| {
+        func.sig
+            .inputs
+            .iter()
+            .nth(i)
+            .map_or(Span::mixed_site(), |p| {
+                Span::mixed_site().located_at(p.span())
+            })
+    };
+    let (req_arg, token_arg) = (
+        format_ident!("req", span = at(0)),
+        format_ident!("token", span = at(1)),
+    );
+    let call = quote_spanned!(func.sig.inputs.span()=> #name(#req_arg, #token_arg));
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #vis struct #name;
+
+        impl ::scopegate::Guard for #name {
+            fn check<#lifetime>(
+                &#lifetime self,
+                #req: &#lifetime ::scopegate::__private::actix_web::HttpRequest,
+                #token: &#lifetime ::scopegate::Token,
+            ) -> ::scopegate::GuardFuture<#lifetime> {
+                #func
+                ::scopegate::__private::guard_future(#call)
+            }
+        }
+
+        impl ::scopegate::GuardDecl for #name {
+            const INFO: ::scopegate::GuardInfo =
+                ::scopegate::GuardInfo::new(#text, &[#(#statuses),*]);
+            const PARAMS: &'static [&'static str] = &[#(#params),*];
+            const MISSING: &'static [&'static str] = &[#(#missing),*];
+        }
+    }
+}
+
+/// What a `#[guard]` with errors expands to: the function, out of the way,
+/// and a struct of its name that is a guard that refuses everything, so
+/// that routes naming it raise no follow-on error (the build fails on the
+/// reported errors anyway).
+pub(crate) fn guard_stub(func: &syn::ItemFn) -> TokenStream {
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let text = name.to_string();
+    quote! {
+        #[allow(non_camel_case_types)]
+        #vis struct #name;
+
+        impl ::scopegate::Guard for #name {
+            fn check<'a>(
+                &'a self,
+                _: &'a ::scopegate::__private::actix_web::HttpRequest,
+                _: &'a ::scopegate::Token,
+            ) -> ::scopegate::GuardFuture<'a> {
+                ::std::boxed::Box::pin(async { ::core::result::Result::Err(::scopegate::Deny::forbidden("guard with errors")) })
+            }
+        }
+
+        impl ::scopegate::GuardDecl for #name {
+            const INFO: ::scopegate::GuardInfo = ::scopegate::GuardInfo::new(#text, &[403]);
+            const PARAMS: &'static [&'static str] = &[];
+            const MISSING: &'static [&'static str] = &[];
+        }
+
+        const _: () = {
+            #[allow(dead_code)]
+            #func
+        };
     }
 }

@@ -16,8 +16,8 @@ use syn::{Attribute, Ident, Item, ItemMod};
 use crate::attrs::{self, Kind};
 use crate::cfg::{self, Conditions};
 use crate::model::{
-    allowed_types, check_tail, owners, read_options, resolve_scopes, Checked, Ctxt, Enclosing,
-    Form, Macro, Method, Route,
+    allowed_types, check_tail, owners, path_text, read_options, resolve_items, Checked, Ctxt,
+    Enclosing, Form, Macro, Method, Route,
 };
 use crate::parse::{GroupArgs, RouteArgs};
 use crate::path::RoutePath;
@@ -195,9 +195,9 @@ impl Group {
                         Err(e) => cx.error(lit.span(), e),
                     }
                 }
-                if let Some((_, lits)) = &options.scopes {
-                    let declared = resolve_scopes(cx, &enclosing, lits);
-                    if !lits.is_empty() && enclosing.scoped_group.is_none() {
+                if let Some((_, exprs)) = &options.scopes {
+                    let declared = resolve_items(cx, &enclosing, exprs);
+                    if !exprs.is_empty() && enclosing.scoped_group.is_none() {
                         enclosing.scoped_group = Some(name.clone());
                     }
                     let vocab = std::sync::Arc::clone(&enclosing.vocab);
@@ -207,6 +207,27 @@ impl Group {
                     for owner in owners(&vocab, &declared) {
                         if !enclosing.owners.iter().any(|(o, _)| *o == owner) {
                             enclosing.owners.push((owner, name.clone()));
+                        }
+                    }
+                    enclosing
+                        .items
+                        .extend(declared.into_iter().map(|item| (item, name.clone())));
+                }
+                if let Some((_, paths)) = &options.guard {
+                    if !paths.is_empty() && enclosing.guarded_group.is_none() {
+                        enclosing.guarded_group = Some(name.clone());
+                    }
+                    for path in paths {
+                        let text = path_text(path);
+                        match enclosing.guards.iter().find(|(g, _)| path_text(g) == text) {
+                            Some((_, group)) => cx.error_spanned(
+                                path,
+                                format!(
+                                    "guard `{text}` already runs on this group's routes, from \
+                                     `#[routes]` on `mod {group}`: remove it here"
+                                ),
+                            ),
+                            None => enclosing.guards.push((path.clone(), name.clone())),
                         }
                     }
                 }

@@ -1,7 +1,8 @@
 //! Procedural macros for [scopegate](https://docs.rs/scopegate): `#[route]`,
-//! `#[routes]` and `#[protect]`. Use them through the `scopegate` crate,
-//! which documents the DSL and re-exports them as `scopegate::route`,
-//! `scopegate::routes` and `scopegate::protect`.
+//! `#[routes]`, `#[protect]` and `#[guard]`. Use them through the
+//! `scopegate` crate, which documents the DSL and re-exports them as
+//! `scopegate::route`, `scopegate::routes`, `scopegate::protect` and
+//! `scopegate::guard`.
 //!
 //! Each macro runs three steps, each in its own (private) modules: `parse`
 //! (and `actix`, for actix-web's route attributes under `#[protect]`) reads
@@ -9,7 +10,8 @@
 //! module) check them, collecting every error; `expand` writes the code.
 //! The words the checks know are the crate's vocabulary, `vocab`, read from
 //! its `scopegate.toml` by `config` or Airflow's by default; `attrs` tells
-//! which macro an attribute is. Build these docs with
+//! which macro an attribute is; `scopes` reads `scopes = [..]` with its
+//! `any(..)`s; `guard` checks a `#[guard]` function. Build these docs with
 //! `--document-private-items` to browse them.
 
 use proc_macro::TokenStream;
@@ -24,10 +26,12 @@ mod config;
 mod doc;
 mod expand;
 mod group;
+mod guard;
 mod include;
 mod model;
 mod parse;
 mod path;
+mod scopes;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -195,6 +199,41 @@ pub fn protect(args: TokenStream, input: TokenStream) -> TokenStream {
         &enclosing,
     );
     finish(&config, expand::route(&route), cx)
+}
+
+/// Declares a guard on an `async fn`; see the `scopegate` crate docs.
+///
+/// `#[guard]`, or `#[guard(params = ["dag_id"], statuses = [403, 404])]`,
+/// on `async fn name(req: &HttpRequest, token: &Token) -> Result<(),
+/// Deny>`. `params` are the path parameters the guard reads (a route that
+/// names the guard must have them: a compile error otherwise), `statuses`
+/// the 4xx statuses it refuses with (403 by default), for the route table
+/// and the OpenAPI document. The function becomes a unit struct of the same
+/// name, which `guard = name` on `#[route]`, `#[routes]` or `#[protect]`
+/// names.
+#[proc_macro_attribute]
+pub fn guard(args: TokenStream, input: TokenStream) -> TokenStream {
+    let func = match syn::parse::<ItemFn>(input.clone()) {
+        Ok(func) => func,
+        Err(_) => return refuse(input, guard::NOT_A_FUNCTION),
+    };
+    let mut cx = Ctxt::default();
+    let args = if args.is_empty() {
+        Ok(parse::GroupArgs {
+            options: Vec::new(),
+        })
+    } else {
+        syn::parse(args)
+    };
+    let checked = guard::Guard::new(&mut cx, args, func.clone());
+    let mut tokens = match &checked {
+        Some(guard) => expand::guard(guard),
+        None => expand::guard_stub(&func),
+    };
+    if let Some(errors) = cx.finish() {
+        tokens.extend(errors.to_compile_error());
+    }
+    tokens.into()
 }
 
 /// The crate's vocabulary, from its `scopegate.toml` (or Airflow's without

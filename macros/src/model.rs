@@ -2,8 +2,9 @@
 //! [`crate::group`]).
 //!
 //! Every rule of a route lives here: method, path, options, scopes against
-//! the crate's vocabulary, owners and their parameters, and the ownership
-//! lint. Each check reports into a [`Ctxt`] and carries on, so one build
+//! the crate's vocabulary (token types, owners and their parameters,
+//! permissions, `any(..)` and its type predicates), guards, and the
+//! ownership lint. Each check reports into a [`Ctxt`] and carries on, so one build
 //! shows every mistake; a route with any error has no checked form, and
 //! [`crate::expand`] emits a stub for it.
 
@@ -24,8 +25,9 @@ use crate::config::Config;
 use crate::doc::{self, DeclaredResponse, Documentation};
 use crate::parse::{GroupArgs, RawOption, RawValue, RouteArgs};
 use crate::path::RoutePath;
+use crate::scopes::{self, Item, ResolvedAny, ScopeExpr};
 use crate::suggest;
-use crate::vocab::{Compare, Effect, ScopeId, Vocabulary};
+use crate::vocab::{Compare, Effect, Vocabulary};
 
 /// Collects every error of one macro invocation, like serde_derive's
 /// `Ctxt`.
@@ -149,12 +151,89 @@ pub(crate) enum Policy {
     /// No token needed.
     Public,
     /// A token of one of `token_types` (indexes into the vocabulary's
-    /// types; never empty) that passes every owner in `owners` (indexes
-    /// into its owners).
+    /// types; never empty) that passes every check of `checks`, in order,
+    /// and then every guard of `guards`, in order.
     Protected {
         token_types: BTreeSet<usize>,
+        /// The owners the route requires outside `any(..)` (indexes into
+        /// the vocabulary's owners), as route information lists them.
         owners: Vec<usize>,
+        /// Every requirement after the type, in declaration order, the
+        /// enclosing groups' first.
+        checks: Vec<Check>,
+        /// The guards, outer groups' first, then the route's, in order.
+        guards: Vec<GuardRef>,
     },
+}
+
+/// A guard, as `guard = ..` names it: a path to a `#[scopegate::guard]`.
+#[derive(Clone)]
+pub(crate) struct GuardRef {
+    pub(crate) path: syn::Path,
+}
+
+impl GuardRef {
+    /// The path as written, without spaces.
+    pub(crate) fn text(&self) -> String {
+        path_text(&self.path)
+    }
+
+    /// The guard's name, as route information shows it: the last segment
+    /// of its path (the function's name).
+    pub(crate) fn name(&self) -> String {
+        self.path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for GuardRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl PartialEq for GuardRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for GuardRef {}
+
+/// One requirement of a route, after its token type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// The owner at this index.
+    Owner(usize),
+    /// The permission at this index.
+    Permission(usize),
+    /// `any(..)`: one of the alternatives, each all of its atoms.
+    Any(Vec<Vec<Atom>>),
+}
+
+/// One condition inside `any(..)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Atom {
+    Owner(usize),
+    Permission(usize),
+    /// The token is of the type at this index (a predicate).
+    Type(usize),
+}
+
+impl Policy {
+    /// Whether the route needs more than its owners to describe its checks
+    /// (a permission or an `any(..)`).
+    pub(crate) fn has_requirements(&self) -> bool {
+        match self {
+            Policy::Public => false,
+            Policy::Protected { checks, .. } => checks
+                .iter()
+                .any(|c| matches!(c, Check::Permission(_) | Check::Any(_))),
+        }
+    }
 }
 
 /// What the groups around a route contribute to it, and the crate's
@@ -175,8 +254,15 @@ pub(crate) struct Enclosing {
     pub(crate) token_types: BTreeSet<usize>,
     /// Owners and the group that declared each.
     pub(crate) owners: Vec<(usize, Ident)>,
+    /// Every scope item of the groups, in order, and the group that
+    /// declared each.
+    pub(crate) items: Vec<(Item, Ident)>,
+    /// The guards of the groups, outer first, and the group of each.
+    pub(crate) guards: Vec<(syn::Path, Ident)>,
     /// The outermost group that declares scopes.
     pub(crate) scoped_group: Option<Ident>,
+    /// The outermost group that declares guards.
+    pub(crate) guarded_group: Option<Ident>,
     /// The `#[cfg]`s of the nested groups around the route.
     pub(crate) conditions: Conditions,
     /// The modules of the groups around the route, outermost first.
@@ -201,7 +287,10 @@ impl Enclosing {
             prefix_text: String::new(),
             token_types: BTreeSet::new(),
             owners: Vec::new(),
+            items: Vec::new(),
+            guards: Vec::new(),
             scoped_group: None,
+            guarded_group: None,
             conditions: Conditions::default(),
             modules: Vec::new(),
         }
@@ -263,7 +352,9 @@ pub(crate) struct Checked {
 /// A route's options, read and checked for shape.
 #[derive(Default)]
 pub(crate) struct Options {
-    pub(crate) scopes: Option<(Ident, Vec<LitStr>)>,
+    pub(crate) scopes: Option<(Ident, Vec<ScopeExpr>)>,
+    /// `guard = path` or `guard = [a, b]`.
+    pub(crate) guard: Option<(Ident, Vec<syn::Path>)>,
     pub(crate) public: Option<Ident>,
     pub(crate) prefix: Option<LitStr>,
     pub(crate) unowned: Option<(Ident, Vec<LitStr>)>,
@@ -288,9 +379,16 @@ pub(crate) enum Macro {
 impl Macro {
     fn keys(self) -> &'static [&'static str] {
         match self {
-            Macro::Route => &["scopes", "public", "unowned", "request", "responses"],
-            Macro::Group => &["prefix", "scopes", "include", "included"],
-            Macro::Protect => &["scopes", "unowned", "request", "responses"],
+            Macro::Route => &[
+                "scopes",
+                "public",
+                "unowned",
+                "guard",
+                "request",
+                "responses",
+            ],
+            Macro::Group => &["prefix", "scopes", "guard", "include", "included"],
+            Macro::Protect => &["scopes", "unowned", "guard", "request", "responses"],
         }
     }
 
@@ -298,15 +396,15 @@ impl Macro {
         match self {
             Macro::Route => {
                 "`#[route]` takes `scopes = [\"...\"]` or `public`, and `unowned = [\"...\"]`, \
-                 `request = T` and `responses(..)`"
+                 `guard = ..`, `request = T` and `responses(..)`"
             }
             Macro::Group => {
-                "`#[routes]` takes `prefix = \"/...\"`, `scopes = [\"...\"]`, \
+                "`#[routes]` takes `prefix = \"/...\"`, `scopes = [\"...\"]`, `guard = ..`, \
                  `include = [file::group, ..]` and `included`"
             }
             Macro::Protect => {
-                "`#[protect]` takes `scopes = [\"...\"]`, `unowned = [\"...\"]`, `request = T` \
-                 and `responses(..)`"
+                "`#[protect]` takes `scopes = [\"...\"]`, `unowned = [\"...\"]`, `guard = ..`, \
+                 `request = T` and `responses(..)`"
             }
         }
     }
@@ -414,7 +512,7 @@ pub(crate) fn read_options(cx: &mut Ctxt, raw: Vec<RawOption>, owner: Macro) -> 
             continue;
         }
         if seen.contains(&name) {
-            let fix = if name == "scopes" || name == "unowned" {
+            let fix = if matches!(name.as_str(), "scopes" | "unowned" | "guard") {
                 "merge them into one list"
             } else {
                 "remove this one"
@@ -476,45 +574,66 @@ pub(crate) fn read_options(cx: &mut Ctxt, raw: Vec<RawOption>, owner: Macro) -> 
                 );
                 options.unowned = lits.map(|l| (key, l));
             }
+            "guard" => {
+                options.guard = guards(cx, &key, value).map(|g| (key, g));
+            }
             _ => {
-                let lits = string_list(
-                    cx,
-                    &key,
-                    value,
-                    "`scopes` takes a list of strings: write `scopes = [\"ti:self\"]`",
-                    "a scope is a string literal: write e.g. `\"ti:self\"`",
-                );
-                options.scopes = lits.map(|l| (key, l));
+                options.scopes = scopes::read(cx, &key, value).map(|l| (key, l));
             }
         }
     }
     options
 }
 
-/// Resolves scope strings against the vocabulary; reports unknown and
-/// repeated ones.
-pub(crate) fn resolve_scopes(
+/// `guard = path` or `guard = [a, b]`: the guards, in order; a repeat is
+/// reported.
+fn guards(cx: &mut Ctxt, key: &Ident, value: Option<Expr>) -> Option<Vec<syn::Path>> {
+    let usage = "`guard` takes a guard or a list of guards: write `guard = my_guard` or \
+                 `guard = [first, second]`";
+    let elems: Vec<Expr> = match value {
+        Some(Expr::Path(p)) => vec![Expr::Path(p)],
+        Some(Expr::Array(array)) => array.elems.into_iter().collect(),
+        _ => {
+            cx.error(key.span(), usage);
+            return None;
+        }
+    };
+    let mut paths: Vec<syn::Path> = Vec::new();
+    for elem in elems {
+        match elem {
+            Expr::Path(p) if p.qself.is_none() => {
+                let text = path_text(&p.path);
+                if paths.iter().any(|q| path_text(q) == text) {
+                    cx.error_spanned(
+                        &p.path,
+                        format!("guard `{text}` is listed twice: remove this one"),
+                    );
+                } else {
+                    paths.push(p.path);
+                }
+            }
+            other => cx.error_spanned(other, usage),
+        }
+    }
+    Some(paths)
+}
+
+/// A path as written, without spaces: `guards::xcom_access`.
+pub(crate) fn path_text(path: &syn::Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
+}
+
+/// The scope items of `scopes = [..]` in the vocabulary, or none when the
+/// crate's `scopegate.toml` has errors.
+pub(crate) fn resolve_items(
     cx: &mut Ctxt,
     enclosing: &Enclosing,
-    lits: &[LitStr],
-) -> Vec<ScopeId> {
+    exprs: &[ScopeExpr],
+) -> Vec<Item> {
     if enclosing.unchecked {
         return Vec::new();
     }
-    let vocab = &enclosing.vocab;
-    let mut resolved: Vec<ScopeId> = Vec::new();
-    for lit in lits {
-        let name = lit.value();
-        match vocab.lookup(&name) {
-            Some(scope) if resolved.contains(&scope) => cx.error(
-                lit.span(),
-                format!("scope `{name}` is listed twice: remove this one"),
-            ),
-            Some(scope) => resolved.push(scope),
-            None => cx.error(lit.span(), vocab.unknown_message(&name)),
-        }
-    }
-    resolved
+    scopes::resolve(cx, &enclosing.vocab, exprs)
 }
 
 /// The rules of a parameter that takes the rest of the path (SPEC §2) that
@@ -553,25 +672,31 @@ pub(crate) fn check_tail(cx: &mut Ctxt, enclosing: &Enclosing, own: &RoutePath, 
     }
 }
 
-/// The token types that `scopes` allow.
+/// The token types that `items` allow outside `any(..)`.
 pub(crate) fn allowed_types<'a>(
     vocab: &'a Vocabulary,
-    scopes: &'a [ScopeId],
+    items: &'a [Item],
 ) -> impl Iterator<Item = usize> + 'a {
-    scopes.iter().filter_map(|s| match vocab.scope(*s).effect {
-        Effect::Allows(ty) => Some(ty),
-        Effect::Owns(_) => None,
+    items.iter().filter_map(|item| match item {
+        Item::Scope(s) => match vocab.scope(*s).effect {
+            Effect::Allows(ty) => Some(ty),
+            Effect::Owns(_) | Effect::Requires(_) => None,
+        },
+        Item::Any(_) => None,
     })
 }
 
-/// The owners that `scopes` enforce.
+/// The owners that `items` require outside `any(..)`.
 pub(crate) fn owners<'a>(
     vocab: &'a Vocabulary,
-    scopes: &'a [ScopeId],
+    items: &'a [Item],
 ) -> impl Iterator<Item = usize> + 'a {
-    scopes.iter().filter_map(|s| match vocab.scope(*s).effect {
-        Effect::Owns(owner) => Some(owner),
-        Effect::Allows(_) => None,
+    items.iter().filter_map(|item| match item {
+        Item::Scope(s) => match vocab.scope(*s).effect {
+            Effect::Owns(owner) => Some(owner),
+            Effect::Allows(_) | Effect::Requires(_) => None,
+        },
+        Item::Any(_) => None,
     })
 }
 
@@ -745,10 +870,10 @@ fn check_route(
         }
     };
     let options = read_options(cx, options, by);
-    let own_scopes = options
+    let own_items = options
         .scopes
         .as_ref()
-        .map(|(_, lits)| resolve_scopes(cx, enclosing, lits))
+        .map(|(_, exprs)| resolve_items(cx, enclosing, exprs))
         .unwrap_or_default();
     let vocab = &enclosing.vocab;
 
@@ -766,6 +891,22 @@ fn check_route(
                     "a `public` route cannot be inside `mod {group}`, whose `#[routes]` \
                      declares scopes: move this route out of the group"
                 ),
+            );
+        } else if let Some(group) = &enclosing.guarded_group {
+            cx.error(
+                public.span(),
+                format!(
+                    "a `public` route cannot be inside `mod {group}`, whose `#[routes]` \
+                     declares a guard: a guard checks a request whose token a policy allowed, \
+                     and a `public` route takes no token; move this route out of the group"
+                ),
+            );
+        }
+        if let Some((key, _)) = &options.guard {
+            cx.error(
+                key.span(),
+                "a guard checks a request whose token a policy allowed, and a `public` route \
+                 takes no token: remove `guard = ..`, or remove `public`",
             );
         }
         for arg in &func.sig.inputs {
@@ -795,42 +936,61 @@ fn check_route(
     }
 
     let mut token_types = enclosing.token_types.clone();
-    token_types.extend(allowed_types(vocab, &own_scopes));
+    token_types.extend(allowed_types(vocab, &own_items));
     if token_types.is_empty() {
         token_types.insert(vocab.default);
     }
-    let mut route_owners: Vec<(usize, Option<&Ident>)> = Vec::new();
-    let inherited = enclosing.owners.iter().map(|(o, group)| (*o, Some(group)));
-    let own = owners(vocab, &own_scopes).map(|o| (o, None));
-    for (owner, group) in inherited.chain(own) {
-        if route_owners.iter().any(|(o, _)| *o == owner) {
-            continue;
+    let inherited = enclosing
+        .items
+        .iter()
+        .map(|(item, group)| (item, Some(group)));
+    let own = own_items.iter().map(|item| (item, None));
+    let mut requirements = Requirements::default();
+    for (item, group) in inherited.chain(own) {
+        requirements.add(cx, vocab, item, group, &token_types);
+    }
+    let Requirements {
+        checks,
+        owners: route_owners,
+        any_owners,
+        ..
+    } = requirements;
+    if let Some(path) = &path {
+        let needed = route_owners.iter().chain(&any_owners);
+        let mut reported: Vec<usize> = Vec::new();
+        for (owner, group) in needed {
+            let def = &vocab.owners[*owner];
+            let (name, param) = (&def.scope, &def.param);
+            if path.has_param(param) || reported.contains(owner) {
+                continue;
+            }
+            reported.push(*owner);
+            let message = match group {
+                None => format!(
+                    "`{name}` needs the path parameter `{param}`, but \"{}\" has none: \
+                     add `<{param}>` to the path, or remove `{name}`",
+                    path.canonical()
+                ),
+                Some(group) => format!(
+                    "`{name}` (from `#[routes]` on `mod {group}`) needs the path parameter \
+                     `{param}`, but \"{}\" has none: add `<{param}>` to this path",
+                    path.canonical()
+                ),
+            };
+            cx.error(path_lit.span(), message);
         }
-        route_owners.push((owner, group));
-        let Some(path) = &path else { continue };
-        let def = &vocab.owners[owner];
-        let (name, param) = (&def.scope, &def.param);
-        if path.has_param(param) {
-            continue;
-        }
-        let message = match group {
-            None => format!(
-                "`{name}` needs the path parameter `{param}`, but \"{}\" has none: \
-                 add `<{param}>` to the path, or remove `{name}`",
-                path.canonical()
-            ),
-            Some(group) => format!(
-                "`{name}` (from `#[routes]` on `mod {group}`) needs the path parameter \
-                 `{param}`, but \"{}\" has none: add `<{param}>` to this path",
-                path.canonical()
-            ),
-        };
-        cx.error(path_lit.span(), message);
     }
     let route_owners: Vec<usize> = route_owners.into_iter().map(|(o, _)| o).collect();
-    if let (Some(path), true) = (&path, cx.count() == before) {
-        check_ownership(cx, enclosing, path, &path_lit, &route_owners, &options);
+    let mut checked_owners = route_owners.clone();
+    for (owner, _) in &any_owners {
+        if !checked_owners.contains(owner) {
+            checked_owners.push(*owner);
+        }
     }
+    if let (Some(path), true) = (&path, cx.count() == before) {
+        check_ownership(cx, enclosing, path, &path_lit, &checked_owners, &options);
+    }
+    let guards = route_guards(cx, enclosing, options.guard.as_ref());
     for declared in options.responses.iter().flat_map(|(_, r)| r) {
         if matches!(declared.status, 401 | 403) {
             cx.error(
@@ -844,7 +1004,7 @@ fn check_route(
         }
     }
     let path = path?;
-    let doc = documentation(func, enclosing, &path, &route_owners, options);
+    let doc = documentation(func, enclosing, &path, &checked_owners, options);
     Some(Checked {
         method: method?,
         path,
@@ -852,10 +1012,176 @@ fn check_route(
         policy: Policy::Protected {
             token_types,
             owners: route_owners,
+            checks,
+            guards,
         },
         vocab: Arc::clone(vocab),
         doc,
     })
+}
+
+/// A route's requirements, gathered in declaration order (the groups'
+/// first), each owner and permission once.
+#[derive(Default)]
+struct Requirements<'g> {
+    checks: Vec<Check>,
+    /// Owners outside `any(..)`, and the group that declared each.
+    owners: Vec<(usize, Option<&'g Ident>)>,
+    /// Owners inside `any(..)`: checked, with an alternative.
+    any_owners: Vec<(usize, Option<&'g Ident>)>,
+    permissions: Vec<usize>,
+}
+
+impl<'g> Requirements<'g> {
+    fn add(
+        &mut self,
+        cx: &mut Ctxt,
+        vocab: &Vocabulary,
+        item: &Item,
+        group: Option<&'g Ident>,
+        types: &BTreeSet<usize>,
+    ) {
+        match item {
+            Item::Scope(id) => match vocab.scope(*id).effect {
+                Effect::Allows(_) => {}
+                Effect::Owns(owner) => {
+                    if !self.owners.iter().any(|(o, _)| *o == owner) {
+                        self.owners.push((owner, group));
+                        self.checks.push(Check::Owner(owner));
+                    }
+                }
+                Effect::Requires(permission) => {
+                    if !self.permissions.contains(&permission) {
+                        self.permissions.push(permission);
+                        self.checks.push(Check::Permission(permission));
+                    }
+                }
+            },
+            Item::Any(any) => {
+                if let Some(check) = self.any(cx, vocab, any, group, types) {
+                    self.checks.push(check);
+                }
+            }
+        }
+    }
+
+    /// An `any(..)` on a route that accepts `types`: each type predicate
+    /// names an accepted type, and the predicates do not cover them all
+    /// (the other alternatives would never be checked).
+    fn any(
+        &mut self,
+        cx: &mut Ctxt,
+        vocab: &Vocabulary,
+        any: &ResolvedAny,
+        group: Option<&'g Ident>,
+        types: &BTreeSet<usize>,
+    ) -> Option<Check> {
+        let before = cx.count();
+        let accepted: Vec<&str> = types
+            .iter()
+            .filter_map(|t| vocab.types.get(*t))
+            .map(String::as_str)
+            .collect();
+        for (id, span) in any.scopes() {
+            match vocab.scope(id).effect {
+                Effect::Allows(ty) if !types.contains(&ty) => {
+                    let name = &vocab.types[ty];
+                    cx.error(
+                        span,
+                        format!(
+                            "`token:{name}` inside `any(..)` is a predicate, \"the token is a \
+                             `{name}` token\", and this route does not accept `{name}` tokens \
+                             (it accepts {}): add \"token:{name}\" to its scopes, or remove it \
+                             from `any(..)`",
+                            suggest::list(&accepted)
+                        ),
+                    );
+                }
+                Effect::Owns(owner) if !self.any_owners.iter().any(|(o, _)| *o == owner) => {
+                    self.any_owners.push((owner, group));
+                }
+                _ => {}
+            }
+        }
+        if cx.count() != before {
+            return None;
+        }
+        let alternatives: Vec<Vec<Atom>> = any
+            .alternatives
+            .iter()
+            .map(|alt| {
+                alt.iter()
+                    .map(|(id, _)| match vocab.scope(*id).effect {
+                        Effect::Allows(ty) => Atom::Type(ty),
+                        Effect::Owns(owner) => Atom::Owner(owner),
+                        Effect::Requires(p) => Atom::Permission(p),
+                    })
+                    .collect()
+            })
+            .collect();
+        let covered: BTreeSet<usize> = alternatives
+            .iter()
+            .filter_map(|alt| match alt.as_slice() {
+                [Atom::Type(ty)] => Some(*ty),
+                _ => None,
+            })
+            .collect();
+        if types.is_subset(&covered) {
+            cx.error(any.span, always_holds(vocab, &alternatives, &accepted));
+            return None;
+        }
+        Some(Check::Any(alternatives))
+    }
+}
+
+/// The message for an `any(..)` whose type predicates cover every type the
+/// route accepts.
+fn always_holds(vocab: &Vocabulary, alternatives: &[Vec<Atom>], accepted: &[&str]) -> String {
+    let owner = alternatives.iter().flatten().find_map(|a| match a {
+        Atom::Owner(o) => Some(&vocab.owners[*o]),
+        _ => None,
+    });
+    let types = suggest::list(accepted);
+    match owner {
+        Some(owner) => format!(
+            "this `any(..)` always holds: its `token:*` alternatives cover every type this route \
+             accepts ({types}), so the owner check `{}` in it never decides anything; remove the \
+             `any(..)` and write `unowned = [\"{}\"]` if any allowed token may use any {} here",
+            owner.scope, owner.param, owner.label
+        ),
+        None => format!(
+            "this `any(..)` always holds: its `token:*` alternatives cover every type this route \
+             accepts ({types}), so its other alternatives are never needed; remove it"
+        ),
+    }
+}
+
+/// The guards of a route: its groups' (outer first), then its own; a guard
+/// its groups already run is reported.
+fn route_guards(
+    cx: &mut Ctxt,
+    enclosing: &Enclosing,
+    own: Option<&(Ident, Vec<syn::Path>)>,
+) -> Vec<GuardRef> {
+    let mut guards: Vec<GuardRef> = enclosing
+        .guards
+        .iter()
+        .map(|(g, _)| GuardRef { path: g.clone() })
+        .collect();
+    for path in own.iter().flat_map(|(_, paths)| paths) {
+        let text = path_text(path);
+        match enclosing.guards.iter().find(|(g, _)| path_text(g) == text) {
+            Some((_, group)) => cx.error_spanned(
+                path,
+                format!(
+                    "guard `{text}` already runs on this route, from `#[routes]` on `mod \
+                     {group}`: remove it here"
+                ),
+            ),
+            None => guards.push(GuardRef { path: path.clone() }),
+        }
+    }
+    guards
 }
 
 /// What the route documents: its doc comment, its names, its typed path

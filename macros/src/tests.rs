@@ -54,6 +54,7 @@ fn policy(c: &Checked) -> (Vec<usize>, Vec<&str>) {
         Policy::Protected {
             token_types,
             owners,
+            ..
         } => (
             token_types.iter().copied().collect(),
             owners
@@ -289,7 +290,7 @@ fn option_shapes() {
     let (_, errs) = route(r#"get, "/x", scopes = "ti:self""#);
     assert_eq!(
         errs,
-        ["`scopes` takes a list of strings: write `scopes = [\"ti:self\"]`"]
+        ["`scopes` takes a list of strings and `any(..)`s: write `scopes = [\"ti:self\"]` or `scopes = [any(\"account:self\", \"ledger:admin\")]`"]
     );
     let (_, errs) = route(r#"get, "/x", public = true"#);
     assert_eq!(errs, ["`public` takes no value: write `public`"]);
@@ -298,14 +299,17 @@ fn option_shapes() {
     let (_, errs) = route(r#"get, "/x", scopes = [ti_self]"#);
     assert_eq!(
         errs,
-        ["a scope is a string literal: write e.g. `\"ti:self\"`"]
+        [
+            "a scope is a string literal, or `any(..)` of them: write e.g. `\"ti:self\"` or \
+          `any(\"account:self\", \"ledger:admin\")`"
+        ]
     );
     let (_, errs) = route(r#"get, "/x", prefix = "/a""#);
     assert_eq!(
         errs,
         [
             "unknown option `prefix`: `#[route]` takes `scopes = [\"...\"]` or `public`, and \
-          `unowned = [\"...\"]`, `request = T` and `responses(..)`"
+          `unowned = [\"...\"]`, `guard = ..`, `request = T` and `responses(..)`"
         ]
     );
     let (_, errs) = route(r#"get, "/x", request"#);
@@ -1034,7 +1038,7 @@ fn what_a_group_refuses_around_protect() {
              scopegate's, so remove `#[protect]` (inside a `#[routes]` group, declare it with \
              `#[route(get, \"/..\", public)]`)",
             "unknown option `prefix`: `#[protect]` takes `scopes = [\"...\"]`, \
-             `unowned = [\"...\"]`, `request = T` and `responses(..)`",
+             `unowned = [\"...\"]`, `guard = ..`, `request = T` and `responses(..)`",
             crate::actix::MISSING,
             crate::group::PROTECT_WITH_ROUTE,
             "`#[protect]` goes on an `async fn` handler, above its actix-web route attribute",
@@ -1253,5 +1257,299 @@ fn a_tail_is_never_an_owners_parameter_and_one_per_full_path() {
     assert_eq!(
         c.unwrap().path.actix(),
         "/store/ti/{task_instance_id}/{key:.+}"
+    );
+}
+
+/// A service with user and service tokens, an owner, and permissions in
+/// `scp`.
+fn notes() -> std::sync::Arc<crate::vocab::Vocabulary> {
+    let text = r#"
+        [token]
+        claim = "typ"
+        types = ["user", "service"]
+        default = "user"
+        [owners."owner:self"]
+        param = "owner"
+        compare = "exact"
+        [permissions]
+        claim = "scp"
+        names = ["notes:read", "notes:write", "notes:admin"]
+    "#;
+    let path = std::path::Path::new("/notes/scopegate.toml");
+    std::sync::Arc::new(crate::config::parse(path, text).unwrap())
+}
+
+/// The same permissions, no types.
+fn untyped() -> std::sync::Arc<crate::vocab::Vocabulary> {
+    let text = "[permissions]\nnames = [\"notes:read\", \"notes:write\"]\n";
+    let path = std::path::Path::new("/notes/scopegate.toml");
+    std::sync::Arc::new(crate::config::parse(path, text).unwrap())
+}
+
+fn checks(c: &Checked) -> Vec<crate::model::Check> {
+    match &c.policy {
+        Policy::Protected { checks, .. } => checks.clone(),
+        Policy::Public => panic!("public"),
+    }
+}
+
+#[test]
+fn permissions_and_alternatives_in_declaration_order() {
+    use crate::model::{Atom, Check};
+    let enc = Enclosing::top(notes());
+    let (c, errs) = route_in(
+        r#"get, "/notes/<owner>", scopes = ["notes:write", any("owner:self", all("notes:admin", "token:service")), "notes:read", "token:user", "token:service"]"#,
+        parse_quote!(
+            async fn h() {}
+        ),
+        &enc,
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    let c = c.unwrap();
+    assert_eq!(
+        checks(&c),
+        [
+            Check::Permission(1),
+            Check::Any(vec![
+                vec![Atom::Owner(0)],
+                vec![Atom::Permission(2), Atom::Type(1)]
+            ]),
+            Check::Permission(0),
+        ]
+    );
+    assert!(c.policy.has_requirements());
+    assert_eq!(policy(&c), (vec![0, 1], vec![]));
+}
+
+#[test]
+fn the_owner_or_any_service_token() {
+    let enc = Enclosing::top(notes());
+    let func: ItemFn = parse_quote!(
+        async fn h() {}
+    );
+    let ok = r#"get, "/notes/<owner>", scopes = ["token:user", "token:service", any("owner:self", "token:service")]"#;
+    let (c, errs) = route_in(ok, func.clone(), &enc);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        policy(&c.unwrap()),
+        (vec![0, 1], vec![]),
+        "no owner required outside any(..)"
+    );
+    // A predicate of a type the route does not accept.
+    let (_, errs) = route_in(
+        r#"get, "/notes/<owner>", scopes = ["token:user", any("owner:self", "token:service")]"#,
+        func.clone(),
+        &enc,
+    );
+    assert_eq!(
+        errs,
+        [
+            "`token:service` inside `any(..)` is a predicate, \"the token is a `service` token\", \
+             and this route does not accept `service` tokens (it accepts `user`): add \
+             \"token:service\" to its scopes, or remove it from `any(..)`"
+        ]
+    );
+    // Predicates that cover every accepted type: the owner check is dead.
+    let (_, errs) = route_in(
+        r#"get, "/notes/<owner>", scopes = ["token:user", "token:service", any("owner:self", "token:user", "token:service")]"#,
+        func.clone(),
+        &enc,
+    );
+    assert_eq!(
+        errs,
+        [
+            "this `any(..)` always holds: its `token:*` alternatives cover every type this route \
+             accepts (`user`, `service`), so the owner check `owner:self` in it never decides \
+             anything; remove the `any(..)` and write `unowned = [\"owner\"]` if any allowed \
+             token may use any owner here"
+        ]
+    );
+    let (_, errs) = route_in(
+        r#"get, "/notes", scopes = [any("notes:admin", "token:user")]"#,
+        func,
+        &enc,
+    );
+    assert_eq!(
+        errs,
+        [
+            "this `any(..)` always holds: its `token:*` alternatives cover every type this route \
+             accepts (`user`), so its other alternatives are never needed; remove it"
+        ]
+    );
+}
+
+#[test]
+fn an_owner_inside_any_satisfies_the_ownership_lint() {
+    let enc = Enclosing::top(notes());
+    let func: ItemFn = parse_quote!(
+        async fn h() {}
+    );
+    let (c, errs) = route_in(
+        r#"get, "/notes/<owner>", scopes = [any("owner:self", "notes:admin")]"#,
+        func.clone(),
+        &enc,
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    assert!(c.is_some());
+    let (_, errs) = route_in(
+        r#"get, "/notes/<owner>", scopes = ["notes:admin"]"#,
+        func.clone(),
+        &enc,
+    );
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].contains("but this route does not check it"),
+        "{errs:?}"
+    );
+    // An owner inside any(..) still needs its parameter.
+    let (_, errs) = route_in(
+        r#"get, "/notes", scopes = [any("owner:self", "notes:admin")]"#,
+        func,
+        &enc,
+    );
+    assert_eq!(
+        errs,
+        ["`owner:self` needs the path parameter `owner`, but \"/notes\" has none: add `<owner>` \
+          to the path, or remove `owner:self`"]
+    );
+}
+
+#[test]
+fn permission_names_are_checked_like_every_scope() {
+    let func: ItemFn = parse_quote!(
+        async fn h() {}
+    );
+    let (_, errs) = route_in(
+        r#"get, "/n", scopes = ["notes:reed", any("notes:writ", "token:user"), "zzz"]"#,
+        func.clone(),
+        &Enclosing::top(notes()),
+    );
+    assert_eq!(
+        errs,
+        [
+            "unknown scope `notes:reed`: did you mean `notes:read`?",
+            "unknown scope `notes:writ`: did you mean `notes:write`?",
+            "unknown scope `zzz`: write one of `token:user`, `token:service`, `owner:self`, \
+             `notes:read`, `notes:write`, `notes:admin`, or add \"zzz\" to `names` in \
+             `[permissions]` of /notes/scopegate.toml",
+        ]
+    );
+    let (c, errs) = route_in(
+        r#"get, "/n", scopes = ["notes:read", any("notes:read", "notes:write")]"#,
+        func.clone(),
+        &Enclosing::top(untyped()),
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        policy(&c.unwrap()),
+        (vec![0], vec![]),
+        "the one implicit type"
+    );
+    let (c, errs) = route_in(
+        r#"get, "/n", scopes = ["notes:read", any("token:user", "notes:write")]"#,
+        func,
+        &Enclosing::top(untyped()),
+    );
+    assert!(c.is_none());
+    assert_eq!(
+        errs,
+        [
+            "`token:user`: this crate's tokens have no type, as /notes/scopegate.toml declares \
+          `[permissions]` and no `[token]`: remove `token:user`, or declare the types in a \
+          `[token]` table, e.g. `types = [\"user\"]`"
+        ]
+    );
+}
+
+#[test]
+fn guards_and_what_they_cannot_go_with() {
+    let (c, errs) = route(r#"get, "/x", guard = [a, m::b]"#);
+    assert!(errs.is_empty(), "{errs:?}");
+    match c.unwrap().policy {
+        Policy::Protected { guards, .. } => {
+            let names: Vec<String> = guards.iter().map(|g| g.text()).collect();
+            assert_eq!(names, ["a", "m::b"]);
+            assert_eq!(guards[1].name(), "b");
+        }
+        Policy::Public => panic!("protected"),
+    }
+    let (_, errs) = route(r#"get, "/x", public, guard = a"#);
+    assert_eq!(
+        errs,
+        [
+            "a guard checks a request whose token a policy allowed, and a `public` route takes no \
+          token: remove `guard = ..`, or remove `public`"
+        ]
+    );
+    let (_, errs) = route(r#"get, "/x", guard = [a, a]"#);
+    assert_eq!(errs, ["guard `a` is listed twice: remove this one"]);
+    let (_, errs) = route(r#"get, "/x", guard = "a""#);
+    assert_eq!(
+        errs,
+        [
+            "`guard` takes a guard or a list of guards: write `guard = my_guard` or \
+          `guard = [first, second]`"
+        ]
+    );
+    let (g, errs) = group(parse_quote! {
+        #[routes(prefix = "/g", guard = a)]
+        mod g {
+            #[route(get, "/x", guard = [b, a])]
+            async fn x() {}
+            #[route(get, "/health", public)]
+            async fn health() {}
+            #[routes(guard = c)]
+            mod inner {
+                #[route(get, "/y")]
+                async fn y() {}
+            }
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "guard `a` already runs on this route, from `#[routes]` on `mod g`: remove it here",
+            "a `public` route cannot be inside `mod g`, whose `#[routes]` declares a guard: a \
+             guard checks a request whose token a policy allowed, and a `public` route takes no \
+             token; move this route out of the group",
+        ]
+    );
+    let y = &g.routes()[2];
+    match &y.checked.as_ref().unwrap().policy {
+        Policy::Protected { guards, .. } => {
+            let names: Vec<String> = guards.iter().map(|g| g.text()).collect();
+            assert_eq!(names, ["a", "c"], "outer groups first");
+        }
+        Policy::Public => panic!("protected"),
+    }
+}
+
+#[test]
+fn group_items_come_first() {
+    use crate::model::Check;
+    let enc = Enclosing::top(notes());
+    let mut cx = Ctxt::default();
+    let module: ItemMod = parse_quote! {
+        mod g {
+            #[route(get, "/<owner>/x", scopes = ["notes:read", "owner:self"])]
+            async fn x() {}
+        }
+    };
+    let args = syn::parse_str(r#"scopes = ["notes:write", any("owner:self", "notes:admin")]"#);
+    let g = Group::top(&mut cx, args, module, &enc);
+    assert!(errors(cx).is_empty());
+    let c = g.routes()[0].checked.as_ref().unwrap();
+    let got = checks(c);
+    assert!(
+        matches!(
+            got.as_slice(),
+            [
+                Check::Permission(1),
+                Check::Any(_),
+                Check::Permission(0),
+                Check::Owner(0)
+            ]
+        ),
+        "{got:?}"
     );
 }

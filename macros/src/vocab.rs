@@ -1,7 +1,7 @@
-//! The vocabulary: the token types and owner scopes a crate's routes may
-//! name, and the one table of scopes built from them. Every rule of the DSL
-//! (unknown scope, "did you mean", duplicates, owners without their
-//! parameter, the ownership lint) reads this table.
+//! The vocabulary: the token types, owner scopes and permissions a crate's
+//! routes may name, and the one table of scopes built from them. Every rule
+//! of the DSL (unknown scope, "did you mean", duplicates, owners without
+//! their parameter, the ownership lint) reads this table.
 //!
 //! A crate declares its vocabulary in `scopegate.toml` ([`crate::config`]);
 //! without one it gets Airflow's ([`Vocabulary::airflow`]), where adding a
@@ -26,6 +26,47 @@ const AIRFLOW_OWNERS: [(&str, &str, &str); 2] = [
 /// The most token types a vocabulary may declare: a route's allowed types
 /// are a 64-bit set at run time.
 pub(crate) const MAX_TYPES: usize = 64;
+
+/// The most permissions a vocabulary may declare: a token's permissions
+/// are a 64-bit set at run time.
+pub(crate) const MAX_PERMISSIONS: usize = 64;
+
+/// How a token's permissions claim is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// One string, names separated by spaces (OAuth 2's `scope`).
+    Space,
+    /// A JSON array of strings.
+    Array,
+}
+
+impl Format {
+    pub(crate) const ALL: [Format; 2] = [Format::Space, Format::Array];
+
+    /// How it is written in `scopegate.toml`.
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            Format::Space => "space",
+            Format::Array => "array",
+        }
+    }
+
+    /// The name of the `scopegate::PermissionFormat` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Format::Space => "Space",
+            Format::Array => "Array",
+        }
+    }
+}
+
+/// `[permissions]`: the claim, its format and the names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Permissions {
+    pub(crate) claim: String,
+    pub(crate) format: Format,
+    pub(crate) names: Vec<String>,
+}
 
 /// How an owner compares its claim with the path parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,10 +113,13 @@ pub(crate) struct Owner {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
     /// Tokens of the type at this index of [`Vocabulary::types`] may call
-    /// the route.
+    /// the route (inside `any(..)`: the alternative is for that type).
     Allows(usize),
     /// The owner at this index of [`Vocabulary::owners`] is enforced.
     Owns(usize),
+    /// The permission at this index of the vocabulary's permissions is
+    /// required.
+    Requires(usize),
 }
 
 /// One scope a route may declare.
@@ -89,20 +133,24 @@ pub(crate) struct Scope {
 /// Where a scope is in [`Vocabulary::scopes`].
 pub(crate) type ScopeId = usize;
 
-/// A crate's words: token types, the claim that carries them, and owner
-/// scopes.
+/// A crate's words: token types, the claim that carries them, owner
+/// scopes and permissions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Vocabulary {
-    /// The claim that carries the token type.
+    /// The claim that carries the token type (empty without types).
     pub(crate) claim: String,
-    /// The token types, as declared.
+    /// The token types, as declared; empty for a crate that declares
+    /// `[permissions]` and no `[token]`, whose tokens have no type (one
+    /// implicit type at run time, index 0).
     pub(crate) types: Vec<String>,
     /// Index in `types` of the type of a token without the claim, and of
     /// what a route with no `token:*` scope accepts.
     pub(crate) default: usize,
     pub(crate) owners: Vec<Owner>,
-    /// `token:<type>` for every type, then every owner scope: the one table
-    /// of what a route may declare.
+    /// `[permissions]`, if declared.
+    pub(crate) permissions: Option<Permissions>,
+    /// `token:<type>` for every type, then every owner scope, then every
+    /// permission: the one table of what a route may declare.
     scopes: Vec<Scope>,
     /// The `scopegate.toml` that declared it; `None` for Airflow's.
     pub(crate) file: Option<PathBuf>,
@@ -117,6 +165,18 @@ impl Vocabulary {
         owners: Vec<Owner>,
         file: Option<PathBuf>,
     ) -> Vocabulary {
+        Vocabulary::with_permissions(claim, types, default, owners, None, file)
+    }
+
+    /// [`new`](Self::new), with permissions.
+    pub(crate) fn with_permissions(
+        claim: String,
+        types: Vec<String>,
+        default: usize,
+        owners: Vec<Owner>,
+        permissions: Option<Permissions>,
+        file: Option<PathBuf>,
+    ) -> Vocabulary {
         let tokens = types.iter().enumerate().map(|(i, t)| Scope {
             name: format!("token:{t}"),
             effect: Effect::Allows(i),
@@ -125,15 +185,28 @@ impl Vocabulary {
             name: o.scope.clone(),
             effect: Effect::Owns(i),
         });
-        let scopes = tokens.chain(owned).collect();
+        let required = permissions
+            .iter()
+            .flat_map(|p| p.names.iter().enumerate())
+            .map(|(i, name)| Scope {
+                name: name.clone(),
+                effect: Effect::Requires(i),
+            });
+        let scopes = tokens.chain(owned).chain(required).collect();
         Vocabulary {
             claim,
             types,
             default,
             owners,
+            permissions,
             scopes,
             file,
         }
+    }
+
+    /// Whether tokens have a type (the crate declares `[token]`).
+    pub(crate) fn typed(&self) -> bool {
+        !self.types.is_empty()
     }
 
     /// Airflow's vocabulary (SPEC §1): what a crate without
@@ -169,6 +242,7 @@ impl Vocabulary {
             && self.types == airflow.types
             && self.default == airflow.default
             && self.owners == airflow.owners
+            && self.permissions.is_none()
     }
 
     /// The scope at `id`.
@@ -196,6 +270,17 @@ impl Vocabulary {
     /// The message for a scope that is not in the table: a "did you mean"
     /// hint for a near miss, else the list of known scopes.
     pub(crate) fn unknown_message(&self, name: &str) -> String {
+        if let (false, Some(ty), Some(file)) =
+            (self.typed(), name.strip_prefix("token:"), &self.file)
+        {
+            return format!(
+                "`{name}`: this crate's tokens have no type, as {} declares `[permissions]` and \
+                 no `[token]`: remove `{name}`, or declare the types in a `[token]` table, e.g. \
+                 `types = [\"{}\"]`",
+                file.display(),
+                if ty.is_empty() { "user" } else { ty }
+            );
+        }
         let names = self.names();
         let hints = suggest::near_misses(name, &names);
         let mut message = if hints.is_empty() {
@@ -218,6 +303,15 @@ impl Vocabulary {
                     file.display()
                 );
             }
+        } else if let (Some(file), Some(_), true) =
+            (&self.file, &self.permissions, hints.is_empty())
+        {
+            message = format!(
+                "unknown scope `{name}`: write one of {}, or add \"{name}\" to `names` in \
+                 `[permissions]` of {}",
+                suggest::list(&names),
+                file.display()
+            );
         }
         message
     }

@@ -79,10 +79,12 @@ pub use jose::{
 pub use jsonwebtoken::{jwk, Algorithm};
 pub use policy::route_table;
 pub use policy::{
-    ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim, TokenType,
-    TokenTypes, Vocabulary, MAX_TYPES,
+    Alternative, AnyOf, ClaimSource, Compare, Condition, Denial, GuardInfo, MalformedClaim, Owner,
+    Permission, PermissionClaim, PermissionFormat, PermissionSet, Permissions, Requirement,
+    RouteInfo, RoutePolicy, StringClaim, TokenType, TokenTypes, Vocabulary, MAX_PERMISSIONS,
+    MAX_TYPES,
 };
-pub use scopegate_macros::{protect, route, routes, vocabulary};
+pub use scopegate_macros::{guard, protect, route, routes, vocabulary};
 pub use verify::{
     DenyList, KeySource, MemoryDenyList, RevocationStatus, TokenRef, TrustedIssuer, Verifier,
     VerifierBuilder, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY,
@@ -94,9 +96,11 @@ pub use verify::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REVOCATIONS, DEFAULT_REDIS_KEY, MAX_REVOKED_ID_BYTES,
     MAX_REVOKED_ISSUER_BYTES,
 };
+
 pub use web::{
-    authenticate, authorized_claims, bearer_token, needs_refresh, AuthError, ClaimError, Enforce,
-    EnforceService, Fallback, FallbackService, NotFound, Reissue, ReissueFuture, ReissueService,
+    authenticate, authorized_claims, bearer_token, needs_refresh, path_param, reason, AuthError,
+    ClaimError, Deny, Enforce, EnforceService, Fallback, FallbackService, Guard, GuardDecl,
+    GuardEntry, GuardFuture, NotFound, Refusal, Reissue, ReissueFuture, ReissueService, Renderer,
     TiToken, Token, REFRESHED_TOKEN_HEADER,
 };
 
@@ -109,6 +113,7 @@ pub mod contract {}
 /// Items the macros' expansions name. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::web::guard::{guard_future, GuardOutput};
     pub use crate::web::method_not_allowed::register_marker;
     pub use crate::web::methods::Methods;
     pub use crate::web::routing::{

@@ -110,6 +110,38 @@ def test_a_providers_token_reaches_the_routes_its_claims_allow(first: Provider, 
     assert response.status_code == 403
 
 
+def test_a_providers_scope_claim_carries_the_ledgers_permissions(first: Provider, ledger: Ledger) -> None:
+    # SPEC §10 and §12: the provider's space-separated `scope` is the
+    # ledger's `[permissions]`; its client-credentials tokens have no `role`
+    # (clerks) and reach the permission routes by their permissions alone.
+    reporter = first.token("reporter", "reports:read")
+    response = ledger.call("GET", "reports", reporter)
+    assert response.status_code == 200, response.text
+    assert "reports" in response.json()
+    clerk = first.token("clerk-a1", "entries:write")
+    response = ledger.call("GET", "reports", clerk)
+    assert response.status_code == 403
+    assert detail(response) == "Token lacks permission 'reports:read'"
+    assert response.headers["www-authenticate"] == 'Bearer error="insufficient_scope", scope="reports:read"'
+    # Owner or admin: the clerk reads its own account's summary, not
+    # another's; the admin reads any account that has an entry, and gets
+    # the known_account guard's 404 for one that has none.
+    response = ledger.call("POST", "accounts/a-1/entries", clerk, json={"amount": 7})
+    assert response.status_code == 201, response.text
+    response = ledger.call("GET", "accounts/a-1/summary", clerk)
+    assert response.status_code == 200, response.text
+    assert response.json()["account"] == "a-1"
+    response = ledger.call("GET", "accounts/a-2/summary", clerk)
+    assert response.status_code == 403
+    assert detail(response) == "Token satisfies none of: account:self, ledger:admin"
+    admin = first.token("admin", "ledger:admin reports:read")
+    response = ledger.call("GET", "accounts/a-1/summary", admin)
+    assert response.status_code == 200, response.text
+    response = ledger.call("GET", "accounts/never-opened/summary", admin)
+    assert response.status_code == 404
+    assert detail(response) == "Account not found"
+
+
 def test_two_trusted_issuers_both_work_and_a_third_is_untrusted(
     first: Provider, second: Provider, stranger: Provider, ledger: Ledger
 ) -> None:

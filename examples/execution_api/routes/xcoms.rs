@@ -7,8 +7,9 @@
 use scopegate::routes;
 
 /// `routes/xcoms.py`: XComs of any task, for execution tokens (the
-/// default policy; Airflow checks nothing more outside multi-team mode).
-#[routes(prefix = "/xcoms", included)]
+/// default policy), behind Airflow's `has_xcom_access`, which decides
+/// by team in multi-team mode and allows everything otherwise.
+#[routes(prefix = "/xcoms", guard = has_xcom_access, included)]
 pub mod xcoms {
     use super::*;
 

@@ -156,6 +156,15 @@ impl Store {
         self.lock().task_instances.get(&id).cloned()
     }
 
+    /// The DAG of one task instance, if it exists (multi-team mode's team
+    /// of a task).
+    pub fn dag_of(&self, id: Uuid) -> Option<String> {
+        self.lock()
+            .task_instances
+            .get(&id)
+            .map(|ti| ti.dag_id.clone())
+    }
+
     /// `/run`: queued (or restarting) → running, and the context the worker
     /// needs. A repeated request from the same host, user and process (a
     /// retry after a lost response) gets the same answer again, as in

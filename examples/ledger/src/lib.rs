@@ -1,24 +1,36 @@
 //! A small ledger service with its own vocabulary (`scopegate.toml`): clerks
 //! post entries to their own account, auditors read any account they are
-//! given and its statement, and a receipt token reads one entry.
+//! given and its statement, a receipt token reads one entry, and
+//! permissions (OAuth 2 scopes in `scope`, as an identity provider grants
+//! them) open the reports and closing the books.
 //!
 //! - `GET  /ledger/health`: public.
 //! - `GET  /ledger/accounts/<account>/balance`: clerks and auditors of that
 //!   account (`account:self`: the token's `acct` equals `<account>`).
 //! - `POST /ledger/accounts/<account>/entries`: clerks only (no `token:*`
-//!   scope: the vocabulary's default type).
+//!   scope: the vocabulary's default type), while the ledger is open (the
+//!   guard `ledger_open` answers 409 once it is closed).
 //! - `GET  /ledger/accounts/{account}/statement`: an existing-style actix
 //!   handler, adopted with `#[protect]`: auditors only.
 //! - `GET  /ledger/entries/<entry_id>`: auditors holding a receipt for that
 //!   entry (`entry:self`: the token's `entry` claim, as a UUID).
+//! - `GET  /ledger/reports`: `reports:read`.
+//! - `GET  /ledger/accounts/<account>/summary`: the account's own token, or
+//!   `ledger:admin` (`any("account:self", "ledger:admin")`); an account
+//!   with no entry is 404 (the guard `known_account`).
+//! - `POST /ledger/close`: `ledger:admin` and `reports:read`.
+//!
+//! Every refusal is RFC 9457 `application/problem+json` ([`problem`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use scopegate::{
-    routes, Issuer, Reissue, SigningKey, SubjectFormat, Token, TokenType, TrustedIssuer,
-    VerificationKey, Verifier, Vocabulary,
+    guard, routes, Deny, Issuer, Refusal, Reissue, Renderer, SigningKey, SubjectFormat, Token,
+    TokenType, TrustedIssuer, VerificationKey, Verifier, Vocabulary,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -45,9 +57,29 @@ struct Entry {
 #[derive(Default)]
 pub struct Ledger {
     entries: Mutex<HashMap<Uuid, Entry>>,
+    closed: AtomicBool,
 }
 
 impl Ledger {
+    /// Whether `account` has an entry.
+    fn knows(&self, account: &str) -> bool {
+        self.entries
+            .lock()
+            .map(|e| e.values().any(|x| x.account == account))
+            .unwrap_or(false)
+    }
+
+    /// Every account with its balance, by account.
+    fn balances(&self) -> BTreeMap<String, i64> {
+        let mut balances = BTreeMap::new();
+        if let Ok(entries) = self.entries.lock() {
+            for e in entries.values() {
+                *balances.entry(e.account.clone()).or_insert(0) += e.amount;
+            }
+        }
+        balances
+    }
+
     fn balance(&self, account: &str) -> i64 {
         self.entries
             .lock()
@@ -67,9 +99,91 @@ pub struct NewEntry {
     amount: i64,
 }
 
+/// The account in the path must have an entry: otherwise 404, whoever
+/// asks, so an admin's token cannot tell an unused account id from one that
+/// was never opened.
+#[guard(params = ["account"], statuses = [404])]
+pub async fn known_account(req: &HttpRequest, _token: &Token) -> Result<(), Deny> {
+    let account = scopegate::path_param(req, "account").unwrap_or_default();
+    let known = req
+        .app_data::<web::Data<Ledger>>()
+        .is_some_and(|ledger| ledger.knows(&account));
+    if known {
+        Ok(())
+    } else {
+        Err(Deny::not_found("Account not found"))
+    }
+}
+
+/// No entry is posted once the books are closed: 409.
+#[guard(statuses = [409])]
+pub async fn ledger_open(req: &HttpRequest, _token: &Token) -> Result<(), Deny> {
+    let closed = req
+        .app_data::<web::Data<Ledger>>()
+        .is_none_or(|ledger| ledger.closed.load(Ordering::SeqCst));
+    if closed {
+        Err(Deny::with_status(
+            StatusCode::CONFLICT,
+            "The ledger is closed",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Every refusal as RFC 9457 problem details: `type`, `title`, `status`,
+/// `detail`, and scopegate's reason in `code`. scopegate sets the status
+/// and the `WWW-Authenticate` and `Allow` headers again on it.
+pub fn problem() -> Renderer {
+    Renderer::new(|_req, refusal: &Refusal<'_>| {
+        let detail = match refusal.message() {
+            Some(message) => serde_json::Value::from(message),
+            None => serde_json::Value::from(refusal.detail().to_string()),
+        };
+        HttpResponse::build(refusal.status())
+            .content_type("application/problem+json")
+            .json(json!({
+                "type": "about:blank",
+                "title": refusal.status().canonical_reason().unwrap_or("Error"),
+                "status": refusal.status().as_u16(),
+                "detail": detail,
+                "code": refusal.reason(),
+            }))
+    })
+}
+
 #[routes(prefix = "/ledger")]
 pub mod api {
     use super::*;
+
+    /// Every account's balance: `reports:read`.
+    #[route(get, "/reports", scopes = ["reports:read"])]
+    pub async fn reports(ledger: web::Data<Ledger>) -> HttpResponse {
+        let reports: Vec<_> = ledger
+            .balances()
+            .into_iter()
+            .map(|(account, balance)| json!({ "account": account, "balance": balance }))
+            .collect();
+        HttpResponse::Ok().json(json!({ "reports": reports }))
+    }
+
+    /// One account's balance, for its own token or an admin's; 404 for an
+    /// account with no entry. Outside `accounts`, whose `account:self`
+    /// would be required as well.
+    #[route(get, "/accounts/<account>/summary",
+            scopes = [any("account:self", "ledger:admin")], guard = known_account)]
+    pub async fn summary(path: web::Path<String>, ledger: web::Data<Ledger>) -> HttpResponse {
+        let account = path.into_inner();
+        let balance = ledger.balance(&account);
+        HttpResponse::Ok().json(json!({ "account": account, "balance": balance }))
+    }
+
+    /// Closes the books: no entry is posted afterwards.
+    #[route(post, "/close", scopes = ["ledger:admin", "reports:read"])]
+    pub async fn close(ledger: web::Data<Ledger>) -> HttpResponse {
+        ledger.closed.store(true, Ordering::SeqCst);
+        HttpResponse::Ok().json(json!({ "closed": true }))
+    }
 
     /// Anyone may ask whether the ledger is up.
     #[route(get, "/health", public)]
@@ -111,8 +225,9 @@ pub mod api {
             }))
         }
 
-        /// Clerks post entries (the default type: no `token:*` scope).
-        #[route(post, "/entries", responses(201))]
+        /// Clerks post entries (the default type: no `token:*` scope),
+        /// while the ledger is open.
+        #[route(post, "/entries", responses(201), guard = ledger_open)]
         pub async fn post_entry(
             token: Token,
             path: web::Path<String>,
@@ -225,6 +340,8 @@ pub fn start(
         actix_web::App::new()
             .app_data(verifier.clone())
             .app_data(ledger.clone())
+            // Every refusal as problem details.
+            .app_data(problem())
             // Clerks' tokens are refreshed while in use; auditors' never.
             .wrap(Reissue::new(issuer.clone()).refresh_types(&[CLERK]))
             .configure(api::configure)

@@ -5,12 +5,14 @@
 //! ledger [BIND] [--oidc ISSUER_URL ...] [--audience AUD]
 //! ```
 //!
-//! Without `--oidc` it signs its own tokens and prints a clerk's and an
-//! auditor's token for account `a-1`:
+//! Without `--oidc` it signs its own tokens and prints, for account `a-1`,
+//! a clerk's and an auditor's token, and an admin's (a clerk whose `scope`
+//! grants `ledger:admin` and `reports:read`):
 //!
 //! ```sh
 //! cargo run -p ledger
 //! curl -H "Authorization: Bearer $CLERK" localhost:8090/ledger/accounts/a-1/balance
+//! curl -H "Authorization: Bearer $ADMIN" localhost:8090/ledger/reports
 //! ```
 //!
 //! The signing secret comes from `LEDGER_SECRET` (HS512: at least 64
@@ -88,7 +90,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             account.insert("acct".into(), json!("a-1"));
             let clerk = issuer.issue_with_claims("alice", ledger::CLERK, &account)?;
             let auditor = issuer.issue_with_claims("bob", ledger::AUDITOR, &account)?;
-            println!("{}", json!({ "clerk": clerk, "auditor": auditor }));
+            let mut granted = Map::new();
+            granted.insert("scope".into(), json!("ledger:admin reports:read"));
+            let admin = issuer.issue_with_claims("root", ledger::CLERK, &granted)?;
+            println!(
+                "{}",
+                json!({ "clerk": clerk, "auditor": auditor, "admin": admin })
+            );
             ledger::verifier_for(&secret, &args.audience)?
         } else {
             match ledger::identity_providers(&args.oidc, &args.audience).await {

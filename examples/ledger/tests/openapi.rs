@@ -80,7 +80,11 @@ fn bodies_and_errors_are_documented() {
         "integer"
     );
     let statuses: Vec<&String> = post["responses"].as_object().unwrap().keys().collect();
-    assert_eq!(statuses, ["201", "401", "403"]);
+    assert_eq!(
+        statuses,
+        ["201", "401", "403", "409"],
+        "409: the guard `ledger_open`"
+    );
     assert_eq!(
         post["responses"]["403"]["content"]["application/json"]["schema"],
         json!({"$ref": "#/components/schemas/HTTPExceptionResponse"})
@@ -88,5 +92,49 @@ fn bodies_and_errors_are_documented() {
     assert_eq!(
         doc["components"]["securitySchemes"]["JWTBearer"],
         json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    );
+}
+
+/// Permissions and `any(..)` as OR of ANDs: one requirement per accepted
+/// type and alternative, each with everything it requires.
+#[test]
+fn permissions_and_alternatives_are_or_of_ands() {
+    let doc = document();
+    assert_eq!(
+        operation(&doc, "get", "/ledger/reports")["security"],
+        json!([{"JWTBearer": ["token:clerk", "reports:read"]}])
+    );
+    assert_eq!(
+        operation(&doc, "post", "/ledger/close")["security"],
+        json!([{"JWTBearer": ["token:clerk", "ledger:admin", "reports:read"]}])
+    );
+    let summary = operation(&doc, "get", "/ledger/accounts/{account}/summary");
+    assert_eq!(
+        summary["security"],
+        json!([
+            {"JWTBearer": ["token:clerk", "account:self"]},
+            {"JWTBearer": ["token:clerk", "ledger:admin"]},
+        ])
+    );
+}
+
+/// A guard is named in the description, and its statuses are responses.
+#[test]
+fn guards_are_documented() {
+    let doc = document();
+    let summary = operation(&doc, "get", "/ledger/accounts/{account}/summary");
+    let description = summary["description"].as_str().unwrap();
+    assert!(
+        description.ends_with(
+            "Guarded by `known_account` (404), after the token's policy: checks of the \
+             application's state."
+        ),
+        "{description}"
+    );
+    let statuses: Vec<&String> = summary["responses"].as_object().unwrap().keys().collect();
+    assert_eq!(statuses, ["200", "401", "403", "404"]);
+    assert_eq!(
+        summary["responses"]["404"]["description"],
+        "Refused by the guard `known_account`"
     );
 }

@@ -1,14 +1,17 @@
 //! Claims: what a signature-checked token says. The registered claims,
 //! parsed strictly and checked against the clock, audiences, issuer and
 //! subject format ([`registered`]); what a subject must look like
-//! ([`subject`]); the one clock (`clock`); and [`LogSafe`](log_safe::LogSafe),
-//! which writes a claim, or any other value from a request, into a log line
-//! without letting it start another. Above JOSE and the policy
+//! ([`subject`]); a token's permissions, parsed once and kept with its
+//! claims ([`permissions`]); the one clock (`clock`); and
+//! [`LogSafe`](log_safe::LogSafe), which writes a claim, or any other value
+//! from a request, into a log line without letting it start another. Above
+//! JOSE and the policy
 //! layer, whose [`ClaimSource`](crate::policy::ClaimSource) it implements,
 //! so a route policy reads claims without knowing this type.
 
 pub(crate) mod clock;
 pub(crate) mod log_safe;
+pub(crate) mod permissions;
 pub(crate) mod registered;
 pub(crate) mod subject;
 

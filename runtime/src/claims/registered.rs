@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::jose::jws::json_object;
 use crate::jose::InvalidReason;
-use crate::policy::{ClaimSource, StringClaim};
+use crate::policy::{ClaimSource, MalformedClaim, PermissionClaim, Permissions, StringClaim};
 
+use super::permissions::PermissionCache;
 use super::subject::SubjectFormat;
 
 /// Largest accepted timestamp: 9999-12-31T23:59:59Z. Anything beyond is a
@@ -48,9 +49,13 @@ pub struct Claims {
     /// them is the verifier's.
     pub aud: Audience,
     /// Every claim that is not one of the above, the token type's claim
-    /// (Airflow's `scope`) included.
+    /// (Airflow's `scope`) and the permissions claim included.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The token's permissions, parsed once per declaration of them and
+    /// kept with the claims (and so in the verified-token cache).
+    #[serde(skip)]
+    permissions: PermissionCache,
 }
 
 /// A token's `aud`: one string or a list of strings, kept in the token's own
@@ -178,6 +183,27 @@ impl ClaimSource for Claims {
             Some(_) => StringClaim::NotAString,
         }
     }
+
+    /// The claim as a string or an array, from the extra claims (a
+    /// registered claim is never a permissions claim: `scopegate.toml`
+    /// refuses their names).
+    fn permission_claim(&self, name: &str) -> PermissionClaim<'_> {
+        match self.extra.get(name) {
+            None => PermissionClaim::Absent,
+            Some(Value::String(s)) => PermissionClaim::Str(s),
+            Some(Value::Array(items)) => PermissionClaim::List(items),
+            Some(_) => PermissionClaim::Other,
+        }
+    }
+
+    /// Parsed on the first call for `permissions` (the first route check of
+    /// this token, right after its verification), then read back as bits.
+    #[inline]
+    fn permission_bits(&self, permissions: &Permissions) -> Result<u64, MalformedClaim> {
+        self.permissions.get_or_parse(permissions.key(), || {
+            permissions.parse(self.permission_claim(permissions.claim()))
+        })
+    }
 }
 
 /// The `iss` of a payload whose signature is not checked yet: only to pick
@@ -272,6 +298,7 @@ impl RawClaims {
             jti,
             aud,
             extra: self.extra,
+            permissions: PermissionCache::default(),
         })
     }
 }

@@ -38,12 +38,25 @@ pub enum IssueError {
     Random(getrandom::Error),
 }
 
+/// How [`Issuer::issue_raw`] writes the type claim.
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) enum TypeClaim {
+    /// The type's name.
+    Type(TokenType),
+    /// Any value, even one that names no type of the vocabulary.
+    Raw(Value),
+    /// No type claim at all.
+    Absent,
+}
+
 /// Mints tokens with claims `jti` (random), `iss` (if set), `aud`, `nbf`,
 /// `iat`, `exp = now + lifetime of the type`, `sub`, the type in its
-/// vocabulary's claim (Airflow's `scope` by default), a `kid` header, and
-/// the token's refresh chain in [`CHAIN_CLAIM`](crate::CHAIN_CLAIM) (`sid`):
-/// a fresh 128-bit random id for a token [`issue`](Self::issue)d, the
-/// chain of the token it replaces for one [`reissue`](Self::reissue)d.
+/// vocabulary's claim (Airflow's `scope` by default; none for a vocabulary
+/// without types), a `kid` header, and the token's refresh chain in
+/// [`CHAIN_CLAIM`](crate::CHAIN_CLAIM) (`sid`): a fresh 128-bit random id
+/// for a token [`issue`](Self::issue)d, the chain of the token it replaces
+/// for one [`reissue`](Self::reissue)d.
 ///
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType};
@@ -262,16 +275,36 @@ impl Issuer {
         if self.vocabulary.index(ty.as_str()).is_none() {
             return Err(IssueError::UnknownType(ty));
         }
+        self.issue_raw(sub, TypeClaim::Type(ty), extra, iat, exp)
+    }
+
+    /// [`issue_at`](Self::issue_at) with the type claim written as
+    /// `type_claim` says, even outside the vocabulary: the testing kit's
+    /// tokens of an unknown type, or without the claim.
+    pub(crate) fn issue_raw(
+        &self,
+        sub: impl fmt::Display,
+        type_claim: TypeClaim,
+        extra: &Map<String, Value>,
+        iat: i64,
+        exp: i64,
+    ) -> Result<String, IssueError> {
         let mut claims = extra.clone();
         match &self.issuer {
             Some(iss) => claims.insert("iss".into(), Value::String(iss.clone())),
             None => claims.remove("iss"),
         };
         claims.insert("aud".into(), self.audience.clone());
-        claims.insert(
-            self.vocabulary.claim().into(),
-            Value::String(ty.as_str().to_owned()),
-        );
+        if self.vocabulary.is_typed() {
+            let claim = self.vocabulary.claim();
+            match type_claim {
+                TypeClaim::Type(ty) => {
+                    claims.insert(claim.into(), Value::String(ty.as_str().to_owned()))
+                }
+                TypeClaim::Raw(value) => claims.insert(claim.into(), value),
+                TypeClaim::Absent => claims.remove(claim),
+            };
+        }
         claims.insert(CHAIN_CLAIM.into(), Value::String(new_chain_id()?));
         self.mint(&sub.to_string(), claims, iat, exp)
     }
@@ -296,10 +329,12 @@ impl Issuer {
             .session_start()
             .ok_or(IssueError::InvalidSessionStart)?;
         let mut fresh = claims.extra.clone();
-        fresh.insert(
-            self.vocabulary.claim().into(),
-            Value::String(ty.as_str().to_owned()),
-        );
+        if self.vocabulary.is_typed() {
+            fresh.insert(
+                self.vocabulary.claim().into(),
+                Value::String(ty.as_str().to_owned()),
+            );
+        }
         fresh.insert(SESSION_START_CLAIM.into(), start.into());
         let chain = match claims.chain() {
             Some(chain) => chain.to_owned(),

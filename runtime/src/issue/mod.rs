@@ -5,4 +5,6 @@
 
 pub(crate) mod issuer;
 
+#[cfg(feature = "testing")]
+pub(crate) use issuer::TypeClaim;
 pub use issuer::{IssueError, Issuer, IssuerBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL};

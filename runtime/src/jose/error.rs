@@ -119,6 +119,11 @@ pub enum InvalidReason {
     /// [`DenyList`](crate::DenyList).
     #[error("token revoked")]
     Revoked,
+    /// The permissions claim named here has the wrong shape for the
+    /// route's vocabulary (a number, an array where a string is declared,
+    /// ...).
+    #[error("malformed {0} claim")]
+    MalformedClaim(&'static str),
     /// The token's refresh chain started longer ago than the verifier's
     /// maximum session age.
     #[error("session expired")]

@@ -16,7 +16,7 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 use super::{components, security, ERROR_SCHEMA};
-use crate::policy::RouteInfo;
+use crate::policy::{GuardInfo, RouteInfo};
 
 /// Schemas a body refers to, by name, as utoipa's `ToSchema::schemas`
 /// collects them.
@@ -150,6 +150,9 @@ pub struct RouteDoc {
     pub request: Option<Body>,
     /// Declared responses: status and JSON body, in declaration order.
     pub responses: Vec<(u16, Option<Body>)>,
+    /// The route's guards, in the order they run, with the statuses each
+    /// may answer.
+    pub guards: &'static [GuardInfo],
 }
 
 impl RouteDoc {
@@ -172,7 +175,7 @@ impl RouteDoc {
         let mut op = OperationBuilder::new()
             .operation_id(Some(self.operation_id))
             .summary(self.summary)
-            .description(self.description)
+            .description(self.description())
             .tags(self.tag.map(|t| [t]));
         for (name, ty) in self.params {
             op = op.parameter(
@@ -197,8 +200,33 @@ impl RouteDoc {
         op.responses(self.responses()).build()
     }
 
+    /// The doc comment after its first paragraph, then a paragraph that
+    /// names the route's guards, in the order they run, with the statuses
+    /// they may answer.
+    fn description(&self) -> Option<String> {
+        let guards = self.guards;
+        if guards.is_empty() {
+            return self.description.map(str::to_owned);
+        }
+        let names: Vec<String> = guards
+            .iter()
+            .map(|g| {
+                let statuses: Vec<String> = g.statuses().iter().map(u16::to_string).collect();
+                format!("`{}` ({})", g.name(), statuses.join(", "))
+            })
+            .collect();
+        let line = format!(
+            "Guarded by {}, after the token's policy: checks of the application's state.",
+            names.join(", then ")
+        );
+        Some(match self.description {
+            Some(text) => format!("{text}\n\n{line}"),
+            None => line,
+        })
+    }
+
     /// Declared responses; 200 when no 2xx is; 401 and 403 on a protected
-    /// route.
+    /// route, and each status a guard may answer.
     fn responses(&self) -> Responses {
         let json = |content: Content| ("application/json", content);
         let mut responses: BTreeMap<u16, Response> = BTreeMap::new();
@@ -228,10 +256,17 @@ impl RouteDoc {
             responses.insert(
                 403,
                 error(
-                    "Forbidden: the token's type is not accepted here, or it does not own the \
-                     resource in the path",
+                    "Forbidden: the token's type is not accepted here, it does not own the \
+                     resource in the path, or it lacks a permission",
                 ),
             );
+            for guard in self.guards {
+                for status in guard.statuses() {
+                    responses.entry(*status).or_insert_with(|| {
+                        error(&format!("Refused by the guard `{}`", guard.name()))
+                    });
+                }
+            }
         }
         let mut out = Responses::new();
         for (status, response) in responses {

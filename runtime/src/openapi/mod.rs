@@ -14,11 +14,14 @@
 //! Each operation carries:
 //!
 //! - its security ([`security`]): none on a public route; otherwise one
-//!   requirement of the [`SECURITY_SCHEME`] per accepted token type, each
-//!   listing `token:<type>` and the route's owner scopes (OpenAPI reads the
-//!   requirements as alternatives and the scopes inside one as all
-//!   required). `/run` is
+//!   requirement of the [`SECURITY_SCHEME`] per accepted token type (and,
+//!   with `any(..)`, per alternative), each listing `token:<type>`, the
+//!   route's owner scopes and permissions and the alternative's (OpenAPI
+//!   reads the requirements as alternatives and the scopes inside one as
+//!   all required). `/run` is
 //!   `[{"JWTBearer": ["token:execution", "ti:self"]}, {"JWTBearer": ["token:workload", "ti:self"]}]`;
+//! - its guards, named in its description, with the statuses they answer
+//!   among its responses;
 //! - its path parameters, required and typed: an owner's parameter
 //!   compared as a UUID is `{"type": "string", "format": "uuid"}`, another
 //!   takes its type from the handler's `web::Path<T>` (a scalar, or a tuple
@@ -73,7 +76,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{Components, RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::policy::RoutePolicy;
+use crate::policy::{Condition, RoutePolicy, TokenType};
 
 /// The name of the security scheme every protected operation requires:
 /// Airflow's, an HTTP bearer token in JWT format.
@@ -84,9 +87,15 @@ pub const SECURITY_SCHEME: &str = "JWTBearer";
 pub const ERROR_SCHEMA: &str = "HTTPExceptionResponse";
 
 /// The security requirements of a route with `policy`: `None` for a public
-/// route; otherwise one requirement of [`SECURITY_SCHEME`] per accepted
-/// token type, sorted by name (as a 403 lists them), each listing
-/// `token:<type>` and then every owner scope of the route.
+/// route; otherwise, per accepted token type, sorted by name (as a 403
+/// lists them), one requirement of [`SECURITY_SCHEME`] per way to satisfy
+/// the route's `any(..)`s (one alternative of each), each listing
+/// `token:<type>` (in a vocabulary with types), every owner scope and
+/// permission the route requires, and the alternatives' scopes. OR of
+/// ANDs, exactly: an alternative that names another type (`token:service`
+/// on a user token) is left out for that type, a type predicate that holds
+/// adds nothing, and a requirement that asks for more than another of the
+/// same type is left out (the other suffices).
 ///
 /// ```
 /// use scopegate::{openapi, Owner, RoutePolicy, TokenType, TokenTypes};
@@ -104,21 +113,98 @@ pub const ERROR_SCHEMA: &str = "HTTPExceptionResponse";
 /// );
 /// assert!(openapi::security(&RoutePolicy::PUBLIC).is_none());
 /// ```
+///
+/// *The owner, or any service token*:
+///
+/// ```
+/// use scopegate::{openapi, Alternative, AnyOf, Condition, Owner, Requirement, RoutePolicy, TokenTypes, Vocabulary};
+/// static USERS: Vocabulary = Vocabulary::new("typ", &["user", "service"], 0);
+/// const OWNER: Owner = Owner::new("owner:self", "owner", "owner");
+/// static NOTE: RoutePolicy = RoutePolicy::protected(TokenTypes::from_bits(&USERS, 0b11), &[])
+///     .with_requirements(&[Requirement::Any(AnyOf::new(&[
+///         Alternative::all(&[Condition::Owner(OWNER)]),
+///         Alternative::all(&[Condition::TokenType(TokenTypes::from_bits(&USERS, 0b10))]),
+///     ]))]);
+/// assert_eq!(
+///     serde_json::to_value(openapi::security(&NOTE)).unwrap(),
+///     serde_json::json!([
+///         {"JWTBearer": ["token:service"]},
+///         {"JWTBearer": ["token:user", "owner:self"]},
+///     ])
+/// );
+/// ```
 pub fn security(policy: &RoutePolicy) -> Option<Vec<SecurityRequirement>> {
     if policy.is_public() {
         return None;
     }
-    let owners = policy.owners();
-    let requirements = policy
-        .token_types()
+    let typed = policy.vocabulary().is_typed();
+    let mut required: Vec<String> = policy
+        .owners()
         .iter()
-        .map(|ty| {
-            let scopes = std::iter::once(format!("token:{ty}"))
-                .chain(owners.iter().map(|o| o.scope().to_owned()));
-            SecurityRequirement::new(SECURITY_SCHEME, scopes)
-        })
+        .map(|o| o.scope().to_owned())
         .collect();
+    required.extend(policy.required_permissions().map(|p| p.name().to_owned()));
+    let mut requirements = Vec::new();
+    for ty in policy.token_types().iter() {
+        let head = typed.then(|| format!("token:{ty}"));
+        for alternative in alternatives(policy, ty) {
+            let mut scopes: Vec<String> = head.iter().cloned().collect();
+            for scope in required.iter().chain(&alternative) {
+                if !scopes.contains(scope) {
+                    scopes.push(scope.clone());
+                }
+            }
+            requirements.push(SecurityRequirement::new(SECURITY_SCHEME, scopes));
+        }
+    }
     Some(requirements)
+}
+
+/// For a token of type `ty`, the scopes each way to satisfy the route's
+/// `any(..)`s adds (one alternative of each), in declaration order, without
+/// the ways that need another type or ask for more than another way.
+fn alternatives(policy: &RoutePolicy, ty: TokenType) -> Vec<Vec<String>> {
+    let mut ways: Vec<Vec<String>> = vec![Vec::new()];
+    for any in policy.alternatives() {
+        let mut next = Vec::new();
+        for way in &ways {
+            for alternative in any.alternatives() {
+                let conditions = alternative.conditions();
+                let fits = conditions.iter().all(|c| match c {
+                    Condition::TokenType(types) => types.contains(ty),
+                    Condition::Permission(_) | Condition::Owner(_) => true,
+                });
+                if !fits {
+                    continue;
+                }
+                let mut scopes = way.clone();
+                for c in conditions {
+                    let scope = match c {
+                        Condition::Permission(p) => p.name(),
+                        Condition::Owner(o) => o.scope(),
+                        Condition::TokenType(_) => continue,
+                    };
+                    if !scopes.iter().any(|s| s == scope) {
+                        scopes.push(scope.to_owned());
+                    }
+                }
+                next.push(scopes);
+            }
+        }
+        ways = next;
+    }
+    let covers = |small: &Vec<String>, big: &Vec<String>| small.iter().all(|s| big.contains(s));
+    let mut kept: Vec<Vec<String>> = Vec::new();
+    for (i, way) in ways.iter().enumerate() {
+        let needless = ways
+            .iter()
+            .enumerate()
+            .any(|(j, other)| j != i && covers(other, way) && (!covers(way, other) || j < i));
+        if !needless {
+            kept.push(way.clone());
+        }
+    }
+    kept
 }
 
 /// The security scheme [`SECURITY_SCHEME`] names:

@@ -4,15 +4,24 @@
 //! [`Denial`]s, which the web layer renders.
 //!
 //! - [`vocabulary`]: a service's words (the claim that carries a token's
-//!   type, the types, the default) and sets of its types;
-//! - [`route`]: owners, route policies and route information;
+//!   type, the types, the default, its permissions) and sets of its types;
+//! - [`permission`]: declared permissions, and a token's set of them;
+//! - [`route`]: owners, requirements, route policies and route information;
 //! - [`table`]: route information as a text table.
 
+pub mod permission;
 pub mod route;
 pub mod table;
 pub mod vocabulary;
 
-pub use route::{ClaimSource, Compare, Denial, Owner, RouteInfo, RoutePolicy, StringClaim};
+pub use permission::{
+    MalformedClaim, Permission, PermissionClaim, PermissionFormat, PermissionSet, Permissions,
+    MAX_PERMISSIONS,
+};
+pub use route::{
+    Alternative, AnyOf, ClaimSource, Compare, Condition, Denial, GuardInfo, Owner, Requirement,
+    RouteInfo, RoutePolicy, StringClaim,
+};
 pub use table::route_table;
 pub use vocabulary::{TokenType, TokenTypes, Vocabulary, MAX_TYPES};
 

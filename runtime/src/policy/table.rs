@@ -7,14 +7,24 @@ use super::route::RouteInfo;
 /// possible type name (`scopegate.toml` allows `[a-z0-9_-]` only), so it
 /// cannot be mistaken for one.
 const PUBLIC: &str = "(public)";
-/// What the owners column says for a route that checks no owner.
+/// What the token-types column says in a vocabulary without types: every
+/// token is accepted, whatever else the route requires.
+const UNTYPED: &str = "(any)";
+/// What the requirements column says for a route that checks nothing
+/// beyond the type.
 const NO_OWNER: &str = "-";
 
 /// The route table of `routes` (a group's generated `ROUTES`): one line per
 /// route with its method, full path, accepted token types (sorted,
-/// comma-joined) and owner scopes (sorted, comma-joined; `-` for none),
-/// in aligned columns separated by two spaces. A public route says
-/// `(public)` where the types would be.
+/// comma-joined) and requirements, in aligned columns separated by two
+/// spaces. A public route says `(public)` where the types would be, a route
+/// of a vocabulary without types `(any)`.
+///
+/// The requirements column lists, comma-joined: the owner scopes (sorted),
+/// the required permissions (sorted), each `any(..)` as declared
+/// (`any(account:self, ledger:admin)`: an owner check with an alternative
+/// shows there), then each guard in the order it runs
+/// (`guard(xcom_access)`); `-` for none.
 ///
 /// The lines are sorted by path, then method, so the table changes only
 /// when a policy does, not when routes move in the source: check it in and
@@ -61,16 +71,14 @@ pub fn route_table(routes: &[RouteInfo]) -> String {
             let (types, owners) = if policy.is_public() {
                 (PUBLIC.to_owned(), NO_OWNER.to_owned())
             } else {
-                let types: Vec<&str> = policy.token_types().iter().map(|t| t.as_str()).collect();
-                let mut owners: Vec<&str> = policy.owners().iter().map(|o| o.scope()).collect();
-                owners.sort_unstable();
-                owners.dedup();
-                let owners = if owners.is_empty() {
-                    NO_OWNER.to_owned()
+                let types = if policy.vocabulary().is_typed() {
+                    let types: Vec<&str> =
+                        policy.token_types().iter().map(|t| t.as_str()).collect();
+                    types.join(",")
                 } else {
-                    owners.join(",")
+                    UNTYPED.to_owned()
                 };
-                (types.join(","), owners)
+                (types, requirements(policy))
             };
             [
                 route.method.to_owned(),
@@ -100,10 +108,35 @@ pub fn route_table(routes: &[RouteInfo]) -> String {
     table
 }
 
+/// The requirements column of a protected route.
+fn requirements(policy: &super::route::RoutePolicy) -> String {
+    let mut owners: Vec<&str> = policy.owners().iter().map(|o| o.scope()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let mut permissions: Vec<&str> = policy.required_permissions().map(|p| p.name()).collect();
+    permissions.sort_unstable();
+    permissions.dedup();
+    let mut items: Vec<String> = owners
+        .into_iter()
+        .chain(permissions)
+        .map(str::to_owned)
+        .collect();
+    items.extend(policy.alternatives().map(|any| format!("any({any})")));
+    items.extend(policy.guards().iter().map(|g| format!("guard({g})")));
+    if items.is_empty() {
+        NO_OWNER.to_owned()
+    } else {
+        items.join(",")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Owner, RoutePolicy, TokenType, TokenTypes, Vocabulary};
+    use crate::policy::{
+        Alternative, AnyOf, Condition, Owner, PermissionFormat, Permissions, Requirement,
+        RoutePolicy, TokenType, TokenTypes, Vocabulary,
+    };
 
     const TI_SELF: Owner = Owner::new("ti:self", "task_instance_id", "task instance ID");
     const CT_SELF: Owner = Owner::new("ct:self", "connection_test_id", "connection test ID");
@@ -160,6 +193,48 @@ mod tests {
             RoutePolicy::protected(TokenTypes::none(&LEDGER), &[]),
         )];
         assert_eq!(route_table(&routes), "GET  /a  clerk  -\n");
+    }
+
+    #[test]
+    fn permissions_alternatives_and_guards() {
+        static PERMS: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0)
+            .with_permissions(Permissions::new(
+                "scope",
+                PermissionFormat::Space,
+                &["reports:read", "entries:write", "ledger:admin"],
+            ));
+        const ACCOUNT: Owner = Owner::new("account:self", "account", "account");
+        static SUMMARY: RoutePolicy = RoutePolicy::protected(TokenTypes::none(&PERMS), &[])
+            .with_requirements(&[
+                Requirement::Permission(PERMS.permission("reports:read")),
+                Requirement::Any(AnyOf::new(&[
+                    Alternative::all(&[Condition::Owner(ACCOUNT)]),
+                    Alternative::all(&[
+                        Condition::Permission(PERMS.permission("ledger:admin")),
+                        Condition::TokenType(TokenTypes::from_bits(&PERMS, 0b10)),
+                    ]),
+                ])),
+            ])
+            .with_guards(&["known_account"]);
+        static NOTES: Vocabulary = Vocabulary::untyped(Permissions::new(
+            "scp",
+            PermissionFormat::Array,
+            &["notes:read"],
+        ));
+        let routes = [
+            info("GET", "/summary/<account>", SUMMARY),
+            info(
+                "GET",
+                "/notes",
+                RoutePolicy::protected(TokenTypes::none(&NOTES), &[]),
+            ),
+        ];
+        assert_eq!(
+            route_table(&routes),
+            "GET  /notes              (any)  -\n\
+             GET  /summary/<account>  clerk  reports:read,any(account:self, all(ledger:admin, \
+             token:auditor)),guard(known_account)\n"
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! A service's words: the claim that carries a token's type, the types, and
-//! the type of a token without the claim ([`Vocabulary`]); one type
-//! ([`TokenType`]) and a set of them ([`TokenTypes`]). All `const`, so the
-//! macros bake them into the binary.
+//! the type of a token without the claim, and the permissions it declares
+//! ([`Vocabulary`]); one type ([`TokenType`]) and a set of them
+//! ([`TokenTypes`]). All `const`, so the macros bake them into the binary.
 
 use std::fmt;
 
 use serde::Serialize;
+
+use super::permission::{Permission, Permissions};
 
 /// The most token types a vocabulary may have: a [`TokenTypes`] is a
 /// 64-bit set.
@@ -26,11 +28,18 @@ pub const MAX_TYPES: usize = 64;
 /// assert_eq!(LEDGER.token_type("auditor"), Some(TokenType::new("auditor")));
 /// assert_eq!(LEDGER.token_type("admin"), None);
 /// ```
+///
+/// A vocabulary may also declare permissions ([`with_permissions`]), or
+/// declare only permissions and no types ([`untyped`]).
+///
+/// [`with_permissions`]: Self::with_permissions
+/// [`untyped`]: Self::untyped
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Vocabulary {
     claim: &'static str,
     types: &'static [&'static str],
     default: usize,
+    permissions: Option<Permissions>,
 }
 
 /// Byte equality, usable in `const`.
@@ -60,9 +69,9 @@ impl Vocabulary {
     ///
     /// # Panics
     ///
-    /// When `types` is empty or has more than [`MAX_TYPES`] entries, or
-    /// `default` is out of range: in a `const` (as the macros write it),
-    /// that is a compile error.
+    /// When `types` is empty or has more than [`MAX_TYPES`] entries,
+    /// `default` is out of range, or `claim` is empty: in a `const` (as the
+    /// macros write it), that is a compile error.
     pub const fn new(
         claim: &'static str,
         types: &'static [&'static str],
@@ -76,14 +85,96 @@ impl Vocabulary {
             default < types.len(),
             "the default type is one of the types"
         );
+        assert!(!claim.is_empty(), "the type claim has a name");
         Vocabulary {
             claim,
             types,
             default,
+            permissions: None,
         }
     }
 
-    /// The claim that carries a token's type.
+    /// A vocabulary without token types, for a crate whose
+    /// `scopegate.toml` declares `[permissions]` and no `[token]`: no claim
+    /// is read for a type, every token is of the one implicit type
+    /// [`TokenType::UNTYPED`], and routes differ by the permissions they
+    /// require.
+    ///
+    /// ```
+    /// use scopegate::{PermissionFormat, Permissions, TokenType, Vocabulary};
+    /// const NOTES: Vocabulary = Vocabulary::untyped(Permissions::new(
+    ///     "scp",
+    ///     PermissionFormat::Space,
+    ///     &["notes:read", "notes:write"],
+    /// ));
+    /// assert!(!NOTES.is_typed());
+    /// assert_eq!(NOTES.default_type(), TokenType::UNTYPED);
+    /// ```
+    pub const fn untyped(permissions: Permissions) -> Vocabulary {
+        Vocabulary {
+            claim: "",
+            types: &[UNTYPED],
+            default: 0,
+            permissions: Some(permissions),
+        }
+    }
+
+    /// This vocabulary, declaring `permissions` too.
+    ///
+    /// # Panics
+    ///
+    /// When the permissions' claim is the type claim (a compile error in a
+    /// `const`): one claim cannot carry both.
+    ///
+    /// ```
+    /// use scopegate::{PermissionFormat, Permissions, Vocabulary};
+    /// const LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0)
+    ///     .with_permissions(Permissions::new(
+    ///         "scope",
+    ///         PermissionFormat::Space,
+    ///         &["reports:read", "entries:write", "ledger:admin"],
+    ///     ));
+    /// assert_eq!(LEDGER.permissions().unwrap().claim(), "scope");
+    /// ```
+    #[must_use]
+    pub const fn with_permissions(mut self, permissions: Permissions) -> Vocabulary {
+        assert!(
+            !str_eq(self.claim, permissions.claim()),
+            "the type claim and the permissions claim must differ"
+        );
+        self.permissions = Some(permissions);
+        self
+    }
+
+    /// Whether tokens of this vocabulary have a type (it declares
+    /// `[token]`).
+    pub const fn is_typed(&self) -> bool {
+        !self.claim.is_empty()
+    }
+
+    /// The permissions this vocabulary declares, if any.
+    pub const fn permissions(&self) -> Option<&Permissions> {
+        match &self.permissions {
+            Some(p) => Some(p),
+            None => None,
+        }
+    }
+
+    /// The permission `name`, for a route's policy.
+    ///
+    /// # Panics
+    ///
+    /// When the vocabulary declares no such permission (a compile error in
+    /// a `const`).
+    pub const fn permission(&self, name: &'static str) -> Permission {
+        match &self.permissions {
+            Some(p) => p.permission(name),
+            None => panic!("the vocabulary declares no permissions"),
+        }
+    }
+
+    /// The claim that carries a token's type (empty for an
+    /// [`untyped`](Self::untyped) vocabulary).
     pub const fn claim(&self) -> &'static str {
         self.claim
     }
@@ -132,6 +223,11 @@ impl Vocabulary {
     }
 }
 
+/// The name of the one implicit type of an [`untyped`](Vocabulary::untyped)
+/// vocabulary: not a valid type name in `scopegate.toml`, so no declared
+/// type is ever mistaken for it.
+const UNTYPED: &str = "";
+
 /// A token type: its name in a [`Vocabulary`]. Cheap to copy and compare.
 ///
 /// ```
@@ -151,6 +247,9 @@ impl TokenType {
     /// Airflow's long-lived token that survives an executor queue; accepted
     /// only on routes that opt in with `token:workload`.
     pub const WORKLOAD: TokenType = TokenType("workload");
+    /// The type of every token of a vocabulary that declares no types
+    /// ([`Vocabulary::untyped`]); its name is empty.
+    pub const UNTYPED: TokenType = TokenType(UNTYPED);
 
     /// The type named `name`.
     pub const fn new(name: &'static str) -> TokenType {

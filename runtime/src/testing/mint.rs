@@ -6,12 +6,26 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::claims::{now, MAX_LEEWAY};
-use crate::issue::Issuer;
+use crate::issue::{Issuer, TypeClaim};
+use crate::policy::PermissionFormat;
 use crate::web::reissue::MIN_REFRESH_WINDOW_SECS;
 
 /// How long ago [`Mint::expired`] tokens expired: past the largest leeway
 /// a verifier allows, by a minute.
 const EXPIRED_AGO: Duration = Duration::from_secs(MAX_LEEWAY.as_secs() + 60);
+
+/// What goes in the type claim.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// The vocabulary's default type.
+    Default,
+    /// A type of the vocabulary, by name.
+    Named(String),
+    /// Any value, checked against nothing.
+    Raw(Value),
+    /// No type claim.
+    Absent,
+}
 
 /// When the token expires.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +69,7 @@ pub struct Mint<'a> {
     issuer: &'a Issuer,
     forger: &'a Issuer,
     sub: String,
-    ty: Option<String>,
+    kind: Kind,
     extra: Map<String, Value>,
     lifetime: Option<Duration>,
     expiry: Expiry,
@@ -71,7 +85,7 @@ impl<'a> Mint<'a> {
             issuer,
             forger,
             sub,
-            ty: None,
+            kind: Kind::Default,
             extra: Map::new(),
             lifetime: None,
             expiry: Expiry::Fresh,
@@ -82,14 +96,98 @@ impl<'a> Mint<'a> {
     /// The token's type, a type of the kit's vocabulary (default: its
     /// default type, Airflow's `execution`).
     pub fn of_type(mut self, ty: &str) -> Self {
-        self.ty = Some(ty.to_owned());
+        self.kind = Kind::Named(ty.to_owned());
+        self
+    }
+
+    /// Writes `value` in the type claim as it is, checked against nothing:
+    /// a type outside the kit's vocabulary (`"admin"`), or a value of the
+    /// wrong shape (`42`), for a test of the 401 `unknown token type`.
+    ///
+    /// ```
+    /// use scopegate::testing::TestAuth;
+    /// let auth = TestAuth::new();
+    /// let token = auth.mint(uuid::Uuid::new_v4()).type_claim("admin").sign();
+    /// let claims = auth.verifier().verify(&token).unwrap();
+    /// assert_eq!(claims.extra["scope"], "admin"); // a route refuses it: 401
+    /// ```
+    pub fn type_claim(mut self, value: impl Into<Value>) -> Self {
+        self.kind = Kind::Raw(value.into());
+        self
+    }
+
+    /// Leaves the type claim out: the token is of the vocabulary's default
+    /// type, as a verifier reads it (Airflow's `execution`).
+    ///
+    /// ```
+    /// use scopegate::testing::TestAuth;
+    /// let auth = TestAuth::new();
+    /// let token = auth.mint(uuid::Uuid::new_v4()).without_type_claim().sign();
+    /// assert!(!auth.verifier().verify(&token).unwrap().extra.contains_key("scope"));
+    /// ```
+    pub fn without_type_claim(mut self) -> Self {
+        self.kind = Kind::Absent;
+        self
+    }
+
+    /// Writes the permissions `names` in the permissions claim of the kit's
+    /// vocabulary, in its format: `"a b"` for `space`, `["a", "b"]` for
+    /// `array`. Names the vocabulary does not declare are written too (a
+    /// route ignores them). To write a malformed claim, set it with
+    /// [`claim`](Self::claim).
+    ///
+    /// ```
+    /// use scopegate::testing::TestAuth;
+    /// use scopegate::{PermissionFormat, Permissions, Vocabulary};
+    ///
+    /// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk"], 0).with_permissions(
+    ///     Permissions::new("scope", PermissionFormat::Space, &["reports:read", "ledger:admin"]),
+    /// );
+    /// let auth = TestAuth::for_vocabulary(&LEDGER);
+    /// let token = auth.mint(uuid::Uuid::new_v4()).permissions(&["reports:read", "ledger:admin"]).sign();
+    /// let claims = auth.verifier().verify(&token).unwrap();
+    /// assert_eq!(claims.extra["scope"], "reports:read ledger:admin");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the kit's vocabulary declares no permissions.
+    pub fn permissions(mut self, names: &[&str]) -> Self {
+        let vocabulary = self.issuer.vocabulary();
+        let Some(permissions) = vocabulary.permissions() else {
+            panic!(
+                "TestAuth: the kit's vocabulary declares no permissions; build the kit with \
+                 TestAuth::for_vocabulary(&VOCABULARY) of a vocabulary that has `[permissions]`"
+            );
+        };
+        let value = match permissions.format() {
+            PermissionFormat::Space => Value::from(names.join(" ")),
+            PermissionFormat::Array => Value::from(names.to_vec()),
+        };
+        self.extra.insert(permissions.claim().to_owned(), value);
         self
     }
 
     /// An extra claim, such as the claim an owner scope compares (the
-    /// ledger's `acct`) or Airflow's `ti_try`. The registered claims and
-    /// the type claim are the issuer's: set here, they are ignored.
+    /// ledger's `acct`) or Airflow's `ti_try`. The registered claims are
+    /// the issuer's: set here, they are ignored.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is the vocabulary's type claim: the type is set with
+    /// [`of_type`](Self::of_type) (a type of the vocabulary),
+    /// [`type_claim`](Self::type_claim) (any value) or
+    /// [`without_type_claim`](Self::without_type_claim), so that a test
+    /// never believes it wrote a type the issuer replaced.
     pub fn claim(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let vocabulary = self.issuer.vocabulary();
+        if vocabulary.is_typed() && name == vocabulary.claim() {
+            panic!(
+                "TestAuth: `{name}` is the type claim; write the type with .of_type(\"..\") (a \
+                 type of the kit's vocabulary), .type_claim(..) (any value) or \
+                 .without_type_claim()"
+            );
+        }
         self.extra.insert(name.to_owned(), value.into());
         self
     }
@@ -98,10 +196,15 @@ impl<'a> Mint<'a> {
     ///
     /// # Panics
     ///
-    /// When `claims` is not a JSON object.
+    /// When `claims` is not a JSON object, or names the type claim (see
+    /// [`claim`](Self::claim)).
     pub fn claims(mut self, claims: Value) -> Self {
         match claims {
-            Value::Object(claims) => self.extra.extend(claims),
+            Value::Object(claims) => {
+                for (name, value) in claims {
+                    self = self.claim(&name, value);
+                }
+            }
             other => panic!("Mint::claims takes a JSON object of claims, not {other}"),
         }
         self
@@ -157,8 +260,9 @@ impl<'a> Mint<'a> {
     ///
     /// # Panics
     ///
-    /// When the type is not in the kit's vocabulary, or
-    /// [`expires_in`](Self::expires_in) is longer than the lifetime.
+    /// When the type named with [`of_type`](Self::of_type) is not in the
+    /// kit's vocabulary, or [`expires_in`](Self::expires_in) is longer than
+    /// the lifetime.
     pub fn sign(self) -> String {
         let issuer = if self.forged {
             self.forger
@@ -166,15 +270,21 @@ impl<'a> Mint<'a> {
             self.issuer
         };
         let vocabulary = issuer.vocabulary();
-        let ty = match &self.ty {
-            None => vocabulary.default_type(),
-            Some(name) => vocabulary.token_type(name).unwrap_or_else(|| {
+        let ty = match &self.kind {
+            Kind::Named(name) => vocabulary.token_type(name).unwrap_or_else(|| {
                 panic!(
                     "TestAuth: '{name}' is not a token type of the kit's vocabulary ({}); \
-                     build the kit with TestAuth::for_vocabulary or TestAuth::builder().vocabulary(..)",
+                     build the kit with TestAuth::for_vocabulary or TestAuth::builder().vocabulary(..), \
+                     or write any value with .type_claim(..)",
                     vocabulary.types().join(", ")
                 )
             }),
+            Kind::Default | Kind::Raw(_) | Kind::Absent => vocabulary.default_type(),
+        };
+        let type_claim = match self.kind {
+            Kind::Default | Kind::Named(_) => TypeClaim::Type(ty),
+            Kind::Raw(value) => TypeClaim::Raw(value),
+            Kind::Absent => TypeClaim::Absent,
         };
         let lifetime = secs(self.lifetime.unwrap_or_else(|| issuer.ttl(ty)));
         let now = now();
@@ -193,7 +303,7 @@ impl<'a> Mint<'a> {
             Expiry::InWindow => now + near_expiry_left(lifetime),
         };
         let iat = exp.saturating_sub(lifetime);
-        match issuer.issue_at(&self.sub, ty, &self.extra, iat, exp) {
+        match issuer.issue_raw(&self.sub, type_claim, &self.extra, iat, exp) {
             Ok(token) => token,
             // The type was checked above; only a broken key fails to sign.
             Err(err) => panic!("TestAuth: could not mint a token: {err}"),

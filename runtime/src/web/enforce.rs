@@ -1,6 +1,6 @@
-//! [`Enforce`]: the service wrapper that applies a [`RoutePolicy`] before the
-//! handler (and its body extractors) run. `#[route]` wraps every protected
-//! resource in one.
+//! [`Enforce`]: the service wrapper that applies a [`RoutePolicy`], then the
+//! route's guards, before the handler (and its body extractors) run.
+//! `#[route]` wraps every protected resource in one.
 
 use std::future::{ready, Ready};
 use std::rc::Rc;
@@ -16,16 +16,20 @@ use crate::policy::RoutePolicy;
 use crate::verify::Verifier;
 
 use super::error::AuthError;
+use super::extract::Token;
+use super::guard::{Deny, GuardEntry};
+use super::render::{reason, render, Refusal};
 use super::request::{
-    forget, mark_allowed, no_verifier, record, recorded, token_source, token_str, verify_request,
-    Allowed,
+    forget, mark_allowed, no_verifier, record, recorded, token_source, token_str, unmark,
+    verify_request, Allowed,
 };
 
 /// Middleware that enforces a route's policy: bearer token, verification
 /// (cached in the request), token type (in the route's vocabulary), then
-/// owners. A refused request
-/// gets its [`AuthError`] response and never reaches the inner service, so its
-/// body is never read.
+/// its requirements (owners, permissions, `any(..)`s); then its guards, in
+/// order. A refused request gets its answer, in the shape of the
+/// application's [`Renderer`](crate::Renderer), and never reaches the inner
+/// service, so its body is never read.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
@@ -41,12 +45,25 @@ use super::request::{
 #[derive(Clone, Copy, Debug)]
 pub struct Enforce {
     policy: &'static RoutePolicy,
+    guards: &'static [GuardEntry],
 }
 
 impl Enforce {
     /// Enforces `policy` on the wrapped service.
     pub const fn new(policy: &'static RoutePolicy) -> Self {
-        Enforce { policy }
+        Enforce {
+            policy,
+            guards: &[],
+        }
+    }
+
+    /// Runs `guards`, in order, after the policy allowed a request and
+    /// before the wrapped service; the first that refuses answers. The
+    /// macros pass the route's guards (its groups' first).
+    #[must_use]
+    pub const fn with_guards(mut self, guards: &'static [GuardEntry]) -> Self {
+        self.guards = guards;
+        self
     }
 
     /// Runs the policy on one request. On success the request is marked as
@@ -174,10 +191,7 @@ where
         }
         forget(req.request());
         match enforce.check(&req) {
-            Ok(()) => service
-                .call(req)
-                .await
-                .map(ServiceResponse::map_into_left_body),
+            Ok(()) => guarded(service, req, enforce.guards).await,
             Err(err) => refuse(req, &err),
         }
     })
@@ -185,9 +199,55 @@ where
 type LeftBody<B> = fn(Result<ServiceResponse<B>, Error>) -> Response<B>;
 
 fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
-    Ok(req
-        .into_response(err.error_response())
-        .map_into_right_body())
+    let res = render(req.request(), &err.refusal());
+    Ok(req.into_response(res).map_into_right_body())
+}
+
+/// Runs `guards` on a request its policy allowed; the first refusal
+/// answers (and the allowed mark is taken off the request, so nothing
+/// downstream hands out its token or refreshes it).
+async fn guarded<S, B>(
+    service: Rc<S>,
+    req: ServiceRequest,
+    guards: &'static [GuardEntry],
+) -> Response<B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    let token = match Token::of_request(req.request()) {
+        Ok(token) => token,
+        Err(err) => return refuse(req, &err),
+    };
+    for entry in guards {
+        if let Err(deny) = entry.guard().check(req.request(), &token).await {
+            unmark(req.request());
+            return deny_with(req, entry, &deny);
+        }
+    }
+    drop(token);
+    service
+        .call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// A guard's refusal, logged and rendered.
+fn deny_with<B>(req: ServiceRequest, entry: &GuardEntry, deny: &Deny) -> Response<B> {
+    tracing::info!(
+        target: "scopegate",
+        method = %req.method(),
+        route = ?LogSafe(req.match_pattern().as_deref().unwrap_or(req.path())),
+        guard = entry.info().name(),
+        status = deny.status().as_u16(),
+        outcome = "refused",
+    );
+    let refusal = Refusal::new(
+        deny.status(),
+        reason::GUARD,
+        std::borrow::Cow::Borrowed(deny.detail()),
+    );
+    let res = render(req.request(), &refusal);
+    Ok(req.into_response(res).map_into_right_body())
 }
 
 impl<S, B> Service<ServiceRequest> for EnforceService<S>
@@ -197,10 +257,11 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    /// Allowed: the inner call. Refused: a ready response. Unknown `kid`
-    /// with a JWKS, or an issuer without keys yet: a boxed future that
-    /// refreshes that issuer's keys (rate-limited) and decides again; this
-    /// is the only path that allocates a future.
+    /// Allowed: the inner call. Refused: a ready response. Allowed on a
+    /// route with guards, or unknown `kid` with a JWKS, or an issuer
+    /// without keys yet (that issuer's keys are refreshed, rate-limited,
+    /// and the decision made again): a boxed future, the only paths that
+    /// allocate one.
     #[allow(clippy::type_complexity)]
     type Future = Either<
         Map<S::Future, LeftBody<B>>,
@@ -211,6 +272,9 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         match self.enforce.check(&req) {
+            Ok(()) if !self.enforce.guards.is_empty() => Either::Right(Either::Right(Box::pin(
+                guarded(Rc::clone(&self.service), req, self.enforce.guards),
+            ))),
             Ok(()) => Either::Left(
                 self.service
                     .call(req)

@@ -1,14 +1,18 @@
-//! [`AuthError`]: every way a request can be refused, rendered as RFC 6750
-//! responses with FastAPI-style `{"detail": ...}` JSON bodies.
+//! [`AuthError`]: every way a request can be refused, as RFC 6750
+//! responses: a status, a `WWW-Authenticate` challenge and a detail, which
+//! the application's [`Renderer`](super::render::Renderer) turns into a
+//! body (FastAPI-style `{"detail": ...}` JSON by default).
 
 use std::fmt::Write as _;
 
-use actix_web::http::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::jose::InvalidReason;
-use crate::policy::{Denial, Owner, TokenType, TokenTypes};
+use crate::policy::{AnyOf, Denial, Owner, Permission, TokenType, TokenTypes};
+
+use super::render::{reason, Refusal};
 
 /// Why a request was refused.
 ///
@@ -47,6 +51,15 @@ pub enum AuthError {
     /// `error="insufficient_scope"`.
     #[error("Token subject does not match {}", .0.label())]
     SubjectMismatch(Owner),
+    /// A valid token without a permission the route requires. 403 with
+    /// `error="insufficient_scope"` and the permission in `scope`.
+    #[error("Token lacks permission '{}'", .0.name())]
+    MissingPermission(Permission),
+    /// A valid token that satisfies no alternative of an `any(..)` of the
+    /// route. 403 with `error="insufficient_scope"` and the `any(..)`'s
+    /// permissions in `scope`.
+    #[error("Token satisfies none of: {0}")]
+    NoAlternative(AnyOf),
     /// A protected route was reached but no [`Verifier`](crate::Verifier) is
     /// registered as app data. 500; the request is never let through.
     #[error("Internal Server Error")]
@@ -94,6 +107,11 @@ impl From<Denial> for AuthError {
                 AuthError::TokenTypeNotAllowed { got, allowed }
             }
             Denial::NotOwner(owner) => AuthError::SubjectMismatch(owner),
+            Denial::MalformedPermissions { claim } => {
+                AuthError::InvalidToken(InvalidReason::MalformedClaim(claim))
+            }
+            Denial::MissingPermission(p) => AuthError::MissingPermission(p),
+            Denial::NoAlternative(any) => AuthError::NoAlternative(any),
         }
     }
 }
@@ -121,11 +139,53 @@ impl AuthError {
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 scope.scope()
             )),
+            AuthError::MissingPermission(p) => Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                p.name()
+            )),
+            AuthError::NoAlternative(any) => Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                any.scope()
+            )),
             AuthError::CrossOrigin
             | AuthError::NotConfigured
             | AuthError::NoRoutePolicy
             | AuthError::RevocationsNotLoaded => None,
         }
+    }
+
+    /// The `WWW-Authenticate` value of the answer. Every part is ASCII
+    /// scopegate wrote from constants and the vocabulary's names (which
+    /// `scopegate.toml` restricts to header-safe characters), never text
+    /// taken from the token.
+    pub(crate) fn challenge(&self) -> Option<HeaderValue> {
+        self.www_authenticate()
+            .and_then(|value| HeaderValue::from_str(&value).ok())
+    }
+
+    /// What the renderer gets for this error.
+    pub(crate) fn refusal(&self) -> Refusal<'static> {
+        let reason = match self {
+            AuthError::MissingToken => reason::MISSING_TOKEN,
+            AuthError::TokenTooLarge | AuthError::InvalidToken(_) => reason::INVALID_TOKEN,
+            AuthError::TokenTypeNotAllowed { .. }
+            | AuthError::SubjectMismatch(_)
+            | AuthError::MissingPermission(_)
+            | AuthError::NoAlternative(_) => reason::INSUFFICIENT_SCOPE,
+            AuthError::CrossOrigin => reason::CROSS_ORIGIN,
+            AuthError::RevocationsNotLoaded => reason::UNAVAILABLE,
+            AuthError::NotConfigured | AuthError::NoRoutePolicy => reason::SERVER_ERROR,
+        };
+        let refusal = Refusal::new(
+            self.status_code(),
+            reason,
+            std::borrow::Cow::Owned(self.to_string().into()),
+        )
+        .with_www_authenticate(self.challenge());
+        if *self == AuthError::RevocationsNotLoaded {
+            return refusal.with_retry_after(HeaderValue::from_static("1"));
+        }
+        refusal
     }
 }
 
@@ -137,6 +197,8 @@ impl ResponseError for AuthError {
             }
             AuthError::TokenTypeNotAllowed { .. }
             | AuthError::SubjectMismatch(_)
+            | AuthError::MissingPermission(_)
+            | AuthError::NoAlternative(_)
             | AuthError::CrossOrigin => StatusCode::FORBIDDEN,
             AuthError::NotConfigured | AuthError::NoRoutePolicy => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -145,29 +207,24 @@ impl ResponseError for AuthError {
         }
     }
 
+    /// The answer in the default shape, `{"detail": ...}`: what actix
+    /// sends when an extractor fails, where no request is at hand to find
+    /// the application's renderer. Everything scopegate's middleware
+    /// refuses goes through the application's renderer instead.
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code());
-        if let Some(value) = self.www_authenticate() {
-            // Every part of the value is ASCII we wrote ourselves.
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                res.insert_header((WWW_AUTHENTICATE, value));
-            }
-        }
-        if *self == AuthError::RevocationsNotLoaded {
-            res.insert_header((RETRY_AFTER, HeaderValue::from_static("1")));
-        }
-        res.json(serde_json::json!({ "detail": self.to_string() }))
+        self.refusal().airflow()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::RETRY_AFTER;
 
     fn header(e: &AuthError) -> String {
         e.error_response()
             .headers()
-            .get(WWW_AUTHENTICATE)
+            .get(actix_web::http::header::WWW_AUTHENTICATE)
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default()
     }

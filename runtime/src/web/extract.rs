@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::claims::Claims;
 use crate::jose::InvalidReason;
-use crate::policy::{parse_hyphenated_uuid, RoutePolicy, TokenType};
+use crate::policy::{parse_hyphenated_uuid, PermissionSet, RoutePolicy, TokenType};
 
 use super::error::AuthError;
 use super::request::extract;
@@ -83,6 +83,35 @@ impl Token {
         self.policy
     }
 
+    /// The token's permissions, among those the route's vocabulary
+    /// declares (`[permissions]` in `scopegate.toml`); `None` when it
+    /// declares none. Read from the bits kept with the token's claims: no
+    /// claim is parsed again.
+    pub fn permissions(&self) -> Option<PermissionSet> {
+        self.policy.permissions(&*self.claims)
+    }
+
+    /// Whether the token holds the permission `name` (one the route's
+    /// vocabulary declares; any other name is never held).
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use scopegate::Token;
+    ///
+    /// // In a handler of a crate whose scopegate.toml declares
+    /// // `ledger:admin`: an admin sees every account.
+    /// async fn accounts(token: Token) -> HttpResponse {
+    ///     if token.has("ledger:admin") {
+    ///         HttpResponse::Ok().json(["a-1", "a-2"])
+    ///     } else {
+    ///         HttpResponse::Ok().json([token.claim::<String>("acct").unwrap_or_default()])
+    ///     }
+    /// }
+    /// ```
+    pub fn has(&self, name: &str) -> bool {
+        self.permissions().is_some_and(|set| set.has(name))
+    }
+
     /// The claim `name`, deserialized as `T` (any claim: registered, the
     /// type claim, or one of the token's own).
     pub fn claim<T: DeserializeOwned>(&self, name: &str) -> Result<T, ClaimError> {
@@ -102,11 +131,18 @@ impl FromRequest for Token {
     type Future = Ready<Result<Token, AuthError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(extract(req).map(|(claims, allowed)| Token {
+        ready(Token::of_request(req))
+    }
+}
+
+impl Token {
+    /// The token a route policy allowed on `req` (see [`extract`]).
+    pub(crate) fn of_request(req: &HttpRequest) -> Result<Token, AuthError> {
+        extract(req).map(|(claims, allowed)| Token {
             claims,
             token_type: allowed.token_type,
             policy: allowed.policy,
-        }))
+        })
     }
 }
 

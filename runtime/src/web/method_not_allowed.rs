@@ -18,6 +18,7 @@
 //! The fallback needs no token and runs no policy: like FastAPI, the method
 //! is refused before authentication.
 
+use std::borrow::Cow;
 use std::future::{ready, Ready};
 use std::rc::Rc;
 
@@ -26,19 +27,23 @@ use actix_web::dev::{
     ServiceResponse,
 };
 use actix_web::guard::{Guard, GuardContext};
-use actix_web::http::header::{HeaderValue, ALLOW};
+use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::future::{Either, LocalBoxFuture};
 
 use super::methods::Methods;
+use serde_json::Value;
+
+use super::render::{reason, render, Refusal};
 
 use crate::claims::LogSafe;
 
 /// The 405 answer: `{"detail": "Method Not Allowed"}` with `Allow: allow`,
-/// as FastAPI (Starlette) sends it, and an `info` log line naming the
-/// method and the route (never a token: the request's headers are not
-/// read).
+/// as FastAPI (Starlette) sends it (in the shape of the application's
+/// [`Renderer`](super::render::Renderer), with the `Allow` header whatever
+/// it does), and an `info` log line naming the method and the route (never
+/// a token: the request's headers are not read).
 pub fn method_not_allowed(req: &HttpRequest, allow: &HeaderValue) -> HttpResponse {
     let route = req
         .extensions()
@@ -52,9 +57,13 @@ pub fn method_not_allowed(req: &HttpRequest, allow: &HeaderValue) -> HttpRespons
         allow = allow.to_str().unwrap_or_default(),
         outcome = "method_not_allowed",
     );
-    HttpResponse::MethodNotAllowed()
-        .insert_header((ALLOW, allow.clone()))
-        .json(serde_json::json!({ "detail": "Method Not Allowed" }))
+    let refusal = Refusal::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        reason::METHOD_NOT_ALLOWED,
+        Cow::Owned(Value::from("Method Not Allowed")),
+    )
+    .with_allow(allow.clone());
+    render(req, &refusal)
 }
 
 /// What a group learnt about a request whose path it declares with other
@@ -274,6 +283,7 @@ impl Service<ServiceRequest> for NotFound {
 mod tests {
     use super::*;
     use actix_web::body::to_bytes;
+    use actix_web::http::header::ALLOW;
     use actix_web::test::TestRequest;
 
     #[actix_web::test]

@@ -177,6 +177,15 @@ pub(crate) fn mark_allowed(req: &HttpRequest, verifier: &Verifier, allowed: Allo
     }
 }
 
+/// Takes the allowed mark off the request's record: a guard refused it
+/// after its policy allowed it, so no extractor hands out its token and
+/// [`Reissue`](crate::Reissue) never refreshes it.
+pub(crate) fn unmark(req: &HttpRequest) {
+    if let Some(auth) = req.extensions_mut().get_mut::<RequestAuth>() {
+        auth.allowed = None;
+    }
+}
+
 /// Drops the request's record, so the next [`authenticate`] verifies again
 /// (after an early key refresh).
 pub(crate) fn forget(req: &HttpRequest) {

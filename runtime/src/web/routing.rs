@@ -50,6 +50,7 @@ use super::methods::Methods;
 use super::trie::{self, has_percent, RouteIndex, Seen, Trie};
 
 use super::enforce::Enforce;
+use super::guard::GuardEntry;
 use super::method_not_allowed::record_wrong_method;
 use crate::policy::RoutePolicy;
 
@@ -130,14 +131,18 @@ where
 }
 
 /// The service the dispatcher calls for a `#[route]`: its `handler` inside
-/// `Enforce` with `policy`, unless the route is public.
-pub fn route_service(handler: impl HandlerFactory, policy: &'static RoutePolicy) -> RouteFactory {
+/// `Enforce` with `policy` and `guards`, unless the route is public.
+pub fn route_service(
+    handler: impl HandlerFactory,
+    policy: &'static RoutePolicy,
+    guards: &'static [GuardEntry],
+) -> RouteFactory {
     use actix_service::ServiceFactoryExt as _;
     if policy.is_public() {
         return actix_service::boxed::factory(handler);
     }
     actix_service::boxed::factory(
-        actix_service::apply(Enforce::new(policy), handler)
+        actix_service::apply(Enforce::new(policy).with_guards(guards), handler)
             .map(ServiceResponse::map_into_boxed_body),
     )
 }

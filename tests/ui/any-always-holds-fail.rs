@@ -1,0 +1,12 @@
+use actix_web::{App, HttpResponse};
+use scopegate::route;
+
+#[route(get, "/task-instances/<task_instance_id>/peek",
+        scopes = ["token:execution", "token:workload", any("ti:self", "token:execution", "token:workload")])]
+async fn peek() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}
+
+fn main() {
+    let _ = App::new().service(peek);
+}

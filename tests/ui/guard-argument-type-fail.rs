@@ -1,0 +1,9 @@
+use actix_web::HttpRequest;
+use scopegate::{guard, Deny};
+
+#[guard]
+async fn may_read(_req: &HttpRequest, _token: &str) -> Result<(), Deny> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use scopegate::guard;
+
+#[guard]
+struct MayRead;
+
+fn main() {}

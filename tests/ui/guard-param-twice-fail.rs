@@ -1,0 +1,9 @@
+use actix_web::HttpRequest;
+use scopegate::{guard, Deny, Token};
+
+#[guard(params = ["dag_id", "dag_id"])]
+async fn may_read(_req: &HttpRequest, _token: &Token) -> Result<(), Deny> {
+    Ok(())
+}
+
+fn main() {}
