@@ -16,9 +16,9 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{test, web, App, HttpResponse, HttpServer};
 use common::*;
 use scopegate::{
-    ConfigError, Enforce, InvalidReason, Issuer, JwksSource, KeySetError, MemoryDenyList, Reissue,
-    RoutePolicy, SigningKey, Token, TokenType, TokenTypes, TrustedIssuer, VerificationKey,
-    Verifier, REFRESHED_TOKEN_HEADER,
+    ConfigError, Enforce, InvalidReason, Issuer, JwksSource, KeySetError, MemoryDenyList,
+    PermissionFormat, Permissions, Reissue, RoutePolicy, SigningKey, Token, TokenType, TokenTypes,
+    TrustedIssuer, VerificationKey, Verifier, REFRESHED_TOKEN_HEADER,
 };
 use serde_json::{json, Map};
 use uuid::Uuid;
@@ -693,6 +693,69 @@ async fn an_issuer_may_be_limited_to_the_types_it_grants() {
     assert_eq!(
         scopegate::AuthError::InvalidToken(InvalidReason::TypeNotGranted).to_string(),
         "Invalid auth token: token type not granted by its issuer"
+    );
+}
+
+#[actix_web::test]
+async fn an_issuer_may_be_limited_to_the_permissions_it_grants() {
+    static LEDGER: Permissions = Permissions::new(
+        "scp",
+        PermissionFormat::Space,
+        &["reports:read", "entries:write", "ledger:admin"],
+    );
+    let key = || VerificationKey::secret(SECRET).unwrap();
+    let v = Verifier::builder(key())
+        .issuer("urn:ledger")
+        .trust(
+            TrustedIssuer::new("urn:partner", key())
+                .grants_permissions(LEDGER.set_of(&["reports:read", "entries:write"])),
+        )
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let mint = |iss: &str, scp: Option<serde_json::Value>| {
+        let mut c = claims(Uuid::new_v4(), None);
+        c.insert("iss".into(), iss.into());
+        if let Some(scp) = scp {
+            c.insert("scp".into(), scp);
+        }
+        hs512(&c)
+    };
+    // What it may grant, none of it, and names that are not the ledger's
+    // permissions (an identity provider's own scopes) verify.
+    for scp in [
+        Some(json!("reports:read entries:write")),
+        Some(json!("openid profile reports:read")),
+        Some(json!("")),
+        None,
+    ] {
+        assert!(
+            v.verify(&mint("urn:partner", scp.clone())).is_ok(),
+            "{scp:?}"
+        );
+    }
+    // One permission more than it may grant is 401, whatever else is there.
+    for scp in ["ledger:admin", "reports:read ledger:admin openid"] {
+        assert_eq!(
+            v.verify(&mint("urn:partner", Some(json!(scp))))
+                .unwrap_err(),
+            InvalidReason::PermissionNotGranted,
+            "{scp}"
+        );
+    }
+    // A claim it cannot read is not let through either.
+    assert_eq!(
+        v.verify(&mint("urn:partner", Some(json!(["ledger:admin"]))))
+            .unwrap_err(),
+        InvalidReason::MalformedClaim("scp")
+    );
+    // The service's own issuer is not limited.
+    assert!(v
+        .verify(&mint("urn:ledger", Some(json!("ledger:admin"))))
+        .is_ok());
+    assert_eq!(
+        scopegate::AuthError::InvalidToken(InvalidReason::PermissionNotGranted).to_string(),
+        "Invalid auth token: permission not granted by its issuer"
     );
 }
 

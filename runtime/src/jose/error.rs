@@ -79,6 +79,11 @@ pub enum InvalidReason {
     /// [`TrustedIssuer::grants`](crate::TrustedIssuer::grants)).
     #[error("token type not granted by its issuer")]
     TypeNotGranted,
+    /// The token's permissions claim holds a permission its issuer may not
+    /// grant (see
+    /// [`TrustedIssuer::grants_permissions`](crate::TrustedIssuer::grants_permissions)).
+    #[error("permission not granted by its issuer")]
+    PermissionNotGranted,
     /// The token's issuer has no keys yet (its discovery or JWKS has not
     /// loaded) or no longer has any (its source stayed unreachable past the
     /// maximum stale age, or named another issuer).

@@ -204,6 +204,33 @@ impl Permissions {
         Ok(bits)
     }
 
+    /// The set of the permissions named `names`, e.g. what a trusted
+    /// issuer may grant ([`TrustedIssuer::grants_permissions`](crate::TrustedIssuer::grants_permissions)).
+    ///
+    /// ```
+    /// use scopegate::{PermissionFormat, Permissions};
+    /// static LEDGER: Permissions =
+    ///     Permissions::new("scope", PermissionFormat::Space, &["reports:read", "ledger:admin"]);
+    /// let readers = LEDGER.set_of(&["reports:read"]);
+    /// assert!(readers.has("reports:read") && !readers.has("ledger:admin"));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a name is not declared (a compile error in a `const`).
+    pub const fn set_of(&'static self, names: &[&str]) -> PermissionSet {
+        let mut bits = 0u64;
+        let mut i = 0;
+        while i < names.len() {
+            match self.index(names[i]) {
+                Some(bit) => bits |= 1 << bit,
+                None => panic!("the permission is not declared in this vocabulary"),
+            }
+            i += 1;
+        }
+        self.set(bits)
+    }
+
     /// The set of these permissions whose bits are `bits`.
     pub const fn set(&'static self, bits: u64) -> PermissionSet {
         let len = self.names.len();
@@ -303,6 +330,11 @@ impl PermissionSet {
     /// Whether the set holds `permission`.
     pub const fn contains(&self, permission: Permission) -> bool {
         permission.held_by(self.bits)
+    }
+
+    /// The declaration whose names the bits stand for.
+    pub const fn permissions(&self) -> &'static Permissions {
+        self.permissions
     }
 
     /// One bit per permission, by index in the declaration.

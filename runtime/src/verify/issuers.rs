@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::claims::Claims;
 use crate::jose::jwks::{Jwks, Origin};
 use crate::jose::{InvalidReason, JwksSource, VerificationKey};
-use crate::policy::{ClaimSource, StringClaim, TokenTypes};
+use crate::policy::{ClaimSource, MalformedClaim, PermissionSet, StringClaim, TokenTypes};
 
 /// One issuer a [`Verifier`](crate::Verifier) trusts, for a verifier of
 /// several ([`VerifierBuilder::trust`](crate::VerifierBuilder::trust)) or
@@ -43,6 +43,7 @@ pub struct TrustedIssuer {
     pub(crate) keys: Keys,
     pub(crate) audiences: Vec<String>,
     pub(crate) grants: Option<TokenTypes>,
+    pub(crate) grants_permissions: Option<PermissionSet>,
     pub(crate) refresh: Option<Duration>,
     pub(crate) min_retry: Option<Duration>,
     pub(crate) max_stale: Option<Duration>,
@@ -84,6 +85,7 @@ impl TrustedIssuer {
             keys,
             audiences: Vec::new(),
             grants: None,
+            grants_permissions: None,
             refresh: None,
             min_retry: None,
             max_stale: None,
@@ -108,6 +110,20 @@ impl TrustedIssuer {
     /// service's callers only.
     pub fn grants(mut self, types: TokenTypes) -> Self {
         self.grants = Some(types);
+        self
+    }
+
+    /// Limits this issuer to the permissions in `allowed` (names of a
+    /// vocabulary's `[permissions]`, e.g. `PERMISSIONS.set_of(&["reports:read"])`):
+    /// a token whose permissions claim holds another of that vocabulary's
+    /// permissions is refused with 401 `permission not granted by its
+    /// issuer`, and one whose claim has the wrong shape with 401 `malformed
+    /// <claim> claim`, however a route's policy would have judged it. Names
+    /// the vocabulary does not declare (an identity provider's `openid`,
+    /// `profile`) are not permissions and are let through. For an identity
+    /// provider that may speak for some of a service's permissions only.
+    pub fn grants_permissions(mut self, allowed: PermissionSet) -> Self {
+        self.grants_permissions = Some(allowed);
         self
     }
 
@@ -185,6 +201,7 @@ pub(crate) struct Trusted {
     pub keys: KeyStore,
     pub audiences: Vec<String>,
     pub grants: Option<TokenTypes>,
+    pub grants_permissions: Option<PermissionSet>,
 }
 
 impl std::fmt::Debug for Trusted {
@@ -194,6 +211,10 @@ impl std::fmt::Debug for Trusted {
             .field("keys", &self.keys)
             .field("audiences", &self.audiences)
             .field("grants", &self.grants.map(|t| t.to_string()))
+            .field(
+                "grants_permissions",
+                &self.grants_permissions.map(|p| p.to_string()),
+            )
             .finish()
     }
 }
@@ -247,8 +268,19 @@ impl Trusted {
     }
 
     /// With [`TrustedIssuer::grants`], refuses a token whose type is not
-    /// one this issuer may grant (an unknown or malformed type included).
+    /// one this issuer may grant (an unknown or malformed type included);
+    /// with [`TrustedIssuer::grants_permissions`], one that holds a
+    /// permission this issuer may not grant.
     pub fn check_grants(&self, claims: &Claims) -> Result<(), InvalidReason> {
+        if let Some(allowed) = self.grants_permissions {
+            let permissions = allowed.permissions();
+            let held = claims
+                .permission_bits(permissions)
+                .map_err(|MalformedClaim| InvalidReason::MalformedClaim(permissions.claim()))?;
+            if held & !allowed.bits() != 0 {
+                return Err(InvalidReason::PermissionNotGranted);
+            }
+        }
         let Some(types) = self.grants else {
             return Ok(());
         };

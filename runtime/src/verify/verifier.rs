@@ -476,6 +476,7 @@ impl VerifierBuilder {
             keys,
             audiences,
             grants: issuer.grants,
+            grants_permissions: issuer.grants_permissions,
         })
     }
 }
