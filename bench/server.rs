@@ -19,7 +19,7 @@
 //! alternative, so every check runs.
 //!
 //! ```text
-//! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--bind ADDR]
+//! bench_server [--key hs512|rs512|es256|eddsa] [--no-token-cache] [--no-twin] [--bind ADDR]
 //!              [--deny-list none|memory|redis] [--revoked N] [--revocations URL]
 //! ```
 //!
@@ -29,10 +29,12 @@
 //! Redis at `--revocations`, which the server fills first and whose list it
 //! waits to have loaded before it prints its line.
 //!
-//! Prints one JSON line, `{"listening": URL, "token": T, "sub": S}`, with `T`
-//! an execution token for the task instance `S` valid for an hour (so no
-//! response of a bench run carries a refreshed token), then serves until it
-//! is stopped. Logs to stderr at
+//! Queues one task instance, `bench_dag/manual__1/bench_task`, prints one
+//! JSON line, `{"listening": URL, "token": T, "sub": S, "ct": C,
+//! "ct_token": W}`, with `T` an execution token for that task instance `S`
+//! and `W` a workload token for the connection test `C`, both valid for an
+//! hour (so no response of a bench run carries a refreshed token), then
+//! serves until it is stopped. Logs to stderr at
 //! `warn` unless `RUST_LOG` says otherwise, so the example's access log,
 //! which is `info`, costs nothing in a measurement.
 
@@ -94,6 +96,10 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     bind: String,
+    /// Serve the example's routes alone, without the twin in front of
+    /// them: the routing table measures the example's own routing.
+    #[arg(long)]
+    no_twin: bool,
     /// The deny-list the verifier consults.
     #[arg(long, value_enum, default_value = "none")]
     deny_list: DenyListKind,
@@ -165,6 +171,9 @@ async fn redis_deny_list(url: &str, n: usize) -> Result<Arc<RedisDenyList>, Stri
     Ok(list)
 }
 
+/// Registers nothing: the example's app as `execution_api serve` builds it.
+fn nothing(_: &mut actix_web::web::ServiceConfig) {}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum KeyKind {
     /// A random 256-bit secret, HS512.
@@ -234,7 +243,8 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         let services = Services::load(&auth).await?;
-        let sub = Uuid::new_v4();
+        let spec = "bench_dag/manual__1/bench_task".parse()?;
+        let sub = services.store.queue_task(&spec)?;
         let mut granted = Map::new();
         granted.insert(
             permissions::CLAIM.into(),
@@ -244,12 +254,22 @@ fn run(args: Args) -> Result<(), String> {
             .issuer
             .issue_with_claims(sub, TokenType::EXECUTION, &granted)
             .map_err(|e| e.to_string())?;
-        let (server, addr) = app::start_with(services, &args.bind, 1, bench_routes)
+        let ct = Uuid::new_v4();
+        let ct_token = services
+            .issuer
+            .issue(ct, TokenType::WORKLOAD)
+            .map_err(|e| e.to_string())?;
+        // --no-twin: the example's routes alone (the routing table), without
+        // the twin and the permission routes registered ahead of them.
+        let first = if args.no_twin { nothing } else { bench_routes };
+        let (server, addr) = app::start_with(services, &args.bind, 1, first)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         let line = serde_json::json!({
             "listening": format!("http://{addr}/execution/"),
             "token": token,
             "sub": sub,
+            "ct": ct,
+            "ct_token": ct_token,
         });
         let mut out = std::io::stdout().lock();
         writeln!(out, "{line}")

@@ -7,6 +7,8 @@
 //! The examples in the ledger's words (permissions, guards) are
 //! `rust,ignore` here and compile in `examples/ledger` (its `build.rs`), where
 //! `scopegate.toml` declares those words.
+//! The one multi-file example (groups across files) is `rust,ignore`: its
+//! compiled counterpart is `examples/execution_api/routes.rs` and `routes/`.
 #![doc(test(attr(deny(warnings))))]
 
 /// The README, whose Rust examples rustdoc compiles as doctests.

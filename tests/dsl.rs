@@ -281,6 +281,40 @@ mod flags {
     }
 }
 
+/// Two top-level groups on the same paths, configured one after the other
+/// (issue 18, finding 6): the first declares `PUT /lookup/items/<item_id>`,
+/// the second `GET /lookup/items/search`.
+#[routes(prefix = "/lookup/items")]
+mod lookup_by_id {
+    use super::*;
+
+    #[route(put, "/<item_id>")]
+    pub async fn put_item(token: TiToken) -> HttpResponse {
+        echo(&token, "put_item")
+    }
+}
+
+#[routes(prefix = "/lookup/items")]
+mod lookup_search {
+    use super::*;
+
+    #[route(get, "/search", public)]
+    pub async fn search() -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "lookup_search" }))
+    }
+}
+
+/// Both lookup groups, then a plain actix route on a path the first group's
+/// pattern matches too.
+fn lookup_app(cfg: &mut web::ServiceConfig) {
+    cfg.configure(lookup_by_id::configure)
+        .configure(lookup_search::configure)
+        .route(
+            "/lookup/items/plain",
+            web::get().to(|| async { HttpResponse::Ok().json(json!({ "route": "plain" })) }),
+        );
+}
+
 /// Sends `method path` to an app built by `configure` alone; returns the
 /// response's parts and its `Allow` header.
 async fn call_in(
@@ -953,4 +987,39 @@ async fn cfg_off_routes_answer_404_or_405() {
             "{path}"
         );
     }
+}
+
+#[actix_web::test]
+async fn a_405_never_stands_in_front_of_a_later_route() {
+    // Issue 18, finding 6: `/lookup/items/<item_id>` of the first group
+    // matches `/lookup/items/search` too, but GET is served by the second
+    // group, and by a plain actix route after both.
+    assert_eq!(
+        call_in(lookup_app, "GET", "/lookup/items/search", None).await,
+        ((200, json!({ "route": "lookup_search" }), None), None)
+    );
+    assert_eq!(
+        call_in(lookup_app, "GET", "/lookup/items/plain", None).await,
+        ((200, json!({ "route": "plain" }), None), None)
+    );
+    // A method no route serves gets 405, with the methods of both groups.
+    assert_eq!(
+        call_in(lookup_app, "POST", "/lookup/items/search", None).await,
+        (not_allowed(), Some("GET, PUT".into()))
+    );
+    assert_eq!(
+        call_in(lookup_app, "GET", "/lookup/items/42", None).await,
+        (not_allowed(), Some("PUT".into()))
+    );
+    let ti = Uuid::new_v4();
+    assert_eq!(
+        call_in(
+            lookup_app,
+            "PUT",
+            "/lookup/items/search",
+            Some(&AUTH.execution(ti))
+        )
+        .await,
+        (echoed("put_item", ti, "execution"), None)
+    );
 }

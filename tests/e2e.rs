@@ -2304,6 +2304,140 @@ async fn the_stores_are_bounded() {
     h.stop().await;
 }
 
+/// The checked-in answers of every route (see
+/// `every_route_answers_as_it_did`).
+const WALK: &str = "tests/data/execution_api-walk.txt";
+
+/// A value for each path parameter of the example's routes.
+fn walk_value(param: &str, ti: Uuid, ct: Uuid) -> String {
+    match param.split(':').next().unwrap_or(param) {
+        "task_instance_id" => ti.to_string(),
+        "connection_test_id" => ct.to_string(),
+        "dag_id" => "walk_dag".into(),
+        "run_id" => "manual__1".into(),
+        "task_id" => "walk_task".into(),
+        "offset" => "0".into(),
+        other => format!("walk_{other}"),
+    }
+}
+
+/// `path` (canonical, `<name>` parameters, under `/execution`) with every
+/// parameter filled in, without the `/execution` prefix the harness adds.
+fn walk_path(path: &str, ti: Uuid, ct: Uuid) -> String {
+    let mut out = String::new();
+    let mut rest = path.strip_prefix("/execution").unwrap();
+    while let Some(open) = rest.find('<') {
+        let close = rest[open..].find('>').unwrap() + open;
+        out.push_str(&rest[..open]);
+        out.push_str(&walk_value(&rest[open + 1..close], ti, ct));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One call of the walk: the status as the walk records it (a 404 is
+/// marked when it is the app's own answer to a path no route serves), and
+/// the `Allow` header.
+async fn walk_call(
+    h: &Harness,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (String, String) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = h.client.request(method, format!("{}{path}", h.base));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let mut res = match body {
+        Some(body) => req.send_json(&body).await,
+        None => req.send().await,
+    }
+    .expect("request failed");
+    let allow = res
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = res.body().limit(1 << 22).await.unwrap();
+    let unrouted = res.status() == StatusCode::NOT_FOUND
+        && serde_json::from_slice::<Value>(&bytes).ok() == Some(json!({"detail": "Not Found"}));
+    let status = format!(
+        "{}{}",
+        res.status().as_u16(),
+        if unrouted { " (no route)" } else { "" }
+    );
+    (status, allow)
+}
+
+/// Every route of `ROUTES`, on a fresh server with one queued task
+/// instance: its status with an invalid token, with a valid token of a type
+/// it accepts (whose subject owns the path), and, for a method its path
+/// does not declare, the 405 and its `Allow`. The table is checked in, so
+/// any change to how the example's routes answer (routing included) shows
+/// up as a diff of that file.
+#[actix_web::test]
+async fn every_route_answers_as_it_did() {
+    let routes = routes::execution::ROUTES;
+    let ct = Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+    let mut lines = Vec::new();
+    for info in routes {
+        let h = Harness::start().await;
+        let (ti, _) = h.queue_task("walk_dag/manual__1/walk_task");
+        let path = walk_path(info.path, ti, ct);
+        let body = matches!(info.method, "POST" | "PUT" | "PATCH").then(|| json!({}));
+        let (invalid, _) = walk_call(&h, info.method, &path, Some("not.a.jwt"), body.clone()).await;
+        let policy = info.policy;
+        let token = (!policy.is_public()).then(|| {
+            let ty = if policy.token_types().contains(TokenType::EXECUTION) {
+                TokenType::EXECUTION
+            } else {
+                TokenType::WORKLOAD
+            };
+            let sub = if policy
+                .owners()
+                .iter()
+                .any(|o| o.param() == "connection_test_id")
+            {
+                ct
+            } else {
+                ti
+            };
+            h.services.issuer.issue(sub, ty).unwrap()
+        });
+        let (valid, _) = walk_call(&h, info.method, &path, token.as_deref(), body).await;
+        let declared: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.path == info.path)
+            .map(|r| r.method)
+            .collect();
+        let other = ["PATCH", "PUT", "POST", "DELETE", "GET"]
+            .into_iter()
+            .find(|m| !declared.contains(m))
+            .unwrap();
+        let (wrong, allow) = walk_call(&h, other, &path, None, None).await;
+        lines.push(format!(
+            "{:7} {:74} invalid {invalid:17} valid {valid:17} {other} {wrong} Allow: {allow}",
+            info.method, info.path,
+        ));
+        h.stop().await;
+    }
+    let table = lines.join("\n") + "\n";
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(WALK);
+    if std::env::var_os("UPDATE_WALK").is_some() {
+        std::fs::write(&file, &table).unwrap();
+    }
+    let reviewed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert_eq!(
+        table, reviewed,
+        "the example's routes answer differently; if that is intended, regenerate {WALK} with \
+         `UPDATE_WALK=1 cargo test --test e2e every_route`, review the diff and commit it"
+    );
+    assert_eq!(lines.len(), routes.len());
+}
+
 /// Airflow's multi-team mode: `has_xcom_access` on the XCom routes, with
 /// its exact rule, and nothing changed without `--multi-team`.
 #[actix_web::test]

@@ -12,8 +12,8 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use scopegate::{
-    Issuer, JwksSource, KeySource, LogSafe, MemoryDenyList, RedisDenyList, Reissue, Verifier,
-    DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
+    Fallback, Issuer, JwksSource, KeySource, LogSafe, MemoryDenyList, RedisDenyList, Reissue,
+    Verifier, DEFAULT_EXECUTION_TTL, DEFAULT_WORKLOAD_TTL,
 };
 use uuid::Uuid;
 
@@ -206,8 +206,8 @@ impl Services {
 }
 
 /// The app: every route under `/execution`, wrapped in the refresh
-/// middleware and the access log, with FastAPI-shaped errors for bad bodies
-/// and unknown paths.
+/// middleware and the access log, with FastAPI-shaped errors for bad bodies,
+/// wrong methods and unknown paths.
 #[allow(dead_code)] // the binary starts it through `start`; tests/e2e.rs calls it
 pub fn app(
     services: &Services,
@@ -274,7 +274,9 @@ pub fn app_with(
         // the client's version: before the routes.
         .configure(versions::configure)
         .configure(routes::configure)
-        .default_service(web::to(errors::not_found))
+        // After `configure`, which made scopegate's `Fallback` the default
+        // service: keep its 405 for a known path, answer the rest as FastAPI.
+        .default_service(Fallback::or(web::to(errors::not_found)))
 }
 
 /// Logs every response at info level, target `execution_api::access`:

@@ -8,6 +8,7 @@
 //! | file | what |
 //! |---|---|
 //! | `dag_runs.rs` | DAGs known to the example, DAG runs, queueing work |
+//! | `task_specs.rs` | `--queue-task` and `--task-retries`, checked as Airflow checks ids |
 //! | `task_instances.rs` | the task-instance state machine and its queries |
 //! | `xcoms.rs` | XCom rows |
 //! | `assets.rs` | assets, aliases and asset events |
@@ -36,6 +37,8 @@ mod hitl;
 mod stores;
 #[path = "state/task_instances.rs"]
 mod task_instances;
+#[path = "state/task_specs.rs"]
+mod task_specs;
 #[path = "state/variables.rs"]
 mod variables;
 #[path = "state/xcoms.rs"]
@@ -51,8 +54,9 @@ use crate::models::{ConnectionResponse, ConnectionTestState, TiState};
 
 pub use assets::{AssetRef, EventFilter};
 pub use caps::Limits;
-pub use dag_runs::{DagRunFilter, RunRecord, TaskRetries, TaskSpec, MAX_MAP_INDEX, MAX_RETRIES};
+pub use dag_runs::{DagRunFilter, RunRecord};
 pub use task_instances::{StateChange, TaskInstance, TiFilter};
+pub use task_specs::{TaskRetries, TaskSpec, MAX_MAP_INDEX, MAX_RETRIES};
 pub use xcoms::{XComKey, XComSlice};
 
 /// The DAG every task instance of `serve --queue N` belongs to.

@@ -181,6 +181,13 @@ fn route_method(cx: &mut Ctxt, route: &ActixRoute) -> Option<Method> {
 }
 
 impl ActixRoute {
+    /// Whether the attribute adds actix guards (`guard = ".."`), which
+    /// decide whether the route serves a request beyond its method and
+    /// path.
+    pub(crate) fn has_guards(&self) -> bool {
+        self.rest.iter().any(|arg| arg.path.is_ident("guard"))
+    }
+
     /// The attribute again, with `path` (the full path, group prefixes
     /// included) and scopegate's enforcement as its outermost `wrap`: actix
     /// applies its `wrap`s in order, so the last one runs first, before the

@@ -10,7 +10,9 @@ use syn::{Ident, Item, LitStr, Type};
 use crate::actix::ActixRoute;
 
 use crate::doc::is_standard;
-use crate::group::{item_ident, Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES};
+use crate::group::{
+    item_ident, Fallback, Group, GroupItem, ADD_OPENAPI, REGISTER_ROUTES, ROUTES_AND_MARKERS, TABLE,
+};
 use crate::guard::Guard;
 use crate::model::{Atom, Check, Checked, Form, GuardRef, Policy, Route};
 use crate::vocab::{Compare, Subject, Vocabulary};
@@ -220,6 +222,11 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
     let guard = format_ident!("{}", checked.method.guard());
     let (guards_const, guards_check) = guards(route, checked);
     let with_guards = (!guards_const.is_empty()).then(|| quote!(.with_guards(Self::GUARDS)));
+    let guards_slice = if guards_const.is_empty() {
+        quote!(&[])
+    } else {
+        quote!(Self::GUARDS)
+    };
     let enforce = match checked.policy {
         Policy::Public => quote!(),
         Policy::Protected { .. } => {
@@ -244,18 +251,38 @@ fn scopegate_route(route: &Route, checked: &Checked) -> TokenStream {
             /// The route as declared: method, full path and policy.
             pub const INFO: ::scopegate::RouteInfo = #info;
             #guards_const
+
+            /// The handler's service (no method guard, no policy).
+            #[doc(hidden)]
+            pub fn __scopegate_handler() -> impl ::scopegate::__private::HandlerFactory {
+                #func
+                ::scopegate::__private::handler(#name)
+            }
+
+            /// The handler inside its policy and guards: what a group's
+            /// dispatcher calls.
+            #[doc(hidden)]
+            pub fn __scopegate_service() -> ::scopegate::__private::RouteFactory {
+                ::scopegate::__private::route_service(
+                    Self::__scopegate_handler(),
+                    &Self::POLICY,
+                    #guards_slice,
+                )
+            }
         }
         #guards_check
 
         #conditions
         impl ::scopegate::__private::actix_web::dev::HttpServiceFactory for #name {
             fn register(self, #config: &mut ::scopegate::__private::actix_web::dev::AppService) {
-                #func
                 let #resource = ::scopegate::__private::actix_web::Resource::new(#actix_path)
                     .name(#resource_name)
                     .guard(::scopegate::__private::actix_web::guard::#guard())
                     #enforce
-                    .to(#name);
+                    .route(
+                        ::scopegate::__private::actix_web::Route::new()
+                            .service(Self::__scopegate_handler()),
+                    );
                 ::scopegate::__private::actix_web::dev::HttpServiceFactory::register(#resource, #config);
             }
         }
@@ -474,15 +501,21 @@ fn stub(route: &Route) -> TokenStream {
 }
 
 /// A `#[routes]` module: its items with every route and nested group
-/// expanded, plus `configure`, `ROUTES` and the hidden function that
-/// registers the routes alone.
+/// expanded, plus `configure`, `ROUTES`, and the hidden functions that list
+/// the routes for the dispatcher and register them one by one (SPEC §14).
 pub(crate) fn group(group: &Group) -> TokenStream {
     let cfg = format_ident!("cfg", span = Span::mixed_site());
+    let config = format_ident!("config", span = Span::mixed_site());
+    let out = format_ident!("out", span = Span::mixed_site());
     let doc = format_ident!("doc", span = Span::mixed_site());
     let register = format_ident!("{}", REGISTER_ROUTES);
+    let table = format_ident!("{}", TABLE);
+    let routes_and_markers = format_ident!("{}", ROUTES_AND_MARKERS);
     let add = format_ident!("{}", ADD_OPENAPI);
+    let private = quote!(::scopegate::__private);
     let mut items: Vec<Item> = Vec::new();
     let mut services = Vec::new();
+    let mut entries = Vec::new();
     let mut adds = Vec::new();
     for item in &group.items {
         match item {
@@ -491,22 +524,49 @@ pub(crate) fn group(group: &Group) -> TokenStream {
                 items.push(Item::Verbatim(route(r)));
                 let name = r.name();
                 let conditions = &r.conditions;
-                services.push(quote!(#conditions #cfg.service(#name);));
-                if r.checked.is_some() {
+                services.push(quote! {
+                    #conditions
+                    #private::actix_web::dev::HttpServiceFactory::register(#name, #config);
+                });
+                if let Some(checked) = &r.checked {
                     adds.push(quote!(#conditions #doc.add(#name::__scopegate_openapi());));
+                    let method = checked.method.upper();
+                    let pattern = checked.path.actix();
+                    let (service, exact) = match &r.form {
+                        Form::Route => (
+                            quote!(::core::option::Option::Some(#name::__scopegate_service)),
+                            true,
+                        ),
+                        Form::Protect(actix) => (
+                            quote!(::core::option::Option::None),
+                            actix.as_ref().is_none_or(|a| !a.has_guards()),
+                        ),
+                    };
+                    entries.push(quote! {
+                        #conditions
+                        #out.push(#private::Entry {
+                            method: #method,
+                            pattern: #pattern,
+                            service: #service,
+                            exact: #exact,
+                        });
+                    });
                 }
             }
             GroupItem::Group(g) => {
                 items.push(Item::Verbatim(self::group(g)));
                 let name = &g.module.ident;
                 let conditions = &g.conditions;
-                services.push(quote!(#conditions #name::#register(#cfg);));
+                services.push(quote!(#conditions #name::#register(#config);));
+                entries.push(quote!(#conditions #name::#table(#out);));
                 adds.push(quote!(#conditions #name::#add(#doc);));
             }
         }
     }
     if group.has_errors {
         adds.clear();
+        services.clear();
+        entries.clear();
     }
     // A user item named like a generated function is an error reported by
     // `group::group_item`; the generated one is then left out so that rustc
@@ -519,8 +579,8 @@ pub(crate) fn group(group: &Group) -> TokenStream {
         })
     };
     items.push(Item::Verbatim(openapi_group(&doc, &adds, taken("openapi"))));
-    let (body, fallbacks, infos) = if group.has_errors {
-        (quote!(let _ = #cfg;), Vec::new(), Vec::new())
+    let (markers, infos) = if group.has_errors {
+        (Vec::new(), Vec::new())
     } else {
         let infos = group
             .routes()
@@ -531,48 +591,69 @@ pub(crate) fn group(group: &Group) -> TokenStream {
                 Some(quote!(#conditions #info))
             })
             .collect();
-        let body = if services.is_empty() {
-            quote!(let _ = #cfg;)
-        } else {
-            quote!(#(#services)*)
-        };
-        (
-            body,
-            group
-                .fallbacks()
-                .iter()
-                .map(|f| fallback(&cfg, f))
-                .collect(),
-            infos,
-        )
+        let markers = group
+            .fallbacks()
+            .iter()
+            .map(|f| marker(&config, f))
+            .collect();
+        (markers, infos)
     };
+    let body = |lines: &[TokenStream], arg: &Ident| {
+        if lines.is_empty() {
+            quote!(let _ = #arg;)
+        } else {
+            quote!(#(#lines)*)
+        }
+    };
+    let services = body(&services, &config);
+    let entries = body(&entries, &out);
     let configure = (!taken("configure")).then(|| {
         quote! {
             /// Registers every route of this group, and of the groups nested in
-            /// it, with its full path and policy; then, after them, a fallback
-            /// for each of their paths that answers any other method with
-            /// `405 Method Not Allowed` and an `Allow` header.
-            pub fn configure(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
-                #register(#cfg);
-                #(#fallbacks)*
+            /// it, with its full path and policy, so that a request finds its
+            /// route in one step whichever it is; and makes the app's default
+            /// service answer a path of the group requested with another
+            /// method with `405 Method Not Allowed` and an `Allow` header
+            /// ([`scopegate::Fallback`]).
+            pub fn configure(#cfg: &mut #private::actix_web::web::ServiceConfig) {
+                #cfg.service(#private::Group::new(#table, #routes_and_markers));
+                #cfg.default_service(::scopegate::Fallback::new());
             }
         }
     });
     items.push(Item::Verbatim(quote! {
         #configure
 
-        /// Registers the routes of this group and of its nested groups,
-        /// without the 405 fallbacks: an outer group's `configure` adds
-        /// those for all its paths at once.
+        /// Registers the routes of this group and of its nested groups one by
+        /// one, then a 405 marker for each of their paths.
         #[doc(hidden)]
-        pub(super) fn #register(#cfg: &mut ::scopegate::__private::actix_web::web::ServiceConfig) {
-            #body
+        fn #routes_and_markers(#config: &mut #private::actix_web::dev::AppService) {
+            #register(#config);
+            #(#markers)*
+        }
+
+        /// Registers the routes of this group and of its nested groups one by
+        /// one, in declaration order, without the 405 markers: an outer
+        /// group adds those for all its paths at once.
+        #[doc(hidden)]
+        pub(super) fn #register(#config: &mut #private::actix_web::dev::AppService) {
+            #services
+        }
+
+        /// Lists the routes of this group and of its nested groups, in
+        /// declaration order, for the group's dispatcher.
+        #[doc(hidden)]
+        pub(super) fn #table(#out: &mut ::std::vec::Vec<#private::Entry>) {
+            #entries
         }
 
         /// Every route of this group and of the groups nested in it, in
         /// declaration order, for audits, docs and OpenAPI.
         pub const ROUTES: &[::scopegate::RouteInfo] = &[#(#infos),*];
     }));
+    if !taken(crate::include::REPLAY) {
+        items.push(Item::Verbatim(crate::include::refusal(&group.module.ident)));
+    }
     items.extend(group.cfg_duplicates.iter().map(|d| {
         let (conditions, message) = (&d.conditions, &d.message);
         Item::Verbatim(quote_spanned!(d.span=> #conditions ::core::compile_error!(#message);))
@@ -584,16 +665,16 @@ pub(crate) fn group(group: &Group) -> TokenStream {
     quote!(#module)
 }
 
-/// Registers the 405 fallback of one path shape: `Allow` lists the method
+/// Registers the 405 marker of one path shape: `Allow` lists the method
 /// of every route that covers it.
-fn fallback(cfg: &Ident, fallback: &Fallback<'_>) -> TokenStream {
+fn marker(config: &Ident, fallback: &Fallback<'_>) -> TokenStream {
     let pattern = LitStr::new(&fallback.pattern, fallback.span);
     let methods = fallback.routes.iter().map(|(route, method)| {
         let (conditions, method) = (&route.conditions, method.upper());
         quote!(#conditions #method)
     });
     quote! {
-        ::scopegate::__private::register_fallback(#cfg, #pattern, &[#(#methods),*]);
+        ::scopegate::__private::register_marker(#config, #pattern, &[#(#methods),*]);
     }
 }
 

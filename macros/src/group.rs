@@ -66,13 +66,28 @@ pub(crate) const PROTECT_WITH_ROUTE: &str = "`#[protect]` goes above one of acti
 
 /// Items `#[routes]` generates in the module, and with the `openapi`
 /// feature.
-const GENERATED: [&str; 3] = ["configure", "ROUTES", REGISTER_ROUTES];
+const GENERATED: [&str; 6] = [
+    "configure",
+    "ROUTES",
+    REGISTER_ROUTES,
+    TABLE,
+    ROUTES_AND_MARKERS,
+    crate::include::REPLAY,
+];
 const GENERATED_OPENAPI: [&str; 2] = ["openapi", ADD_OPENAPI];
 
 /// The hidden function of a group that registers its routes (and its nested
-/// groups' routes) without the 405 fallbacks; an outer group calls it, so
-/// that only the `configure` called by the application adds fallbacks.
+/// groups' routes) one by one, without the 405 markers; an outer group calls
+/// it, so that only the `configure` called by the application adds markers.
 pub(crate) const REGISTER_ROUTES: &str = "__scopegate_register_routes";
+
+/// The hidden function of a group that lists its routes (and its nested
+/// groups' routes) for its dispatcher (SPEC §14).
+pub(crate) const TABLE: &str = "__scopegate_table";
+
+/// The hidden function of a group that registers its routes one by one and
+/// then its 405 markers: what its dispatcher stands in front of.
+pub(crate) const ROUTES_AND_MARKERS: &str = "__scopegate_routes_and_markers";
 
 /// The hidden function of a group that adds its routes (and its nested
 /// groups' routes) to an OpenAPI document, with the `openapi` feature.
@@ -146,6 +161,18 @@ impl Group {
         match args {
             Ok(args) => {
                 let options = read_options(cx, args.options, Macro::Group);
+                if let Some(key) = &options.included {
+                    cx.error(key.span(), crate::include::INCLUDED_INLINE);
+                }
+                match &options.include {
+                    // A top-level group's valid `include` was expanded into
+                    // the chain that assembles its tree; an invalid one was
+                    // reported when read.
+                    Some((key, paths)) if !paths.is_empty() && !outer.modules.is_empty() => {
+                        cx.error(key.span(), crate::include::INCLUDE_NESTED);
+                    }
+                    _ => {}
+                }
                 if let Some(lit) = &options.prefix {
                     match RoutePath::parse_prefix(&lit.value()) {
                         Ok(prefix) => {
@@ -247,8 +274,9 @@ impl Group {
     }
 }
 
-/// The 405 fallback `#[routes]` registers for one path shape of a group,
-/// after every route of the group (SPEC §3 "Wrong method").
+/// The 405 marker `#[routes]` registers for one path shape of a group,
+/// after every route of the group (SPEC §3 "Wrong method"), where it
+/// registers its routes one by one.
 pub(crate) struct Fallback<'a> {
     /// The path, in actix's spelling, of the first route with this shape.
     pub(crate) pattern: String,

@@ -27,6 +27,7 @@ mod doc;
 mod expand;
 mod group;
 mod guard;
+mod include;
 mod model;
 mod parse;
 mod path;
@@ -127,11 +128,26 @@ pub fn routes(args: TokenStream, input: TokenStream) -> TokenStream {
             )
         }
     };
+    let args = TokenStream2::from(args);
+    match include::mode(&args) {
+        include::Mode::Included => return include::replay(args, &module).into(),
+        include::Mode::Includes(paths) => return include::chain(args, &module, &paths).into(),
+        include::Mode::Plain => {}
+    }
     let config = config::for_crate();
     let mut cx = Ctxt::default();
     let enclosing = Enclosing::from_config(&mut cx, &config);
-    let group = Group::top(&mut cx, syn::parse(args), module, &enclosing);
+    let group = Group::top(&mut cx, syn::parse2(args), module, &enclosing);
     finish(&config, expand::group(&group), cx)
+}
+
+/// Assembles a group and the groups in their own files it includes, then
+/// expands the whole tree as one inline group. Not public API: the replay
+/// macros of `#[routes(.., included)]` groups call it.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __routes_tree(input: TokenStream) -> TokenStream {
+    include::tree(input.into()).into()
 }
 
 /// Protects a handler declared with one of actix-web's own route attributes;

@@ -362,6 +362,10 @@ pub(crate) struct Options {
     pub(crate) request: Option<(Ident, Type)>,
     /// `responses(..)`: the documented responses.
     pub(crate) responses: Option<(Ident, Vec<DeclaredResponse>)>,
+    /// `include = [..]`: the groups in their own files this group includes.
+    pub(crate) include: Option<(Ident, Vec<syn::Path>)>,
+    /// `included`: this group is in its own file, included by another.
+    pub(crate) included: Option<Ident>,
 }
 
 /// Which macro an option list belongs to.
@@ -383,7 +387,7 @@ impl Macro {
                 "request",
                 "responses",
             ],
-            Macro::Group => &["prefix", "scopes", "guard"],
+            Macro::Group => &["prefix", "scopes", "guard", "include", "included"],
             Macro::Protect => &["scopes", "unowned", "guard", "request", "responses"],
         }
     }
@@ -395,7 +399,8 @@ impl Macro {
                  `guard = ..`, `request = T` and `responses(..)`"
             }
             Macro::Group => {
-                "`#[routes]` takes `prefix = \"/...\"`, `scopes = [\"...\"]` and `guard = ..`"
+                "`#[routes]` takes `prefix = \"/...\"`, `scopes = [\"...\"]`, `guard = ..`, \
+                 `include = [file::group, ..]` and `included`"
             }
             Macro::Protect => {
                 "`#[protect]` takes `scopes = [\"...\"]`, `unowned = [\"...\"]`, `guard = ..`, \
@@ -403,6 +408,43 @@ impl Macro {
             }
         }
     }
+}
+
+/// `include = [path, ..]`: the groups to include, each named by its path
+/// (`xcoms::xcoms`: the group `xcoms` of the file module `xcoms`).
+fn include_list(cx: &mut Ctxt, key: &Ident, value: Option<Expr>) -> Option<Vec<syn::Path>> {
+    const USAGE: &str = "`include` takes a list of groups in their own files, each by its path: \
+                         write `include = [xcoms::xcoms]` for `#[routes(.., included)] mod xcoms` \
+                         in the file module `xcoms`";
+    let Some(Expr::Array(array)) = value else {
+        cx.error(key.span(), USAGE);
+        return None;
+    };
+    let mut paths: Vec<syn::Path> = Vec::new();
+    for elem in array.elems {
+        match elem {
+            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => {
+                let path = p.path;
+                let text = path.to_token_stream().to_string();
+                if paths
+                    .iter()
+                    .any(|q| q.to_token_stream().to_string() == text)
+                {
+                    cx.error_spanned(
+                        &path,
+                        format!(
+                            "`{}` is included twice: remove this one",
+                            text.replace(" :: ", "::")
+                        ),
+                    );
+                } else {
+                    paths.push(path);
+                }
+            }
+            other => cx.error_spanned(other, USAGE),
+        }
+    }
+    Some(paths)
 }
 
 /// A list of string literals, `key = ["..", ..]`.
@@ -507,6 +549,11 @@ pub(crate) fn read_options(cx: &mut Ctxt, raw: Vec<RawOption>, owner: Macro) -> 
                 None => options.public = Some(key),
                 Some(v) => cx.error_spanned(v, "`public` takes no value: write `public`"),
             },
+            "included" => match value {
+                None => options.included = Some(key),
+                Some(v) => cx.error_spanned(v, "`included` takes no value: write `included`"),
+            },
+            "include" => options.include = include_list(cx, &key, value).map(|l| (key, l)),
             "prefix" => match value {
                 Some(Expr::Lit(ExprLit {
                     lit: Lit::Str(lit), ..

@@ -982,7 +982,19 @@ fn protect_in_a_group() {
         "{code}"
     );
     assert!(code.contains("impl run {"), "{code}");
-    assert!(code.contains("cfg . service (run) ;"), "{code}");
+    assert!(
+        code.contains("HttpServiceFactory :: register (run , config) ;"),
+        "{code}"
+    );
+    // Its service is actix's: the dispatcher lists it, and leaves it to
+    // the routes registered one by one.
+    assert!(
+        code.contains(
+            "pattern : \"/task-instances/{task_instance_id}/run\" , service : :: core :: option \
+             :: Option :: None , exact : true"
+        ),
+        "{code}"
+    );
     assert!(
         !code.contains("# [protect") && !code.contains(":: protect ("),
         "{code}"

@@ -99,8 +99,9 @@ pub use verify::{
 
 pub use web::{
     authenticate, authorized_claims, bearer_token, needs_refresh, path_param, reason, AuthError,
-    ClaimError, Deny, Enforce, EnforceService, Guard, GuardDecl, GuardEntry, GuardFuture, Refusal,
-    Reissue, ReissueFuture, ReissueService, Renderer, TiToken, Token, REFRESHED_TOKEN_HEADER,
+    ClaimError, Deny, Enforce, EnforceService, Fallback, FallbackService, Guard, GuardDecl,
+    GuardEntry, GuardFuture, NotFound, Refusal, Reissue, ReissueFuture, ReissueService, Renderer,
+    TiToken, Token, REFRESHED_TOKEN_HEADER,
 };
 
 /// The contract, in one page: the DSL's rules, the order of the runtime
@@ -113,8 +114,14 @@ pub mod contract {}
 #[doc(hidden)]
 pub mod __private {
     pub use crate::web::guard::{guard_future, GuardOutput};
-    pub use crate::web::method_not_allowed::register_fallback;
+    pub use crate::web::method_not_allowed::register_marker;
+    pub use crate::web::methods::Methods;
+    pub use crate::web::routing::{
+        handler, route_service, Entry, Group, HandlerFactory, RouteFactory,
+    };
+    pub use actix_service;
     pub use actix_web;
+    pub use scopegate_macros::__routes_tree as routes_tree;
     #[cfg(feature = "openapi")]
     pub use {crate::openapi, utoipa};
 }

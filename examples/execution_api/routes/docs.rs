@@ -114,3 +114,31 @@ pub fn asset(file: &str) -> Option<HttpResponse> {
             .body(body),
     )
 }
+
+/// The docs page and its files, in a group of their own (SPEC §2 "Groups
+/// across files") that `execution` includes last: public, no prefix of
+/// their own.
+#[scopegate::routes(included)]
+pub mod ui {
+    use super::*;
+    use crate::routes::docs::{asset, page};
+
+    /// A browsable page of the OpenAPI document (Swagger UI), which works
+    /// offline: its files are served by the route below, under a
+    /// Content-Security-Policy of this origin only. Not one of Airflow's
+    /// routes. Declared last: actix tries routes in order, so the API's
+    /// own requests do not try these first.
+    #[route(get, "/docs", public, responses(200))]
+    pub async fn docs() -> HttpResponse {
+        page()
+    }
+
+    /// The docs page's script, styles and icons, from Swagger UI's files
+    /// built into the example; 404 for any other name. Not one of
+    /// Airflow's routes.
+    #[route(get, "/docs/<file>", public, responses(200, 404))]
+    pub async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+        asset(&file)
+            .unwrap_or_else(|| HttpResponse::NotFound().json(json!({"detail": "Not Found"})))
+    }
+}

@@ -1,0 +1,728 @@
+//! How a `#[routes]` group registers its routes, so that a request costs the
+//! same to route whether its route was declared first or last (SPEC §14).
+//!
+//! actix's router tries its resources one after the other, and matches a
+//! resource whose path has parameters with a regex. A group's `configure`
+//! registers instead, on the app, one [`Group`]:
+//!
+//! 1. **The dispatcher**: one resource for the whole group, whose guard
+//!    walks a [`Trie`] of the group's patterns once. When the route actix
+//!    would have picked (the first-declared route whose pattern and method
+//!    match) is one of scopegate's `#[route]`s, the guard lets the request
+//!    in, and the dispatcher fills `match_info` with actix's own matcher for
+//!    that one route and calls that route's service: its `Enforce` with its
+//!    own policy, then its handler. Every pattern of the group is in the
+//!    resource map under the dispatcher, so `req.match_pattern()` is the
+//!    route's full pattern.
+//! 2. **The group's routes, one by one, as actix registers them**, in
+//!    declaration order, behind a guard that opens only when the dispatcher
+//!    says so: for a `#[protect]` handler (its service is actix's), and for
+//!    a request whose path an earlier pattern of the group also matches
+//!    (`PUT /variables/keys`, served by `/variables/<variable_key>`), so
+//!    that actix's router, which records the route it picks, gives
+//!    `match_pattern()` the pattern of the route that served it.
+//!
+//! Anything else goes on to the resources registered after the group: a
+//! path the group does not serve, and a path it serves with other methods,
+//! which the guard marks with their methods ([`record_wrong_method`]) so
+//! that, if nothing after the group serves it either, the app's default
+//! service answers 405 with `Allow` ([`Fallback`]). A 405 never stands in
+//! front of a route registered later.
+//!
+//! The guard sees the request's URI, not actix's match state, so it can
+//! only route a group registered on the `App` itself, where matching starts
+//! at the start of the path. A group registered inside a `web::scope`
+//! registers its routes one by one (step 2 without the gate) and its 405
+//! markers after them.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use actix_web::dev::{
+    fn_service, AppService, Handler, HttpServiceFactory, ResourceDef, ResourceMap, Service,
+    ServiceFactory, ServiceRequest, ServiceResponse, Url,
+};
+use actix_web::guard::{Guard, GuardContext};
+use actix_web::{Error, FromRequest, HttpResponse, Responder};
+use futures_util::future::LocalBoxFuture;
+
+use super::methods::Methods;
+use super::trie::{self, has_percent, RouteIndex, Seen, Trie};
+
+use super::enforce::Enforce;
+use super::guard::GuardEntry;
+use super::method_not_allowed::record_wrong_method;
+use crate::policy::RoutePolicy;
+
+/// A route's service as the dispatcher calls it: its `Enforce` (unless
+/// public) around its handler.
+pub type RouteFactory =
+    actix_service::boxed::BoxServiceFactory<(), ServiceRequest, ServiceResponse, Error, ()>;
+
+type RouteService = actix_service::boxed::BoxService<ServiceRequest, ServiceResponse, Error>;
+
+/// One route of a group, as `#[routes]` lists it for the dispatcher: its
+/// method, its full pattern in actix's syntax, and, for a `#[route]`, its
+/// service (`None` for a `#[protect]` handler, whose service is actix's).
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// `"GET"`, ...
+    pub method: &'static str,
+    /// The full path, as actix spells it: `/execution/variables/{variable_key}`.
+    pub pattern: &'static str,
+    /// Makes the route's service.
+    pub service: Option<fn() -> RouteFactory>,
+    /// Whether the method and the pattern alone decide whether the route
+    /// serves a request: `false` for a `#[protect]` handler whose actix
+    /// attribute adds guards (`guard = ".."`), which only actix can run.
+    /// A group with such a route registers its routes one by one.
+    pub exact: bool,
+}
+
+/// A route handler's service factory, as [`handler`] makes it.
+pub trait HandlerFactory:
+    ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+        Service: 'static,
+    > + 'static
+{
+}
+
+impl<T> HandlerFactory for T where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = Error,
+            InitError = (),
+            Service: 'static,
+        > + 'static
+{
+}
+
+/// The service of a route handler: its arguments extracted, then its
+/// answer, exactly as actix's `Route::to` runs a handler, without boxing
+/// the handler's future (the dispatcher or the route boxes the whole).
+pub fn handler<F, Args>(handler: F) -> impl HandlerFactory
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    fn_service(move |req: ServiceRequest| {
+        let handler = handler.clone();
+        async move {
+            let (req, mut payload) = req.into_parts();
+            let res = match Args::from_request(&req, &mut payload).await {
+                Err(err) => HttpResponse::from_error(err),
+                Ok(data) => handler
+                    .call(data)
+                    .await
+                    .respond_to(&req)
+                    .map_into_boxed_body(),
+            };
+            Ok(ServiceResponse::new(req, res))
+        }
+    })
+}
+
+/// The service the dispatcher calls for a `#[route]`: its `handler` inside
+/// `Enforce` with `policy` and `guards`, unless the route is public.
+pub fn route_service(
+    handler: impl HandlerFactory,
+    policy: &'static RoutePolicy,
+    guards: &'static [GuardEntry],
+) -> RouteFactory {
+    use actix_service::ServiceFactoryExt as _;
+    if policy.is_public() {
+        return actix_service::boxed::factory(handler);
+    }
+    actix_service::boxed::factory(
+        actix_service::apply(Enforce::new(policy).with_guards(guards), handler)
+            .map(ServiceResponse::map_into_boxed_body),
+    )
+}
+
+/// A `#[routes]` group, as its `configure` registers it: `table` lists its
+/// routes (those of its nested groups included, under their `#[cfg]`s) in
+/// declaration order; `routes` registers them one by one, then the 405
+/// markers of their paths.
+pub struct Group {
+    table: fn(&mut Vec<Entry>),
+    routes: fn(&mut AppService),
+}
+
+impl Group {
+    /// The group whose routes `table` lists and `routes` registers.
+    pub fn new(table: fn(&mut Vec<Entry>), routes: fn(&mut AppService)) -> Group {
+        Group { table, routes }
+    }
+}
+
+impl HttpServiceFactory for Group {
+    fn register(self, config: &mut AppService) {
+        if !config.is_root() {
+            (self.routes)(config);
+            return;
+        }
+        let mut entries = Vec::new();
+        (self.table)(&mut entries);
+        let exact = entries.iter().all(|e| e.exact);
+        if !exact || entries.is_empty() || entries.len() > usize::from(RouteIndex::MAX) {
+            (self.routes)(config);
+            return;
+        }
+        let table = Rc::new(Table::new(entries));
+        let rdef = ResourceDef::prefix(table.prefix);
+        let mut rmap = ResourceMap::new(rdef.clone());
+        for pattern in &table.patterns {
+            rmap.add(&mut ResourceDef::new(&pattern[table.prefix.len()..]), None);
+        }
+        let guard: Box<dyn Guard> = Box::new(DispatchGuard(Rc::clone(&table)));
+        let factory = DispatchFactory {
+            table,
+            default: config.default_service(),
+        };
+        config.register_service(rdef, Some(vec![guard]), factory, Some(Rc::new(rmap)));
+        let gated = actix_web::web::scope("")
+            .guard(FlatGate)
+            .service(Routes(self.routes));
+        HttpServiceFactory::register(gated, config);
+    }
+}
+
+/// Registers a group's routes one by one, inside the gated scope.
+struct Routes(fn(&mut AppService));
+
+impl HttpServiceFactory for Routes {
+    fn register(self, config: &mut AppService) {
+        (self.0)(config);
+    }
+}
+
+/// The request marker that opens the gated scope of the group whose
+/// dispatcher the request just left.
+#[derive(Clone, Copy)]
+struct GoFlat;
+
+struct FlatGate;
+
+impl Guard for FlatGate {
+    fn check(&self, ctx: &GuardContext<'_>) -> bool {
+        ctx.req_data_mut().remove::<GoFlat>().is_some()
+    }
+}
+
+/// A group's table, ready to route.
+struct Table {
+    entries: Vec<Entry>,
+    /// The trie of the patterns after `prefix`.
+    trie: Trie,
+    /// The literal segments every pattern starts with (`/execution`), or
+    /// nothing: the dispatcher's own resource.
+    prefix: &'static str,
+    /// The distinct patterns, in the order of their first route.
+    patterns: Vec<&'static str>,
+    /// Each route's index in `patterns`.
+    pattern_of: Vec<usize>,
+    /// How to fill `match_info` for each route.
+    params: Vec<Params>,
+    /// The dispatcher's decision, from its guard to its service. actix
+    /// calls a resource's service right after its guards passed, on the
+    /// same thread, before any other request is routed: see
+    /// [`DispatchGuard`].
+    decided: Cell<Option<Decision>>,
+}
+
+/// What the dispatcher's guard decided for a request.
+#[derive(Clone, Copy)]
+struct Decision {
+    /// The request: the address of its head.
+    request: usize,
+    route: RouteIndex,
+    /// The bounds of the route's parameters in the path after the prefix,
+    /// when the guard's walk recorded them.
+    bounds: Option<Bounds>,
+}
+
+/// Byte bounds of a route's whole-segment parameters, in the order of
+/// [`Params::Segments`].
+type Bounds = [(u16, u16); MAX_SEGMENT_PARAMS];
+
+/// How the dispatcher fills `match_info` for a route, as actix's matcher
+/// would.
+enum Params {
+    /// No parameter.
+    None,
+    /// Whole-segment parameters: each segment's index after the prefix
+    /// and its name.
+    Segments(Vec<(usize, &'static str)>),
+    /// A tail (`{key:.+}`) after `lead` segments, then `after`
+    /// one-segment pieces, each with its name if it is a parameter: the
+    /// parameters among the lead segments by index, as in `Segments`.
+    Tail {
+        lead: Vec<(usize, &'static str)>,
+        lead_len: usize,
+        tail: &'static str,
+        after: Vec<(Option<&'static str>, &'static str)>,
+    },
+    /// A pattern the trie leaves to actix: actix's matcher for the
+    /// pattern after the prefix.
+    Actix(ResourceDef),
+}
+
+/// The name of a one-segment parameter `{name}`, if `segment` is one.
+fn param_name(segment: &str) -> Option<&str> {
+    let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+    (!name.is_empty() && !name.contains(['{', '}', ':'])).then_some(name)
+}
+
+/// The name of a tail `{name:.+}`, if `segment` is one.
+fn tail_name(segment: &str) -> Option<&str> {
+    let (name, regex) = segment
+        .strip_prefix('{')?
+        .strip_suffix('}')?
+        .split_once(':')?;
+    (regex == ".+" && !name.is_empty() && !name.contains(['{', '}', ':'])).then_some(name)
+}
+
+/// The most whole-segment parameters the dispatcher fills itself; a route
+/// with more is left to actix's matcher.
+const MAX_SEGMENT_PARAMS: usize = 8;
+
+impl Params {
+    fn of(rest: &'static str) -> Params {
+        if !rest.contains(['{', '}']) {
+            return Params::None;
+        }
+        let mut segments = Vec::new();
+        let pieces: Vec<&'static str> = rest.split('/').skip(1).collect();
+        for (at, segment) in pieces.iter().enumerate() {
+            if let Some(name) = param_name(segment) {
+                segments.push((at, name));
+            } else if let Some(tail) = tail_name(segment) {
+                let after: Option<Vec<_>> = pieces[at + 1..]
+                    .iter()
+                    .map(|s| match param_name(s) {
+                        Some(name) => Some((Some(name), *s)),
+                        None => (!s.contains(['{', '}'])).then_some((None, *s)),
+                    })
+                    .collect();
+                return match after {
+                    Some(after) => Params::Tail {
+                        lead: segments,
+                        lead_len: at,
+                        tail,
+                        after,
+                    },
+                    None => Params::Actix(ResourceDef::new(rest)),
+                };
+            } else if segment.contains(['{', '}']) {
+                return Params::Actix(ResourceDef::new(rest));
+            }
+        }
+        if segments.len() > MAX_SEGMENT_PARAMS {
+            return Params::Actix(ResourceDef::new(rest));
+        }
+        Params::Segments(segments)
+    }
+
+    /// The bounds of the parameters in the path after the prefix, from
+    /// the segments a walk went through.
+    fn bounds(&self, seen: &Seen) -> Option<Bounds> {
+        let Params::Segments(wanted) = self else {
+            return None;
+        };
+        let mut bounds = [(0, 0); MAX_SEGMENT_PARAMS];
+        for (slot, (at, _)) in bounds.iter_mut().zip(wanted) {
+            let (start, end) = seen.bounds(*at)?;
+            *slot = (start as u16, end as u16);
+        }
+        Some(bounds)
+    }
+
+    /// Fills `match_info`, whose unprocessed part is the path after the
+    /// prefix (`prefix` bytes), that the route's pattern matched; with the
+    /// parameters' `bounds` in it when the guard found them. `false` if it
+    /// does not match after all.
+    fn fill(
+        &self,
+        match_info: &mut actix_web::dev::Path<Url>,
+        prefix: usize,
+        bounds: Option<Bounds>,
+    ) -> bool {
+        let wanted = match self {
+            Params::None => return true,
+            Params::Actix(def) => return def.capture_match_info(match_info),
+            Params::Tail { .. } => return self.fill_tail(match_info, prefix),
+            Params::Segments(wanted) => wanted,
+        };
+        let bounds = match bounds {
+            Some(bounds) => bounds,
+            None => {
+                let mut at = 0;
+                let mut bounds = [(0, 0); MAX_SEGMENT_PARAMS];
+                let rest = &match_info.as_str()[prefix..];
+                let mut segments = rest.split('/').skip(1).enumerate().map(|(i, segment)| {
+                    let start = segment.as_ptr() as usize - rest.as_ptr() as usize;
+                    (i, start, start + segment.len())
+                });
+                for (slot, (want, _)) in bounds.iter_mut().zip(wanted) {
+                    match segments.find(|(i, _, _)| i == want) {
+                        Some((_, start, end)) => {
+                            at = end;
+                            *slot = (
+                                u16::try_from(start).unwrap_or(u16::MAX),
+                                u16::try_from(end).unwrap_or(u16::MAX),
+                            );
+                        }
+                        None => return false,
+                    }
+                }
+                if at > usize::from(u16::MAX) {
+                    return false;
+                }
+                bounds
+            }
+        };
+        let path = match_info.as_str();
+        let len = path.len() - prefix;
+        let mut values: [Option<String>; MAX_SEGMENT_PARAMS] = Default::default();
+        for (value, (start, end)) in values.iter_mut().zip(&bounds[..wanted.len()]) {
+            let (start, end) = (prefix + usize::from(*start), prefix + usize::from(*end));
+            match path.get(start..end) {
+                Some(text) => *value = Some(text.to_owned()),
+                None => return false,
+            }
+        }
+        for ((_, name), value) in wanted.iter().zip(values) {
+            match_info.add_static(*name, value.unwrap_or_default());
+        }
+        match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
+        true
+    }
+}
+
+impl Params {
+    /// [`Params::fill`] for a route with a tail: the lead segments from
+    /// the start, the pieces after the tail from the end, the tail between.
+    fn fill_tail(&self, match_info: &mut actix_web::dev::Path<Url>, prefix: usize) -> bool {
+        let Params::Tail {
+            lead,
+            lead_len,
+            tail,
+            after,
+        } = self
+        else {
+            return false;
+        };
+        let rest = &match_info.as_str()[prefix..];
+        let bytes = rest.as_bytes();
+        // Every parameter's bounds in `rest`, in the pattern's order.
+        let mut bounds = [(0usize, 0usize); 2 * MAX_SEGMENT_PARAMS + 1];
+        let mut count = 0;
+        let mut slot = |count: &mut usize, start: usize, end: usize| -> bool {
+            match bounds.get_mut(*count) {
+                Some(b) => {
+                    *b = (start, end);
+                    *count += 1;
+                    true
+                }
+                None => false,
+            }
+        };
+        let mut at = 0;
+        let mut wanted = lead.iter().peekable();
+        for index in 0..*lead_len {
+            if bytes.get(at) != Some(&b'/') {
+                return false;
+            }
+            let end = bytes[at + 1..]
+                .iter()
+                .position(|b| *b == b'/')
+                .map_or(bytes.len(), |n| at + 1 + n);
+            if wanted.next_if(|(i, _)| *i == index).is_some() && !slot(&mut count, at + 1, end) {
+                return false;
+            }
+            at = end;
+        }
+        // The pieces after the tail, from the end, then put in order.
+        let mut trailing = [(0usize, 0usize); MAX_SEGMENT_PARAMS];
+        let mut trailing_count = 0;
+        let mut end = bytes.len();
+        for (name, text) in after.iter().rev() {
+            let Some(slash) = bytes[..end].iter().rposition(|b| *b == b'/') else {
+                return false;
+            };
+            let segment = &rest[slash + 1..end];
+            match name {
+                Some(_) if !segment.is_empty() => match trailing.get_mut(trailing_count) {
+                    Some(b) => {
+                        *b = (slash + 1, end);
+                        trailing_count += 1;
+                    }
+                    None => return false,
+                },
+                None if segment == *text => {}
+                _ => return false,
+            }
+            end = slash;
+        }
+        if end <= at + 1 || bytes[at] != b'/' {
+            return false;
+        }
+        if !slot(&mut count, at + 1, end) {
+            return false;
+        }
+        for (start, end) in trailing[..trailing_count].iter().rev() {
+            if !slot(&mut count, *start, *end) {
+                return false;
+            }
+        }
+        let names = lead
+            .iter()
+            .map(|(_, name)| *name)
+            .chain(std::iter::once(*tail))
+            .chain(after.iter().filter_map(|(name, _)| *name));
+        let len = rest.len();
+        for (name, (start, end)) in names.zip(bounds) {
+            let value = match_info.as_str()[prefix + start..prefix + end].to_owned();
+            match_info.add_static(name, value);
+        }
+        match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
+        true
+    }
+}
+
+impl Table {
+    fn new(entries: Vec<Entry>) -> Table {
+        let prefix = common_prefix(entries.iter().map(|e| e.pattern));
+        let trie = Trie::new(
+            entries
+                .iter()
+                .map(|e| (Methods::named(e.method), &e.pattern[prefix.len()..])),
+        );
+        let mut patterns: Vec<&'static str> = Vec::new();
+        let mut pattern_of = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let at = patterns
+                .iter()
+                .position(|p| *p == entry.pattern)
+                .unwrap_or_else(|| {
+                    patterns.push(entry.pattern);
+                    patterns.len() - 1
+                });
+            pattern_of.push(at);
+        }
+        let params = entries
+            .iter()
+            .map(|e| Params::of(&e.pattern[prefix.len()..]))
+            .collect();
+        Table {
+            entries,
+            trie,
+            prefix,
+            patterns,
+            pattern_of,
+            params,
+            decided: Cell::new(None),
+        }
+    }
+
+    /// The routes `path` matches for `method`, and the bounds of the
+    /// served route's parameters when the path could be cut into
+    /// segments: `path` is the whole path, which starts with the prefix.
+    fn find(&self, method: Methods, path: &str) -> Option<(trie::Found, Seen)> {
+        let rest = path.strip_prefix(self.prefix)?;
+        let mut seen = Seen::default();
+        let found = self.trie.find_seen(method, rest, &mut seen);
+        Some((found, seen))
+    }
+
+    /// The route the dispatcher serves a request with, from what the trie
+    /// found for it: the route actix would serve, when it is a `#[route]`
+    /// (its service is ours) and no earlier pattern of the group matches
+    /// the path (so that `match_pattern()` finds its pattern first).
+    fn dispatch(&self, found: &trie::Found) -> Option<usize> {
+        let serve = usize::from(found.serve?);
+        let first = usize::from(found.first?);
+        let ours = self.entries[serve].service.is_some();
+        (ours && self.pattern_of[serve] == self.pattern_of[first]).then_some(serve)
+    }
+}
+
+/// The literal segments that start every pattern, without the last
+/// segment of any (so no route is the prefix itself): `/execution`.
+fn common_prefix(patterns: impl Iterator<Item = &'static str>) -> &'static str {
+    let mut common: Option<&'static str> = None;
+    for pattern in patterns {
+        // The pattern without its last segment, cut before the first
+        // segment the trie does not read as literal text.
+        let mut end = pattern.rfind('/').unwrap_or(0);
+        if let Some(brace) = pattern.find(['{', '}']) {
+            end = end.min(pattern[..brace].rfind('/').unwrap_or(0));
+        }
+        let candidate = &pattern[..end];
+        common = Some(match common {
+            None => candidate,
+            Some(c) => {
+                let mut len = 0;
+                for (a, b) in c.split('/').zip(candidate.split('/')).skip(1) {
+                    if a != b {
+                        break;
+                    }
+                    len += 1 + a.len();
+                }
+                &c[..len]
+            }
+        });
+    }
+    common.unwrap_or("")
+}
+
+/// The dispatcher's guard: routes the request on the URI's path, re-quoted
+/// as actix re-quotes it.
+struct DispatchGuard(Rc<Table>);
+
+impl Guard for DispatchGuard {
+    fn check(&self, ctx: &GuardContext<'_>) -> bool {
+        let head = ctx.head();
+        let raw = head.uri.path();
+        let requoted;
+        let path = if has_percent(raw.as_bytes()) {
+            requoted = Url::new(head.uri.clone());
+            requoted.path()
+        } else {
+            raw
+        };
+        let table = &self.0;
+        let Some((found, seen)) = table.find(Methods::of(&head.method), path) else {
+            return false;
+        };
+        if let Some(index) = table.dispatch(&found) {
+            table.decided.set(Some(Decision {
+                request: std::ptr::from_ref(head) as usize,
+                route: index as RouteIndex,
+                bounds: table.params[index].bounds(&seen),
+            }));
+            return true;
+        }
+        if found.serve.is_some() {
+            ctx.req_data_mut().insert(GoFlat);
+        } else if let Some(first) = found.first {
+            let pattern = table.entries[usize::from(first)].pattern;
+            record_wrong_method(&mut ctx.req_data_mut(), found.allow, pattern);
+        }
+        false
+    }
+}
+
+struct DispatchFactory {
+    table: Rc<Table>,
+    default: Rc<RouteFactory>,
+}
+
+impl ServiceFactory<ServiceRequest> for DispatchFactory {
+    type Response = ServiceResponse;
+    type Error = Error;
+    type Config = ();
+    type Service = Dispatch;
+    type InitError = ();
+    type Future = LocalBoxFuture<'static, Result<Dispatch, ()>>;
+
+    fn new_service(&self, _: ()) -> Self::Future {
+        let table = Rc::clone(&self.table);
+        let default = self.default.new_service(());
+        let services: Vec<_> = table
+            .entries
+            .iter()
+            .map(|e| e.service.map(|make| make().new_service(())))
+            .collect();
+        Box::pin(async move {
+            let mut built = Vec::with_capacity(services.len());
+            for service in services {
+                built.push(match service {
+                    Some(future) => Some(future.await?),
+                    None => None,
+                });
+            }
+            Ok(Dispatch {
+                table,
+                services: built,
+                default: default.await?,
+            })
+        })
+    }
+}
+
+/// The dispatcher's service.
+pub struct Dispatch {
+    table: Rc<Table>,
+    services: Vec<Option<RouteService>>,
+    default: RouteService,
+}
+
+impl Service<ServiceRequest> for Dispatch {
+    type Response = ServiceResponse;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<ServiceResponse, Error>>;
+
+    actix_web::dev::always_ready!();
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let table = &self.table;
+        let request = std::ptr::from_ref(req.head()) as usize;
+        let (index, bounds) = match table.decided.take() {
+            Some(decision) if decision.request == request => {
+                (Some(usize::from(decision.route)), decision.bounds)
+            }
+            // Not the request the guard decided for: route it again, on
+            // actix's re-quoted path.
+            _ => (
+                table
+                    .find(Methods::of(req.method()), req.match_info().as_str())
+                    .and_then(|(found, _)| table.dispatch(&found)),
+                None,
+            ),
+        };
+        let Some(index) = index else {
+            return self.default.call(req);
+        };
+        let prefix = table.prefix.len();
+        if !table.params[index].fill(req.match_info_mut(), prefix, bounds) {
+            return self.default.call(req);
+        }
+        match &self.services[index] {
+            Some(service) => service.call(req),
+            None => self.default.call(req),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_common_prefix_is_whole_literal_segments() {
+        let p = |v: &[&'static str]| common_prefix(v.iter().copied());
+        assert_eq!(
+            p(&["/execution/health", "/execution/variables/{k}"]),
+            "/execution"
+        );
+        assert_eq!(
+            p(&["/execution/health", "/execution/health/ping"]),
+            "/execution"
+        );
+        assert_eq!(p(&["/health", "/health/ping"]), "");
+        assert_eq!(p(&["/a/b/{c}/d", "/a/b/{c}/e"]), "/a/b");
+        assert_eq!(p(&["/ab/x", "/a/x"]), "");
+        assert_eq!(p(&["/{x}/y"]), "");
+        assert_eq!(p(&["/items/{id}"]), "/items");
+        assert_eq!(p(&["/files/{a}.{b}/x"]), "/files");
+    }
+}

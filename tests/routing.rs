@@ -1,0 +1,408 @@
+//! How a `#[routes]` group's requests find their route (SPEC §14): the same
+//! answers whichever way the group is registered, on the `App` (one
+//! dispatcher for the whole group) or inside a `web::scope` (its routes
+//! one by one, as actix registers them): the route actix's own order
+//! picks, its full pattern in `req.match_pattern()`, its parameters in
+//! `match_info`, the path as actix re-quotes it, and the requests the
+//! group does not serve going on to what is registered after it.
+
+use actix_web::guard::GuardContext;
+use actix_web::http::header::ALLOW;
+use actix_web::test::{call_service, init_service, read_body, TestRequest};
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use scopegate::routes;
+use serde_json::{json, Value};
+
+/// What a handler saw: its name, `match_pattern()`, the raw `match_info`
+/// and the decoded `web::Path` values.
+fn seen(req: &HttpRequest, route: &str, decoded: Value) -> HttpResponse {
+    let raw: serde_json::Map<String, Value> = req
+        .match_info()
+        .iter()
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "route": route,
+        "pattern": req.match_pattern(),
+        "raw": raw,
+        "decoded": decoded,
+    }))
+}
+
+/// Only requests with `X-Beta: 1`.
+fn beta(ctx: &GuardContext<'_>) -> bool {
+    ctx.head().headers().get("x-beta").is_some_and(|v| v == "1")
+}
+
+#[routes(prefix = "/patterns")]
+mod patterns {
+    use super::*;
+
+    #[route(get, "/variables/keys", public)]
+    pub async fn keys(req: HttpRequest) -> HttpResponse {
+        seen(&req, "keys", Value::Null)
+    }
+
+    #[route(get, "/variables/<variable_key>", public)]
+    pub async fn get_variable(req: HttpRequest, key: web::Path<String>) -> HttpResponse {
+        seen(&req, "get_variable", json!(key.into_inner()))
+    }
+
+    #[route(put, "/variables/<variable_key>", public)]
+    pub async fn put_variable(req: HttpRequest, key: web::Path<String>) -> HttpResponse {
+        seen(&req, "put_variable", json!(key.into_inner()))
+    }
+
+    /// Declared before `/items/search`, which it also matches: GET
+    /// `/items/search` is this route's (a `GET /items/search` after it
+    /// would never be reached, and is refused at compile time).
+    #[route(get, "/items/<item_id>", public)]
+    pub async fn get_item(req: HttpRequest) -> HttpResponse {
+        seen(&req, "get_item", Value::Null)
+    }
+
+    #[route(post, "/items/search", public)]
+    pub async fn post_search(req: HttpRequest) -> HttpResponse {
+        seen(&req, "post_search", Value::Null)
+    }
+
+    /// A parameter that takes the rest of the path, then more segments.
+    #[route(get, "/keys/<key:path>/item/<offset>", public)]
+    pub async fn key_item(req: HttpRequest, path: web::Path<(String, u32)>) -> HttpResponse {
+        let (key, offset) = path.into_inner();
+        seen(&req, "key_item", json!([key, offset]))
+    }
+
+    #[route(get, "/keys/<key:path>", public)]
+    pub async fn by_key(req: HttpRequest, key: web::Path<String>) -> HttpResponse {
+        seen(&req, "by_key", json!(key.into_inner()))
+    }
+
+    #[routes(prefix = "/runs/<dag_id>")]
+    pub mod runs {
+        use super::*;
+
+        #[route(get, "/<run_id>/state", public)]
+        pub async fn state(req: HttpRequest, ids: web::Path<(String, String)>) -> HttpResponse {
+            let (dag, run) = ids.into_inner();
+            seen(&req, "state", json!([dag, run]))
+        }
+    }
+}
+
+/// A group with a `#[protect]` handler whose actix attribute adds a guard:
+/// only actix can run it, so the group registers its routes one by one.
+#[routes(prefix = "/beta")]
+mod guarded {
+    use super::*;
+    use actix_web::get;
+    use scopegate::TiToken;
+
+    #[scopegate::protect(scopes = ["ti:self"])]
+    #[get("/feature/{task_instance_id}", guard = "beta")]
+    pub async fn beta_feature(token: TiToken) -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "route": "beta_feature", "sub": token.id }))
+    }
+}
+
+/// Where the groups are registered.
+#[derive(Clone, Copy, Debug)]
+enum Mount {
+    /// On the `App`: the dispatcher.
+    App,
+    /// Inside `web::scope("/v1")`: the routes one by one.
+    Scope,
+}
+
+impl Mount {
+    fn prefix(self) -> &'static str {
+        match self {
+            Mount::App => "",
+            Mount::Scope => "/v1",
+        }
+    }
+}
+
+/// The groups, then a plain actix route under the same prefix, registered
+/// at `mount`; `method path` (under the mount's prefix) sent to it.
+async fn call(mount: Mount, method: &str, path: &str) -> (u16, Value, Option<String>) {
+    call_with(mount, method, path, &[]).await
+}
+
+/// The key the guarded handler's tokens are signed with.
+static AUTH: std::sync::LazyLock<scopegate::testing::TestAuth> =
+    std::sync::LazyLock::new(scopegate::testing::TestAuth::new);
+
+async fn call_with(
+    mount: Mount,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+) -> (u16, Value, Option<String>) {
+    fn groups(cfg: &mut web::ServiceConfig) {
+        cfg.configure(patterns::configure)
+            .configure(guarded::configure)
+            .route(
+                "/patterns/plain",
+                web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
+            )
+            .route(
+                "/beta/feature/{id}",
+                web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
+            );
+    }
+    let app = App::new().app_data(AUTH.verifier());
+    let app = match mount {
+        Mount::App => init_service(app.configure(groups)).await,
+        Mount::Scope => init_service(app.service(web::scope("/v1").configure(groups))).await,
+    };
+    let mut req = TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(&format!("{}{path}", mount.prefix()));
+    for (name, value) in headers {
+        req = req.insert_header((name.as_str(), value.as_str()));
+    }
+    let res = call_service(&app, req.to_request()).await;
+    let status = res.status().as_u16();
+    let allow = res
+        .headers()
+        .get(ALLOW)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = read_body(res).await;
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (status, body, allow)
+}
+
+/// The handler that answered, its pattern (under the mount's prefix) and
+/// its parameters, raw and decoded.
+fn answer(mount: Mount, route: &str, pattern: &str, raw: Value, decoded: Value) -> Value {
+    json!({
+        "route": route,
+        "pattern": format!("{}{pattern}", mount.prefix()),
+        "raw": raw,
+        "decoded": decoded,
+    })
+}
+
+const MOUNTS: [Mount; 2] = [Mount::App, Mount::Scope];
+
+#[actix_web::test]
+async fn each_route_sees_its_own_pattern_and_parameters() {
+    for mount in MOUNTS {
+        assert_eq!(
+            call(mount, "GET", "/patterns/variables/keys").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "keys",
+                    "/patterns/variables/keys",
+                    json!({}),
+                    Value::Null
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+        assert_eq!(
+            call(mount, "GET", "/patterns/variables/db").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "get_variable",
+                    "/patterns/variables/{variable_key}",
+                    json!({"variable_key": "db"}),
+                    json!("db")
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+        assert_eq!(
+            call(mount, "GET", "/patterns/runs/etl/manual__1/state").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "state",
+                    "/patterns/runs/{dag_id}/{run_id}/state",
+                    json!({"dag_id": "etl", "run_id": "manual__1"}),
+                    json!(["etl", "manual__1"])
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_parameter_takes_the_rest_of_the_path() {
+    for mount in MOUNTS {
+        assert_eq!(
+            call(mount, "GET", "/patterns/keys/team/db%2Fpass/item/3").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "key_item",
+                    "/patterns/keys/{key:.+}/item/{offset}",
+                    json!({"key": "team/db%2Fpass", "offset": "3"}),
+                    json!(["team/db/pass", 3])
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+        // A key may end in what follows it elsewhere: the first-declared
+        // route that matches wins, as in Airflow.
+        let (status, body, _) = call(mount, "GET", "/patterns/keys/item/3").await;
+        assert_eq!(
+            (status, &body["decoded"]),
+            (200, &json!("item/3")),
+            "{mount:?}"
+        );
+        let (status, body, _) = call(mount, "GET", "/patterns/keys/a//b/item").await;
+        assert_eq!(
+            (status, &body["decoded"]),
+            (200, &json!("a//b/item")),
+            "{mount:?}"
+        );
+        // `/item/x` matches the first route, whose offset is a number: its
+        // extractor refuses `x` (actix's 404), as it would without scopegate.
+        let (status, body, _) = call(mount, "GET", "/patterns/keys/a/item/x").await;
+        assert_eq!((status, body), (404, Value::Null), "{mount:?}");
+        let (status, _, _) = call(mount, "GET", "/patterns/keys/").await;
+        assert_eq!(status, 404, "{mount:?}: a key is never empty");
+    }
+}
+
+#[actix_web::test]
+async fn the_first_declared_route_wins_where_two_overlap() {
+    for mount in MOUNTS {
+        // `/variables/keys` is declared first; PUT has no route there, and
+        // goes on to `/variables/<variable_key>`, whose pattern it gets.
+        assert_eq!(
+            call(mount, "PUT", "/patterns/variables/keys").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "put_variable",
+                    "/patterns/variables/{variable_key}",
+                    json!({"variable_key": "keys"}),
+                    json!("keys")
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+        // `/items/<item_id>` is declared before `/items/search`.
+        let (status, body, _) = call(mount, "GET", "/patterns/items/search").await;
+        assert_eq!(
+            (status, &body["route"]),
+            (200, &json!("get_item")),
+            "{mount:?}"
+        );
+        assert_eq!(
+            body["pattern"],
+            json!(format!("{}/patterns/items/{{item_id}}", mount.prefix()))
+        );
+        let (status, body, _) = call(mount, "POST", "/patterns/items/search").await;
+        assert_eq!(
+            (status, &body["route"]),
+            (200, &json!("post_search")),
+            "{mount:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_encoded_slash_never_splits_a_segment() {
+    for mount in MOUNTS {
+        // actix re-quotes the path: `%2F` stays encoded in the segment, and
+        // `web::Path` decodes it; `%64` is re-quoted to `d`.
+        assert_eq!(
+            call(mount, "GET", "/patterns/variables/team%2Fdb").await,
+            (
+                200,
+                answer(
+                    mount,
+                    "get_variable",
+                    "/patterns/variables/{variable_key}",
+                    json!({"variable_key": "team%2Fdb"}),
+                    json!("team/db")
+                ),
+                None
+            ),
+            "{mount:?}"
+        );
+        let (status, body, _) = call(mount, "GET", "/patterns/variables/%6Beys").await;
+        assert_eq!((status, &body["route"]), (200, &json!("keys")), "{mount:?}");
+        let (status, _, _) = call(mount, "GET", "/patterns/variables/a/b").await;
+        assert_eq!(status, 404, "{mount:?}");
+    }
+}
+
+#[actix_web::test]
+async fn what_the_group_does_not_serve_goes_on() {
+    for mount in MOUNTS {
+        // A plain actix route registered after the group, under its prefix.
+        let (status, body, _) = call(mount, "GET", "/patterns/plain").await;
+        assert_eq!(
+            (status, &body["route"]),
+            (200, &json!("plain")),
+            "{mount:?}"
+        );
+        // Nothing serves these.
+        for path in ["/patterns/nope", "/patterns/variables", "/elsewhere"] {
+            assert_eq!(
+                call(mount, "GET", path).await,
+                (404, Value::Null, None),
+                "{path}"
+            );
+        }
+        // A known path with another method.
+        let (status, _, allow) = call(mount, "DELETE", "/patterns/variables/db").await;
+        assert_eq!(
+            (status, allow.as_deref()),
+            (405, Some("GET, PUT")),
+            "{mount:?}"
+        );
+        let (status, _, allow) = call(mount, "DELETE", "/patterns/items/search").await;
+        assert_eq!(
+            (status, allow.as_deref()),
+            (405, Some("GET, POST")),
+            "{mount:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn actix_guards_of_a_protect_handler_still_decide() {
+    for mount in MOUNTS {
+        let id = uuid::Uuid::new_v4();
+        let path = format!("/beta/feature/{id}");
+        // Without the header the guarded handler does not match: the
+        // request goes on, to the plain route registered after the group.
+        let (status, body, _) = call(mount, "GET", &path).await;
+        assert_eq!(
+            (status, &body["route"]),
+            (200, &json!("plain")),
+            "{mount:?}"
+        );
+        // With it, the guarded handler does, and its policy runs.
+        let beta = ("x-beta".to_owned(), "1".to_owned());
+        let (status, _, _) = call_with(mount, "GET", &path, std::slice::from_ref(&beta)).await;
+        assert_eq!(status, 401, "{mount:?}: no token");
+        let (name, value) = AUTH.bearer(&AUTH.execution(id));
+        let bearer = (name.to_string(), value);
+        let (status, body, _) = call_with(mount, "GET", &path, &[beta, bearer]).await;
+        assert_eq!(
+            (status, body),
+            (200, json!({ "route": "beta_feature", "sub": id })),
+            "{mount:?}"
+        );
+    }
+}
