@@ -204,6 +204,16 @@ fn every_class_of_mistake_in_scopegate_toml_names_the_file_line_and_fix() {
             ],
         ),
         (
+            "bad-subject",
+            format!("{TOKEN}subject = \"names\"\n"),
+            &[
+                "error: $DIR/scopegate.toml:4:11: `subject = \"names\"` is not a subject format: \
+                 write `subject = \"uuid\"` (a token's `sub` is a UUID, as Airflow's task \
+                 instance ids) or `subject = \"any\"` (any non-empty string: user names, \
+                 account ids)",
+            ],
+        ),
+        (
             "permissions-format",
             "[permissions]\nformat = \"spaces\"\nnames = [\"reports:read\"]\n".into(),
             &[
@@ -493,6 +503,116 @@ fn main() {
     );
 }
 
+/// The notes service's words (issue 24): names as subjects, said once,
+/// under `[token]`.
+const NOTES: &str = r#"
+[token]
+claim = "kind"
+types = ["user", "service"]
+default = "user"
+subject = "any"
+
+[owners."owner:self"]
+param = "owner"
+compare = "exact"
+label = "owner"
+"#;
+
+/// Issue 24: `subject = "any"` in `scopegate.toml` reaches the crate's
+/// `vocabulary!()`, and a verifier built from that vocabulary accepts a
+/// name as `sub` with no `.subject(..)` call (tests/testing_kit.rs checks
+/// the kit and the verifier in depth); without the key, subjects stay
+/// UUIDs.
+#[test]
+fn subject_any_in_scopegate_toml_reaches_the_verifier() {
+    let main = r#"
+#![deny(warnings)]
+use scopegate::{Issuer, SigningKey, SubjectFormat, TokenType, VerificationKey, Verifier, Vocabulary};
+
+const VOCABULARY: Vocabulary = scopegate::vocabulary!();
+
+fn main() {
+    let secret = [7u8; 64];
+    let issuer = Issuer::builder(SigningKey::secret(&secret).unwrap())
+        .audience("urn:example:notes")
+        .vocabulary(&VOCABULARY)
+        .build()
+        .unwrap();
+    let token = issuer.issue("alice", TokenType::new("user")).unwrap();
+    let verifier = Verifier::builder(VerificationKey::secret(&secret).unwrap())
+        .audience("urn:example:notes")
+        .vocabulary(&VOCABULARY)
+        .build()
+        .unwrap();
+    let verified = verifier.verify(&token);
+    println!("{:?} {}", VOCABULARY.subject(), verified.is_ok());
+    let _ = SubjectFormat::Any;
+}
+"#;
+    for (case, toml, expected) in [
+        ("subject-any", NOTES.to_owned(), "Any true"),
+        (
+            "subject-default",
+            NOTES.replace("subject = \"any\"\n", ""),
+            "Uuid false",
+        ),
+    ] {
+        let fixture = Fixture::new(case, Some(&toml), main);
+        let (out, secs) = fixture.cargo("run");
+        eprintln!("{case}: cargo run in {secs:.1} s");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            expected,
+            "{case}"
+        );
+    }
+}
+
+/// Issue 24: a mistake in `scopegate.toml` is reported once, though
+/// `vocabulary!()` and every `#[routes]` group and `#[route]` read the
+/// file (it was reported by each of them).
+#[test]
+fn a_mistake_in_scopegate_toml_is_reported_once() {
+    let main = r#"
+const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();
+
+#[scopegate::routes(prefix = "/notes")]
+mod notes {
+    use actix_web::HttpResponse;
+
+    #[route(get, "/")]
+    async fn list() -> HttpResponse { HttpResponse::Ok().finish() }
+}
+
+#[scopegate::route(get, "/health", public)]
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    let _ = (VOCABULARY, notes::ROUTES);
+    let _ = actix_web::App::new().service(health).configure(notes::configure);
+}
+"#;
+    let fixture = Fixture::new(
+        "reported-once",
+        Some("[token]\ntypes = [\"user\"]\ndefault = \"users\"\n"),
+        main,
+    );
+    assert_eq!(
+        fixture.errors(),
+        [
+            "error: $DIR/scopegate.toml:3:11: `default = \"users\"` is not one of `types`: \
+          did you mean `user`?"
+        ]
+    );
+}
+
 /// A ledger's words with permissions in `scope` (the type is in `role`).
 const LEDGER_PERMISSIONS: &str = r#"
 [token]
@@ -540,6 +660,76 @@ fn main() {}
              \"audit:read\" to `names` in `[permissions]` of $DIR/scopegate.toml",
         ]
     );
+}
+
+/// Issue 24: a crate's own trybuild cases see its own `scopegate.toml`
+/// (runtime/doc/testing.md's guide). `tests/fixtures/own-vocabulary` is a
+/// notes service whose cases pin "did you mean `owner:self`?" and
+/// "did you mean `token:service`?" and SPEC §6's "`TiToken` under
+/// `subject = \"any\"`" error, and whose passing case compiles only in its
+/// words; trybuild used to compile them in Airflow's.
+#[test]
+fn a_crates_trybuild_cases_use_its_own_scopegate_toml() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("tests/fixtures/own-vocabulary");
+    // The workspace's versions, so the build shares the other fixtures'
+    // dependencies.
+    std::fs::copy(root.join("Cargo.lock"), fixture.join("Cargo.lock")).unwrap();
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO"))
+        .args(["test", "--quiet", "--test", "ui", "--manifest-path"])
+        .arg(fixture.join("Cargo.toml"))
+        .args(["--", "--nocapture"])
+        .env("CARGO_TARGET_DIR", target_dir().join("tests/trybuild"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("TRYBUILD")
+        .output()
+        .expect("cargo test");
+    eprintln!(
+        "own-vocabulary: cargo test --test ui in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let stdout = without_colours(&String::from_utf8_lossy(&out.stdout));
+    let stderr = without_colours(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    let report = format!("{stdout}{stderr}");
+    for case in [
+        "owner-typo-fail.rs",
+        "service-typo-fail.rs",
+        "ti-token-fail.rs",
+        "own-words-ok.rs",
+    ] {
+        let prefix = format!("test tests/ui/{case} ");
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with(&prefix) && l.trim_end().ends_with("... ok")),
+            "{case} did not pass:\n{report}"
+        );
+    }
+}
+
+/// `text` without its ANSI colour sequences (trybuild colours its report).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ ... m
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Without `[token]`, tokens have no type: a `token:*` scope says so.

@@ -407,6 +407,127 @@ fn airflows_shortcuts_fail_in_another_vocabulary() {
     let _ = TestAuth::for_vocabulary(&LEDGER).execution(Uuid::new_v4());
 }
 
+/// The notes service's words: names as subjects, said once, in the
+/// vocabulary (`[token] subject = "any"` in its `scopegate.toml`; the
+/// macros' `vocabulary!()` expands to this).
+const NOTES: Vocabulary =
+    Vocabulary::new("kind", &["user", "service"], 0).with_subject(SubjectFormat::Any);
+
+/// Issue 24: a vocabulary that says its subjects are any string is
+/// followed by the kit and by a verifier built from it, with no
+/// `.subject(..)` call; an explicit call still wins, and the vocabulary
+/// without it keeps UUIDs.
+#[test]
+fn the_vocabularys_subject_format_needs_no_builder_call() {
+    let auth = TestAuth::for_vocabulary(&NOTES);
+    let claims = auth
+        .verifier()
+        .verify(&auth.token("alice", "user"))
+        .unwrap();
+    assert_eq!(claims.sub, "alice");
+    let built = TestAuth::builder().vocabulary(&NOTES).build().unwrap();
+    assert!(built
+        .verifier()
+        .verify(&built.token("alice", "service"))
+        .is_ok());
+
+    // A verifier of the service's own, from the same vocabulary.
+    let key = || VerificationKey::secret(SECRET).unwrap();
+    let kit = TestAuth::builder()
+        .secret(SECRET)
+        .audience(AUDIENCE)
+        .issuer("notes")
+        .vocabulary(&NOTES)
+        .build()
+        .unwrap();
+    let token = kit.token("alice", "user");
+    let verifier = Verifier::builder(key())
+        .audience(AUDIENCE)
+        .issuer("notes")
+        .vocabulary(&NOTES)
+        .build()
+        .unwrap();
+    assert_eq!(verifier.verify(&token).unwrap().sub, "alice");
+    // Without the vocabulary, or with an explicit `.subject(Uuid)`: UUIDs.
+    for verifier in [
+        Verifier::builder(key()).audience(AUDIENCE).issuer("notes"),
+        Verifier::builder(key())
+            .audience(AUDIENCE)
+            .issuer("notes")
+            .vocabulary(&NOTES)
+            .subject(SubjectFormat::Uuid),
+    ] {
+        assert_eq!(
+            verifier.build().unwrap().verify(&token).unwrap_err(),
+            InvalidReason::InvalidSubject
+        );
+    }
+    // A vocabulary that keeps Airflow's UUIDs changes nothing.
+    let ledger = TestAuth::for_vocabulary(&LEDGER);
+    assert_eq!(
+        ledger
+            .verifier()
+            .verify(&ledger.token("alice", "clerk"))
+            .unwrap_err(),
+        InvalidReason::InvalidSubject
+    );
+    // The old builder call keeps working.
+    let old = TestAuth::builder()
+        .vocabulary(&LEDGER)
+        .subject(SubjectFormat::Any)
+        .build()
+        .unwrap();
+    assert!(old.verifier().verify(&old.token("alice", "clerk")).is_ok());
+}
+
+/// What a panic of `f` says.
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("it panics");
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
+            .downcast::<&str>()
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// Issue 24: the panic for a type outside the kit's vocabulary told a kit
+/// that already had the crate's vocabulary to build itself with one. It
+/// gives that advice only to a kit of Airflow's vocabulary (the default),
+/// and otherwise says what to write.
+#[test]
+fn a_type_outside_the_vocabulary_says_what_to_write() {
+    assert_eq!(
+        panic_message(|| {
+            let _ = TestAuth::new().token(Uuid::new_v4(), "clerk");
+        }),
+        "TestAuth: 'clerk' is not a token type of the kit's vocabulary (execution, workload), \
+         which is Airflow's, the default: if your crate declares its own types in \
+         scopegate.toml, build the kit with them: TestAuth::for_vocabulary(&VOCABULARY) or \
+         TestAuth::builder().vocabulary(&VOCABULARY), with \
+         `const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();`; to write a \
+         value that is no type (to test the refusal), use .type_claim(..)"
+    );
+    assert_eq!(
+        panic_message(|| {
+            let _ = TestAuth::for_vocabulary(&LEDGER).token(Uuid::new_v4(), "auditors");
+        }),
+        "TestAuth: 'auditors' is not a token type of the kit's vocabulary (clerk, auditor): \
+         write one of those; to write a value that is no type (to test the refusal), use \
+         .type_claim(..)"
+    );
+    assert_eq!(
+        panic_message(|| {
+            let _ = TestAuth::for_vocabulary(&LEDGER).workload(Uuid::new_v4());
+        }),
+        "TestAuth: 'workload' is not a token type of the kit's vocabulary (clerk, auditor): \
+         write one of those; execution() and workload() mint Airflow's types, so mint this \
+         vocabulary's with token(sub, \"clerk\") or mint(sub).of_type(\"clerk\"); to write a \
+         value that is no type (to test the refusal), use .type_claim(..)"
+    );
+}
+
 #[test]
 fn mint_lifetimes_and_expiries() {
     let auth = known();

@@ -2,7 +2,8 @@
 //! expands.
 //!
 //! The file sits next to the `Cargo.toml` of the crate being compiled
-//! (`CARGO_MANIFEST_DIR`). [`for_crate`] reads it once per file version
+//! (`CARGO_MANIFEST_DIR`), or, for a trybuild case, of the crate whose case
+//! it is ([`trybuild_source`]). [`for_crate`] reads it once per file version
 //! (cached by path, length and modification time) and checks it all,
 //! collecting every mistake with its line and column and what to write
 //! instead. Every expansion that read the file includes it with
@@ -28,7 +29,9 @@ use toml::Spanned;
 
 use crate::path::is_ident;
 use crate::suggest;
-use crate::vocab::{Compare, Format, Owner, Permissions, Vocabulary, MAX_PERMISSIONS, MAX_TYPES};
+use crate::vocab::{
+    Compare, Format, Owner, Permissions, Subject, Vocabulary, MAX_PERMISSIONS, MAX_TYPES,
+};
 
 /// The file's name, next to `Cargo.toml`.
 pub(crate) const FILE_NAME: &str = "scopegate.toml";
@@ -41,6 +44,9 @@ pub(crate) struct Config {
     /// The vocabulary, or every problem of the file, each a whole
     /// diagnostic starting with `path:line:column:`.
     pub(crate) vocabulary: Result<Arc<Vocabulary>, Arc<Vec<String>>>,
+    /// Whether this expansion reports the file's problems: only the first
+    /// to read this version of the file in this compiler process does.
+    pub(crate) report: bool,
 }
 
 impl Config {
@@ -49,6 +55,24 @@ impl Config {
         Config {
             file: None,
             vocabulary: Ok(Vocabulary::airflow()),
+            report: true,
+        }
+    }
+
+    /// The problems of the file that this expansion reports: all of them
+    /// the first time the file (this version of it) is read in this
+    /// compiler process, none afterwards. Every macro reads it (a
+    /// `vocabulary!()` and a `#[routes]` group in one crate), and each
+    /// problem is one the user fixes once, so rustc shows it once. The
+    /// others expand to stubs (Airflow's vocabulary for `vocabulary!()`,
+    /// routes without a policy), which add no error of their own; the
+    /// first one's errors fail the build. (Where one process expands
+    /// several times, as rust-analyzer's macro server, a later expansion
+    /// of a call may not show them; `cargo check` always does.)
+    pub(crate) fn errors(&self) -> &[String] {
+        match &self.vocabulary {
+            Err(errors) if self.report => errors,
+            _ => &[],
         }
     }
 
@@ -74,7 +98,9 @@ pub(crate) fn for_crate() -> Config {
     let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
         return Config::airflow();
     };
-    let path = PathBuf::from(dir).join(FILE_NAME);
+    let dir = PathBuf::from(dir);
+    let dir = trybuild_source(&dir).unwrap_or(dir);
+    let path = dir.join(FILE_NAME);
     let Ok(meta) = std::fs::metadata(&path) else {
         return Config::airflow();
     };
@@ -82,7 +108,10 @@ pub(crate) fn for_crate() -> Config {
     static CACHE: Mutex<Option<HashMap<Key, Config>>> = Mutex::new(None);
     if let Ok(cache) = CACHE.lock() {
         if let Some(config) = cache.as_ref().and_then(|c| c.get(&key)) {
-            return config.clone();
+            return Config {
+                report: false,
+                ..config.clone()
+            };
         }
     }
     let vocabulary = match std::fs::read_to_string(&path) {
@@ -95,6 +124,7 @@ pub(crate) fn for_crate() -> Config {
     let config = Config {
         file: Some(path),
         vocabulary,
+        report: true,
     };
     if let Ok(mut cache) = CACHE.lock() {
         cache
@@ -102,6 +132,57 @@ pub(crate) fn for_crate() -> Config {
             .insert(key, config.clone());
     }
     config
+}
+
+/// The crate whose trybuild case is being compiled, when the crate being
+/// compiled is one of trybuild's: its cases then use that crate's words.
+///
+/// trybuild compiles the cases of crate `C` (`tests/ui/*-fail.rs`) as
+/// binaries `trybuild000`, `trybuild001`, .. of a crate it generates,
+/// `C-tests` in `<target>/tests/trybuild/C/`, whose `Cargo.toml` lists each
+/// `[[bin]]` with the absolute path of its case file. So the manifest
+/// directory of a case is not `C`'s, but its file is in `C`: the nearest
+/// directory above it with a `Cargo.toml` is `C`'s, and its
+/// `scopegate.toml` applies. `None` for any other crate.
+fn trybuild_source(manifest_dir: &Path) -> Option<PathBuf> {
+    let package = std::env::var("CARGO_PKG_NAME").ok()?;
+    // Before reading anything: most crates are not `<crate>-tests`.
+    package.strip_suffix("-tests")?;
+    let bin = std::env::var("CARGO_BIN_NAME").ok()?;
+    let manifest = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok()?;
+    let case = trybuild_case(manifest_dir, &package, &bin, &manifest)?;
+    case.ancestors()
+        .skip(1)
+        .find(|dir| dir.join("Cargo.toml").is_file())
+        .map(Path::to_owned)
+}
+
+/// The file of the trybuild case `bin`, when `manifest_dir` (whose
+/// `Cargo.toml` is `manifest`) is the crate trybuild generates for a crate's
+/// cases: `<target>/tests/trybuild/<crate>/`, package `<crate>-tests`.
+fn trybuild_case(manifest_dir: &Path, package: &str, bin: &str, manifest: &str) -> Option<PathBuf> {
+    let name = package.strip_suffix("-tests")?;
+    let mut up = manifest_dir.iter().rev();
+    if (up.next()?, up.next()?, up.next()?)
+        != (name.as_ref(), "trybuild".as_ref(), "tests".as_ref())
+    {
+        return None;
+    }
+    let manifest = DeTable::parse(manifest).ok()?;
+    let Some(DeValue::Array(bins)) = manifest.get_ref().get("bin").map(Spanned::get_ref) else {
+        return None;
+    };
+    bins.iter().find_map(|entry| {
+        let DeValue::Table(entry) = entry.get_ref() else {
+            return None;
+        };
+        let field = |key: &str| match entry.get(key).map(Spanned::get_ref) {
+            Some(DeValue::String(s)) => Some(s.as_ref()),
+            _ => None,
+        };
+        let path = Path::new(field("path")?);
+        (field("name")? == bin && path.is_absolute()).then(|| path.to_owned())
+    })
 }
 
 /// Checks the text of a `scopegate.toml` found at `path`: the vocabulary,
@@ -251,6 +332,10 @@ impl FileCx<'_> {
                 }
             },
         };
+        let subject = match root.get("token").map(|v| v.get_ref()) {
+            Some(DeValue::Table(t)) => self.subject(t),
+            _ => Some(Subject::Uuid),
+        };
         if let (Some(Some(declared)), Some(Some((claim, _, _)))) = (&permissions, &token) {
             self.permissions_against(declared, claim);
         }
@@ -262,14 +347,42 @@ impl FileCx<'_> {
             None => None,
         };
         let (claim, types, default) = token?.unwrap_or_default();
-        Some(Vocabulary::with_permissions(
-            claim,
-            types,
-            default,
-            owners?,
-            permissions,
-            Some(self.path.to_owned()),
-        ))
+        Some(
+            Vocabulary::with_permissions(
+                claim,
+                types,
+                default,
+                owners?,
+                permissions,
+                Some(self.path.to_owned()),
+            )
+            .with_subject(subject?),
+        )
+    }
+
+    /// `[token] subject`: what a token's `sub` looks like; default "uuid".
+    fn subject(&mut self, table: &DeTable<'_>) -> Option<Subject> {
+        let Some(value) = table.get("subject") else {
+            return Some(Subject::Uuid);
+        };
+        let written = self.string(value, "subject", "any")?;
+        if let Some(found) = Subject::ALL.into_iter().find(|k| k.keyword() == written) {
+            return Some(found);
+        }
+        let hint = match suggest::near_misses(&written, &Subject::ALL.map(Subject::keyword)).first()
+        {
+            Some(h) => format!("did you mean `subject = \"{h}\"`? Write"),
+            None => "write".to_owned(),
+        };
+        self.error(
+            value.span(),
+            format!(
+                "`subject = \"{written}\"` is not a subject format: {hint} `subject = \"uuid\"` \
+                 (a token's `sub` is a UUID, as Airflow's task instance ids) or \
+                 `subject = \"any\"` (any non-empty string: user names, account ids)"
+            ),
+        );
+        None
     }
 
     /// `[permissions]`: the claim, the format and the names, with where
@@ -461,7 +574,11 @@ impl FileCx<'_> {
         table: &DeTable<'_>,
         span: Range<usize>,
     ) -> Option<(String, Vec<String>, usize)> {
-        self.unknown_keys(table, &["claim", "types", "default"], "`[token]`");
+        self.unknown_keys(
+            table,
+            &["claim", "types", "default", "subject"],
+            "`[token]`",
+        );
         let claim = match table.get("claim") {
             None => Some("scope".to_owned()),
             Some(v) => self
@@ -965,7 +1082,7 @@ label = "connection test ID"
         );
         assert_eq!(
             errors("[token]\ntypes = [\"a\"]\ndefault = \"a\"\nexpiry = 3\n"),
-            [":4:1: unknown key `expiry` in `[token]`: `[token]` takes `claim`, `types` and `default`"]
+            [":4:1: unknown key `expiry` in `[token]`: `[token]` takes `claim`, `types`, `default` and `subject`"]
         );
     }
 
@@ -1049,6 +1166,46 @@ label = "connection test ID"
         );
     }
 
+    /// Issue 24: `[token] subject` says what a `sub` looks like, so that
+    /// the verifier and the testing kit built from the vocabulary follow
+    /// it.
+    #[test]
+    fn the_subject_format() {
+        let v = vocabulary("[token]\ntypes = [\"a\"]\ndefault = \"a\"\n");
+        assert_eq!(v.subject, Subject::Uuid, "the default is Airflow's");
+        let v = vocabulary("[token]\ntypes = [\"a\"]\ndefault = \"a\"\nsubject = \"any\"\n");
+        assert_eq!(v.subject, Subject::Any);
+        let v = vocabulary(&AIRFLOW.replace(
+            "default = \"execution\"",
+            "default = \"execution\"\nsubject = \"uuid\"",
+        ));
+        assert!(v.is_airflow(), "`subject = \"uuid\"` is Airflow's");
+        let v = vocabulary(&AIRFLOW.replace(
+            "default = \"execution\"",
+            "default = \"execution\"\nsubject = \"any\"",
+        ));
+        assert!(
+            !v.is_airflow(),
+            "Airflow's words with any subject are not Airflow's"
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\"]\ndefault = \"a\"\nsubject = \"uuids\"\n"),
+            [
+                ":4:11: `subject = \"uuids\"` is not a subject format: did you mean \
+              `subject = \"uuid\"`? Write `subject = \"uuid\"` (a token's `sub` is a UUID, as \
+              Airflow's task instance ids) or `subject = \"any\"` (any non-empty string: user \
+              names, account ids)"
+            ]
+        );
+        assert_eq!(
+            errors("[token]\ntypes = [\"a\"]\ndefault = \"b\"\nsubject = true\n"),
+            [
+                ":3:11: `default = \"b\"` is not one of `types`: did you mean `a`?",
+                ":4:11: `subject` is a string, not a boolean: write `subject = \"any\"`",
+            ]
+        );
+    }
+
     const TOKEN: &str = "[token]\ntypes = [\"a\"]\ndefault = \"a\"\n";
 
     #[test]
@@ -1107,6 +1264,70 @@ label = "connection test ID"
         assert_eq!(v.names(), ["token:a", "b:self", "a:self"]);
         assert_eq!(v.owners[0].compare, Compare::Exact);
         assert_eq!(v.owners[0].claim, "acct");
+    }
+
+    /// Issue 24: a trybuild case of a crate is compiled in a crate trybuild
+    /// generates; it is recognised by its place, its name and its `[[bin]]`.
+    #[test]
+    fn a_trybuild_case_is_found_in_the_generated_manifest() {
+        let dir = Path::new("/w/target/tests/trybuild/notes");
+        let manifest = r#"
+[package]
+name = "notes-tests"
+version = "0.0.0"
+
+[dependencies.notes]
+path = "/w/notes"
+
+[[bin]]
+name = "notes-tests"
+path = "main.rs"
+
+[[bin]]
+name = "trybuild000"
+path = "/w/notes/tests/ui/owner-typo-fail.rs"
+
+[[bin]]
+name = "trybuild001"
+path = "/w/notes/tests/ui/ti-token-fail.rs"
+"#;
+        assert_eq!(
+            trybuild_case(dir, "notes-tests", "trybuild001", manifest),
+            Some(PathBuf::from("/w/notes/tests/ui/ti-token-fail.rs"))
+        );
+        assert_eq!(
+            trybuild_case(dir, "notes-tests", "notes-tests", manifest),
+            None,
+            "trybuild's own main.rs is no case"
+        );
+        assert_eq!(
+            trybuild_case(dir, "notes-tests", "trybuild009", manifest),
+            None
+        );
+        assert_eq!(
+            trybuild_case(dir, "notes", "trybuild001", manifest),
+            None,
+            "not a `-tests` package"
+        );
+        assert_eq!(
+            trybuild_case(
+                Path::new("/w/notes-tests"),
+                "notes-tests",
+                "trybuild001",
+                manifest
+            ),
+            None,
+            "not under tests/trybuild"
+        );
+        assert_eq!(
+            trybuild_case(
+                Path::new("/w/target/tests/trybuild/other"),
+                "notes-tests",
+                "trybuild001",
+                manifest
+            ),
+            None
+        );
     }
 
     const PERMISSIONS: &str = "[permissions]\nnames = [\"reports:read\", \"ledger:admin\"]\n";

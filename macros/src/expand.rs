@@ -15,7 +15,7 @@ use crate::group::{
 };
 use crate::guard::Guard;
 use crate::model::{Atom, Check, Checked, Form, GuardRef, Policy, Route};
-use crate::vocab::{Compare, Vocabulary};
+use crate::vocab::{Compare, Subject, Vocabulary};
 
 /// `::scopegate::RoutePolicy` expression for a checked route's policy,
 /// usable in `const`: its vocabulary, its token types as bits of the
@@ -179,7 +179,11 @@ pub(crate) fn vocabulary(vocab: &Vocabulary) -> TokenStream {
     let types = &vocab.types;
     let default = vocab.default;
     let permissions = permissions.map(|p| quote!(.with_permissions(#p)));
-    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default) #permissions)
+    let subject = (vocab.subject != Subject::Uuid).then(|| {
+        let variant = format_ident!("{}", vocab.subject.variant());
+        quote!(.with_subject(::scopegate::SubjectFormat::#variant))
+    });
+    quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default) #permissions #subject)
 }
 
 /// `::scopegate::RouteInfo` literal for a checked route.

@@ -258,8 +258,8 @@ pub fn vocabulary(input: TokenStream) -> TokenStream {
     }
     let value = match &config.vocabulary {
         Ok(vocab) => expand::vocabulary(vocab),
-        Err(messages) => {
-            for message in messages.iter() {
+        Err(_) => {
+            for message in config.errors() {
                 errors.extend(
                     syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error(),
                 );

@@ -21,13 +21,13 @@ use syn::{
 
 use crate::actix::{self, ActixRoute};
 use crate::cfg::Conditions;
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::doc::{self, DeclaredResponse, Documentation};
 use crate::parse::{GroupArgs, RawOption, RawValue, RouteArgs};
 use crate::path::RoutePath;
 use crate::scopes::{self, Item, ResolvedAny, ScopeExpr};
 use crate::suggest;
-use crate::vocab::{Compare, Effect, Vocabulary};
+use crate::vocab::{Compare, Effect, Subject, Vocabulary};
 
 /// Collects every error of one macro invocation, like serde_derive's
 /// `Ctxt`.
@@ -302,8 +302,8 @@ impl Enclosing {
     pub(crate) fn from_config(cx: &mut Ctxt, config: &Config) -> Enclosing {
         match &config.vocabulary {
             Ok(vocab) => Enclosing::top(Arc::clone(vocab)),
-            Err(errors) => {
-                for message in errors.iter() {
+            Err(_) => {
+                for message in config.errors() {
                     cx.error(Span::call_site(), message);
                 }
                 let mut enclosing = Enclosing::top(Vocabulary::airflow());
@@ -700,6 +700,30 @@ pub(crate) fn owners<'a>(
     })
 }
 
+/// SPEC §6: under `subject = "any"` a `sub` need not be a UUID, and a
+/// `TiToken`'s `id` is one; its handler would answer 401 to every token
+/// whose subject is not.
+fn check_no_ti_token(cx: &mut Ctxt, func: &ItemFn, vocab: &Vocabulary) {
+    let file = vocab
+        .file
+        .as_deref()
+        .map_or_else(|| config::FILE_NAME.to_owned(), |f| f.display().to_string());
+    for arg in &func.sig.inputs {
+        if let FnArg::Typed(arg) = arg {
+            if mentions_ti_token(&arg.ty) {
+                cx.error_spanned(
+                    &arg.ty,
+                    format!(
+                        "a `TiToken`'s `id` is a UUID, but this crate's subjects are any string \
+                         (`subject = \"any\"` in {file}): take a `scopegate::Token` and read \
+                         `token.sub()`, or write `subject = \"uuid\"` there"
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Whether `ty` names `TiToken`, alone or inside another type
 /// (`Option<TiToken>`, `&TiToken`).
 fn mentions_ti_token(ty: &Type) -> bool {
@@ -935,6 +959,9 @@ fn check_route(
         });
     }
 
+    if vocab.subject == Subject::Any {
+        check_no_ti_token(cx, func, vocab);
+    }
     let mut token_types = enclosing.token_types.clone();
     token_types.extend(allowed_types(vocab, &own_items));
     if token_types.is_empty() {

@@ -906,6 +906,7 @@ fn a_broken_scopegate_toml_checks_nothing_else() {
         vocabulary: Err(std::sync::Arc::new(vec![
             "/svc/scopegate.toml:1:1: no `[token]` table".to_owned(),
         ])),
+        report: true,
     };
     let mut cx = Ctxt::default();
     let enclosing = Enclosing::from_config(&mut cx, &config);

@@ -95,6 +95,36 @@ impl Compare {
     }
 }
 
+/// What a token's `sub` looks like (`[token] subject = ".."`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// A UUID, as Airflow's task instance ids: the default.
+    #[default]
+    Uuid,
+    /// Any non-empty string.
+    Any,
+}
+
+impl Subject {
+    pub(crate) const ALL: [Subject; 2] = [Subject::Uuid, Subject::Any];
+
+    /// How it is written in `scopegate.toml`.
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            Subject::Uuid => "uuid",
+            Subject::Any => "any",
+        }
+    }
+
+    /// The name of the `scopegate::SubjectFormat` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Subject::Uuid => "Uuid",
+            Subject::Any => "Any",
+        }
+    }
+}
+
 /// An owner scope such as `ti:self`: the token's `claim` must equal the
 /// path parameter `param`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,6 +177,8 @@ pub(crate) struct Vocabulary {
     /// what a route with no `token:*` scope accepts.
     pub(crate) default: usize,
     pub(crate) owners: Vec<Owner>,
+    /// What a token's `sub` looks like.
+    pub(crate) subject: Subject,
     /// `[permissions]`, if declared.
     pub(crate) permissions: Option<Permissions>,
     /// `token:<type>` for every type, then every owner scope, then every
@@ -199,9 +231,16 @@ impl Vocabulary {
             default,
             owners,
             permissions,
+            subject: Subject::Uuid,
             scopes,
             file,
         }
+    }
+
+    /// This vocabulary, with tokens whose `sub` is `subject`.
+    pub(crate) fn with_subject(mut self, subject: Subject) -> Vocabulary {
+        self.subject = subject;
+        self
     }
 
     /// Whether tokens have a type (the crate declares `[token]`).
@@ -243,6 +282,7 @@ impl Vocabulary {
             && self.default == airflow.default
             && self.owners == airflow.owners
             && self.permissions.is_none()
+            && self.subject == airflow.subject
     }
 
     /// The scope at `id`.

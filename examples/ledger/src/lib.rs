@@ -21,6 +21,7 @@
 //! - `POST /ledger/close`: `ledger:admin` and `reports:read`.
 //!
 //! Every refusal is RFC 9457 `application/problem+json` ([`problem`]).
+#![doc(test(attr(deny(warnings))))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,12 +30,18 @@ use std::sync::Mutex;
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use scopegate::{
-    guard, routes, Deny, Issuer, Refusal, Reissue, Renderer, SigningKey, SubjectFormat, Token,
-    TokenType, TrustedIssuer, VerificationKey, Verifier, Vocabulary,
+    guard, routes, Deny, Issuer, Refusal, Reissue, Renderer, SigningKey, Token, TokenType,
+    TrustedIssuer, VerificationKey, Verifier, Vocabulary,
 };
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+
+/// The README's examples in the ledger's words, extracted by `build.rs`:
+/// rustdoc compiles them here, with warnings as errors.
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_ledger.md"))]
+pub struct ReadmeExamples;
 
 /// The ledger's vocabulary, from its `scopegate.toml`.
 pub const VOCABULARY: Vocabulary = scopegate::vocabulary!();
@@ -281,7 +288,7 @@ pub fn verifier(secret: &[u8]) -> Result<Verifier, scopegate::ConfigError> {
 pub fn verifier_for(secret: &[u8], audience: &str) -> Result<Verifier, scopegate::ConfigError> {
     Verifier::builder(VerificationKey::secret(secret)?)
         .audience(audience)
-        .subject(SubjectFormat::Any)
+        .vocabulary(&VOCABULARY) // `subject = "any"`: user names
         .build()
 }
 
@@ -307,7 +314,7 @@ pub async fn identity_providers(
             builder.trust(issuer)
         })
         .audience(audience)
-        .subject(SubjectFormat::Any)
+        .vocabulary(&VOCABULARY) // `subject = "any"`: user names
         .load()
         .await
 }

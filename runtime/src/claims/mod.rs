@@ -1,6 +1,6 @@
 //! Claims: what a signature-checked token says. The registered claims,
 //! parsed strictly and checked against the clock, audiences, issuer and
-//! subject format ([`registered`]); what a subject must look like
+//! subject format ([`registered`]); the check of a subject's format
 //! ([`subject`]); a token's permissions, parsed once and kept with its
 //! claims ([`permissions`]); the one clock (`clock`); and
 //! [`LogSafe`](log_safe::LogSafe), which writes a claim, or any other value
@@ -15,10 +15,10 @@ pub(crate) mod permissions;
 pub(crate) mod registered;
 pub(crate) mod subject;
 
+pub use crate::policy::SubjectFormat;
 pub(crate) use clock::now;
 pub use clock::MAX_LEEWAY;
 pub use log_safe::LogSafe;
 pub(crate) use registered::peek_issuer;
 pub(crate) use registered::ClaimRules;
 pub use registered::{Audience, Claims, CHAIN_CLAIM, SESSION_START_CLAIM};
-pub use subject::SubjectFormat;

@@ -15,7 +15,7 @@ use crate::jose::InvalidReason;
 use crate::policy::{ClaimSource, MalformedClaim, PermissionClaim, Permissions, StringClaim};
 
 use super::permissions::PermissionCache;
-use super::subject::SubjectFormat;
+use crate::policy::SubjectFormat;
 
 /// Largest accepted timestamp: 9999-12-31T23:59:59Z. Anything beyond is a
 /// hostile or broken token, not a long-lived one.

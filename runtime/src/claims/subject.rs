@@ -1,25 +1,10 @@
-//! What a token's `sub` must look like.
+//! The check of a token's `sub` against its [`SubjectFormat`] (the format
+//! itself is a vocabulary's word, in the policy layer).
 
 use serde_json::Value;
 
 use crate::jose::InvalidReason;
-use crate::policy::parse_hyphenated_uuid;
-
-/// What a verifier accepts as a token's `sub`
-/// ([`VerifierBuilder::subject`](crate::VerifierBuilder::subject)).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SubjectFormat {
-    /// A hyphenated UUID, in either case, as Airflow's task instance ids:
-    /// anything else is `401 Invalid auth token: sub must be a UUID`. The
-    /// default.
-    #[default]
-    Uuid,
-    /// Any non-empty string (user names, account ids): for a service whose
-    /// subjects are not UUIDs. Owners then compare them with
-    /// `compare = "exact"`.
-    Any,
-}
+use crate::policy::{parse_hyphenated_uuid, SubjectFormat};
 
 impl SubjectFormat {
     /// The subject if `sub` has this format.

@@ -72,7 +72,7 @@ pub(crate) enum TypeClaim {
 ///
 /// ```
 /// use scopegate::{Issuer, SigningKey, TokenType, Vocabulary};
-/// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
+/// const LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
 /// let issuer = Issuer::builder(SigningKey::secret("a-random-secret-of-64-bytes-or-more-as-rfc-7518-asks-for-hs512!!")?)
 ///     .audience("urn:example:ledger")
 ///     .vocabulary(&LEDGER)

@@ -4,13 +4,16 @@
 //! [`Denial`]s, which the web layer renders.
 //!
 //! - [`vocabulary`]: a service's words (the claim that carries a token's
-//!   type, the types, the default, its permissions) and sets of its types;
+//!   type, the types, the default, its permissions, what a subject looks
+//!   like) and sets of its types;
+//! - [`subject`]: what a token's `sub` must look like;
 //! - [`permission`]: declared permissions, and a token's set of them;
 //! - [`route`]: owners, requirements, route policies and route information;
 //! - [`table`]: route information as a text table.
 
 pub mod permission;
 pub mod route;
+pub mod subject;
 pub mod table;
 pub mod vocabulary;
 
@@ -22,6 +25,7 @@ pub use route::{
     Alternative, AnyOf, ClaimSource, Compare, Condition, Denial, GuardInfo, Owner, Requirement,
     RouteInfo, RoutePolicy, StringClaim,
 };
+pub use subject::SubjectFormat;
 pub use table::route_table;
 pub use vocabulary::{TokenType, TokenTypes, Vocabulary, MAX_TYPES};
 

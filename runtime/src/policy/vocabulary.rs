@@ -1,20 +1,22 @@
-//! A service's words: the claim that carries a token's type, the types, and
-//! the type of a token without the claim, and the permissions it declares
-//! ([`Vocabulary`]); one type ([`TokenType`]) and a set of them
-//! ([`TokenTypes`]). All `const`, so the macros bake them into the binary.
+//! A service's words: the claim that carries a token's type, the types, the
+//! type of a token without the claim, the permissions it declares, and what
+//! a subject looks like ([`Vocabulary`]); one type ([`TokenType`]) and a set
+//! of them ([`TokenTypes`]). All `const`, so the macros bake them into the
+//! binary.
 
 use std::fmt;
 
 use serde::Serialize;
 
 use super::permission::{Permission, Permissions};
+use super::subject::SubjectFormat;
 
 /// The most token types a vocabulary may have: a [`TokenTypes`] is a
 /// 64-bit set.
 pub const MAX_TYPES: usize = 64;
 
-/// The token types a service knows, the claim that carries them, and the
-/// type of a token without that claim.
+/// The token types a service knows, the claim that carries them, the type
+/// of a token without that claim, and what its tokens' `sub` looks like.
 ///
 /// A crate declares its vocabulary in `scopegate.toml` (see the crate
 /// docs); without one it is [`Vocabulary::AIRFLOW`]. The macros put it in
@@ -34,12 +36,18 @@ pub const MAX_TYPES: usize = 64;
 ///
 /// [`with_permissions`]: Self::with_permissions
 /// [`untyped`]: Self::untyped
+///
+/// `Vocabulary::token_type` is also how a type named at run time (a
+/// command-line argument, a request field) becomes a [`TokenType`]:
+/// [`TokenType::new`] takes a `&'static str`, the name as written in the
+/// code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Vocabulary {
     claim: &'static str,
     types: &'static [&'static str],
     default: usize,
     permissions: Option<Permissions>,
+    subject: SubjectFormat,
 }
 
 /// Byte equality, usable in `const`.
@@ -91,7 +99,32 @@ impl Vocabulary {
             types,
             default,
             permissions: None,
+            subject: SubjectFormat::Uuid,
         }
+    }
+
+    /// This vocabulary, whose tokens' `sub` has the format `subject`
+    /// (`[token] subject = ".."` in `scopegate.toml`; a vocabulary from
+    /// [`new`](Self::new) takes UUIDs, as Airflow's). A verifier built with
+    /// [`VerifierBuilder::vocabulary`](crate::VerifierBuilder::vocabulary),
+    /// and a testing kit built with its vocabulary, accept such subjects.
+    ///
+    /// ```
+    /// use scopegate::{SubjectFormat, Vocabulary};
+    /// const NOTES: Vocabulary =
+    ///     Vocabulary::new("kind", &["user", "service"], 0).with_subject(SubjectFormat::Any);
+    /// assert_eq!(NOTES.subject(), SubjectFormat::Any);
+    /// assert_eq!(Vocabulary::AIRFLOW.subject(), SubjectFormat::Uuid);
+    /// ```
+    #[must_use]
+    pub const fn with_subject(mut self, subject: SubjectFormat) -> Vocabulary {
+        self.subject = subject;
+        self
+    }
+
+    /// What its tokens' `sub` looks like.
+    pub const fn subject(&self) -> SubjectFormat {
+        self.subject
     }
 
     /// A vocabulary without token types, for a crate whose
@@ -116,6 +149,7 @@ impl Vocabulary {
             types: &[UNTYPED],
             default: 0,
             permissions: Some(permissions),
+            subject: SubjectFormat::Uuid,
         }
     }
 

@@ -69,7 +69,8 @@ pub struct TestAuthBuilder {
     audiences: Vec<String>,
     iss: Option<String>,
     vocabulary: &'static Vocabulary,
-    subject: SubjectFormat,
+    /// Set by [`subject`](Self::subject); else the vocabulary's.
+    subject: Option<SubjectFormat>,
     ttls: Vec<(TokenType, Duration)>,
 }
 
@@ -95,18 +96,21 @@ impl TestAuthBuilder {
         self
     }
 
-    /// Mints the types of `vocabulary`, in its claim (default: Airflow's).
-    /// A crate with its own `scopegate.toml` passes
-    /// `&scopegate::vocabulary!()` through a `static`.
+    /// Mints the types of `vocabulary`, in its claim, and accepts the
+    /// subjects it declares (`[token] subject = "any"`: any non-empty
+    /// string) (default: Airflow's). A crate with its own `scopegate.toml`
+    /// passes `&VOCABULARY`, from
+    /// `const VOCABULARY: Vocabulary = scopegate::vocabulary!();`.
     pub fn vocabulary(mut self, vocabulary: &'static Vocabulary) -> Self {
         self.vocabulary = vocabulary;
         self
     }
 
-    /// What the verifier accepts as `sub` (default: a UUID, as Airflow's).
+    /// What the verifier accepts as `sub`, whatever the vocabulary says
+    /// (default: the vocabulary's format, a UUID in Airflow's).
     /// [`SubjectFormat::Any`] for a service whose subjects are names.
     pub fn subject(mut self, format: SubjectFormat) -> Self {
-        self.subject = format;
+        self.subject = Some(format);
         self
     }
 
@@ -150,7 +154,7 @@ impl TestAuthBuilder {
             key,
             audiences,
             iss: self.iss,
-            subject: self.subject,
+            subject: self.subject.unwrap_or(self.vocabulary.subject()),
         })
     }
 }
@@ -197,10 +201,12 @@ impl TestAuth {
     /// use scopegate::testing::TestAuth;
     /// use scopegate::{SubjectFormat, Vocabulary};
     ///
-    /// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
+    /// // In your crate: `const LEDGER: Vocabulary = scopegate::vocabulary!();`
+    /// // with `subject = "any"` under `[token]` in its scopegate.toml.
+    /// const LEDGER: Vocabulary =
+    ///     Vocabulary::new("role", &["clerk", "auditor"], 0).with_subject(SubjectFormat::Any);
     /// let auth = TestAuth::builder()
     ///     .vocabulary(&LEDGER)
-    ///     .subject(SubjectFormat::Any)
     ///     .audience("urn:example:ledger")
     ///     .issuer("ledger-api")
     ///     .build()?;
@@ -215,19 +221,20 @@ impl TestAuth {
             audiences: Vec::new(),
             iss: None,
             vocabulary: &Vocabulary::AIRFLOW,
-            subject: SubjectFormat::Uuid,
+            subject: None,
             ttls: Vec::new(),
         }
     }
 
-    /// [`TestAuth::new`] with another vocabulary: its types, in its claim.
-    /// Subjects stay UUIDs; see [`builder`](Self::builder) for names.
+    /// [`TestAuth::new`] with another vocabulary: its types, in its claim,
+    /// and subjects in its format (UUIDs unless its `scopegate.toml` says
+    /// `subject = "any"`).
     ///
     /// ```
     /// use scopegate::testing::TestAuth;
     /// use scopegate::Vocabulary;
     ///
-    /// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
+    /// const LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
     /// let auth = TestAuth::for_vocabulary(&LEDGER);
     /// let claims = auth.verifier().verify(&auth.token(uuid::Uuid::new_v4(), "clerk")).unwrap();
     /// assert_eq!(claims.extra["role"], "clerk");

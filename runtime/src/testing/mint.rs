@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::claims::{now, MAX_LEEWAY};
 use crate::issue::{Issuer, TypeClaim};
-use crate::policy::PermissionFormat;
+use crate::policy::{PermissionFormat, Vocabulary};
 use crate::web::reissue::MIN_REFRESH_WINDOW_SECS;
 
 /// How long ago [`Mint::expired`] tokens expired: past the largest leeway
@@ -54,7 +54,7 @@ enum Expiry {
 /// use scopegate::testing::TestAuth;
 /// use scopegate::{SubjectFormat, Vocabulary};
 ///
-/// static LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
+/// const LEDGER: Vocabulary = Vocabulary::new("role", &["clerk", "auditor"], 0);
 /// let auth = TestAuth::builder().vocabulary(&LEDGER).subject(SubjectFormat::Any).build()?;
 /// // A clerk of account a-1 whose token is about to be refreshed.
 /// let token = auth.mint("alice").claim("acct", "a-1").near_expiry().sign();
@@ -271,14 +271,9 @@ impl<'a> Mint<'a> {
         };
         let vocabulary = issuer.vocabulary();
         let ty = match &self.kind {
-            Kind::Named(name) => vocabulary.token_type(name).unwrap_or_else(|| {
-                panic!(
-                    "TestAuth: '{name}' is not a token type of the kit's vocabulary ({}); \
-                     build the kit with TestAuth::for_vocabulary or TestAuth::builder().vocabulary(..), \
-                     or write any value with .type_claim(..)",
-                    vocabulary.types().join(", ")
-                )
-            }),
+            Kind::Named(name) => vocabulary
+                .token_type(name)
+                .unwrap_or_else(|| panic!("{}", not_a_type(vocabulary, name))),
             Kind::Default | Kind::Raw(_) | Kind::Absent => vocabulary.default_type(),
         };
         let type_claim = match self.kind {
@@ -321,6 +316,39 @@ fn secs(d: Duration) -> i64 {
 fn near_expiry_left(lifetime: i64) -> i64 {
     let window = (lifetime / 5).max(MIN_REFRESH_WINDOW_SECS);
     (window / 2).min(lifetime / 2)
+}
+
+/// The panic message of a kit asked for `name`, which is not a type of its
+/// `vocabulary`: what to write instead. Only a kit of Airflow's words (the
+/// default) is told to take the crate's vocabulary; one that has it is told
+/// its types, and, asked for Airflow's, how to mint its own.
+fn not_a_type(vocabulary: &Vocabulary, name: &str) -> String {
+    let types = vocabulary.types();
+    let airflow = Vocabulary::AIRFLOW;
+    let mut message = format!(
+        "TestAuth: '{name}' is not a token type of the kit's vocabulary ({})",
+        types.join(", ")
+    );
+    if vocabulary.claim() == airflow.claim() && types == airflow.types() {
+        message.push_str(
+            ", which is Airflow's, the default: if your crate declares its own types in \
+             scopegate.toml, build the kit with them: TestAuth::for_vocabulary(&VOCABULARY) or \
+             TestAuth::builder().vocabulary(&VOCABULARY), with \
+             `const VOCABULARY: scopegate::Vocabulary = scopegate::vocabulary!();`",
+        );
+    } else {
+        message.push_str(": write one of those");
+        if airflow.token_type(name).is_some() {
+            let first = types.first().copied().unwrap_or("..");
+            message.push_str(&format!(
+                "; execution() and workload() mint Airflow's types, so mint this \
+                 vocabulary's with token(sub, \"{first}\") or mint(sub).of_type(\"{first}\")"
+            ));
+        }
+    }
+    message
+        .push_str("; to write a value that is no type (to test the refusal), use .type_claim(..)");
+    message
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::jose::{
     ConfigError, InvalidReason, KeySetError, DEFAULT_FETCH_TIMEOUT, DEFAULT_JWKS_MIN_RETRY,
     DEFAULT_JWKS_REFRESH, DEFAULT_OIDC_MAX_STALE, DEFAULT_OIDC_REFRESH,
 };
+use crate::policy::Vocabulary;
 
 use super::cache::{TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 use super::cookie::CookieSource;
@@ -101,7 +102,10 @@ pub struct VerifierBuilder {
     insecure_http: bool,
     audiences: Vec<String>,
     leeway: Duration,
-    subject: SubjectFormat,
+    /// Set by [`subject`](Self::subject): wins over the vocabularies'.
+    subject: Option<SubjectFormat>,
+    /// The vocabularies' subject format ([`vocabulary`](Self::vocabulary)).
+    vocabulary_subject: SubjectFormat,
     max_token_size: usize,
     cache_entries: usize,
     cache_bytes: usize,
@@ -205,9 +209,42 @@ impl VerifierBuilder {
     /// What a token's `sub` must be: a hyphenated UUID (the default, as
     /// Airflow's task instance ids), or, with [`SubjectFormat::Any`], any
     /// non-empty string, for a service whose subjects are names or ids of
-    /// its own.
+    /// its own. It wins over the vocabulary's
+    /// ([`vocabulary`](Self::vocabulary)), which says the same thing from
+    /// `scopegate.toml`.
     pub fn subject(mut self, format: SubjectFormat) -> Self {
-        self.subject = format;
+        self.subject = Some(format);
+        self
+    }
+
+    /// Follows `vocabulary` (the crate's, `scopegate::vocabulary!()`) where
+    /// it concerns the verifier: its tokens' `sub` has the format its
+    /// `scopegate.toml` declares (`[token] subject = "any"` accepts any
+    /// non-empty string; the default, `"uuid"`, only UUIDs). The verifier
+    /// never reads token types, so nothing else of the vocabulary matters
+    /// here. For a verifier shared by crates of several vocabularies, call
+    /// it once per vocabulary: a subject any of them accepts is accepted.
+    /// An explicit [`subject`](Self::subject) wins.
+    ///
+    /// ```
+    /// use scopegate::{SubjectFormat, VerificationKey, Verifier, Vocabulary};
+    ///
+    /// // In your crate: `const VOCABULARY: Vocabulary = scopegate::vocabulary!();`
+    /// // with `subject = "any"` under `[token]` in its scopegate.toml.
+    /// const VOCABULARY: Vocabulary =
+    ///     Vocabulary::new("kind", &["user", "service"], 0).with_subject(SubjectFormat::Any);
+    ///
+    /// let verifier = Verifier::builder(VerificationKey::secret(&[7; 64])?)
+    ///     .audience("urn:example:notes")
+    ///     .vocabulary(&VOCABULARY)
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), scopegate::ConfigError>(())
+    /// ```
+    pub fn vocabulary(mut self, vocabulary: &Vocabulary) -> Self {
+        if vocabulary.subject() == SubjectFormat::Any {
+            self.vocabulary_subject = SubjectFormat::Any;
+        }
         self
     }
 
@@ -373,7 +410,7 @@ impl VerifierBuilder {
             issuers: issuers.into(),
             // At most MAX_LEEWAY, checked above.
             leeway: self.leeway.as_secs() as i64,
-            subject: self.subject,
+            subject: self.subject.unwrap_or(self.vocabulary_subject),
             max_token_size: self.max_token_size,
             cache,
             deny_list: self.deny_list,
@@ -530,7 +567,8 @@ impl Verifier {
             insecure_http: false,
             audiences: Vec::new(),
             leeway: DEFAULT_LEEWAY,
-            subject: SubjectFormat::Uuid,
+            subject: None,
+            vocabulary_subject: SubjectFormat::Uuid,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             cache_entries: DEFAULT_CACHE_ENTRIES,
             cache_bytes: DEFAULT_CACHE_BYTES,
