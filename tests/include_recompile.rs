@@ -5,16 +5,10 @@
 //! trybuild's target directory (whose dependencies trybuild has already
 //! compiled), as `tests/scopegate_toml.rs` does for `scopegate.toml`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+#[path = "support/fixture_crate.rs"]
+mod fixture_crate;
 
-/// The workspace's target directory, from this test binary's location
-/// (`<target>/<profile>/deps/include_recompile-*`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().to_path_buf()
-}
+use fixture_crate::FixtureCrate;
 
 /// The including group: it prints its `ROUTES`.
 const MAIN: &str = r#"
@@ -65,49 +59,11 @@ pub mod items {{
 
 #[test]
 fn editing_an_included_groups_file_rebuilds_the_including_group() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = target_dir().join("tests/include-tracking");
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    let manifest = format!(
-        r#"[package]
-name = "include-tracking"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-# Its own workspace, so the main workspace ignores this crate.
-[workspace]
-
-[dependencies]
-scopegate = {{ path = {runtime:?} }}
-actix-web = {{ version = "4.11", default-features = false, features = ["macros", "unicode"] }}
-"#,
-        runtime = root.join("runtime").display().to_string(),
-    );
-    let write = |file: &str, text: &str| {
-        let path = dir.join(file);
-        // Only when it changes, so that cargo's freshness check sees the
-        // same file as the last run.
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
-            std::fs::write(path, text).unwrap();
-        }
-    };
-    write("Cargo.toml", &manifest);
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    write("src/main.rs", MAIN);
+    let fixture = FixtureCrate::new("include-tracking", "include-tracking");
+    fixture.write("src/main.rs", MAIN);
     let run = |what: &str| -> Vec<String> {
-        let start = Instant::now();
-        let out = Command::new(env!("CARGO"))
-            .args(["run", "--quiet", "--manifest-path"])
-            .arg(dir.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target_dir().join("tests/trybuild"))
-            .env_remove("RUSTFLAGS")
-            .output()
-            .expect("cargo");
-        eprintln!(
-            "{what}: cargo run in {:.1} s",
-            start.elapsed().as_secs_f64()
-        );
+        let (out, secs) = fixture.cargo("run");
+        eprintln!("{what}: cargo run in {secs:.1} s");
         assert!(
             out.status.success(),
             "{what}: {}",
@@ -120,17 +76,17 @@ actix-web = {{ version = "4.11", default-features = false, features = ["macros",
             .collect()
     };
 
-    write("src/items.rs", &items(false));
+    fixture.write("src/items.rs", &items(false));
     assert_eq!(run("one route"), ["GET /api/items/<item_id>"]);
 
     // Only the included group's file changes; the including group's
     // `ROUTES` follows.
-    write("src/items.rs", &items(true));
+    fixture.write("src/items.rs", &items(true));
     assert_eq!(
         run("a route added to the included file"),
         ["GET /api/items/<item_id>", "DELETE /api/items/<item_id>"]
     );
 
-    write("src/items.rs", &items(false));
+    fixture.write("src/items.rs", &items(false));
     assert_eq!(run("the route removed again"), ["GET /api/items/<item_id>"]);
 }

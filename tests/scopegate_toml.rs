@@ -10,62 +10,38 @@
 //! `a_change_to_scopegate_toml_recompiles_the_crate` proves that the
 //! compiler tracks the file.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/fixture_crate.rs"]
+mod fixture_crate;
+
+use std::ops::Deref;
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
-/// The workspace's target directory, from this test binary's location
-/// (`<target>/<profile>/deps/scopegate_toml-*`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().to_path_buf()
-}
+use fixture_crate::{target_dir, FixtureCrate};
 
-/// A generated crate.
-struct Fixture {
-    dir: PathBuf,
+/// A generated crate with a `scopegate.toml`.
+struct Fixture(FixtureCrate);
+
+impl Deref for Fixture {
+    type Target = FixtureCrate;
+
+    fn deref(&self) -> &FixtureCrate {
+        &self.0
+    }
 }
 
 impl Fixture {
     /// A crate named `case` with this `scopegate.toml` (none if `None`) and
     /// this `src/main.rs`.
     fn new(case: &str, toml: Option<&str>, main: &str) -> Fixture {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = target_dir().join("tests/scopegate-toml").join(case);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        let manifest = format!(
-            r#"[package]
-name = "vocab-{case}"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-# Its own workspace, so the main workspace ignores this crate.
-[workspace]
-
-[dependencies]
-scopegate = {{ path = {runtime:?} }}
-actix-web = {{ version = "4.11", default-features = false, features = ["macros", "unicode"] }}
-"#,
-            runtime = root.join("runtime").display().to_string(),
-        );
-        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-        // The workspace's versions, so the build shares trybuild's
-        // dependencies.
-        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        let fixture = Fixture { dir };
+        let fixture = Fixture(FixtureCrate::new(
+            &format!("scopegate-toml/{case}"),
+            &format!("vocab-{case}"),
+        ));
         fixture.write_toml(toml);
         fixture.write("src/main.rs", main);
         fixture
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        let path = self.dir.join(file);
-        // Only when it changes, so that cargo's freshness check sees the
-        // same file as the last run.
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
-            std::fs::write(path, text).unwrap();
-        }
     }
 
     fn write_toml(&self, toml: Option<&str>) {
@@ -75,19 +51,6 @@ actix-web = {{ version = "4.11", default-features = false, features = ["macros",
                 let _ = std::fs::remove_file(self.dir.join("scopegate.toml"));
             }
         }
-    }
-
-    /// `cargo <command>` on the crate, in trybuild's target directory.
-    fn cargo(&self, command: &str) -> (Output, f64) {
-        let start = Instant::now();
-        let out = Command::new(env!("CARGO"))
-            .args([command, "--quiet", "--manifest-path"])
-            .arg(self.dir.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target_dir().join("tests/trybuild"))
-            .env_remove("RUSTFLAGS")
-            .output()
-            .expect("cargo");
-        (out, start.elapsed().as_secs_f64())
     }
 
     /// The `error: ..` lines of a failed `cargo check`, with the crate's

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::permission::{Permission, Permissions};
+use super::permission::{str_eq, Permission, Permissions};
 use super::subject::SubjectFormat;
 
 /// The most token types a vocabulary may have: a [`TokenTypes`] is a
@@ -48,22 +48,6 @@ pub struct Vocabulary {
     default: usize,
     permissions: Option<Permissions>,
     subject: SubjectFormat,
-}
-
-/// Byte equality, usable in `const`.
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 impl Vocabulary {
