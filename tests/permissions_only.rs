@@ -18,7 +18,8 @@ static NOTES: Vocabulary = Vocabulary::untyped(Permissions::new(
     "scp",
     PermissionFormat::Array,
     &["notes:read", "notes:write", "notes:admin"],
-));
+))
+.with_subject(SubjectFormat::Any);
 
 const SECRET: &str = "permissions-only-fixture-secret-of-sixty-four-bytes-or-more-0123456789";
 
@@ -111,7 +112,6 @@ GET     /notes/health           (public)  -
         .secret(SECRET)
         .audience("urn:example:notes")
         .vocabulary(&NOTES)
-        .subject(SubjectFormat::Any)
         .build()
         .unwrap();
     let client = awc::Client::default();

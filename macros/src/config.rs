@@ -307,6 +307,17 @@ impl FileCx<'_> {
                 None
             }
             Some(value) => match value.get_ref() {
+                // A crate of permissions whose `[token]` says only what a
+                // `sub` looks like: its tokens still have no type.
+                DeValue::Table(t)
+                    if permissions.is_some()
+                        && ["claim", "types", "default"]
+                            .iter()
+                            .all(|key| t.get(*key).is_none()) =>
+                {
+                    self.unknown_keys(t, &["claim", "types", "default", "subject"], "`[token]`");
+                    Some(None)
+                }
                 DeValue::Table(t) => self.token(t, value.span()).map(Some),
                 _ => {
                     self.error(
@@ -1331,6 +1342,26 @@ path = "/w/notes/tests/ui/ti-token-fail.rs"
     }
 
     const PERMISSIONS: &str = "[permissions]\nnames = [\"reports:read\", \"ledger:admin\"]\n";
+
+    /// Issue 24's gap after issue 19: a crate of permissions alone says its
+    /// subject format in a `[token]` that has nothing else, and stays
+    /// untyped.
+    #[test]
+    fn permissions_with_a_token_table_of_only_the_subject() {
+        let v = vocabulary(&format!("{PERMISSIONS}\n[token]\nsubject = \"any\"\n"));
+        assert!(!v.typed());
+        assert_eq!(v.subject, Subject::Any);
+        assert_eq!(v.names(), ["reports:read", "ledger:admin"]);
+        // Anything else in that table is still checked, and a `[token]`
+        // with types still needs its default.
+        assert_eq!(
+            errors(&format!(
+                "{PERMISSIONS}\n[token]\nsubject = \"any\"\nsubjects = 1\n"
+            )),
+            [":6:1: unknown key `subjects` in `[token]`: did you mean `subject`?"]
+        );
+        assert!(!errors(&format!("{PERMISSIONS}\n[token]\ntypes = [\"a\"]\n")).is_empty());
+    }
 
     #[test]
     fn permissions_alone_make_a_vocabulary_without_types() {

@@ -172,17 +172,17 @@ pub(crate) fn vocabulary(vocab: &Vocabulary) -> TokenStream {
             )
         }
     });
+    let subject = (vocab.subject != Subject::Uuid).then(|| {
+        let variant = format_ident!("{}", vocab.subject.variant());
+        quote!(.with_subject(::scopegate::SubjectFormat::#variant))
+    });
     if !vocab.typed() {
-        return quote!(::scopegate::Vocabulary::untyped(#permissions));
+        return quote!(::scopegate::Vocabulary::untyped(#permissions) #subject);
     }
     let claim = &vocab.claim;
     let types = &vocab.types;
     let default = vocab.default;
     let permissions = permissions.map(|p| quote!(.with_permissions(#p)));
-    let subject = (vocab.subject != Subject::Uuid).then(|| {
-        let variant = format_ident!("{}", vocab.subject.variant());
-        quote!(.with_subject(::scopegate::SubjectFormat::#variant))
-    });
     quote!(::scopegate::Vocabulary::new(#claim, &[#(#types),*], #default) #permissions #subject)
 }
 
