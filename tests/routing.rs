@@ -406,3 +406,125 @@ async fn actix_guards_of_a_protect_handler_still_decide() {
         );
     }
 }
+
+/// Generated paths under the groups' prefixes, from segments that each
+/// route's patterns read (and some they do not: empty, encoded, non-ASCII,
+/// control bytes): the dispatcher on the `App` and actix's own routes inside
+/// a scope give every one the same answer, parameters included.
+#[actix_web::test]
+async fn every_generated_path_gets_the_same_answer_either_way() {
+    const SEGMENTS: &[&str] = &[
+        "variables",
+        "keys",
+        "items",
+        "search",
+        "item",
+        "3",
+        "runs",
+        "state",
+        "",
+        "a%2Fb",
+        "%C3%A9",
+        "x%0Ay",
+        "%6Beys",
+        "patterns",
+        "db.pass",
+    ];
+    fn groups(cfg: &mut web::ServiceConfig) {
+        cfg.configure(patterns::configure).route(
+            "/patterns/plain",
+            web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
+        );
+    }
+    let app = init_service(App::new().configure(groups)).await;
+    let scoped = init_service(App::new().service(web::scope("/v1").configure(groups))).await;
+    // A fixed pseudo-random walk (64-bit LCG): the same paths every run.
+    let mut state: u64 = 0x5eed;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n
+    };
+    let mut checked = 0;
+    for _ in 0..600 {
+        // Mostly under a route's first segment, so that most paths reach
+        // a route or come close.
+        let first = match next(5) {
+            0 => SEGMENTS[next(SEGMENTS.len())],
+            n => ["variables", "items", "keys", "runs"][n - 1],
+        };
+        let rest: String = (0..next(6))
+            .map(|_| format!("/{}", SEGMENTS[next(SEGMENTS.len())]))
+            .collect();
+        let path = format!("/patterns/{first}{rest}");
+        for method in ["GET", "PUT", "POST"] {
+            let mut answers = Vec::new();
+            for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
+                let req = TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(&format!("{prefix}{path}"))
+                    .to_request();
+                let res = call_service(app, req).await;
+                let status = res.status().as_u16();
+                let allow = res.headers().get(ALLOW).cloned();
+                let mut body: Value =
+                    serde_json::from_slice(&read_body(res).await).unwrap_or(Value::Null);
+                if let Some(pattern) = body.get_mut("pattern") {
+                    let unprefixed = pattern.as_str().map(|p| p.trim_start_matches(prefix));
+                    *pattern = json!(unprefixed);
+                }
+                answers.push((status, allow, body));
+            }
+            assert_eq!(answers[0], answers[1], "{method} {path}");
+            checked += usize::from(answers[0].0 == 200);
+        }
+    }
+    assert!(
+        checked > 150,
+        "only {checked} of the answers were a route's"
+    );
+}
+
+/// A route registered before the group whose pattern also matches the path
+/// but whose method does not: actix goes on to the group, and the route
+/// that serves names its own pattern.
+///
+/// Not yet so for a group on the `App`: actix records that its dispatcher
+/// (one resource) picked the request, not which of its patterns, so
+/// `match_pattern()` looks the path up in the resource map, where the
+/// earlier route comes first. Inside a scope (routes one by one) it holds.
+#[actix_web::test]
+#[ignore = "known limitation of the dispatcher: an earlier overlapping route lends its pattern"]
+async fn an_earlier_route_of_another_method_does_not_lend_its_pattern() {
+    let earlier = |cfg: &mut web::ServiceConfig| {
+        cfg.route(
+            "/patterns/variables/{name}",
+            web::post().to(|req: HttpRequest| async move { seen(&req, "earlier", Value::Null) }),
+        );
+    };
+    for scoped in [false, true] {
+        let app = if scoped {
+            init_service(
+                App::new().service(
+                    web::scope("")
+                        .configure(earlier)
+                        .configure(patterns::configure),
+                ),
+            )
+            .await
+        } else {
+            init_service(App::new().configure(earlier).configure(patterns::configure)).await
+        };
+        let req = TestRequest::get()
+            .uri("/patterns/variables/db")
+            .to_request();
+        let body: Value =
+            serde_json::from_slice(&read_body(call_service(&app, req).await).await).unwrap();
+        assert_eq!(body["route"], "get_variable", "scoped: {scoped}");
+        assert_eq!(
+            body["pattern"], "/patterns/variables/{variable_key}",
+            "scoped: {scoped}"
+        );
+    }
+}

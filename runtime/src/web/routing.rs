@@ -47,7 +47,7 @@ use actix_web::{Error, FromRequest, HttpResponse, Responder};
 use futures_util::future::LocalBoxFuture;
 
 use super::methods::Methods;
-use super::trie::{self, has_percent, RouteIndex, Seen, Trie};
+use super::trie::{self, has_percent, prev_slash, RouteIndex, Seen, Trie, MAX_SEGMENTS};
 
 use super::enforce::Enforce;
 use super::guard::GuardEntry;
@@ -245,34 +245,40 @@ struct Decision {
     request: usize,
     route: RouteIndex,
     /// The bounds of the route's parameters in the path after the prefix,
-    /// when the guard's walk recorded them.
+    /// found on the guard's walk (`None` for a route left to actix's
+    /// matcher).
     bounds: Option<Bounds>,
 }
 
-/// Byte bounds of a route's whole-segment parameters, in the order of
-/// [`Params::Segments`].
-type Bounds = [(u16, u16); MAX_SEGMENT_PARAMS];
+/// Byte bounds of a route's parameters in the path after the prefix, in
+/// the order of [`Params::Walked`]'s names.
+type Bounds = [(u16, u16); MAX_PARAMS];
 
 /// How the dispatcher fills `match_info` for a route, as actix's matcher
 /// would.
 enum Params {
     /// No parameter.
     None,
-    /// Whole-segment parameters: each segment's index after the prefix
-    /// and its name.
-    Segments(Vec<(usize, &'static str)>),
-    /// A tail (`{key:.+}`) after `lead` segments, then `after`
-    /// one-segment pieces, each with its name if it is a parameter: the
-    /// parameters among the lead segments by index, as in `Segments`.
-    Tail {
-        lead: Vec<(usize, &'static str)>,
-        lead_len: usize,
-        tail: &'static str,
-        after: Vec<(Option<&'static str>, &'static str)>,
+    /// Parameters found from the segments the trie's walk went through:
+    /// whole segments (by depth after the prefix), then, for a route with
+    /// a tail (`{key:.+}`), the tail and the pieces after it.
+    Walked {
+        /// Every parameter's name, in the pattern's order.
+        names: Vec<&'static str>,
+        /// The depth of each whole-segment parameter before any tail.
+        lead: Vec<usize>,
+        tail: Option<Tail>,
     },
     /// A pattern the trie leaves to actix: actix's matcher for the
     /// pattern after the prefix.
     Actix(ResourceDef),
+}
+
+/// A tail after `lead_len` segments, then one-segment pieces, each either
+/// a parameter or literal text.
+struct Tail {
+    lead_len: usize,
+    after: Vec<(bool, &'static str)>,
 }
 
 /// The name of a one-segment parameter `{name}`, if `segment` is one.
@@ -290,64 +296,112 @@ fn tail_name(segment: &str) -> Option<&str> {
     (regex == ".+" && !name.is_empty() && !name.contains(['{', '}', ':'])).then_some(name)
 }
 
-/// The most whole-segment parameters the dispatcher fills itself; a route
-/// with more is left to actix's matcher.
-const MAX_SEGMENT_PARAMS: usize = 8;
+/// The most parameters the dispatcher fills itself; a route with more is
+/// left to actix's matcher.
+const MAX_PARAMS: usize = 8;
 
 impl Params {
     fn of(rest: &'static str) -> Params {
         if !rest.contains(['{', '}']) {
             return Params::None;
         }
-        let mut segments = Vec::new();
+        let actix = || Params::Actix(ResourceDef::new(rest));
+        let mut names = Vec::new();
+        let mut lead = Vec::new();
+        let mut tail = None;
         let pieces: Vec<&'static str> = rest.split('/').skip(1).collect();
         for (at, segment) in pieces.iter().enumerate() {
             if let Some(name) = param_name(segment) {
-                segments.push((at, name));
-            } else if let Some(tail) = tail_name(segment) {
-                let after: Option<Vec<_>> = pieces[at + 1..]
-                    .iter()
-                    .map(|s| match param_name(s) {
-                        Some(name) => Some((Some(name), *s)),
-                        None => (!s.contains(['{', '}'])).then_some((None, *s)),
-                    })
-                    .collect();
-                return match after {
-                    Some(after) => Params::Tail {
-                        lead: segments,
-                        lead_len: at,
-                        tail,
-                        after,
-                    },
-                    None => Params::Actix(ResourceDef::new(rest)),
-                };
+                names.push(name);
+                lead.push(at);
+            } else if let Some(name) = tail_name(segment) {
+                names.push(name);
+                let mut after = Vec::new();
+                for piece in &pieces[at + 1..] {
+                    match param_name(piece) {
+                        Some(name) => {
+                            names.push(name);
+                            after.push((true, *piece));
+                        }
+                        None if !piece.contains(['{', '}']) => after.push((false, *piece)),
+                        None => return actix(),
+                    }
+                }
+                tail = Some(Tail {
+                    lead_len: at,
+                    after,
+                });
+                break;
             } else if segment.contains(['{', '}']) {
-                return Params::Actix(ResourceDef::new(rest));
+                return actix();
             }
         }
-        if segments.len() > MAX_SEGMENT_PARAMS {
-            return Params::Actix(ResourceDef::new(rest));
+        let deep = lead.iter().any(|depth| *depth >= MAX_SEGMENTS)
+            || tail.as_ref().is_some_and(|t| t.lead_len > MAX_SEGMENTS);
+        if names.len() > MAX_PARAMS || deep {
+            return actix();
         }
-        Params::Segments(segments)
+        Params::Walked { names, lead, tail }
     }
 
-    /// The bounds of the parameters in the path after the prefix, from
-    /// the segments a walk went through.
-    fn bounds(&self, seen: &Seen) -> Option<Bounds> {
-        let Params::Segments(wanted) = self else {
+    /// The bounds of the parameters in `rest`, the path after the prefix
+    /// that the route's pattern matched, from the segments the walk went
+    /// through (`seen`); `None` for a route left to actix, or if the path
+    /// does not match after all.
+    fn bounds(&self, rest: &str, seen: &Seen) -> Option<Bounds> {
+        let Params::Walked { lead, tail, .. } = self else {
             return None;
         };
-        let mut bounds = [(0, 0); MAX_SEGMENT_PARAMS];
-        for (slot, (at, _)) in bounds.iter_mut().zip(wanted) {
-            let (start, end) = seen.bounds(*at)?;
-            *slot = (start as u16, end as u16);
+        let mut bounds = [(0, 0); MAX_PARAMS];
+        let mut slots = bounds.iter_mut();
+        let mut put = |start: usize, end: usize| -> Option<()> {
+            *slots.next()? = (u16::try_from(start).ok()?, u16::try_from(end).ok()?);
+            Some(())
+        };
+        for depth in lead {
+            let (start, end) = seen.bounds(*depth)?;
+            put(start, end)?;
+        }
+        let Some(Tail { lead_len, after }) = tail else {
+            return Some(bounds);
+        };
+        // The tail starts after the lead segments' last `/`, the pieces
+        // after it are the path's last segments, read from the end.
+        let at = match lead_len.checked_sub(1) {
+            Some(last) => seen.bounds(last)?.1,
+            None => 0,
+        };
+        let bytes = rest.as_bytes();
+        let mut trailing = [(0usize, 0usize); MAX_PARAMS];
+        let mut count = 0;
+        let mut end = bytes.len();
+        for (param, text) in after.iter().rev() {
+            let slash = prev_slash(bytes, end)?;
+            let segment = &rest[slash + 1..end];
+            if *param {
+                if segment.is_empty() {
+                    return None;
+                }
+                *trailing.get_mut(count)? = (slash + 1, end);
+                count += 1;
+            } else if segment != *text {
+                return None;
+            }
+            end = slash;
+        }
+        if end <= at + 1 || bytes.get(at) != Some(&b'/') {
+            return None;
+        }
+        put(at + 1, end)?;
+        for (start, end) in trailing[..count].iter().rev() {
+            put(*start, *end)?;
         }
         Some(bounds)
     }
 
     /// Fills `match_info`, whose unprocessed part is the path after the
-    /// prefix (`prefix` bytes), that the route's pattern matched; with the
-    /// parameters' `bounds` in it when the guard found them. `false` if it
+    /// prefix (`prefix` bytes), that the route's pattern matched, with the
+    /// parameters at `bounds` (from [`Params::bounds`]). `false` if it
     /// does not match after all.
     fn fill(
         &self,
@@ -355,143 +409,26 @@ impl Params {
         prefix: usize,
         bounds: Option<Bounds>,
     ) -> bool {
-        let wanted = match self {
+        let names = match self {
             Params::None => return true,
             Params::Actix(def) => return def.capture_match_info(match_info),
-            Params::Tail { .. } => return self.fill_tail(match_info, prefix),
-            Params::Segments(wanted) => wanted,
+            Params::Walked { names, .. } => names,
         };
-        let bounds = match bounds {
-            Some(bounds) => bounds,
-            None => {
-                let mut at = 0;
-                let mut bounds = [(0, 0); MAX_SEGMENT_PARAMS];
-                let rest = &match_info.as_str()[prefix..];
-                let mut segments = rest.split('/').skip(1).enumerate().map(|(i, segment)| {
-                    let start = segment.as_ptr() as usize - rest.as_ptr() as usize;
-                    (i, start, start + segment.len())
-                });
-                for (slot, (want, _)) in bounds.iter_mut().zip(wanted) {
-                    match segments.find(|(i, _, _)| i == want) {
-                        Some((_, start, end)) => {
-                            at = end;
-                            *slot = (
-                                u16::try_from(start).unwrap_or(u16::MAX),
-                                u16::try_from(end).unwrap_or(u16::MAX),
-                            );
-                        }
-                        None => return false,
-                    }
-                }
-                if at > usize::from(u16::MAX) {
-                    return false;
-                }
-                bounds
-            }
+        let Some(bounds) = bounds else {
+            return false;
         };
         let path = match_info.as_str();
         let len = path.len() - prefix;
-        let mut values: [Option<String>; MAX_SEGMENT_PARAMS] = Default::default();
-        for (value, (start, end)) in values.iter_mut().zip(&bounds[..wanted.len()]) {
+        let mut values: [Option<String>; MAX_PARAMS] = Default::default();
+        for (value, (start, end)) in values.iter_mut().zip(&bounds[..names.len()]) {
             let (start, end) = (prefix + usize::from(*start), prefix + usize::from(*end));
             match path.get(start..end) {
                 Some(text) => *value = Some(text.to_owned()),
                 None => return false,
             }
         }
-        for ((_, name), value) in wanted.iter().zip(values) {
+        for (name, value) in names.iter().zip(values) {
             match_info.add_static(*name, value.unwrap_or_default());
-        }
-        match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
-        true
-    }
-}
-
-impl Params {
-    /// [`Params::fill`] for a route with a tail: the lead segments from
-    /// the start, the pieces after the tail from the end, the tail between.
-    fn fill_tail(&self, match_info: &mut actix_web::dev::Path<Url>, prefix: usize) -> bool {
-        let Params::Tail {
-            lead,
-            lead_len,
-            tail,
-            after,
-        } = self
-        else {
-            return false;
-        };
-        let rest = &match_info.as_str()[prefix..];
-        let bytes = rest.as_bytes();
-        // Every parameter's bounds in `rest`, in the pattern's order.
-        let mut bounds = [(0usize, 0usize); 2 * MAX_SEGMENT_PARAMS + 1];
-        let mut count = 0;
-        let mut slot = |count: &mut usize, start: usize, end: usize| -> bool {
-            match bounds.get_mut(*count) {
-                Some(b) => {
-                    *b = (start, end);
-                    *count += 1;
-                    true
-                }
-                None => false,
-            }
-        };
-        let mut at = 0;
-        let mut wanted = lead.iter().peekable();
-        for index in 0..*lead_len {
-            if bytes.get(at) != Some(&b'/') {
-                return false;
-            }
-            let end = bytes[at + 1..]
-                .iter()
-                .position(|b| *b == b'/')
-                .map_or(bytes.len(), |n| at + 1 + n);
-            if wanted.next_if(|(i, _)| *i == index).is_some() && !slot(&mut count, at + 1, end) {
-                return false;
-            }
-            at = end;
-        }
-        // The pieces after the tail, from the end, then put in order.
-        let mut trailing = [(0usize, 0usize); MAX_SEGMENT_PARAMS];
-        let mut trailing_count = 0;
-        let mut end = bytes.len();
-        for (name, text) in after.iter().rev() {
-            let Some(slash) = bytes[..end].iter().rposition(|b| *b == b'/') else {
-                return false;
-            };
-            let segment = &rest[slash + 1..end];
-            match name {
-                Some(_) if !segment.is_empty() => match trailing.get_mut(trailing_count) {
-                    Some(b) => {
-                        *b = (slash + 1, end);
-                        trailing_count += 1;
-                    }
-                    None => return false,
-                },
-                None if segment == *text => {}
-                _ => return false,
-            }
-            end = slash;
-        }
-        if end <= at + 1 || bytes[at] != b'/' {
-            return false;
-        }
-        if !slot(&mut count, at + 1, end) {
-            return false;
-        }
-        for (start, end) in trailing[..trailing_count].iter().rev() {
-            if !slot(&mut count, *start, *end) {
-                return false;
-            }
-        }
-        let names = lead
-            .iter()
-            .map(|(_, name)| *name)
-            .chain(std::iter::once(*tail))
-            .chain(after.iter().filter_map(|(name, _)| *name));
-        let len = rest.len();
-        for (name, (start, end)) in names.zip(bounds) {
-            let value = match_info.as_str()[prefix + start..prefix + end].to_owned();
-            match_info.add_static(name, value);
         }
         match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
         true
@@ -534,13 +471,30 @@ impl Table {
     }
 
     /// The routes `path` matches for `method`, and the bounds of the
-    /// served route's parameters when the path could be cut into
-    /// segments: `path` is the whole path, which starts with the prefix.
-    fn find(&self, method: Methods, path: &str) -> Option<(trie::Found, Seen)> {
+    /// segments the walk went through: `path` is the whole path, which
+    /// starts with the prefix; with the path after the prefix.
+    fn find<'p>(&self, method: Methods, path: &'p str) -> Option<(trie::Found, Seen, &'p str)> {
         let rest = path.strip_prefix(self.prefix)?;
         let mut seen = Seen::default();
         let found = self.trie.find_seen(method, rest, &mut seen);
-        Some((found, seen))
+        Some((found, seen, rest))
+    }
+
+    /// The route the dispatcher serves a request for `path` with, and the
+    /// bounds of its parameters: see [`Table::dispatch`].
+    fn decide(&self, method: Methods, path: &str) -> Option<(usize, Option<Bounds>)> {
+        let (found, seen, rest) = self.find(method, path)?;
+        let index = self.dispatch(&found)?;
+        Some((index, self.params[index].bounds(rest, &seen)))
+    }
+
+    /// Whether the first pattern the raw (not re-quoted) path matches is
+    /// `route`'s, as actix's `match_pattern()` finds it for a route it did
+    /// not pick itself.
+    fn first_pattern_is(&self, raw: &str, route: usize) -> bool {
+        self.find(Methods::NONE, raw)
+            .and_then(|(found, _, _)| found.first)
+            .is_some_and(|first| self.pattern_of[usize::from(first)] == self.pattern_of[route])
     }
 
     /// The route the dispatcher serves a request with, from what the trie
@@ -600,14 +554,22 @@ impl Guard for DispatchGuard {
             raw
         };
         let table = &self.0;
-        let Some((found, seen)) = table.find(Methods::of(&head.method), path) else {
+        let Some((found, seen, rest)) = table.find(Methods::of(&head.method), path) else {
             return false;
         };
         if let Some(index) = table.dispatch(&found) {
+            if path.len() != raw.len() && !table.first_pattern_is(raw, index) {
+                // Re-quoting changed a segment the route's pattern reads as
+                // text (`/%6Beys` for `/keys`): `match_pattern()` looks the
+                // raw path up, so only actix's own routes, which record
+                // the route they pick, name the route's pattern.
+                ctx.req_data_mut().insert(GoFlat);
+                return false;
+            }
             table.decided.set(Some(Decision {
                 request: std::ptr::from_ref(head) as usize,
                 route: index as RouteIndex,
-                bounds: table.params[index].bounds(&seen),
+                bounds: table.params[index].bounds(rest, &seen),
             }));
             return true;
         }
@@ -682,12 +644,10 @@ impl Service<ServiceRequest> for Dispatch {
             }
             // Not the request the guard decided for: route it again, on
             // actix's re-quoted path.
-            _ => (
-                table
-                    .find(Methods::of(req.method()), req.match_info().as_str())
-                    .and_then(|(found, _)| table.dispatch(&found)),
-                None,
-            ),
+            _ => match table.decide(Methods::of(req.method()), req.match_info().as_str()) {
+                Some((index, bounds)) => (Some(index), bounds),
+                None => (None, None),
+            },
         };
         let Some(index) = index else {
             return self.default.call(req);

@@ -48,14 +48,56 @@ pub(crate) fn has_percent(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if zero_bytes(word ^ 0x2525_2525_2525_2525) != 0 {
+        if zero_bytes(word ^ repeat(b'%')) != 0 {
             return true;
         }
     }
     chunks.remainder().contains(&b'%')
 }
 
-/// The most segments whose bounds a walk records.
+/// `byte` in each of a word's eight bytes.
+const fn repeat(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// The index of the first `/` in `bytes` from `from` on, or `bytes.len()`:
+/// eight bytes at a time, then byte by byte for the last few.
+pub(crate) fn next_slash(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = zero_bytes(word ^ repeat(b'/'));
+        if hits != 0 {
+            // Little-endian: the lowest set byte is the first `/`.
+            return at + (hits.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|b| *b == b'/'))
+        .map_or(bytes.len(), |n| at + n)
+}
+
+/// The index of the last `/` in `bytes[..end]`, if any: eight bytes at a
+/// time from the end, then byte by byte for the first few.
+pub(crate) fn prev_slash(bytes: &[u8], end: usize) -> Option<usize> {
+    let mut end = end.min(bytes.len());
+    while end >= 8 {
+        let chunk = &bytes[end - 8..end];
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = zero_bytes(word ^ repeat(b'/'));
+        if hits != 0 {
+            // Little-endian: the highest set byte is the last `/`.
+            return Some(end - 1 - (hits.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|b| *b == b'/')
+}
+
+/// The most segments whose bounds a walk records: a route with a
+/// parameter deeper than that is filled by actix's matcher.
 pub(crate) const MAX_SEGMENTS: usize = 32;
 
 /// The bounds of the segments a walk went through: byte offsets, in the
@@ -63,7 +105,7 @@ pub(crate) const MAX_SEGMENTS: usize = 32;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Seen {
     bounds: [(u16, u16); MAX_SEGMENTS],
-    /// Whether a segment was too deep or too far to record.
+    /// Whether a segment ended too far into the path to record.
     overflow: bool,
 }
 
@@ -78,9 +120,14 @@ impl Default for Seen {
 
 impl Seen {
     fn record(&mut self, depth: usize, start: usize, end: usize) {
-        match (self.bounds.get_mut(depth), u16::try_from(end)) {
-            (Some(slot), Ok(end)) => *slot = (start as u16, end),
-            _ => self.overflow = true,
+        // Deeper segments are not recorded: no route's parameters are
+        // read from there (`MAX_SEGMENTS`).
+        let Some(slot) = self.bounds.get_mut(depth) else {
+            return;
+        };
+        match u16::try_from(end) {
+            Ok(end) => *slot = (start as u16, end),
+            Err(_) => self.overflow = true,
         }
     }
 
@@ -156,7 +203,7 @@ fn tail_bounds(rest: &str, after: &[Fixed]) -> Option<usize> {
     let bytes = rest.as_bytes();
     let mut end = rest.len();
     for fixed in after.iter().rev() {
-        let slash = bytes[..end].iter().rposition(|b| *b == b'/')?;
+        let slash = prev_slash(bytes, end)?;
         let segment = &rest[slash + 1..end];
         let ok = match fixed {
             Fixed::Literal(text) => segment == *text,
@@ -336,13 +383,10 @@ impl Trie {
                 }
                 return;
             }
-            // The next segment: up to the next `/` (a byte loop: segments
-            // are short, and `/` is ASCII, so the cut is a char boundary).
+            // The next segment: up to the next `/` (ASCII, so the cut is a
+            // char boundary).
             let start = at + 1;
-            let end = bytes[start..]
-                .iter()
-                .position(|b| *b == b'/')
-                .map_or(bytes.len(), |n| start + n);
+            let end = next_slash(bytes, start);
             seen.record(depth, start, end);
             let segment = &path[start..end];
             let literal = if here.literals.is_empty() {
@@ -528,6 +572,33 @@ mod tests {
         assert!(has_percent(b"/abcdefgh/%2F"));
         assert!(has_percent(b"/%"));
         assert!(!has_percent(b"/abcdefgh/ijklmnop/qr"));
+    }
+
+    #[test]
+    fn slashes_are_found_eight_bytes_at_a_time_as_one_by_one() {
+        // Every length to 40, slashes at every spacing, and non-ASCII text
+        // (whose bytes have the high bit set) around them.
+        let texts = [
+            "/a/bb/ccc/dddd/eeeee/ffffff/ggggggg/hhhhhhhh/iiiiiiiii",
+            "////////////////////////",
+            "no slash at all, not one, in these forty bytes",
+            "/é/ü/€/\u{10348}/\u{ff}\u{ff}\u{ff}/\u{2f}x/%2F/",
+            "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}/\u{ff}",
+        ];
+        for text in texts {
+            let bytes = text.as_bytes();
+            for from in 0..=bytes.len() {
+                let want = bytes[from..]
+                    .iter()
+                    .position(|b| *b == b'/')
+                    .map_or(bytes.len(), |n| from + n);
+                assert_eq!(next_slash(bytes, from), want, "{text:?} from {from}");
+                let want = bytes[..from].iter().rposition(|b| *b == b'/');
+                assert_eq!(prev_slash(bytes, from), want, "{text:?} before {from}");
+            }
+        }
+        assert_eq!(next_slash(b"abc", 7), 3, "past the end");
+        assert_eq!(prev_slash(b"a/c", 9), Some(1), "past the end");
     }
 
     #[test]
