@@ -45,14 +45,107 @@ pub struct XComSlice {
     pub include_prior_dates: bool,
 }
 
-/// Where a row is: its place in the XCom table's order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Where a row is: its place in the XCom table's order (its
+/// [`RowKey::parts`], in that order).
+#[derive(Clone, Debug)]
 pub(super) struct RowId {
     dag_id: String,
     task_id: String,
     run_id: String,
     key: String,
     map_index: i64,
+}
+
+/// A row's place in the table's order, owned ([`RowId`]) or borrowed (a
+/// tuple of its parts): the table is ordered by it, so a range is looked
+/// up from borrowed text, without building an owned id per lookup.
+pub(super) trait RowKey {
+    /// DAG, task, run, key and map index: the order of the rows.
+    fn parts(&self) -> (&str, &str, &str, &str, i64);
+}
+
+impl RowKey for RowId {
+    fn parts(&self) -> (&str, &str, &str, &str, i64) {
+        (
+            &self.dag_id,
+            &self.task_id,
+            &self.run_id,
+            &self.key,
+            self.map_index,
+        )
+    }
+}
+
+impl RowKey for (&str, &str, &str, &str, i64) {
+    fn parts(&self) -> (&str, &str, &str, &str, i64) {
+        *self
+    }
+}
+
+impl PartialEq for dyn RowKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn RowKey + '_ {}
+
+impl PartialOrd for dyn RowKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn RowKey + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+impl PartialEq for RowId {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for RowId {}
+
+impl PartialOrd for RowId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RowId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn RowKey + 'a> for RowId {
+    fn borrow(&self) -> &(dyn RowKey + 'a) {
+        self
+    }
+}
+
+/// The rows of `map` from `first` to `last`, both included, looked up by
+/// borrowed parts.
+fn rows_between<'m, 'k>(
+    map: &'m std::collections::BTreeMap<RowId, XComRow>,
+    first: &'k (dyn RowKey + 'k),
+    last: &'k (dyn RowKey + 'k),
+) -> std::collections::btree_map::Range<'m, RowId, XComRow> {
+    use std::ops::Bound::Included;
+    map.range::<dyn RowKey + 'k, _>((Included(first), Included(last)))
+}
+
+/// The rows of `map` from `first` on.
+fn rows_from<'m, 'k>(
+    map: &'m std::collections::BTreeMap<RowId, XComRow>,
+    first: &'k (dyn RowKey + 'k),
+) -> std::collections::btree_map::Range<'m, RowId, XComRow> {
+    use std::ops::Bound::{Included, Unbounded};
+    map.range::<dyn RowKey + 'k, _>((Included(first), Unbounded))
 }
 
 impl RowId {
@@ -63,18 +156,6 @@ impl RowId {
             run_id: key.run_id.clone(),
             key: key.key.clone(),
             map_index,
-        }
-    }
-
-    /// The first id of the range of a DAG's task, and, given, of one of
-    /// its runs and of one key.
-    fn first(dag_id: &str, task_id: &str, run_id: &str, key: &str) -> Self {
-        RowId {
-            dag_id: dag_id.to_owned(),
-            task_id: task_id.to_owned(),
-            run_id: run_id.to_owned(),
-            key: key.to_owned(),
-            map_index: i64::MIN,
         }
     }
 
@@ -232,10 +313,10 @@ impl Inner {
     /// (by logical date, or run-after when it has none): the rows of the
     /// task, one range, filtered by key.
     fn xcom_rows(&self, key: &XComKey, include_prior_dates: bool) -> Vec<Row<'_>> {
-        let this_run = self.run(&key.dag_id, &key.run_id).map(|run| run.date());
+        let (dag, task, run, name) = (&*key.dag_id, &*key.task_id, &*key.run_id, &*key.key);
         let mut rows: Vec<Row<'_>> = if include_prior_dates {
-            self.xcoms
-                .range(RowId::first(&key.dag_id, &key.task_id, "", "")..)
+            let this_run = self.run(dag, run).map(|run| run.date());
+            rows_from(&self.xcoms, &(dag, task, "", "", i64::MIN))
                 .take_while(|(id, _)| id.dag_id == key.dag_id && id.task_id == key.task_id)
                 .filter(|(id, _)| {
                     let date = self.run(&id.dag_id, &id.run_id).map(|r| r.date());
@@ -243,12 +324,12 @@ impl Inner {
                 })
                 .collect()
         } else {
-            let first = RowId::first(&key.dag_id, &key.task_id, &key.run_id, &key.key);
-            let last = RowId {
-                map_index: i64::MAX,
-                ..first.clone()
-            };
-            self.xcoms.range(first..=last).collect()
+            rows_between(
+                &self.xcoms,
+                &(dag, task, run, name, i64::MIN),
+                &(dag, task, run, name, i64::MAX),
+            )
+            .collect()
         };
         rows.sort_by_key(|(id, row)| {
             let logical_date = self
@@ -263,8 +344,8 @@ impl Inner {
     /// asks the worker to clear before it runs again: the rows of the
     /// task's run, one range.
     pub(super) fn xcom_keys_for(&self, ti: &TaskInstance) -> Vec<String> {
-        self.xcoms
-            .range(RowId::first(&ti.dag_id, &ti.task_id, &ti.run_id, "")..)
+        let first = (&*ti.dag_id, &*ti.task_id, &*ti.run_id, "", i64::MIN);
+        rows_from(&self.xcoms, &first)
             .take_while(|(id, _)| {
                 id.dag_id == ti.dag_id && id.task_id == ti.task_id && id.run_id == ti.run_id
             })
