@@ -3,14 +3,16 @@
 //! and lists (`XComSequenceIndexResponse`, `XComSequenceSliceResponse`).
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The answer to `GET /xcoms/<dag_id>/<run_id>/<task_id>/<key>`
 /// (`XComResponse`).
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct XComResponse {
     /// The key.
     pub key: String,
     /// The value, as the worker serialised it.
-    pub value: Value,
+    // The stored JSON text, written out as it is, never parsed again.
+    #[schema(value_type = Value)]
+    pub value: Box<RawValue>,
 }

@@ -172,6 +172,14 @@ pub fn parse(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
+/// A [`compact`] text as it is, to be written out without parsing it
+/// again (`null` if it is not JSON, as [`parse`] reads it).
+pub fn raw(text: &str) -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string(text.to_owned()).unwrap_or_else(|_| {
+        serde_json::value::RawValue::from_string("null".to_owned()).expect("`null` is JSON")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -198,7 +198,7 @@ impl Store {
         match found {
             Some((_, row)) => Ok(XComResponse {
                 key: key.key.clone(),
-                value: caps::parse(&row.value),
+                value: caps::raw(&row.value),
             }),
             None => {
                 let at = match offset {
@@ -437,6 +437,11 @@ mod tests {
     use crate::state::TaskSpec;
     use serde_json::json;
 
+    /// The value an XCom read answers, parsed.
+    fn value(xcom: XComResponse) -> Value {
+        serde_json::from_str(xcom.value.get()).unwrap()
+    }
+
     fn key(run: &str, key: &str) -> XComKey {
         XComKey {
             dag_id: "etl".into(),
@@ -478,13 +483,16 @@ mod tests {
         let k = key("r1", "return_value");
         store.set_xcom(&k, json!({"rows": 3}), -1, None).unwrap();
         assert_eq!(
-            store.get_xcom(&k, -1, false, None).unwrap().value,
+            value(store.get_xcom(&k, -1, false, None).unwrap()),
             json!({"rows": 3})
         );
         // A second write replaces the first.
         store.set_xcom(&k, json!(4), -1, None).unwrap();
         assert_eq!(store.count_xcoms(&k), 1);
-        assert_eq!(store.get_xcom(&k, -1, false, None).unwrap().value, json!(4));
+        assert_eq!(
+            value(store.get_xcom(&k, -1, false, None).unwrap()),
+            json!(4)
+        );
         let missing = store.get_xcom(&k, 0, false, None).unwrap_err();
         assert_eq!(
             missing,
@@ -534,7 +542,7 @@ mod tests {
         );
         assert_eq!(reversed, [json!(20), json!(10), json!(0)]);
         assert_eq!(
-            store.get_xcom(&k, -1, false, Some(1)).unwrap().value,
+            value(store.get_xcom(&k, -1, false, Some(1)).unwrap()),
             json!(10)
         );
     }
@@ -549,7 +557,7 @@ mod tests {
             .set_xcom(&key("r2", "k"), json!("second"), -1, None)
             .unwrap();
         let from_r2 = store.get_xcom(&key("r2", "k"), -1, true, None).unwrap();
-        assert_eq!(from_r2.value, json!("second"));
+        assert_eq!(value(from_r2), json!("second"));
         let slice = XComSlice {
             include_prior_dates: true,
             ..XComSlice::default()
