@@ -93,18 +93,27 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
 /// A request for a path the group declares, with a method it does not
 /// declare for that path, gets `405 {"detail": "Method Not Allowed"}` with
 /// an `Allow` header listing the methods the group declares for the path
-/// (sorted: `Allow: DELETE, GET, PUT`), as FastAPI answers. No token is
-/// read for it. An unknown path stays 404. To do this, `configure` adds,
-/// after all the group's routes, one fallback resource per path that
-/// answers every method.
+/// (sorted: `Allow: DELETE, GET, PUT`), as FastAPI answers, unless a route
+/// registered later serves it. No token is read for it. An unknown path
+/// stays 404. To do this, the group marks such a request with the path's
+/// methods, and `configure` makes `scopegate::Fallback` the app's default
+/// service, which answers a marked request that no route served with the
+/// 405. An app that sets its own default service wraps it:
+/// `.default_service(scopegate::Fallback::or(web::to(not_found)))`.
 ///
-/// So **routes that share a path belong in one top-level group**: nest
-/// groups (`#[routes]` on a `mod` inside another) to give them different
-/// prefixes or scopes. A group registered separately, after another group
-/// that has a route on the same path, is shadowed by that group's fallback
-/// for the path: its requests get the 405. And a route registered alone
-/// with `.service(route)` has no fallback: other methods on its path get
-/// actix's 404.
+/// # Routing
+///
+/// On the `App`, a top-level group registers one resource that finds the
+/// request's route in one walk of a trie of the group's patterns, so a
+/// request costs the same to route whether its route was declared first or
+/// last, however many routes the group has; `match_pattern()`,
+/// `match_info`, the first-declared route winning where two patterns
+/// overlap, and actix's guards on a `#[protect]` handler stay as actix has
+/// them. Inside a `web::scope`, the group's routes are registered one by
+/// one. Register any route of your own whose pattern overlaps a group's
+/// after the group (or inside a scope): registered before it, with another
+/// method, it would lend its pattern to `req.match_pattern()` for the
+/// group's requests on that path.
 ///
 /// # `#[cfg]`
 ///

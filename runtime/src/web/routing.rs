@@ -34,6 +34,19 @@
 //! at the start of the path. A group registered inside a `web::scope`
 //! registers its routes one by one (step 2 without the gate) and its 405
 //! markers after them.
+//!
+//! actix records that the dispatcher picked a request, not which of its
+//! patterns, so `match_pattern()` looks the *raw* path up in the resource
+//! map, from the app's first resource. The dispatcher therefore serves a
+//! request only when that lookup finds the route's pattern: a path whose
+//! re-quoting changed a segment the patterns read as text (`/%6Beys` for
+//! `/keys`) goes to the gated routes, which record the route they pick.
+//! One case is not covered yet: a resource registered on the app *before*
+//! the group, whose pattern also matches a path the group serves but whose
+//! method or guard refuses the request, comes first in that lookup, so
+//! `match_pattern()` names its pattern (`tests/routing.rs`, ignored test
+//! `an_earlier_route_of_another_method_does_not_lend_its_pattern`).
+//! Register such resources after the group, or inside a scope.
 
 use std::cell::Cell;
 use std::rc::Rc;
