@@ -491,3 +491,65 @@ async fn protect_runs_its_guards_too() {
     assert_eq!(trail.take(), ["first", "second"]);
     assert_eq!(adopted::POLICY.guards(), ["first", "second"]);
 }
+
+/// Waits twice (each time waking its task) before it answers: refuses a
+/// key `wait-refused` with 409, allows the rest.
+#[guard(params = ["key"], statuses = [409])]
+async fn slow(req: &HttpRequest, _token: &Token) -> Result<(), Deny> {
+    Trail::push(req, "slow:start");
+    actix_web::rt::task::yield_now().await;
+    actix_web::rt::task::yield_now().await;
+    Trail::push(req, "slow:end");
+    match scopegate::path_param(req, "key").as_deref() {
+        Some("wait-refused") => Err(Deny::with_status(
+            actix_web::http::StatusCode::CONFLICT,
+            "refused after waiting",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[routes(prefix = "/slow/<key>")]
+mod waiting {
+    use super::*;
+
+    #[route(get, "/items", guard = [first, slow, second])]
+    pub async fn items(req: HttpRequest, key: web::Path<String>) -> HttpResponse {
+        Trail::push(&req, "handler");
+        HttpResponse::Ok().json(json!({"key": key.into_inner()}))
+    }
+}
+
+/// A guard that has to wait is started once, resumed by its task's waker,
+/// and the guards after it still run in order: its answer decides, as a
+/// guard's that answers at once does.
+#[actix_web::test]
+async fn a_guard_that_waits_is_started_once_and_decides() {
+    let (trail, verifier) = app_data();
+    let app = init_service(
+        App::new()
+            .app_data(verifier)
+            .app_data(trail.clone())
+            .configure(waiting::configure),
+    )
+    .await;
+    let token = AUTH.execution(Uuid::new_v4());
+    let get = |key: &str| {
+        TestRequest::get()
+            .uri(&format!("/slow/{key}/items"))
+            .insert_header(AUTH.bearer(&token))
+            .to_request()
+    };
+    let (status, body, _) = call(&app, get("k")).await;
+    assert_eq!((status, body), (200, json!({"key": "k"})));
+    assert_eq!(
+        trail.take(),
+        ["first", "slow:start", "slow:end", "second", "handler"]
+    );
+    let (status, body, _) = call(&app, get("wait-refused")).await;
+    assert_eq!(
+        (status, body),
+        (409, json!({"detail": "refused after waiting"}))
+    );
+    assert_eq!(trail.take(), ["first", "slow:start", "slow:end"]);
+}

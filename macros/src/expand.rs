@@ -692,7 +692,6 @@ pub(crate) fn guard(guard: &Guard) -> TokenStream {
     let statuses = guard.statuses.iter().map(|s| Literal::u16_unsuffixed(*s));
     let params = &guard.params;
     let missing = guard.params.iter().map(|p| guard.missing_message(p));
-    let lifetime = syn::Lifetime::new("'__scopegate", Span::mixed_site());
     let req = format_ident!("req", span = Span::mixed_site());
     let token = format_ident!("token", span = Span::mixed_site());
     // Each argument located at the parameter it is passed to, so that a
@@ -711,19 +710,35 @@ pub(crate) fn guard(guard: &Guard) -> TokenStream {
         format_ident!("token", span = at(1)),
     );
     let call = quote_spanned!(func.sig.inputs.span()=> #name(#req_arg, #token_arg));
+    // Spanned at the return type, so that one that is not a guard's is
+    // reported there.
+    let output = match &func.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => func.sig.ident.span(),
+    };
+    let future = quote_spanned!(output=> async move {
+        let (#req, #token) = (&#req, &#token);
+        #call.await
+    });
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
         #vis struct #name;
 
         impl ::scopegate::Guard for #name {
-            fn check<#lifetime>(
-                &#lifetime self,
-                #req: &#lifetime ::scopegate::__private::actix_web::HttpRequest,
-                #token: &#lifetime ::scopegate::Token,
-            ) -> ::scopegate::GuardFuture<#lifetime> {
+            fn check(
+                &self,
+                #req: &::scopegate::__private::actix_web::HttpRequest,
+                #token: &::scopegate::Token,
+            ) -> ::scopegate::GuardFuture<'static> {
                 #func
-                ::scopegate::__private::guard_future(#call)
+                // The future owns what it reads (two reference counts), so
+                // that enforcement may keep a guard that has to wait.
+                let (#req, #token) = (
+                    ::core::clone::Clone::clone(#req),
+                    ::core::clone::Clone::clone(#token),
+                );
+                ::scopegate::__private::guard_future(#future)
             }
         }
 
@@ -749,11 +764,11 @@ pub(crate) fn guard_stub(func: &syn::ItemFn) -> TokenStream {
         #vis struct #name;
 
         impl ::scopegate::Guard for #name {
-            fn check<'a>(
-                &'a self,
-                _: &'a ::scopegate::__private::actix_web::HttpRequest,
-                _: &'a ::scopegate::Token,
-            ) -> ::scopegate::GuardFuture<'a> {
+            fn check(
+                &self,
+                _: &::scopegate::__private::actix_web::HttpRequest,
+                _: &::scopegate::Token,
+            ) -> ::scopegate::GuardFuture<'static> {
                 ::std::boxed::Box::pin(async { ::core::result::Result::Err(::scopegate::Deny::forbidden("guard with errors")) })
             }
         }

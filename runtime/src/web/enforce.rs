@@ -4,6 +4,7 @@
 
 use std::future::{ready, Ready};
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
@@ -17,7 +18,7 @@ use crate::verify::Verifier;
 
 use super::error::AuthError;
 use super::extract::Token;
-use super::guard::{Deny, GuardEntry};
+use super::guard::{Deny, GuardEntry, GuardFuture};
 use super::render::{reason, render, Refusal};
 use super::request::{
     forget, mark_allowed, no_verifier, record, recorded, token_source, token_str, unmark,
@@ -218,8 +219,30 @@ where
         Ok(token) => token,
         Err(err) => return refuse(req, &err),
     };
-    for entry in guards {
-        if let Err(deny) = entry.guard().check(req.request(), &token).await {
+    resume_guards(service, req, guards, 0, None, token).await
+}
+
+/// [`guarded`] from guard `at` on, whose future, when given, was started
+/// already (and has to wait); then the service.
+async fn resume_guards<S, B>(
+    service: Rc<S>,
+    req: ServiceRequest,
+    guards: &'static [GuardEntry],
+    at: usize,
+    mut started: Option<GuardFuture<'static>>,
+    token: Token,
+) -> Response<B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    for entry in guards.get(at..).unwrap_or_default() {
+        let future = match started.take() {
+            Some(future) => future,
+            None => entry.guard().check(req.request(), &token),
+        };
+        // Awaited here, so dropped (with the request it holds) before the
+        // service is called.
+        if let Err(deny) = future.await {
             unmark(req.request());
             return deny_with(req, entry, &deny);
         }
@@ -229,6 +252,44 @@ where
         .call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// What running a route's guards in place came to.
+enum Started {
+    /// Every guard allowed the request.
+    Passed,
+    /// No token to give the guards (never on a request the policy
+    /// allowed; answered as such).
+    NoToken(AuthError),
+    /// A guard refused the request.
+    Denied(&'static GuardEntry, Deny),
+    /// Guard `at` has to wait: its future, to await with the rest.
+    Waiting {
+        at: usize,
+        future: GuardFuture<'static>,
+        token: Token,
+    },
+}
+
+/// Runs `guards` in place, each future polled once: a guard that answers
+/// at once (most do) costs no boxed future for the whole request; the
+/// first that has to wait is kept, with the token, for [`resume_guards`],
+/// which polls it again with the task's own waker before anything else.
+fn start_guards(req: &ServiceRequest, guards: &'static [GuardEntry]) -> Started {
+    let token = match Token::of_request(req.request()) {
+        Ok(token) => token,
+        Err(err) => return Started::NoToken(err),
+    };
+    let mut cx = Context::from_waker(Waker::noop());
+    for (at, entry) in guards.iter().enumerate() {
+        let mut future = entry.guard().check(req.request(), &token);
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(deny)) => return Started::Denied(entry, deny),
+            Poll::Pending => return Started::Waiting { at, future, token },
+        }
+    }
+    Started::Passed
 }
 
 /// A guard's refusal, logged and rendered.
@@ -272,9 +333,31 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         match self.enforce.check(&req) {
-            Ok(()) if !self.enforce.guards.is_empty() => Either::Right(Either::Right(Box::pin(
-                guarded(Rc::clone(&self.service), req, self.enforce.guards),
-            ))),
+            Ok(()) if !self.enforce.guards.is_empty() => {
+                let guards = self.enforce.guards;
+                match start_guards(&req, guards) {
+                    Started::Passed => {
+                        Either::Left(self.service.call(req).map(
+                            (|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>,
+                        ))
+                    }
+                    Started::NoToken(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
+                    Started::Denied(entry, deny) => {
+                        unmark(req.request());
+                        Either::Right(Either::Left(ready(deny_with(req, entry, &deny))))
+                    }
+                    Started::Waiting { at, future, token } => {
+                        Either::Right(Either::Right(Box::pin(resume_guards(
+                            Rc::clone(&self.service),
+                            req,
+                            guards,
+                            at,
+                            Some(future),
+                            token,
+                        ))))
+                    }
+                }
+            }
             Ok(()) => Either::Left(
                 self.service
                     .call(req)

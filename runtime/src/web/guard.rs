@@ -108,8 +108,12 @@ impl Deny {
 /// implements it (and [`GuardDecl`]) for the unit struct it makes of an
 /// `async fn`.
 pub trait Guard {
-    /// Checks one request a route policy allowed, with its token.
-    fn check<'a>(&'a self, req: &'a HttpRequest, token: &'a Token) -> GuardFuture<'a>;
+    /// Checks one request a route policy allowed, with its token. The
+    /// future owns what it reads (an `HttpRequest` and a `Token` are
+    /// reference-counted), so that enforcement can run a guard in place
+    /// and keep it only when it has to wait: most guards answer at once,
+    /// and then the route's request costs no boxed future of its own.
+    fn check(&self, req: &HttpRequest, token: &Token) -> GuardFuture<'static>;
 }
 
 /// What a route declaration needs to know of a guard, at compile time: its
