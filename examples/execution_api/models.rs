@@ -162,7 +162,7 @@ pub struct RunContext {
     /// How many retries the task has.
     pub max_tries: u32,
     /// Variables the task will need (none here, as in Airflow 3.3).
-    pub variables: Vec<VariableResponse>,
+    pub variables: Vec<VariableResponse<'static>>,
     /// Connections the task will need (none here, as in Airflow 3.3).
     pub connections: Vec<ConnectionResponse>,
     /// XCom keys the worker should clear before running.
@@ -264,12 +264,15 @@ pub struct Breadcrumbs {
 }
 
 /// A variable (`VariableResponse`).
+// Borrowed from the store while it is written out, or owned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct VariableResponse {
+pub struct VariableResponse<'a> {
     /// The key.
-    pub key: String,
+    #[schema(value_type = String)]
+    pub key: std::borrow::Cow<'a, str>,
     /// The value.
-    pub value: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub value: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// The body of `PUT /variables/<key>` (`VariablePostBody`).

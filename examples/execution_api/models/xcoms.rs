@@ -7,12 +7,13 @@ use serde_json::value::RawValue;
 
 /// The answer to `GET /xcoms/<dag_id>/<run_id>/<task_id>/<key>`
 /// (`XComResponse`).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct XComResponse {
+// Borrowed from the store while it is written out.
+#[derive(Clone, Copy, Debug, Serialize, utoipa::ToSchema)]
+pub struct XComResponse<'a> {
     /// The key.
-    pub key: String,
+    pub key: &'a str,
     /// The value, as the worker serialised it.
     // The stored JSON text, written out as it is, never parsed again.
     #[schema(value_type = Value)]
-    pub value: Box<RawValue>,
+    pub value: &'a RawValue,
 }

@@ -45,10 +45,21 @@ pub mod variables {
         Ok(HttpResponse::Ok().json(store.variable_keys(q.text("prefix"), limit, offset)))
     }
 
+    /// The key of a variable route's path, decoded as `web::Path` decodes
+    /// it, and borrowed from the path where it needs no decoding.
+    #[derive(serde::Deserialize)]
+    struct KeyPath<'a> {
+        #[serde(borrow)]
+        variable_key: std::borrow::Cow<'a, str>,
+    }
+
     /// `{"key", "value"}`, or 404 with a `detail`.
     #[route(get, "/<variable_key:path>", responses(200 = VariableResponse, 404 = ErrorBody))]
-    pub async fn get(store: web::Data<Store>, key: web::Path<String>) -> Result<HttpResponse> {
-        Ok(HttpResponse::Ok().json(store.variable(&key)?))
+    pub async fn get(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
+        let path: KeyPath<'_> = req.match_info().load().map_err(|e| {
+            crate::errors::path_error(actix_web::error::PathError::Deserialize(e), &req)
+        })?;
+        Ok(store.with_variable(&path.variable_key, |v| HttpResponse::Ok().json(v))?)
     }
 
     /// Creates or replaces a variable: 201.

@@ -12,16 +12,26 @@ use scopegate::routes;
 #[routes(prefix = "/xcoms", guard = has_xcom_access, included)]
 pub mod xcoms {
     use super::*;
+    use actix_web::error::PathError;
 
-    type XComPath = web::Path<(String, String, String, String)>;
-
-    fn key(path: XComPath) -> XComKey {
-        let (dag_id, run_id, task_id, key) = path.into_inner();
-        XComKey {
-            dag_id,
-            run_id,
-            task_id,
-            key,
+    /// The XCom the request's path names, decoded as `web::Path` decodes
+    /// it, and borrowed from the path where it needs no decoding (a read
+    /// allocates nothing for it).
+    fn key(req: &HttpRequest) -> Result<XComKey<'_>> {
+        let part = |name| scopegate::path_param(req, name);
+        match (part("dag_id"), part("run_id"), part("task_id"), part("key")) {
+            (Some(dag_id), Some(run_id), Some(task_id), Some(key)) => Ok(XComKey {
+                dag_id,
+                run_id,
+                task_id,
+                key,
+            }),
+            // A part that is not UTF-8 once decoded: `web::Path`'s lossy
+            // copy, as Airflow's worker would have stored it.
+            _ => req
+                .match_info()
+                .load()
+                .map_err(|e| crate::errors::path_error(PathError::Deserialize(e), req)),
         }
     }
 
@@ -37,21 +47,17 @@ pub mod xcoms {
     ) -> Result<HttpResponse> {
         let (dag_id, run_id, task_id, key, offset) = path.into_inner();
         let key = XComKey {
-            dag_id,
-            run_id,
-            task_id,
-            key,
+            dag_id: dag_id.into(),
+            run_id: run_id.into(),
+            task_id: task_id.into(),
+            key: key.into(),
         };
         Ok(HttpResponse::Ok().json(store.xcom_item(&key, offset)?))
     }
 
     /// The values of a mapped task, sliced as a Python list.
     #[route(get, "/<dag_id>/<run_id>/<task_id>/<key:path>/slice", responses(200 = Value))]
-    pub async fn slice(
-        store: web::Data<Store>,
-        path: XComPath,
-        req: HttpRequest,
-    ) -> Result<HttpResponse> {
+    pub async fn slice(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
         let q = Query::parse(&req)?;
         let slice = XComSlice {
             start: q.int("start")?,
@@ -59,17 +65,13 @@ pub mod xcoms {
             step: q.int("step")?,
             include_prior_dates: q.boolean("include_prior_dates")?.unwrap_or(false),
         };
-        Ok(HttpResponse::Ok().json(store.xcom_slice(&key(path), &slice)))
+        Ok(HttpResponse::Ok().json(store.xcom_slice(&key(&req)?, &slice)))
     }
 
     /// How many values are stored, in `Content-Range: map_indexes <n>`.
     /// A `map_index` is Airflow's 400.
     #[route(head, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200, 400 = ErrorBody))]
-    pub async fn head(
-        store: web::Data<Store>,
-        path: XComPath,
-        req: HttpRequest,
-    ) -> Result<HttpResponse> {
+    pub async fn head(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
         let q = Query::parse(&req)?;
         if q.int("map_index")?.is_some() {
             return Err(crate::state::Refusal::BadRequest {
@@ -78,7 +80,7 @@ pub mod xcoms {
             }
             .into());
         }
-        let count = store.count_xcoms(&key(path));
+        let count = store.count_xcoms(&key(&req)?);
         Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_RANGE, format!("map_indexes {count}")))
             .json(Value::Null))
@@ -91,19 +93,15 @@ pub mod xcoms {
         "/<dag_id>/<run_id>/<task_id>/<key:path>",
         responses(200 = XComResponse, 404 = ErrorBody)
     )]
-    pub async fn get(
-        store: web::Data<Store>,
-        path: XComPath,
-        req: HttpRequest,
-    ) -> Result<HttpResponse> {
+    pub async fn get(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
         let q = Query::parse(&req)?;
-        let xcom = store.get_xcom(
-            &key(path),
+        Ok(store.get_xcom(
+            &key(&req)?,
             q.int("map_index")?.unwrap_or(-1),
             q.boolean("include_prior_dates")?.unwrap_or(false),
             q.int("offset")?,
-        )?;
-        Ok(HttpResponse::Ok().json(xcom))
+            |xcom| HttpResponse::Ok().json(xcom),
+        )?)
     }
 
     /// Stores a value (any JSON; an empty body is `null`): 201.
@@ -115,7 +113,6 @@ pub mod xcoms {
     )]
     pub async fn set(
         store: web::Data<Store>,
-        path: XComPath,
         req: HttpRequest,
         body: web::Bytes,
     ) -> Result<HttpResponse> {
@@ -130,7 +127,7 @@ pub mod xcoms {
         // Airflow's table for its UI.
         q.boolean("dag_result")?;
         store.set_xcom(
-            &key(path),
+            &key(&req)?,
             value,
             q.int("map_index")?.unwrap_or(-1),
             q.int("mapped_length")?,
@@ -140,13 +137,9 @@ pub mod xcoms {
 
     /// Deletes the value at `map_index` (default -1): 200.
     #[route(delete, "/<dag_id>/<run_id>/<task_id>/<key:path>", responses(200 = Message))]
-    pub async fn delete(
-        store: web::Data<Store>,
-        path: XComPath,
-        req: HttpRequest,
-    ) -> Result<HttpResponse> {
+    pub async fn delete(store: web::Data<Store>, req: HttpRequest) -> Result<HttpResponse> {
         let q = Query::parse(&req)?;
-        let key = key(path);
+        let key = key(&req)?;
         store.delete_xcom(&key, q.int("map_index")?.unwrap_or(-1));
         Ok(HttpResponse::Ok().json(Message::new(format!(
             "XCom with key: {} successfully deleted.",

@@ -172,12 +172,11 @@ pub fn parse(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
-/// A [`compact`] text as it is, to be written out without parsing it
-/// again (`null` if it is not JSON, as [`parse`] reads it).
-pub fn raw(text: &str) -> Box<serde_json::value::RawValue> {
-    serde_json::value::RawValue::from_string(text.to_owned()).unwrap_or_else(|_| {
-        serde_json::value::RawValue::from_string("null".to_owned()).expect("`null` is JSON")
-    })
+/// A value's [`compact`] JSON text, kept as JSON text: a read answers it
+/// as it is, without parsing it and writing it out again.
+pub fn compact_raw(value: &serde_json::Value) -> Box<serde_json::value::RawValue> {
+    // Serialising a `Value` cannot fail.
+    serde_json::value::to_raw_value(value).unwrap_or_default()
 }
 
 #[cfg(test)]

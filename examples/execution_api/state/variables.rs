@@ -30,12 +30,25 @@ impl Variable {
 
 impl Store {
     /// A variable.
-    pub fn variable(&self, key: &str) -> Result<VariableResponse, Refusal> {
+    pub fn variable(&self, key: &str) -> Result<VariableResponse<'static>, Refusal> {
+        self.with_variable(key, |v| VariableResponse {
+            key: v.key.into_owned().into(),
+            value: v.value.map(|value| value.into_owned().into()),
+        })
+    }
+
+    /// `f` of a variable, borrowed from the store (under its lock): to
+    /// write it out without copying it first.
+    pub fn with_variable<R>(
+        &self,
+        key: &str,
+        f: impl FnOnce(VariableResponse<'_>) -> R,
+    ) -> Result<R, Refusal> {
         match self.lock().variables.get(key) {
-            Some(variable) => Ok(VariableResponse {
-                key: key.to_owned(),
-                value: variable.value.clone(),
-            }),
+            Some(variable) => Ok(f(VariableResponse {
+                key: key.into(),
+                value: variable.value.as_deref().map(Into::into),
+            })),
             None => Err(Refusal::VariableNotFound(key.to_owned())),
         }
     }

@@ -6,7 +6,10 @@
 //! task instance's run, or of one task are each one range: no lookup scans
 //! every row.
 
+use std::borrow::Cow;
+
 use scopegate::LogSafe;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -18,17 +21,22 @@ use crate::models::xcoms::XComResponse;
 /// value may expand into.
 pub const MAX_MAP_LENGTH: i64 = 1024;
 
-/// Which XCom: the path of the XCom routes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct XComKey {
+/// Which XCom: the path of the XCom routes, borrowed from it where it
+/// needs no decoding (`req.match_info().load()`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct XComKey<'a> {
     /// The DAG.
-    pub dag_id: String,
+    #[serde(borrow)]
+    pub dag_id: Cow<'a, str>,
     /// The run.
-    pub run_id: String,
+    #[serde(borrow)]
+    pub run_id: Cow<'a, str>,
     /// The task.
-    pub task_id: String,
+    #[serde(borrow)]
+    pub task_id: Cow<'a, str>,
     /// The key (`return_value` for a task's return value).
-    pub key: String,
+    #[serde(borrow)]
+    pub key: Cow<'a, str>,
 }
 
 /// The query of `GET .../slice`: a Python slice over the values ordered by
@@ -128,17 +136,6 @@ impl<'a> std::borrow::Borrow<dyn RowKey + 'a> for RowId {
     }
 }
 
-/// The rows of `map` from `first` to `last`, both included, looked up by
-/// borrowed parts.
-fn rows_between<'m, 'k>(
-    map: &'m std::collections::BTreeMap<RowId, XComRow>,
-    first: &'k (dyn RowKey + 'k),
-    last: &'k (dyn RowKey + 'k),
-) -> std::collections::btree_map::Range<'m, RowId, XComRow> {
-    use std::ops::Bound::Included;
-    map.range::<dyn RowKey + 'k, _>((Included(first), Included(last)))
-}
-
 /// The rows of `map` from `first` on.
 fn rows_from<'m, 'k>(
     map: &'m std::collections::BTreeMap<RowId, XComRow>,
@@ -149,12 +146,12 @@ fn rows_from<'m, 'k>(
 }
 
 impl RowId {
-    fn new(key: &XComKey, map_index: i64) -> Self {
+    fn new(key: &XComKey<'_>, map_index: i64) -> Self {
         RowId {
-            dag_id: key.dag_id.clone(),
-            task_id: key.task_id.clone(),
-            run_id: key.run_id.clone(),
-            key: key.key.clone(),
+            dag_id: key.dag_id.to_string(),
+            task_id: key.task_id.to_string(),
+            run_id: key.run_id.to_string(),
+            key: key.key.to_string(),
             map_index,
         }
     }
@@ -168,8 +165,8 @@ impl RowId {
 /// One stored XCom.
 #[derive(Clone, Debug)]
 pub(super) struct XComRow {
-    /// Compact JSON.
-    value: Box<str>,
+    /// Compact JSON, kept as JSON text so that a read answers it as it is.
+    value: Box<RawValue>,
     timestamp: OffsetDateTime,
     /// Orders rows written in the same instant.
     sequence: u64,
@@ -181,25 +178,45 @@ type Row<'a> = (&'a RowId, &'a XComRow);
 impl Store {
     /// `GET .../<key>`: the value at `map_index` (the latest row), or, with
     /// an `offset`, the `offset`-th value by map index (from the end when
-    /// negative).
-    pub fn get_xcom(
+    /// negative): `f` of it, borrowed from the store (under its lock), to
+    /// write it out without copying it first.
+    pub fn get_xcom<R>(
         &self,
-        key: &XComKey,
+        key: &XComKey<'_>,
         map_index: i64,
         include_prior_dates: bool,
         offset: Option<i64>,
-    ) -> Result<XComResponse, Refusal> {
+        f: impl FnOnce(XComResponse<'_>) -> R,
+    ) -> Result<R, Refusal> {
         let inner = self.lock();
-        let rows = inner.xcom_rows(key, include_prior_dates);
-        let found = match offset {
-            None => rows.into_iter().find(|(id, _)| id.map_index == map_index),
-            Some(offset) => nth_by_map_index(rows, offset),
+        let found = match (offset, include_prior_dates) {
+            // One run's rows have one row per map index: that row, found
+            // by its id.
+            (None, false) => {
+                let id = (
+                    &*key.dag_id,
+                    &*key.task_id,
+                    &*key.run_id,
+                    &*key.key,
+                    map_index,
+                );
+                inner.xcoms.get(&id as &dyn RowKey)
+            }
+            (None, true) => inner
+                .xcom_rows(key, true)
+                .into_iter()
+                .find(|(id, _)| id.map_index == map_index)
+                .map(|(_, row)| row),
+            (Some(offset), _) => {
+                nth_by_map_index(inner.xcom_rows(key, include_prior_dates), offset)
+                    .map(|(_, row)| row)
+            }
         };
         match found {
-            Some((_, row)) => Ok(XComResponse {
-                key: key.key.clone(),
-                value: caps::raw(&row.value),
-            }),
+            Some(row) => Ok(f(XComResponse {
+                key: &key.key,
+                value: &row.value,
+            })),
             None => {
                 let at = match offset {
                     None => format!("map_index={map_index}"),
@@ -212,16 +229,16 @@ impl Store {
 
     /// `GET .../<key>/item/<offset>`: one value of a mapped task, by
     /// position in map-index order (from the end when negative).
-    pub fn xcom_item(&self, key: &XComKey, offset: i64) -> Result<Value, Refusal> {
+    pub fn xcom_item(&self, key: &XComKey<'_>, offset: i64) -> Result<Value, Refusal> {
         let inner = self.lock();
         nth_by_map_index(inner.xcom_rows(key, false), offset)
-            .map(|(_, row)| caps::parse(&row.value))
+            .map(|(_, row)| caps::parse(row.value.get()))
             .ok_or_else(|| xcom_not_found(key, &format!("offset={offset}")))
     }
 
     /// `GET .../<key>/slice`: the values of a mapped task, ordered by map
     /// index, sliced as Python slices a list.
-    pub fn xcom_slice(&self, key: &XComKey, slice: &XComSlice) -> Vec<Value> {
+    pub fn xcom_slice(&self, key: &XComKey<'_>, slice: &XComSlice) -> Vec<Value> {
         let inner = self.lock();
         let mut rows = inner.xcom_rows(key, slice.include_prior_dates);
         rows.sort_by_key(|(id, _)| id.map_index);
@@ -231,12 +248,12 @@ impl Store {
         };
         python_slice(rows.len(), slice.start, slice.stop, step)
             .into_iter()
-            .map(|i| caps::parse(&rows[i].1.value))
+            .map(|i| caps::parse(rows[i].1.value.get()))
             .collect()
     }
 
     /// `HEAD .../<key>`: how many values (one per map index) are stored.
-    pub fn count_xcoms(&self, key: &XComKey) -> usize {
+    pub fn count_xcoms(&self, key: &XComKey<'_>) -> usize {
         self.lock().xcom_rows(key, false).len()
     }
 
@@ -247,7 +264,7 @@ impl Store {
     /// past the caps is refused (413, 507).
     pub fn set_xcom(
         &self,
-        key: &XComKey,
+        key: &XComKey<'_>,
         value: Value,
         map_index: i64,
         mapped_length: Option<i64>,
@@ -266,11 +283,14 @@ impl Store {
                 py_repr(&key.run_id)
             )));
         }
-        let value = caps::compact(&value);
+        let value = caps::compact_raw(&value);
         let id = RowId::new(key, map_index);
-        let old = inner.xcoms.get(&id).map(|row| id.bytes() + row.value.len());
-        let new = id.bytes() + value.len();
-        inner.admit(Kind::XComs, value.len(), old, new)?;
+        let old = inner
+            .xcoms
+            .get(&id)
+            .map(|row| id.bytes() + row.value.get().len());
+        let new = id.bytes() + value.get().len();
+        inner.admit(Kind::XComs, value.get().len(), old, new)?;
         inner.xcom_sequence += 1;
         let sequence = inner.xcom_sequence;
         inner.xcoms.insert(
@@ -295,13 +315,13 @@ impl Store {
     }
 
     /// `DELETE .../<key>`: removes the row of `map_index`, if any.
-    pub fn delete_xcom(&self, key: &XComKey, map_index: i64) {
+    pub fn delete_xcom(&self, key: &XComKey<'_>, map_index: i64) {
         let mut inner = self.lock();
         let id = RowId::new(key, map_index);
         if let Some(row) = inner.xcoms.remove(&id) {
             inner
                 .usage(Kind::XComs)
-                .remove(id.bytes() + row.value.len());
+                .remove(id.bytes() + row.value.get().len());
         }
     }
 }
@@ -312,7 +332,7 @@ impl Inner {
     /// `include_prior_dates`, the rows of the DAG's runs up to this one
     /// (by logical date, or run-after when it has none): the rows of the
     /// task, one range, filtered by key.
-    fn xcom_rows(&self, key: &XComKey, include_prior_dates: bool) -> Vec<Row<'_>> {
+    fn xcom_rows(&self, key: &XComKey<'_>, include_prior_dates: bool) -> Vec<Row<'_>> {
         let (dag, task, run, name) = (&*key.dag_id, &*key.task_id, &*key.run_id, &*key.key);
         let mut rows: Vec<Row<'_>> = if include_prior_dates {
             let this_run = self.run(dag, run).map(|run| run.date());
@@ -324,12 +344,13 @@ impl Inner {
                 })
                 .collect()
         } else {
-            rows_between(
-                &self.xcoms,
-                &(dag, task, run, name, i64::MIN),
-                &(dag, task, run, name, i64::MAX),
-            )
-            .collect()
+            // One descent to the first row, then the key's rows in order.
+            rows_from(&self.xcoms, &(dag, task, run, name, i64::MIN))
+                .take_while(|(id, _)| {
+                    let (d, t, r, k, _) = id.parts();
+                    (d, t, r, k) == (dag, task, run, name)
+                })
+                .collect()
         };
         rows.sort_by_key(|(id, row)| {
             let logical_date = self
@@ -394,7 +415,7 @@ fn python_slice(len: usize, start: Option<i64>, stop: Option<i64>, step: i64) ->
 
 /// Airflow's "not found" for an XCom, with Python's `{key=}` and `!r`
 /// spellings.
-fn xcom_not_found(key: &XComKey, at: &str) -> Refusal {
+fn xcom_not_found(key: &XComKey<'_>, at: &str) -> Refusal {
     Refusal::NotFound(format!(
         "XCom with key={} {at} not found for task {} in DAG run {} of {}",
         py_repr(&key.key),
@@ -438,11 +459,11 @@ mod tests {
     use serde_json::json;
 
     /// The value an XCom read answers, parsed.
-    fn value(xcom: XComResponse) -> Value {
+    fn value(xcom: XComResponse<'_>) -> Value {
         serde_json::from_str(xcom.value.get()).unwrap()
     }
 
-    fn key(run: &str, key: &str) -> XComKey {
+    fn key<'a>(run: &'a str, key: &'a str) -> XComKey<'a> {
         XComKey {
             dag_id: "etl".into(),
             run_id: run.into(),
@@ -483,17 +504,17 @@ mod tests {
         let k = key("r1", "return_value");
         store.set_xcom(&k, json!({"rows": 3}), -1, None).unwrap();
         assert_eq!(
-            value(store.get_xcom(&k, -1, false, None).unwrap()),
+            store.get_xcom(&k, -1, false, None, value).unwrap(),
             json!({"rows": 3})
         );
         // A second write replaces the first.
         store.set_xcom(&k, json!(4), -1, None).unwrap();
         assert_eq!(store.count_xcoms(&k), 1);
         assert_eq!(
-            value(store.get_xcom(&k, -1, false, None).unwrap()),
+            store.get_xcom(&k, -1, false, None, value).unwrap(),
             json!(4)
         );
-        let missing = store.get_xcom(&k, 0, false, None).unwrap_err();
+        let missing = store.get_xcom(&k, 0, false, None, value).unwrap_err();
         assert_eq!(
             missing,
             Refusal::NotFound(
@@ -542,7 +563,7 @@ mod tests {
         );
         assert_eq!(reversed, [json!(20), json!(10), json!(0)]);
         assert_eq!(
-            value(store.get_xcom(&k, -1, false, Some(1)).unwrap()),
+            store.get_xcom(&k, -1, false, Some(1), value).unwrap(),
             json!(10)
         );
     }
@@ -556,8 +577,10 @@ mod tests {
         store
             .set_xcom(&key("r2", "k"), json!("second"), -1, None)
             .unwrap();
-        let from_r2 = store.get_xcom(&key("r2", "k"), -1, true, None).unwrap();
-        assert_eq!(value(from_r2), json!("second"));
+        let from_r2 = store
+            .get_xcom(&key("r2", "k"), -1, true, None, value)
+            .unwrap();
+        assert_eq!(from_r2, json!("second"));
         let slice = XComSlice {
             include_prior_dates: true,
             ..XComSlice::default()
