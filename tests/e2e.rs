@@ -2561,3 +2561,55 @@ fn dag_teams_need_multi_team_mode() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not DAG_ID=TEAM"), "{stderr}");
 }
+
+/// A key is read back exactly as it was written, whatever its escapes: a
+/// read borrows the path's parameters where nothing needs decoding, and
+/// decodes (or, for bytes that are not UTF-8, copies lossily) exactly as
+/// the write's `web::Path` did.
+#[actix_web::test]
+async fn encoded_keys_are_read_back_as_they_were_written() {
+    let h = Harness::start().await;
+    h.queue_task("etl/r1/extract");
+    let t = reader();
+    for (encoded, decoded) in [
+        ("plain", "plain"),
+        ("team%2Fdb%2Fpass", "team/db/pass"),
+        ("caf%C3%A9+x", "café+x"),
+        ("a%2Bb", "a+b"),
+        ("%FFbad", "\u{fffd}bad"),
+    ] {
+        let xcom = format!("/xcoms/etl/r1/extract/{encoded}");
+        let r = h
+            .call("POST", &xcom, Some(&t), Some(json!({"k": encoded})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{encoded}: {}", r.body);
+        let r = h.call("GET", &xcom, Some(&t), None).await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                StatusCode::OK,
+                json!({"key": decoded, "value": {"k": encoded}})
+            ),
+            "{encoded}"
+        );
+        let r = h
+            .call("GET", &format!("{xcom}/item/0"), Some(&t), None)
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::OK, json!({"k": encoded})),
+            "{encoded}"
+        );
+        let variable = format!("/variables/{encoded}");
+        let r = h
+            .call("PUT", &variable, Some(&t), Some(json!({"val": encoded})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{encoded}");
+        let r = h.call("GET", &variable, Some(&t), None).await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::OK, json!({"key": decoded, "value": encoded})),
+            "{encoded}"
+        );
+    }
+}
