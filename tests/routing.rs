@@ -275,6 +275,22 @@ async fn a_parameter_takes_the_rest_of_the_path() {
         assert_eq!((status, body), (404, Value::Null), "{mount:?}");
         let (status, _, _) = call(mount, "GET", "/patterns/keys/").await;
         assert_eq!(status, 404, "{mount:?}: a key is never empty");
+        // Deeper than the walk records segments (32): the tail still takes
+        // them all, and the route after it its own.
+        let deep: String = (0..40).map(|i| format!("s{i}/")).collect();
+        let (status, body, _) = call(mount, "GET", &format!("/patterns/keys/{deep}item/3")).await;
+        let key = deep.trim_end_matches('/');
+        assert_eq!(
+            (status, &body["decoded"]),
+            (200, &json!([key, 3])),
+            "{mount:?}"
+        );
+        let (status, body, _) = call(mount, "GET", &format!("/patterns/keys/{deep}x")).await;
+        assert_eq!(
+            (status, &body["decoded"]),
+            (200, &json!(format!("{deep}x"))),
+            "{mount:?}"
+        );
     }
 }
 
