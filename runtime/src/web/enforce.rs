@@ -204,9 +204,8 @@ fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
     Ok(req.into_response(res).map_into_right_body())
 }
 
-/// Runs `guards` on a request its policy allowed; the first refusal
-/// answers (and the allowed mark is taken off the request, so nothing
-/// downstream hands out its token or refreshes it).
+/// Runs `guards` on a request its policy allowed, then the service; the
+/// first refusal answers ([`deny_with`]).
 async fn guarded<S, B>(
     service: Rc<S>,
     req: ServiceRequest,
@@ -243,7 +242,6 @@ where
         // Awaited here, so dropped (with the request it holds) before the
         // service is called.
         if let Err(deny) = future.await {
-            unmark(req.request());
             return deny_with(req, entry, &deny);
         }
     }
@@ -276,6 +274,9 @@ enum Started {
 /// first that has to wait is kept, with the token, for [`resume_guards`],
 /// which polls it again with the task's own waker before anything else.
 fn start_guards(req: &ServiceRequest, guards: &'static [GuardEntry]) -> Started {
+    if guards.is_empty() {
+        return Started::Passed;
+    }
     let token = match Token::of_request(req.request()) {
         Ok(token) => token,
         Err(err) => return Started::NoToken(err),
@@ -292,8 +293,10 @@ fn start_guards(req: &ServiceRequest, guards: &'static [GuardEntry]) -> Started 
     Started::Passed
 }
 
-/// A guard's refusal, logged and rendered.
+/// A guard's refusal, logged and rendered; the allowed mark is taken off
+/// the request, so nothing downstream hands out its token or refreshes it.
 fn deny_with<B>(req: ServiceRequest, entry: &GuardEntry, deny: &Deny) -> Response<B> {
+    unmark(req.request());
     tracing::info!(
         target: "scopegate",
         method = %req.method(),
@@ -318,11 +321,11 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    /// Allowed: the inner call. Refused: a ready response. Allowed on a
-    /// route with guards, or unknown `kid` with a JWKS, or an issuer
-    /// without keys yet (that issuer's keys are refreshed, rate-limited,
-    /// and the decision made again): a boxed future, the only paths that
-    /// allocate one.
+    /// Allowed (its guards, if any, answered at once): the inner call.
+    /// Refused: a ready response. A guard that has to wait, an unknown
+    /// `kid` with a JWKS, or an issuer without keys yet (that issuer's keys
+    /// are refreshed, rate-limited, and the decision made again): a boxed
+    /// future, the only paths that allocate one.
     #[allow(clippy::type_complexity)]
     type Future = Either<
         Map<S::Future, LeftBody<B>>,
@@ -333,36 +336,27 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         match self.enforce.check(&req) {
-            Ok(()) if !self.enforce.guards.is_empty() => {
-                let guards = self.enforce.guards;
-                match start_guards(&req, guards) {
-                    Started::Passed => {
-                        Either::Left(self.service.call(req).map(
-                            (|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>,
-                        ))
-                    }
-                    Started::NoToken(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
-                    Started::Denied(entry, deny) => {
-                        unmark(req.request());
-                        Either::Right(Either::Left(ready(deny_with(req, entry, &deny))))
-                    }
-                    Started::Waiting { at, future, token } => {
-                        Either::Right(Either::Right(Box::pin(resume_guards(
-                            Rc::clone(&self.service),
-                            req,
-                            guards,
-                            at,
-                            Some(future),
-                            token,
-                        ))))
-                    }
+            Ok(()) => match start_guards(&req, self.enforce.guards) {
+                Started::Passed => Either::Left(
+                    self.service
+                        .call(req)
+                        .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
+                ),
+                Started::NoToken(err) => Either::Right(Either::Left(ready(refuse(req, &err)))),
+                Started::Denied(entry, deny) => {
+                    Either::Right(Either::Left(ready(deny_with(req, entry, &deny))))
                 }
-            }
-            Ok(()) => Either::Left(
-                self.service
-                    .call(req)
-                    .map((|res| res.map(ServiceResponse::map_into_left_body)) as LeftBody<B>),
-            ),
+                Started::Waiting { at, future, token } => {
+                    Either::Right(Either::Right(Box::pin(resume_guards(
+                        Rc::clone(&self.service),
+                        req,
+                        self.enforce.guards,
+                        at,
+                        Some(future),
+                        token,
+                    ))))
+                }
+            },
             Err(AuthError::InvalidToken(
                 InvalidReason::UnknownKey | InvalidReason::KeysUnavailable,
             )) => Either::Right(Either::Right(refresh_then_check(
