@@ -108,18 +108,31 @@ fn app_data() -> (web::Data<Trail>, web::Data<scopegate::Verifier>) {
     (web::Data::new(Trail::default()), AUTH.verifier())
 }
 
+/// An app with the test verifier and a fresh trail of what the guards saw,
+/// and that trail.
+fn traced_app() -> (
+    App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    web::Data<Trail>,
+) {
+    let (trail, verifier) = app_data();
+    let app = App::new().app_data(verifier).app_data(trail.clone());
+    (app, trail)
+}
+
 static AUTH: std::sync::LazyLock<TestAuth> = std::sync::LazyLock::new(TestAuth::new);
 
 #[actix_web::test]
 async fn guards_run_outer_groups_first_then_the_routes_in_order() {
-    let (trail, verifier) = app_data();
-    let app = init_service(
-        App::new()
-            .app_data(verifier)
-            .app_data(trail.clone())
-            .configure(store::configure),
-    )
-    .await;
+    let (app, trail) = traced_app();
+    let app = init_service(app.configure(store::configure)).await;
     let ti = Uuid::new_v4();
     let req = TestRequest::get()
         .uri("/store/a%2Bb/items")
@@ -162,14 +175,8 @@ where
 
 #[actix_web::test]
 async fn a_guard_refuses_with_404_or_403_and_the_handler_never_runs() {
-    let (trail, verifier) = app_data();
-    let app = init_service(
-        App::new()
-            .app_data(verifier)
-            .app_data(trail.clone())
-            .configure(store::configure),
-    )
-    .await;
+    let (app, trail) = traced_app();
+    let app = init_service(app.configure(store::configure)).await;
     let token = AUTH.execution(Uuid::new_v4());
     let (status, body, _) = call(
         &app,
@@ -245,14 +252,8 @@ async fn a_guard_refuses_with_404_or_403_and_the_handler_never_runs() {
 
 #[actix_web::test]
 async fn no_guard_runs_when_the_policy_refuses() {
-    let (trail, verifier) = app_data();
-    let app = init_service(
-        App::new()
-            .app_data(verifier)
-            .app_data(trail.clone())
-            .configure(store::configure),
-    )
-    .await;
+    let (app, trail) = traced_app();
+    let app = init_service(app.configure(store::configure)).await;
     let (status, _, _) = call(
         &app,
         TestRequest::get().uri("/store/secret/items").to_request(),
@@ -458,14 +459,8 @@ POST  /store/<key>/items  execution           guard(outer),guard(inner)
 
 #[actix_web::test]
 async fn protect_runs_its_guards_too() {
-    let (trail, verifier) = app_data();
-    let app = init_service(
-        App::new()
-            .app_data(verifier)
-            .app_data(trail.clone())
-            .service(adopted),
-    )
-    .await;
+    let (app, trail) = traced_app();
+    let app = init_service(app.service(adopted)).await;
     let (status, _, _) = call(
         &app,
         TestRequest::get()
@@ -525,14 +520,8 @@ mod waiting {
 /// guard's that answers at once does.
 #[actix_web::test]
 async fn a_guard_that_waits_is_started_once_and_decides() {
-    let (trail, verifier) = app_data();
-    let app = init_service(
-        App::new()
-            .app_data(verifier)
-            .app_data(trail.clone())
-            .configure(waiting::configure),
-    )
-    .await;
+    let (app, trail) = traced_app();
+    let app = init_service(app.configure(waiting::configure)).await;
     let token = AUTH.execution(Uuid::new_v4());
     let get = |key: &str| {
         TestRequest::get()
