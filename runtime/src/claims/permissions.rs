@@ -17,9 +17,18 @@ use crate::policy::MalformedClaim;
 const SLOTS: usize = 2;
 
 /// Bits of a token's permissions, each under its declaration's key.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct PermissionCache {
     slots: [OnceLock<(u128, Result<u64, MalformedClaim>)>; SLOTS],
+}
+
+impl Clone for PermissionCache {
+    /// An empty cache: a copy of the claims may be changed (their `extra`
+    /// is public), so it parses its permissions again rather than keep
+    /// bits of claims it no longer holds.
+    fn clone(&self) -> Self {
+        PermissionCache::default()
+    }
 }
 
 impl PermissionCache {
@@ -101,5 +110,14 @@ mod tests {
             Err(MalformedClaim)
         );
         assert_eq!(malformed.get_or_parse(7, || Ok(1)), Err(MalformedClaim));
+    }
+
+    #[test]
+    fn a_copy_parses_again() {
+        let cache = PermissionCache::default();
+        assert_eq!(cache.get_or_parse(1, || Ok(0b10)), Ok(0b10));
+        let copy = cache.clone();
+        assert_eq!(copy.get_or_parse(1, || Ok(0b01)), Ok(0b01));
+        assert_eq!(cache.get_or_parse(1, || Ok(0b01)), Ok(0b10));
     }
 }

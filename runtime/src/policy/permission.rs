@@ -182,7 +182,7 @@ impl Permissions {
     pub fn parse(&self, claim: PermissionClaim<'_>) -> Result<u64, MalformedClaim> {
         let mut bits = 0u64;
         let mut add = |name: &str| {
-            if let Some(i) = self.names.iter().position(|n| *n == name) {
+            if let Some(i) = self.index(name) {
                 bits |= 1 << i;
             }
         };
@@ -321,9 +321,7 @@ impl PermissionSet {
     /// vocabulary does not declare is never held).
     pub fn has(&self, name: &str) -> bool {
         self.permissions
-            .names
-            .iter()
-            .position(|n| *n == name)
+            .index(name)
             .is_some_and(|i| self.bits & (1 << i) != 0)
     }
 

@@ -824,11 +824,7 @@ impl RoutePolicy {
             return Ok(ty);
         }
         for owner in self.owners {
-            let claim = match claims.string_claim(owner.claim) {
-                StringClaim::Str(s) => Some(s),
-                StringClaim::Absent | StringClaim::NotAString => None,
-            };
-            if !owner.owns(claim, path) {
+            if !owner.owns(owner_claim(claims, owner), path) {
                 return Err(Denial::NotOwner(*owner));
             }
         }
