@@ -4,6 +4,7 @@
 
 use std::future::{ready, Ready};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -73,8 +74,15 @@ impl Enforce {
     /// ([`TiToken`](crate::TiToken), [`Token`](crate::Token)) and for
     /// [`Reissue`](crate::Reissue).
     pub fn check(&self, req: &ServiceRequest) -> Result<(), AuthError> {
+        self.decide(req).map(drop)
+    }
+
+    /// [`Enforce::check`], with the token it allowed for the route's guards
+    /// (none for a public route, or a route without guards): taken from
+    /// the decision, not read back from the request.
+    fn decide(&self, req: &ServiceRequest) -> Result<Option<Token>, AuthError> {
         if self.policy.is_public() {
-            return Ok(());
+            return Ok(None);
         }
         let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
             return Err(no_verifier(req.request()));
@@ -110,12 +118,14 @@ impl Enforce {
                     token_type,
                     source: token_source(http, verifier),
                 };
+                let token = (!self.guards.is_empty())
+                    .then(|| Token::allowed(Arc::clone(&claims), token_type, self.policy));
                 if was_recorded {
                     mark_allowed(http, verifier, allowed, now);
                 } else {
                     record(http, verifier, Ok(claims), Some(allowed), now);
                 }
-                Ok(())
+                Ok(token)
             }
             Err(denial) => {
                 let err = AuthError::from(denial);
@@ -191,8 +201,8 @@ where
             }
         }
         forget(req.request());
-        match enforce.check(&req) {
-            Ok(()) => guarded(service, req, enforce.guards).await,
+        match enforce.decide(&req) {
+            Ok(token) => guarded(service, req, enforce.guards, token).await,
             Err(err) => refuse(req, &err),
         }
     })
@@ -210,11 +220,18 @@ async fn guarded<S, B>(
     service: Rc<S>,
     req: ServiceRequest,
     guards: &'static [GuardEntry],
+    token: Option<Token>,
 ) -> Response<B>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
-    let token = match Token::of_request(req.request()) {
+    if guards.is_empty() {
+        return service
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let token = match token.map_or_else(|| Token::of_request(req.request()), Ok) {
         Ok(token) => token,
         Err(err) => return refuse(req, &err),
     };
@@ -273,11 +290,17 @@ enum Started {
 /// at once (most do) costs no boxed future for the whole request; the
 /// first that has to wait is kept, with the token, for [`resume_guards`],
 /// which polls it again with the task's own waker before anything else.
-fn start_guards(req: &ServiceRequest, guards: &'static [GuardEntry]) -> Started {
+fn start_guards(
+    req: &ServiceRequest,
+    guards: &'static [GuardEntry],
+    token: Option<Token>,
+) -> Started {
     if guards.is_empty() {
         return Started::Passed;
     }
-    let token = match Token::of_request(req.request()) {
+    // The decision's token; read back from the request only for guards on
+    // a public policy (never so from the macros), which then have none.
+    let token = match token.map_or_else(|| Token::of_request(req.request()), Ok) {
         Ok(token) => token,
         Err(err) => return Started::NoToken(err),
     };
@@ -335,8 +358,8 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        match self.enforce.check(&req) {
-            Ok(()) => match start_guards(&req, self.enforce.guards) {
+        match self.enforce.decide(&req) {
+            Ok(token) => match start_guards(&req, self.enforce.guards, token) {
                 Started::Passed => Either::Left(
                     self.service
                         .call(req)

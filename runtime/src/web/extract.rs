@@ -138,11 +138,21 @@ impl FromRequest for Token {
 impl Token {
     /// The token a route policy allowed on `req` (see [`extract`]).
     pub(crate) fn of_request(req: &HttpRequest) -> Result<Token, AuthError> {
-        extract(req).map(|(claims, allowed)| Token {
+        extract(req)
+            .map(|(claims, allowed)| Token::allowed(claims, allowed.token_type, allowed.policy))
+    }
+
+    /// The token `policy` allowed, of type `token_type`, with `claims`.
+    pub(crate) fn allowed(
+        claims: Arc<Claims>,
+        token_type: TokenType,
+        policy: &'static RoutePolicy,
+    ) -> Token {
+        Token {
             claims,
-            token_type: allowed.token_type,
-            policy: allowed.policy,
-        })
+            token_type,
+            policy,
+        }
     }
 }
 
