@@ -60,7 +60,7 @@ use actix_web::{Error, FromRequest, HttpResponse, Responder};
 use futures_util::future::LocalBoxFuture;
 
 use super::methods::Methods;
-use super::trie::{self, has_percent, prev_slash, RouteIndex, Seen, Trie, MAX_SEGMENTS};
+use super::trie::{self, has_percent, RouteIndex, Segments, Trie, Uncut};
 
 use super::enforce::Enforce;
 use super::guard::GuardEntry;
@@ -238,6 +238,9 @@ struct Table {
     /// The literal segments every pattern starts with (`/execution`), or
     /// nothing: the dispatcher's own resource.
     prefix: &'static str,
+    /// Whether `prefix` has no `%`, so that a raw path that starts with it
+    /// and has no `%` after it has none at all.
+    plain_prefix: bool,
     /// The distinct patterns, in the order of their first route.
     patterns: Vec<&'static str>,
     /// Each route's index in `patterns`.
@@ -287,11 +290,13 @@ enum Params {
     Actix(ResourceDef),
 }
 
-/// A tail after `lead_len` segments, then one-segment pieces, each either
-/// a parameter or literal text.
+/// A tail after `lead_len` segments, then the path's last `after`
+/// segments, of which those at `params` (counted from the first of them)
+/// are parameters.
 struct Tail {
     lead_len: usize,
-    after: Vec<(bool, &'static str)>,
+    after: usize,
+    params: Vec<usize>,
 }
 
 /// The name of a one-segment parameter `{name}`, if `segment` is one.
@@ -329,85 +334,65 @@ impl Params {
                 lead.push(at);
             } else if let Some(name) = tail_name(segment) {
                 names.push(name);
-                let mut after = Vec::new();
-                for piece in &pieces[at + 1..] {
+                let after = &pieces[at + 1..];
+                let mut params = Vec::new();
+                for (i, piece) in after.iter().enumerate() {
                     match param_name(piece) {
                         Some(name) => {
                             names.push(name);
-                            after.push((true, *piece));
+                            params.push(i);
                         }
-                        None if !piece.contains(['{', '}']) => after.push((false, *piece)),
+                        None if !piece.contains(['{', '}']) => {}
                         None => return actix(),
                     }
                 }
                 tail = Some(Tail {
                     lead_len: at,
-                    after,
+                    after: after.len(),
+                    params,
                 });
                 break;
             } else if segment.contains(['{', '}']) {
                 return actix();
             }
         }
-        let deep = lead.iter().any(|depth| *depth >= MAX_SEGMENTS)
-            || tail.as_ref().is_some_and(|t| t.lead_len > MAX_SEGMENTS);
-        if names.len() > MAX_PARAMS || deep {
+        if names.len() > MAX_PARAMS {
             return actix();
         }
         Params::Walked { names, lead, tail }
     }
 
-    /// The bounds of the parameters in `rest`, the path after the prefix
-    /// that the route's pattern matched, from the segments the walk went
-    /// through (`seen`); `None` for a route left to actix, or if the path
-    /// does not match after all.
-    fn bounds(&self, rest: &str, seen: &Seen) -> Option<Bounds> {
+    /// The bounds of the parameters in the path after the prefix, whose
+    /// `segments` the route's pattern matched; `None` for a route left to
+    /// actix, or if the path does not match after all.
+    fn bounds(&self, segments: &Segments) -> Option<Bounds> {
         let Params::Walked { lead, tail, .. } = self else {
             return None;
         };
+        // Offsets fit in `u16`: `Segments` cuts no longer path.
         let mut bounds = [(0, 0); MAX_PARAMS];
         let mut slots = bounds.iter_mut();
-        let mut put = |start: usize, end: usize| -> Option<()> {
-            *slots.next()? = (u16::try_from(start).ok()?, u16::try_from(end).ok()?);
+        let mut put = |(start, end): (usize, usize)| -> Option<()> {
+            *slots.next()? = (start as u16, end as u16);
             Some(())
         };
         for depth in lead {
-            let (start, end) = seen.bounds(*depth)?;
-            put(start, end)?;
-        }
-        let Some(Tail { lead_len, after }) = tail else {
-            return Some(bounds);
-        };
-        // The tail starts after the lead segments' last `/`, the pieces
-        // after it are the path's last segments, read from the end.
-        let at = match lead_len.checked_sub(1) {
-            Some(last) => seen.bounds(last)?.1,
-            None => 0,
-        };
-        let bytes = rest.as_bytes();
-        let mut trailing = [(0usize, 0usize); MAX_PARAMS];
-        let mut count = 0;
-        let mut end = bytes.len();
-        for (param, text) in after.iter().rev() {
-            let slash = prev_slash(bytes, end)?;
-            let segment = &rest[slash + 1..end];
-            if *param {
-                if segment.is_empty() {
-                    return None;
-                }
-                *trailing.get_mut(count)? = (slash + 1, end);
-                count += 1;
-            } else if segment != *text {
+            if *depth >= segments.count() {
                 return None;
             }
-            end = slash;
+            put(segments.segment(*depth))?;
         }
-        if end <= at + 1 || bytes.get(at) != Some(&b'/') {
-            return None;
-        }
-        put(at + 1, end)?;
-        for (start, end) in trailing[..count].iter().rev() {
-            put(*start, *end)?;
+        if let Some(Tail {
+            lead_len,
+            after,
+            params,
+        }) = tail
+        {
+            put(segments.tail(*lead_len, *after)?)?;
+            let first = segments.count() - after;
+            for i in params {
+                put(segments.segment(first + i))?;
+            }
         }
         Some(bounds)
     }
@@ -432,16 +417,17 @@ impl Params {
         };
         let path = match_info.as_str();
         let len = path.len() - prefix;
-        let mut values: [Option<String>; MAX_PARAMS] = Default::default();
+        // All or nothing: every value is read before the first is added.
+        let mut values: [String; MAX_PARAMS] = Default::default();
         for (value, (start, end)) in values.iter_mut().zip(&bounds[..names.len()]) {
             let (start, end) = (prefix + usize::from(*start), prefix + usize::from(*end));
             match path.get(start..end) {
-                Some(text) => *value = Some(text.to_owned()),
+                Some(text) => *value = text.to_owned(),
                 None => return false,
             }
         }
-        for (name, value) in names.iter().zip(values) {
-            match_info.add_static(*name, value.unwrap_or_default());
+        for (name, value) in names.iter().zip(&mut values) {
+            match_info.add_static(*name, std::mem::take(value));
         }
         match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
         true
@@ -476,6 +462,7 @@ impl Table {
             entries,
             trie,
             prefix,
+            plain_prefix: !prefix.contains('%'),
             patterns,
             pattern_of,
             params,
@@ -483,30 +470,30 @@ impl Table {
         }
     }
 
-    /// The routes `path` matches for `method`, and the bounds of the
-    /// segments the walk went through: `path` is the whole path, which
-    /// starts with the prefix; with the path after the prefix.
-    fn find<'p>(&self, method: Methods, path: &'p str) -> Option<(trie::Found, Seen, &'p str)> {
-        let rest = path.strip_prefix(self.prefix)?;
-        let mut seen = Seen::default();
-        let found = self.trie.find_seen(method, rest, &mut seen);
-        Some((found, seen, rest))
+    /// The routes `rest`, a path after the prefix with no `%` or already
+    /// re-quoted, matches for `method`, and its segments; `None` for a path
+    /// too deep to cut ([`Uncut::TooLong`]).
+    fn find(&self, method: Methods, rest: &str) -> Option<(trie::Found, Segments)> {
+        let segments = Segments::cut(rest, false).ok()?;
+        Some((self.trie.find_cut(method, rest, &segments), segments))
     }
 
-    /// The route the dispatcher serves a request for `path` with, and the
-    /// bounds of its parameters: see [`Table::dispatch`].
+    /// The route the dispatcher serves a request for `path` (the whole
+    /// path, re-quoted) with, and the bounds of its parameters: see
+    /// [`Table::dispatch`].
     fn decide(&self, method: Methods, path: &str) -> Option<(usize, Option<Bounds>)> {
-        let (found, seen, rest) = self.find(method, path)?;
+        let (found, segments) = self.find(method, path.strip_prefix(self.prefix)?)?;
         let index = self.dispatch(&found)?;
-        Some((index, self.params[index].bounds(rest, &seen)))
+        Some((index, self.params[index].bounds(&segments)))
     }
 
     /// Whether the first pattern the raw (not re-quoted) path matches is
     /// `route`'s, as actix's `match_pattern()` finds it for a route it did
     /// not pick itself.
     fn first_pattern_is(&self, raw: &str, route: usize) -> bool {
-        self.find(Methods::NONE, raw)
-            .and_then(|(found, _, _)| found.first)
+        raw.strip_prefix(self.prefix)
+            .and_then(|rest| self.find(Methods::NONE, rest))
+            .and_then(|(found, _)| found.first)
             .is_some_and(|first| self.pattern_of[usize::from(first)] == self.pattern_of[route])
     }
 
@@ -559,41 +546,65 @@ impl Guard for DispatchGuard {
     fn check(&self, ctx: &GuardContext<'_>) -> bool {
         let head = ctx.head();
         let raw = head.uri.path();
-        let requoted;
-        let path = if has_percent(raw.as_bytes()) {
-            requoted = Url::new(head.uri.clone());
-            requoted.path()
-        } else {
-            raw
-        };
         let table = &self.0;
-        let Some((found, seen, rest)) = table.find(Methods::of(&head.method), path) else {
-            return false;
+        // The raw path, cut at its slashes; one with a `%` is matched as
+        // actix matches it, re-quoted.
+        let cut = match raw.strip_prefix(table.prefix) {
+            Some(rest) if table.plain_prefix => Segments::cut(rest, true).map(|s| (rest, s)),
+            _ if has_percent(raw.as_bytes()) => Err(Uncut::Percent),
+            _ => return false,
         };
+        let requoted;
+        let (path, rest, segments) = match cut {
+            Ok((rest, segments)) => (raw, rest, segments),
+            Err(Uncut::Percent) => {
+                requoted = Url::new(head.uri.clone());
+                let path = requoted.path();
+                let Some(rest) = path.strip_prefix(table.prefix) else {
+                    return false;
+                };
+                match Segments::cut(rest, false) {
+                    Ok(segments) => (path, rest, segments),
+                    Err(_) => return go_flat(ctx),
+                }
+            }
+            // Deeper than the dispatcher routes: actix's own routes will.
+            Err(Uncut::TooLong) => return go_flat(ctx),
+        };
+        let found = table
+            .trie
+            .find_cut(Methods::of(&head.method), rest, &segments);
         if let Some(index) = table.dispatch(&found) {
             if path.len() != raw.len() && !table.first_pattern_is(raw, index) {
                 // Re-quoting changed a segment the route's pattern reads as
                 // text (`/%6Beys` for `/keys`): `match_pattern()` looks the
                 // raw path up, so only actix's own routes, which record
                 // the route they pick, name the route's pattern.
-                ctx.req_data_mut().insert(GoFlat);
-                return false;
+                return go_flat(ctx);
             }
             table.decided.set(Some(Decision {
                 request: std::ptr::from_ref(head) as usize,
                 route: index as RouteIndex,
-                bounds: table.params[index].bounds(rest, &seen),
+                bounds: table.params[index].bounds(&segments),
             }));
             return true;
         }
         if found.serve.is_some() {
-            ctx.req_data_mut().insert(GoFlat);
+            return go_flat(ctx);
         } else if let Some(first) = found.first {
             let pattern = table.entries[usize::from(first)].pattern;
             record_wrong_method(&mut ctx.req_data_mut(), found.allow, pattern);
         }
         false
     }
+}
+
+/// Sends the request on to the group's routes as actix registers them
+/// (the gated scope right after the dispatcher); `false`, the dispatcher's
+/// guard's answer.
+fn go_flat(ctx: &GuardContext<'_>) -> bool {
+    ctx.req_data_mut().insert(GoFlat);
+    false
 }
 
 struct DispatchFactory {

@@ -60,84 +60,124 @@ const fn repeat(byte: u8) -> u64 {
     u64::from_le_bytes([byte; 8])
 }
 
-/// The index of the first `/` in `bytes` from `from` on, or `bytes.len()`:
-/// eight bytes at a time, then byte by byte for the last few.
-pub(crate) fn next_slash(bytes: &[u8], from: usize) -> usize {
-    let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let hits = zero_bytes(word ^ repeat(b'/'));
-        if hits != 0 {
-            // Little-endian: the lowest set byte is the first `/`.
-            return at + (hits.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    bytes
-        .get(at..)
-        .and_then(|rest| rest.iter().position(|b| *b == b'/'))
-        .map_or(bytes.len(), |n| at + n)
-}
+/// The most segments a path may have for a group's dispatcher to route it;
+/// a deeper path goes to the group's routes as actix registers them.
+pub(crate) const MAX_SEGMENTS: usize = 64;
 
-/// The index of the last `/` in `bytes[..end]`, if any: eight bytes at a
-/// time from the end, then byte by byte for the first few.
-pub(crate) fn prev_slash(bytes: &[u8], end: usize) -> Option<usize> {
-    let mut end = end.min(bytes.len());
-    while end >= 8 {
-        let chunk = &bytes[end - 8..end];
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let hits = zero_bytes(word ^ repeat(b'/'));
-        if hits != 0 {
-            // Little-endian: the highest set byte is the last `/`.
-            return Some(end - 1 - (hits.leading_zeros() / 8) as usize);
-        }
-        end -= 8;
-    }
-    bytes[..end].iter().rposition(|b| *b == b'/')
-}
-
-/// The most segments whose bounds a walk records: a route with a
-/// parameter deeper than that is filled by actix's matcher.
-pub(crate) const MAX_SEGMENTS: usize = 32;
-
-/// The bounds of the segments a walk went through: byte offsets, in the
-/// walked path, of each segment's text (after its `/`), by depth.
+/// A path (actix's re-quoted path after a group's prefix) cut into its
+/// segments once, before the walk: the byte offset of each segment's `/`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Seen {
-    bounds: [(u16, u16); MAX_SEGMENTS],
-    /// Whether a segment ended too far into the path to record.
-    overflow: bool,
+pub(crate) struct Segments {
+    /// `slashes[i]` is the offset of segment `i`'s leading `/`, for `i`
+    /// below `count`; `slashes[count]` is the path's length, so that
+    /// segment `i` ends at `slashes[i + 1]`.
+    slashes: [u16; MAX_SEGMENTS + 1],
+    count: u8,
+    /// A path that is not empty and does not start with `/`: only patterns
+    /// that do not start with `/` either can match it.
+    bare: bool,
 }
 
-impl Default for Seen {
-    fn default() -> Self {
-        Seen {
-            bounds: [(0, 0); MAX_SEGMENTS],
-            overflow: false,
-        }
-    }
+/// Why a path was not cut into [`Segments`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Uncut {
+    /// The path has a `%`, and the caller asked to know: actix matches
+    /// the re-quoted path.
+    Percent,
+    /// More than [`MAX_SEGMENTS`] segments, or longer than actix's offsets
+    /// (`u16`) reach.
+    TooLong,
 }
 
-impl Seen {
-    fn record(&mut self, depth: usize, start: usize, end: usize) {
-        // Deeper segments are not recorded: no route's parameters are
-        // read from there (`MAX_SEGMENTS`).
-        let Some(slot) = self.bounds.get_mut(depth) else {
-            return;
+impl Segments {
+    /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
+    /// a `%` anywhere in `path` stops the cut.
+    pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
+        let bytes = path.as_bytes();
+        let mut segments = Segments {
+            slashes: [0; MAX_SEGMENTS + 1],
+            count: 0,
+            bare: false,
         };
-        match u16::try_from(end) {
-            Ok(end) => *slot = (start as u16, end),
-            Err(_) => self.overflow = true,
+        let len = u16::try_from(bytes.len()).map_err(|_| Uncut::TooLong)?;
+        if bytes.first().is_some_and(|b| *b != b'/') {
+            if percent && bytes.contains(&b'%') {
+                return Err(Uncut::Percent);
+            }
+            segments.bare = true;
+            segments.slashes[0] = len;
+            return Ok(segments);
         }
+        let mut count = 0usize;
+        let mut chunks = bytes.chunks_exact(8);
+        let mut base = 0u16;
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            if percent && zero_bytes(word ^ repeat(b'%')) != 0 {
+                return Err(Uncut::Percent);
+            }
+            segments.record(zero_bytes(word ^ repeat(b'/')), base, &mut count)?;
+            base += 8;
+        }
+        // The last few bytes, padded with zero bytes: neither `/` nor `%`.
+        let mut last = [0u8; 8];
+        let remainder = chunks.remainder();
+        last[..remainder.len()].copy_from_slice(remainder);
+        let word = u64::from_le_bytes(last);
+        if percent && zero_bytes(word ^ repeat(b'%')) != 0 {
+            return Err(Uncut::Percent);
+        }
+        segments.record(zero_bytes(word ^ repeat(b'/')), base, &mut count)?;
+        segments.slashes[count] = len;
+        segments.count = count as u8;
+        Ok(segments)
     }
 
-    /// The byte bounds of the segment at `depth`, if the walk recorded it.
-    pub(crate) fn bounds(&self, depth: usize) -> Option<(usize, usize)> {
-        if self.overflow {
+    /// Records the slashes whose bytes are set in `hits`, in the word at
+    /// `base`.
+    fn record(&mut self, mut hits: u64, base: u16, count: &mut usize) -> Result<(), Uncut> {
+        while hits != 0 {
+            if *count == MAX_SEGMENTS {
+                return Err(Uncut::TooLong);
+            }
+            // Little-endian: the lowest set byte is the first `/`.
+            self.slashes[*count] = base + (hits.trailing_zeros() / 8) as u16;
+            *count += 1;
+            hits &= hits - 1;
+        }
+        Ok(())
+    }
+
+    /// How many segments the path has.
+    pub(crate) fn count(&self) -> usize {
+        usize::from(self.count)
+    }
+
+    /// The byte bounds of segment `i`'s text (after its `/`), for `i`
+    /// below [`Segments::count`].
+    pub(crate) fn segment(&self, i: usize) -> (usize, usize) {
+        (
+            usize::from(self.slashes[i]) + 1,
+            usize::from(self.slashes[i + 1]),
+        )
+    }
+
+    /// The offset of what is left of the path after `depth` segments:
+    /// segment `depth`'s `/`, or the path's length.
+    fn at(&self, depth: usize) -> usize {
+        usize::from(self.slashes[depth])
+    }
+
+    /// The bounds of a tail (`{key:.+}`) from segment `depth` on, followed
+    /// by the path's last `after` segments: from segment `depth`'s text to
+    /// the `/` before those. actix's `.+` takes at least one character.
+    pub(crate) fn tail(&self, depth: usize, after: usize) -> Option<(usize, usize)> {
+        let last = self.count().checked_sub(after)?;
+        if last <= depth {
             return None;
         }
-        let (start, end) = *self.bounds.get(depth)?;
-        Some((usize::from(start), usize::from(end)))
+        let (start, end) = (self.segment(depth).0, self.at(last));
+        (start < end).then_some((start, end))
     }
 }
 
@@ -156,6 +196,26 @@ struct Node {
     /// does not take apart, with that rest of the pattern, in declaration
     /// order.
     rests: Vec<(RouteIndex, ResourceDef)>,
+    /// Whether `tails` or `rests` has any route.
+    branches: bool,
+}
+
+impl Node {
+    /// The child for the literal `segment`.
+    fn literal(&self, segment: &[u8]) -> Option<u32> {
+        // Sorted by length: stop at the first longer one.
+        for (text, child) in &self.literals {
+            if text.len() >= segment.len() {
+                if text.len() > segment.len() {
+                    return None;
+                }
+                if text.as_bytes() == segment {
+                    return Some(*child);
+                }
+            }
+        }
+        None
+    }
 }
 
 /// A segment after a tail: literal text, or a one-segment parameter.
@@ -191,30 +251,23 @@ fn fixed(segment: &'static str) -> Option<Fixed> {
     }
 }
 
-/// Whether `rest` (what is left of the path: empty, or starting with `/`)
-/// is a tail followed by segments matching `after`, as actix's regex
-/// `(?s)/(?P<tail>.+)` then `/text` or `/(?P<name>[^/]+)` for each decides:
-/// `after` takes the path's last segments, and the tail, what lies
-/// between, is not empty (actix's `.` matches a newline too).
-fn tail_bounds(rest: &str, after: &[Fixed]) -> Option<usize> {
-    if !rest.starts_with('/') {
-        return None;
+/// Whether the path's segments from `depth` on are a tail followed by
+/// segments matching `after`, as actix's regex `(?s)/(?P<tail>.+)` then
+/// `/text` or `/(?P<name>[^/]+)` for each decides: `after` takes the path's
+/// last segments, and the tail, what lies between, is not empty (actix's
+/// `.` matches a newline too).
+fn tail_fits(path: &[u8], segments: &Segments, depth: usize, after: &[Fixed]) -> bool {
+    if segments.tail(depth, after.len()).is_none() {
+        return false;
     }
-    let bytes = rest.as_bytes();
-    let mut end = rest.len();
-    for fixed in after.iter().rev() {
-        let slash = prev_slash(bytes, end)?;
-        let segment = &rest[slash + 1..end];
-        let ok = match fixed {
-            Fixed::Literal(text) => segment == *text,
-            Fixed::Param => !segment.is_empty(),
-        };
-        if !ok {
-            return None;
+    let first = segments.count() - after.len();
+    after.iter().enumerate().all(|(i, fixed)| {
+        let (start, end) = segments.segment(first + i);
+        match fixed {
+            Fixed::Literal(text) => path.get(start..end) == Some(text.as_bytes()),
+            Fixed::Param => start != end,
         }
-        end = slash;
-    }
-    (end > 1).then_some(end)
+    })
 }
 
 /// The order literal segments are kept in: by length, then by bytes, so
@@ -252,6 +305,9 @@ impl Trie {
             let index = RouteIndex::try_from(index).expect("at most 65,535 routes in one group");
             trie.insert(index, pattern);
             trie.methods.push(method);
+        }
+        for node in &mut trie.nodes {
+            node.branches = !node.tails.is_empty() || !node.rests.is_empty();
         }
         trie
     }
@@ -331,85 +387,75 @@ impl Trie {
     }
 
     /// The routes whose pattern matches `path` (actix's re-quoted path, or
-    /// what is left of it), for a request with `method`.
+    /// what is left of it), for a request with `method`; `None` for a path
+    /// of more than [`MAX_SEGMENTS`] segments.
     #[cfg(test)]
-    pub(crate) fn find(&self, method: Methods, path: &str) -> Found {
-        self.find_seen(method, path, &mut Seen::default())
+    pub(crate) fn find(&self, method: Methods, path: &str) -> Option<Found> {
+        let segments = Segments::cut(path, false).ok()?;
+        Some(self.find_cut(method, path, &segments))
     }
 
-    /// [`Trie::find`], recording in `seen` the bounds of the segments it
-    /// walked through.
-    pub(crate) fn find_seen(&self, method: Methods, path: &str, seen: &mut Seen) -> Found {
+    /// [`Trie::find`] on a path already cut into its `segments`.
+    pub(crate) fn find_cut(&self, method: Methods, path: &str, segments: &Segments) -> Found {
         let mut found = Found::default();
-        self.walk(0, path, 0, 0, method, &mut found, seen);
+        if segments.bare {
+            // Only a pattern the trie left whole to actix can match.
+            for (index, def) in &self.nodes[0].rests {
+                if def.is_match(path) {
+                    self.candidate(*index, method, &mut found);
+                }
+            }
+            return found;
+        }
+        self.walk(0, path, segments, 0, method, &mut found);
         found
     }
 
-    /// Visits `node` with `path[at..]` left to match: empty, or starting
-    /// with `/`, `depth` segments down. A loop down the trie, recursing only
-    /// where a segment could go both to a literal child and to the
-    /// parameter child.
-    #[allow(clippy::too_many_arguments)]
+    /// Visits `node`, `depth` segments into the path. A loop down the trie,
+    /// recursing only where a segment could go both to a literal child and
+    /// to the parameter child.
     fn walk(
         &self,
         mut node: usize,
         path: &str,
-        mut at: usize,
+        segments: &Segments,
         mut depth: usize,
         method: Methods,
         found: &mut Found,
-        seen: &mut Seen,
     ) {
-        let bytes = path.as_bytes();
         loop {
             let here = &self.nodes[node];
-            for (after, routes) in &here.tails {
-                if tail_bounds(&path[at..], after).is_some() {
-                    for index in routes {
+            if here.branches {
+                for (after, routes) in &here.tails {
+                    if tail_fits(path.as_bytes(), segments, depth, after) {
+                        for index in routes {
+                            self.candidate(*index, method, found);
+                        }
+                    }
+                }
+                for (index, def) in &here.rests {
+                    if def.is_match(&path[segments.at(depth)..]) {
                         self.candidate(*index, method, found);
                     }
                 }
             }
-            for (index, def) in &here.rests {
-                if def.is_match(&path[at..]) {
+            if depth == segments.count() {
+                for index in &here.ends {
                     self.candidate(*index, method, found);
-                }
-            }
-            if bytes.get(at) != Some(&b'/') {
-                if at == bytes.len() {
-                    for index in &here.ends {
-                        self.candidate(*index, method, found);
-                    }
                 }
                 return;
             }
-            // The next segment: up to the next `/` (ASCII, so the cut is a
-            // char boundary).
-            let start = at + 1;
-            let end = next_slash(bytes, start);
-            seen.record(depth, start, end);
-            let segment = &path[start..end];
-            let literal = if here.literals.is_empty() {
-                None
-            } else {
-                here.literals
-                    .binary_search_by(|(text, _)| by_length(text, segment))
-                    .ok()
-                    .map(|i| here.literals[i].1 as usize)
-            };
-            let param = here
-                .param
-                .filter(|_| start != end)
-                .map(|child| child as usize);
+            let (start, end) = segments.segment(depth);
+            let literal = here.literal(&path.as_bytes()[start..end]);
+            let param = if start == end { None } else { here.param };
             match (literal, param) {
                 (Some(literal), Some(param)) => {
-                    self.walk(literal, path, end, depth + 1, method, found, seen);
-                    node = param;
+                    self.walk(literal as usize, path, segments, depth + 1, method, found);
+                    node = param as usize;
                 }
-                (Some(child), None) | (None, Some(child)) => node = child,
+                (Some(child), None) | (None, Some(child)) => node = child as usize,
                 (None, None) => return,
             }
-            at = end;
             depth += 1;
         }
     }
@@ -456,7 +502,9 @@ mod tests {
 
     fn trie_first(routes: &[(Methods, &'static str)], method: Methods, uri: &str) -> Found {
         let url = Url::new(uri.parse::<Uri>().unwrap());
-        Trie::new(routes.iter().copied()).find(method, url.path())
+        Trie::new(routes.iter().copied())
+            .find(method, url.path())
+            .expect("at most MAX_SEGMENTS segments")
     }
 
     const ROUTES: &[(Methods, &str)] = &[
@@ -556,49 +604,65 @@ mod tests {
     }
 
     #[test]
-    fn the_walk_records_the_segments_it_went_through() {
-        let trie = Trie::new(ROUTES.iter().copied());
-        let path = "/items/search/x";
-        let mut seen = Seen::default();
-        let found = trie.find_seen(GET, path, &mut seen);
-        assert_eq!(found.serve, Some(17), "/{{a}}/{{b}}/{{c}}");
-        let segments: Vec<&str> = (0..3)
-            .map(|d| {
-                let (start, end) = seen.bounds(d).unwrap();
-                &path[start..end]
-            })
-            .collect();
-        assert_eq!(segments, ["items", "search", "x"]);
-        assert!(has_percent(b"/abcdefgh/%2F"));
-        assert!(has_percent(b"/%"));
-        assert!(!has_percent(b"/abcdefgh/ijklmnop/qr"));
-    }
-
-    #[test]
-    fn slashes_are_found_eight_bytes_at_a_time_as_one_by_one() {
+    fn a_path_is_cut_at_its_slashes_as_one_by_one() {
         // Every length to 40, slashes at every spacing, and non-ASCII text
         // (whose bytes have the high bit set) around them.
         let texts = [
             "/a/bb/ccc/dddd/eeeee/ffffff/ggggggg/hhhhhhhh/iiiiiiiii",
             "////////////////////////",
-            "no slash at all, not one, in these forty bytes",
+            "/no slash after the first, not one, in these forty bytes",
             "/é/ü/€/\u{10348}/\u{ff}\u{ff}\u{ff}/\u{2f}x/%2F/",
-            "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}/\u{ff}",
+            "/\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}/\u{ff}",
         ];
         for text in texts {
-            let bytes = text.as_bytes();
-            for from in 0..=bytes.len() {
-                let want = bytes[from..]
-                    .iter()
-                    .position(|b| *b == b'/')
-                    .map_or(bytes.len(), |n| from + n);
-                assert_eq!(next_slash(bytes, from), want, "{text:?} from {from}");
-                let want = bytes[..from].iter().rposition(|b| *b == b'/');
-                assert_eq!(prev_slash(bytes, from), want, "{text:?} before {from}");
+            for len in 0..=text.len() {
+                let Some(path) = text.get(..len) else {
+                    continue;
+                };
+                let want: Vec<&str> = if path.is_empty() {
+                    Vec::new()
+                } else {
+                    path[1..].split('/').collect()
+                };
+                let segments = Segments::cut(path, false).unwrap();
+                let got: Vec<&str> = (0..segments.count())
+                    .map(|i| {
+                        let (start, end) = segments.segment(i);
+                        &path[start..end]
+                    })
+                    .collect();
+                assert_eq!(got, want, "{path:?}");
+                assert_eq!(
+                    Segments::cut(path, true).is_err(),
+                    path.contains('%'),
+                    "{path:?}"
+                );
             }
         }
-        assert_eq!(next_slash(b"abc", 7), 3, "past the end");
-        assert_eq!(prev_slash(b"a/c", 9), Some(1), "past the end");
+        let bare = Segments::cut("a/b", true).unwrap();
+        assert!(bare.bare && bare.count() == 0);
+        assert_eq!(Segments::cut("a%2Fb", true).err(), Some(Uncut::Percent));
+        let deep = "/x".repeat(MAX_SEGMENTS);
+        assert_eq!(Segments::cut(&deep, true).unwrap().count(), MAX_SEGMENTS);
+        let deeper = "/x".repeat(MAX_SEGMENTS + 1);
+        assert_eq!(Segments::cut(&deeper, true).err(), Some(Uncut::TooLong));
+        let long = "/".to_owned() + &"x".repeat(usize::from(u16::MAX));
+        assert_eq!(Segments::cut(&long, true).err(), Some(Uncut::TooLong));
+    }
+
+    #[test]
+    fn a_tail_is_what_lies_before_the_last_segments() {
+        let path = "/d/r/t/team/db/item/7";
+        let segments = Segments::cut(path, false).unwrap();
+        let (start, end) = segments.tail(3, 2).unwrap();
+        assert_eq!(&path[start..end], "team/db");
+        assert_eq!(segments.tail(3, 4), None, "no segment left for the tail");
+        let path = "/d/r/t//item/7";
+        let segments = Segments::cut(path, false).unwrap();
+        assert_eq!(segments.tail(3, 2), None, "an empty tail");
+        assert!(!has_percent(b"/abcdefgh/ijklmnop/qr"));
+        assert!(has_percent(b"/abcdefgh/%2F"));
+        assert!(has_percent(b"/%"));
     }
 
     #[test]
