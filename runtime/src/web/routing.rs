@@ -549,22 +549,29 @@ impl Guard for DispatchGuard {
         let table = &self.0;
         // The raw path, cut at its slashes; one with a `%` is matched as
         // actix matches it, re-quoted.
+        let (mut path, mut rest) = (raw, "");
         let cut = match raw.strip_prefix(table.prefix) {
-            Some(rest) if table.plain_prefix => Segments::cut(rest, true).map(|s| (rest, s)),
+            Some(after) if table.plain_prefix => {
+                rest = after;
+                Segments::cut(after, true)
+            }
             _ if has_percent(raw.as_bytes()) => Err(Uncut::Percent),
             _ => return false,
         };
         let requoted;
-        let (path, rest, segments) = match cut {
-            Ok((rest, segments)) => (raw, rest, segments),
+        let requoted_cut;
+        let segments = match &cut {
+            Ok(segments) => segments,
             Err(Uncut::Percent) => {
                 requoted = Url::new(head.uri.clone());
-                let path = requoted.path();
-                let Some(rest) = path.strip_prefix(table.prefix) else {
+                path = requoted.path();
+                let Some(after) = path.strip_prefix(table.prefix) else {
                     return false;
                 };
-                match Segments::cut(rest, false) {
-                    Ok(segments) => (path, rest, segments),
+                rest = after;
+                requoted_cut = Segments::cut(after, false);
+                match &requoted_cut {
+                    Ok(segments) => segments,
                     Err(_) => return go_flat(ctx),
                 }
             }
@@ -573,7 +580,7 @@ impl Guard for DispatchGuard {
         };
         let found = table
             .trie
-            .find_cut(Methods::of(&head.method), rest, &segments);
+            .find_cut(Methods::of(&head.method), rest, segments);
         if let Some(index) = table.dispatch(&found) {
             if path.len() != raw.len() && !table.first_pattern_is(raw, index) {
                 // Re-quoting changed a segment the route's pattern reads as
@@ -585,7 +592,7 @@ impl Guard for DispatchGuard {
             table.decided.set(Some(Decision {
                 request: std::ptr::from_ref(head) as usize,
                 route: index as RouteIndex,
-                bounds: table.params[index].bounds(&segments),
+                bounds: table.params[index].bounds(segments),
             }));
             return true;
         }

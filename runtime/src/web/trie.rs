@@ -92,6 +92,7 @@ pub(crate) enum Uncut {
 impl Segments {
     /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
     /// a `%` anywhere in `path` stops the cut.
+    #[inline]
     pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
         let bytes = path.as_bytes();
         let mut segments = Segments {
@@ -108,40 +109,53 @@ impl Segments {
             segments.slashes[0] = len;
             return Ok(segments);
         }
-        let mut count = 0usize;
-        let mut chunks = bytes.chunks_exact(8);
-        let mut base = 0u16;
-        for chunk in &mut chunks {
+        let mut count = 0;
+        let mut base = 0;
+        while let Some(chunk) = bytes.get(base..base + 8) {
             let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            if percent && zero_bytes(word ^ repeat(b'%')) != 0 {
-                return Err(Uncut::Percent);
-            }
-            segments.record(zero_bytes(word ^ repeat(b'/')), base, &mut count)?;
+            segments.scan(word, base, percent, &mut count)?;
             base += 8;
         }
-        // The last few bytes, padded with zero bytes: neither `/` nor `%`.
-        let mut last = [0u8; 8];
-        let remainder = chunks.remainder();
-        last[..remainder.len()].copy_from_slice(remainder);
-        let word = u64::from_le_bytes(last);
-        if percent && zero_bytes(word ^ repeat(b'%')) != 0 {
-            return Err(Uncut::Percent);
+        if base < bytes.len() {
+            // The bytes left, first in the word; the zero bytes after them
+            // are neither `/` nor `%`.
+            let word = match bytes.len().checked_sub(8).and_then(|at| bytes.get(at..)) {
+                Some(last) => {
+                    let word = u64::from_le_bytes(last.try_into().unwrap_or([0; 8]));
+                    word >> (8 * (base + 8 - bytes.len()))
+                }
+                None => bytes[base..]
+                    .iter()
+                    .rev()
+                    .fold(0, |word, b| word << 8 | u64::from(*b)),
+            };
+            segments.scan(word, base, percent, &mut count)?;
         }
-        segments.record(zero_bytes(word ^ repeat(b'/')), base, &mut count)?;
         segments.slashes[count] = len;
         segments.count = count as u8;
         Ok(segments)
     }
 
-    /// Records the slashes whose bytes are set in `hits`, in the word at
-    /// `base`.
-    fn record(&mut self, mut hits: u64, base: u16, count: &mut usize) -> Result<(), Uncut> {
+    /// Records the slashes of the eight bytes at `base`, read as `word`.
+    #[inline]
+    fn scan(
+        &mut self,
+        word: u64,
+        base: usize,
+        percent: bool,
+        count: &mut usize,
+    ) -> Result<(), Uncut> {
+        if percent && zero_bytes(word ^ repeat(b'%')) != 0 {
+            return Err(Uncut::Percent);
+        }
+        let mut hits = zero_bytes(word ^ repeat(b'/'));
         while hits != 0 {
             if *count == MAX_SEGMENTS {
                 return Err(Uncut::TooLong);
             }
-            // Little-endian: the lowest set byte is the first `/`.
-            self.slashes[*count] = base + (hits.trailing_zeros() / 8) as u16;
+            // Little-endian: the lowest set byte is the first `/`. The
+            // path is no longer than `u16::MAX`.
+            self.slashes[*count] = (base + (hits.trailing_zeros() / 8) as usize) as u16;
             *count += 1;
             hits &= hits - 1;
         }
@@ -155,7 +169,12 @@ impl Segments {
 
     /// The byte bounds of segment `i`'s text (after its `/`), for `i`
     /// below [`Segments::count`].
+    #[inline]
     pub(crate) fn segment(&self, i: usize) -> (usize, usize) {
+        debug_assert!(i < self.count());
+        // `i < count <= MAX_SEGMENTS`, so the mask changes nothing; it lets
+        // the compiler see that both reads are in the array.
+        let i = i % MAX_SEGMENTS;
         (
             usize::from(self.slashes[i]) + 1,
             usize::from(self.slashes[i + 1]),
@@ -164,8 +183,10 @@ impl Segments {
 
     /// The offset of what is left of the path after `depth` segments:
     /// segment `depth`'s `/`, or the path's length.
+    #[inline]
     fn at(&self, depth: usize) -> usize {
-        usize::from(self.slashes[depth])
+        debug_assert!(depth <= self.count());
+        self.slashes.get(depth).map_or(0, |at| usize::from(*at))
     }
 
     /// The bounds of a tail (`{key:.+}`) from segment `depth` on, followed
@@ -176,7 +197,7 @@ impl Segments {
         if last <= depth {
             return None;
         }
-        let (start, end) = (self.segment(depth).0, self.at(last));
+        let (start, end) = (self.segment(depth).0, self.segment(last - 1).1);
         (start < end).then_some((start, end))
     }
 }
@@ -187,11 +208,11 @@ struct Node {
     literals: Vec<(&'static str, u32)>,
     /// The child for a segment that is one parameter.
     param: Option<u32>,
-    /// Routes whose pattern ends here, in declaration order.
-    ends: Vec<RouteIndex>,
+    /// Routes whose pattern ends here.
+    ends: Ends,
     /// Routes whose pattern continues from here with a tail, grouped by
     /// the segments after it, in declaration order.
-    tails: Vec<(Vec<Fixed>, Vec<RouteIndex>)>,
+    tails: Vec<(Vec<Fixed>, Ends)>,
     /// Routes whose pattern continues from here with a segment the trie
     /// does not take apart, with that rest of the pattern, in declaration
     /// order.
@@ -215,6 +236,42 @@ impl Node {
             }
         }
         None
+    }
+}
+
+/// Routes whose patterns match the same paths, in declaration order, with
+/// the union of their methods.
+#[derive(Debug, Default)]
+struct Ends {
+    routes: Vec<(RouteIndex, Methods)>,
+    allow: Methods,
+}
+
+impl Ends {
+    fn push(&mut self, index: RouteIndex, method: Methods) {
+        self.routes.push((index, method));
+        self.allow = self.allow.union(method);
+    }
+
+    /// Adds these routes to what was `found` for a request with `method`.
+    #[inline]
+    fn offer(&self, method: Methods, found: &mut Found) {
+        let Some(&(first, _)) = self.routes.first() else {
+            return;
+        };
+        found.allow = found.allow.union(self.allow);
+        if found.first.is_none_or(|f| first < f) {
+            found.first = Some(first);
+        }
+        if !self.allow.intersects(method) {
+            return;
+        }
+        // In declaration order: the first with the method is the one.
+        if let Some(&(index, _)) = self.routes.iter().find(|(_, m)| m.intersects(method)) {
+            if found.serve.is_none_or(|serve| index < serve) {
+                found.serve = Some(index);
+            }
+        }
     }
 }
 
@@ -261,13 +318,19 @@ fn tail_fits(path: &[u8], segments: &Segments, depth: usize, after: &[Fixed]) ->
         return false;
     }
     let first = segments.count() - after.len();
-    after.iter().enumerate().all(|(i, fixed)| {
+    for (i, fixed) in after.iter().enumerate() {
         let (start, end) = segments.segment(first + i);
-        match fixed {
-            Fixed::Literal(text) => path.get(start..end) == Some(text.as_bytes()),
+        let fits = match fixed {
+            Fixed::Literal(text) => {
+                text.len() == end - start && path.get(start..end) == Some(text.as_bytes())
+            }
             Fixed::Param => start != end,
+        };
+        if !fits {
+            return false;
         }
-    })
+    }
+    true
 }
 
 /// The order literal segments are kept in: by length, then by bytes, so
@@ -303,7 +366,7 @@ impl Trie {
         };
         for (index, (method, pattern)) in routes.into_iter().enumerate() {
             let index = RouteIndex::try_from(index).expect("at most 65,535 routes in one group");
-            trie.insert(index, pattern);
+            trie.insert(index, method, pattern);
             trie.methods.push(method);
         }
         for node in &mut trie.nodes {
@@ -312,7 +375,7 @@ impl Trie {
         trie
     }
 
-    fn insert(&mut self, index: RouteIndex, pattern: &'static str) {
+    fn insert(&mut self, index: RouteIndex, method: Methods, pattern: &'static str) {
         let mut node = 0usize;
         let Some(mut rest) = pattern.strip_prefix('/') else {
             self.nodes[0].rests.push((index, ResourceDef::new(pattern)));
@@ -352,8 +415,12 @@ impl Trie {
                     if let Some(after) = after {
                         let tails = &mut self.nodes[node].tails;
                         match tails.iter_mut().find(|(a, _)| *a == after) {
-                            Some((_, routes)) => routes.push(index),
-                            None => tails.push((after, vec![index])),
+                            Some((_, routes)) => routes.push(index, method),
+                            None => {
+                                let mut routes = Ends::default();
+                                routes.push(index, method);
+                                tails.push((after, routes));
+                            }
                         }
                         return;
                     }
@@ -378,7 +445,7 @@ impl Trie {
                 None => break,
             }
         }
-        self.nodes[node].ends.push(index);
+        self.nodes[node].ends.push(index, method);
     }
 
     fn push(&mut self) -> u32 {
@@ -428,9 +495,7 @@ impl Trie {
             if here.branches {
                 for (after, routes) in &here.tails {
                     if tail_fits(path.as_bytes(), segments, depth, after) {
-                        for index in routes {
-                            self.candidate(*index, method, found);
-                        }
+                        routes.offer(method, found);
                     }
                 }
                 for (index, def) in &here.rests {
@@ -440,9 +505,7 @@ impl Trie {
                 }
             }
             if depth == segments.count() {
-                for index in &here.ends {
-                    self.candidate(*index, method, found);
-                }
+                here.ends.offer(method, found);
                 return;
             }
             let (start, end) = segments.segment(depth);
