@@ -22,6 +22,9 @@
 //!    that actix's router, which records the route it picks, gives
 //!    `match_pattern()` the pattern of the route that served it.
 //!
+//! A path of more than 64 segments, which the dispatcher does not cut
+//! into segments, goes to the gated routes too.
+//!
 //! Anything else goes on to the resources registered after the group: a
 //! path the group does not serve, and a path it serves with other methods,
 //! which the guard marks with their methods ([`record_wrong_method`]) so

@@ -15,6 +15,13 @@
 //! `{name:regex}`, a tail followed by such a segment), the rest of the
 //! pattern is matched by actix's own [`ResourceDef`] against the rest of
 //! the path, so its meaning is actix's by construction.
+//!
+//! The path is cut at its slashes once, before the walk ([`Segments`]):
+//! the walk reads each segment's bounds from the cut, a tail's pieces are
+//! the cut's last segments, and the dispatcher reads the parameters'
+//! bounds off it. A path of more than [`MAX_SEGMENTS`] segments is not
+//! cut; the dispatcher leaves it to the group's routes as actix registers
+//! them.
 
 use actix_web::dev::ResourceDef;
 
