@@ -230,8 +230,16 @@ struct Node {
 
 impl Node {
     /// The child for the literal `segment`.
+    #[inline]
     fn literal(&self, segment: &[u8]) -> Option<u32> {
-        // Sorted by length: stop at the first longer one.
+        if self.literals.len() > LINEAR_LITERALS {
+            return self
+                .literals
+                .binary_search_by(|(text, _)| by_length(text.as_bytes(), segment))
+                .ok()
+                .map(|at| self.literals[at].1);
+        }
+        // Few: one after the other, sorted by length, to the first longer.
         for (text, child) in &self.literals {
             if text.len() >= segment.len() {
                 if text.len() > segment.len() {
@@ -245,6 +253,11 @@ impl Node {
         None
     }
 }
+
+/// Up to how many literal children a node searches one after the other;
+/// past that, by halves, so that a node with hundreds of them (`/g0` to
+/// `/g999`) costs a few comparisons, not hundreds.
+const LINEAR_LITERALS: usize = 32;
 
 /// Routes whose patterns match the same paths, in declaration order, with
 /// the union of their methods.
@@ -342,10 +355,8 @@ fn tail_fits(path: &[u8], segments: &Segments, depth: usize, after: &[Fixed]) ->
 
 /// The order literal segments are kept in: by length, then by bytes, so
 /// that most comparisons of a lookup stop at the length.
-fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len()
-        .cmp(&b.len())
-        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+fn by_length(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// The piece a pattern segment is, or `None` when the trie leaves it (and
@@ -397,7 +408,7 @@ impl Trie {
                 Some(Piece::Literal(text)) => {
                     match self.nodes[node]
                         .literals
-                        .binary_search_by(|(t, _)| by_length(t, text))
+                        .binary_search_by(|(t, _)| by_length(t.as_bytes(), text.as_bytes()))
                     {
                         Ok(at) => self.nodes[node].literals[at].1 as usize,
                         Err(at) => {
@@ -653,6 +664,33 @@ mod tests {
                     "{method:?} {path}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_node_with_many_literals_finds_each_of_them() {
+        // More literal children than a node searches one after the other:
+        // of every length from 1 to 4, declared out of order.
+        let patterns: Vec<&'static str> = (0..300)
+            .rev()
+            .flat_map(|i| [format!("/g{i}/items"), format!("/g{i}/items/{{id}}")])
+            .chain(["/{other}/items".to_owned()])
+            .map(|p| &*Box::leak(p.into_boxed_str()))
+            .collect();
+        let routes: Vec<(Methods, &'static str)> = patterns.iter().map(|p| (GET, *p)).collect();
+        let trie = Trie::new(routes.iter().copied());
+        for path in [
+            "/g0/items",
+            "/g9/items/7",
+            "/g10/items",
+            "/g299/items/x",
+            "/g300/items",
+            "/g/items",
+            "/g1/items/7/8",
+            "/h1/items",
+        ] {
+            let want = actix_first(&routes, GET, path);
+            assert_eq!(trie.find(GET, path), Some(want), "{path}");
         }
     }
 
