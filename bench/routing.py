@@ -35,7 +35,7 @@ ROUTES = [
     ("GET", "/execution/xcoms/<a>/<b>/<c>/<d>/item/<o>", 200),
     ("GET", "/execution/task-reschedules/<t>/start_date", 200),
     ("PUT", "/execution/variables/keys", 200),
-    ("DELETE", "last", 200),
+    ("GET", "last", 200),
     ("GET", "/execution/nope/x", 404),
     ("POST", "/execution/variables/<k>", 405),
 ]

@@ -6,7 +6,7 @@
 //! bench_routing --layout LAYOUT --app APP --method GET --path /x --requests N
 //! ```
 //!
-//! `--app example` is the example's 59 routes (the bench twin included), in
+//! `--app example` is the example's 61 routes (the bench twin included), in
 //! declaration order; `--app gen:N` is a generated API of N routes, in
 //! groups of five (`GET`/`POST /api/g<i>/items`, `GET`/`PUT`/`DELETE
 //! /api/g<i>/items/{id}`). Every handler answers 200 with no body and no
@@ -30,7 +30,7 @@
 
 use std::sync::OnceLock;
 
-use actix_web::dev::{AppService, HttpServiceFactory, ServiceResponse};
+use actix_web::dev::{AppService, HttpServiceFactory, ResourceDef, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::test::{call_service, init_service, TestRequest};
 use actix_web::{guard, web, App, HttpResponse};
@@ -239,7 +239,7 @@ fn example() -> Vec<(Method, String)> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let (m, p) = l.split_once(' ').expect("METHOD PATH");
-            let p = p.trim().replace('<', "{").replace('>', "}");
+            let p = actix_pattern(p.trim());
             (m.parse().expect("method"), p)
         })
         .collect()
@@ -254,6 +254,14 @@ struct Args {
 }
 
 /// The pattern of the route `path` names: its `{..}` filled in.
+/// A route's path as `execution_api routes` prints it, in actix's syntax:
+/// `<key:path>` is `{key:.+}`, `<name>` is `{name}`.
+fn actix_pattern(path: &str) -> String {
+    path.replace(":path>", ":.+>")
+        .replace('<', "{")
+        .replace('>', "}")
+}
+
 fn concrete(pattern: &str) -> String {
     let mut out = String::new();
     let mut in_param = false;
@@ -304,7 +312,7 @@ fn parse() -> Args {
             method = m;
             concrete(&p)
         }
-        Some(p) => concrete(&p.replace('<', "{").replace('>', "}")),
+        Some(p) => concrete(&actix_pattern(p)),
     };
     ROUTES.set(routes).expect("once");
     Args {
@@ -318,18 +326,9 @@ fn parse() -> Args {
 
 /// The pattern the request's path is served by, for `alone`.
 fn pattern_of(method: &Method, path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
     routes()
         .iter()
-        .find(|(m, p)| {
-            let ps: Vec<&str> = p.split('/').collect();
-            m == method
-                && ps.len() == segments.len()
-                && ps
-                    .iter()
-                    .zip(&segments)
-                    .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')))
-        })
+        .find(|(m, p)| m == method && ResourceDef::new(p.as_str()).is_match(path))
         .map(|(_, p)| p.clone())
         .expect("a route for the path")
 }
