@@ -149,6 +149,14 @@ async fn call_with(
             .route(
                 "/beta/feature/{id}",
                 web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
+            )
+            .route(
+                "/patterns/files/{rest:.+}",
+                web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
+            )
+            .route(
+                "/patterns/keys/{rest:.+}",
+                web::post().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
             );
     }
     let app = App::new().app_data(AUTH.verifier());
@@ -294,10 +302,27 @@ async fn a_parameter_takes_the_rest_of_the_path() {
                 (200, &json!(format!("{deep}x"))),
                 "{mount:?} {depth}"
             );
-            let (status, _, allow) = call(mount, "POST", &path).await;
+            let (status, _, allow) = call(mount, "PUT", &path).await;
             assert_eq!(
                 (status, allow.as_deref()),
                 (405, Some("GET")),
+                "{mount:?} {depth}"
+            );
+            // What the group does not serve goes on to the routes after
+            // it, however deep: another path, and another method.
+            for tail in ["x", "a%2Fb"] {
+                let path = format!("/patterns/files/{deep}{tail}");
+                let (status, body, _) = call(mount, "GET", &path).await;
+                assert_eq!(
+                    (status, &body["route"]),
+                    (200, &json!("plain")),
+                    "{mount:?} {depth} {tail}"
+                );
+            }
+            let (status, body, _) = call(mount, "POST", &path).await;
+            assert_eq!(
+                (status, &body["route"]),
+                (200, &json!("plain")),
                 "{mount:?} {depth}"
             );
         }

@@ -23,7 +23,9 @@
 //!    `match_pattern()` the pattern of the route that served it.
 //!
 //! A path of more than 64 segments, which the dispatcher does not cut
-//! into segments, goes to the gated routes too.
+//! into segments, is matched against each of the group's patterns in turn
+//! by actix's matcher (slow, as before issue 21, and only for such paths);
+//! the gated routes serve it when one of the group's routes does.
 //!
 //! Anything else goes on to the resources registered after the group: a
 //! path the group does not serve, and a path it serves with other methods,
@@ -250,6 +252,9 @@ struct Table {
     pattern_of: Vec<usize>,
     /// How to fill `match_info` for each route.
     params: Vec<Params>,
+    /// Each route's pattern after `prefix`, as actix matches it: built on
+    /// the first path too deep to cut into segments ([`Table::find_deep`]).
+    deep: std::cell::OnceCell<Vec<ResourceDef>>,
     /// The dispatcher's decision, from its guard to its service. actix
     /// calls a resource's service right after its guards passed, on the
     /// same thread, before any other request is routed: see
@@ -469,6 +474,7 @@ impl Table {
             patterns,
             pattern_of,
             params,
+            deep: std::cell::OnceCell::new(),
             decided: Cell::new(None),
         }
     }
@@ -479,6 +485,33 @@ impl Table {
     fn find(&self, method: Methods, rest: &str) -> Option<(trie::Found, Segments)> {
         let segments = Segments::cut(rest, false).ok()?;
         Some((self.trie.find_cut(method, rest, &segments), segments))
+    }
+
+    /// [`Table::find`] for a path too deep to cut into segments: each
+    /// route's pattern in turn, matched by actix, as actix's router would
+    /// try them. Slow, and only for such paths.
+    fn find_deep(&self, method: Methods, rest: &str) -> trie::Found {
+        let defs = self.deep.get_or_init(|| {
+            self.entries
+                .iter()
+                .map(|e| ResourceDef::new(&e.pattern[self.prefix.len()..]))
+                .collect()
+        });
+        let mut found = trie::Found::default();
+        for (index, (def, entry)) in defs.iter().zip(&self.entries).enumerate() {
+            if !def.is_match(rest) {
+                continue;
+            }
+            // At most `RouteIndex::MAX` routes: `Group::register`.
+            let index = index as RouteIndex;
+            let own = Methods::named(entry.method);
+            found.allow = found.allow.union(own);
+            found.first.get_or_insert(index);
+            if own.intersects(method) && found.serve.is_none() {
+                found.serve = Some(index);
+            }
+        }
+        found
     }
 
     /// The route the dispatcher serves a request for `path` (the whole
@@ -575,11 +608,10 @@ impl Guard for DispatchGuard {
                 requoted_cut = Segments::cut(after, false);
                 match &requoted_cut {
                     Ok(segments) => segments,
-                    Err(_) => return go_flat(ctx),
+                    Err(_) => return table.pass_deep(ctx, after),
                 }
             }
-            // Deeper than the dispatcher routes: actix's own routes will.
-            Err(Uncut::TooLong) => return go_flat(ctx),
+            Err(Uncut::TooLong) => return table.pass_deep(ctx, rest),
         };
         let found = table
             .trie
@@ -599,13 +631,31 @@ impl Guard for DispatchGuard {
             }));
             return true;
         }
+        table.pass(ctx, &found)
+    }
+}
+
+impl Table {
+    /// The dispatcher's guard for a request it does not serve itself, from
+    /// what was `found` for it: one of the group's routes serves it, so it
+    /// goes to them as actix registers them, which pick it; or they serve
+    /// its path with other methods, so it is marked with theirs; `false`.
+    fn pass(&self, ctx: &GuardContext<'_>, found: &trie::Found) -> bool {
         if found.serve.is_some() {
             return go_flat(ctx);
-        } else if let Some(first) = found.first {
-            let pattern = table.entries[usize::from(first)].pattern;
+        }
+        if let Some(first) = found.first {
+            let pattern = self.entries[usize::from(first)].pattern;
             record_wrong_method(&mut ctx.req_data_mut(), found.allow, pattern);
         }
         false
+    }
+
+    /// The dispatcher's guard for a path too deep to cut (`rest`, after
+    /// the prefix), from [`Table::find_deep`]: see [`Table::pass`].
+    fn pass_deep(&self, ctx: &GuardContext<'_>, rest: &str) -> bool {
+        let found = self.find_deep(Methods::of(&ctx.head().method), rest);
+        self.pass(ctx, &found)
     }
 }
 
