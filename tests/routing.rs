@@ -139,25 +139,17 @@ async fn call_with(
     path: &str,
     headers: &[(String, String)],
 ) -> (u16, Value, Option<String>) {
+    /// A plain actix route, registered after the groups.
+    async fn plain(req: HttpRequest) -> HttpResponse {
+        seen(&req, "plain", Value::Null)
+    }
     fn groups(cfg: &mut web::ServiceConfig) {
         cfg.configure(patterns::configure)
             .configure(guarded::configure)
-            .route(
-                "/patterns/plain",
-                web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
-            )
-            .route(
-                "/beta/feature/{id}",
-                web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
-            )
-            .route(
-                "/patterns/files/{rest:.+}",
-                web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
-            )
-            .route(
-                "/patterns/keys/{rest:.+}",
-                web::post().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
-            );
+            .route("/patterns/plain", web::get().to(plain))
+            .route("/beta/feature/{id}", web::get().to(plain))
+            .route("/patterns/files/{rest:.+}", web::get().to(plain))
+            .route("/patterns/keys/{rest:.+}", web::post().to(plain));
     }
     let app = App::new().app_data(AUTH.verifier());
     let app = match mount {
