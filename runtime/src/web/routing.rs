@@ -252,9 +252,6 @@ struct Table {
     pattern_of: Vec<usize>,
     /// How to fill `match_info` for each route.
     params: Vec<Params>,
-    /// Each route's pattern after `prefix`, as actix matches it: built on
-    /// the first path too deep to cut into segments ([`Table::find_deep`]).
-    deep: std::cell::OnceCell<Vec<ResourceDef>>,
     /// The dispatcher's decision, from its guard to its service. actix
     /// calls a resource's service right after its guards passed, on the
     /// same thread, before any other request is routed: see
@@ -474,7 +471,6 @@ impl Table {
             patterns,
             pattern_of,
             params,
-            deep: std::cell::OnceCell::new(),
             decided: Cell::new(None),
         }
     }
@@ -485,33 +481,6 @@ impl Table {
     fn find(&self, method: Methods, rest: &str) -> Option<(trie::Found, Segments)> {
         let segments = Segments::cut(rest, false).ok()?;
         Some((self.trie.find_cut(method, rest, &segments), segments))
-    }
-
-    /// [`Table::find`] for a path too deep to cut into segments: each
-    /// route's pattern in turn, matched by actix, as actix's router would
-    /// try them. Slow, and only for such paths.
-    fn find_deep(&self, method: Methods, rest: &str) -> trie::Found {
-        let defs = self.deep.get_or_init(|| {
-            self.entries
-                .iter()
-                .map(|e| ResourceDef::new(&e.pattern[self.prefix.len()..]))
-                .collect()
-        });
-        let mut found = trie::Found::default();
-        for (index, (def, entry)) in defs.iter().zip(&self.entries).enumerate() {
-            if !def.is_match(rest) {
-                continue;
-            }
-            // At most `RouteIndex::MAX` routes: `Group::register`.
-            let index = index as RouteIndex;
-            let own = Methods::named(entry.method);
-            found.allow = found.allow.union(own);
-            found.first.get_or_insert(index);
-            if own.intersects(method) && found.serve.is_none() {
-                found.serve = Some(index);
-            }
-        }
-        found
     }
 
     /// The route the dispatcher serves a request for `path` (the whole
@@ -652,9 +621,9 @@ impl Table {
     }
 
     /// The dispatcher's guard for a path too deep to cut (`rest`, after
-    /// the prefix), from [`Table::find_deep`]: see [`Table::pass`].
+    /// the prefix), from [`Trie::find_each`]: see [`Table::pass`].
     fn pass_deep(&self, ctx: &GuardContext<'_>, rest: &str) -> bool {
-        let found = self.find_deep(Methods::of(&ctx.head().method), rest);
+        let found = self.trie.find_each(Methods::of(&ctx.head().method), rest);
         self.pass(ctx, &found)
     }
 }

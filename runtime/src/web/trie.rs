@@ -20,8 +20,8 @@
 //! the walk reads each segment's bounds from the cut, a tail's pieces are
 //! the cut's last segments, and the dispatcher reads the parameters'
 //! bounds off it. A path of more than [`MAX_SEGMENTS`] segments is not
-//! cut; the dispatcher leaves it to the group's routes as actix registers
-//! them.
+//! cut: each pattern is matched against it in turn by actix's own
+//! [`ResourceDef`] ([`Trie::find_each`]), slow, and only for such paths.
 
 use actix_web::dev::ResourceDef;
 
@@ -67,8 +67,8 @@ const fn repeat(byte: u8) -> u64 {
     u64::from_le_bytes([byte; 8])
 }
 
-/// The most segments a path may have for a group's dispatcher to route it;
-/// a deeper path goes to the group's routes as actix registers them.
+/// The most segments a path may have for the trie to cut it; a deeper path
+/// is matched pattern by pattern ([`Trie::find_each`]).
 pub(crate) const MAX_SEGMENTS: usize = 64;
 
 /// A path (actix's re-quoted path after a group's prefix) cut into its
@@ -308,6 +308,11 @@ pub(crate) struct Trie {
     nodes: Vec<Node>,
     /// Each route's method.
     methods: Vec<Methods>,
+    /// Each route's pattern.
+    patterns: Vec<&'static str>,
+    /// Each route's pattern as actix matches it, for a path too deep to
+    /// cut ([`Trie::find_each`]): built on the first such path.
+    each: std::cell::OnceCell<Vec<ResourceDef>>,
 }
 
 /// One segment of a pattern, as the trie takes it.
@@ -341,9 +346,7 @@ fn tail_fits(path: &[u8], segments: &Segments, depth: usize, after: &[Fixed]) ->
     for (i, fixed) in after.iter().enumerate() {
         let (start, end) = segments.segment(first + i);
         let fits = match fixed {
-            Fixed::Literal(text) => {
-                text.len() == end - start && path.get(start..end) == Some(text.as_bytes())
-            }
+            Fixed::Literal(text) => path.get(start..end) == Some(text.as_bytes()),
             Fixed::Param => start != end,
         };
         if !fits {
@@ -381,11 +384,14 @@ impl Trie {
         let mut trie = Trie {
             nodes: vec![Node::default()],
             methods: Vec::new(),
+            patterns: Vec::new(),
+            each: std::cell::OnceCell::new(),
         };
         for (index, (method, pattern)) in routes.into_iter().enumerate() {
             let index = RouteIndex::try_from(index).expect("at most 65,535 routes in one group");
             trie.insert(index, method, pattern);
             trie.methods.push(method);
+            trie.patterns.push(pattern);
         }
         for node in &mut trie.nodes {
             node.branches = !node.tails.is_empty() || !node.rests.is_empty();
@@ -472,12 +478,31 @@ impl Trie {
     }
 
     /// The routes whose pattern matches `path` (actix's re-quoted path, or
-    /// what is left of it), for a request with `method`; `None` for a path
-    /// of more than [`MAX_SEGMENTS`] segments.
+    /// what is left of it), for a request with `method`.
     #[cfg(test)]
-    pub(crate) fn find(&self, method: Methods, path: &str) -> Option<Found> {
-        let segments = Segments::cut(path, false).ok()?;
-        Some(self.find_cut(method, path, &segments))
+    pub(crate) fn find(&self, method: Methods, path: &str) -> Found {
+        match Segments::cut(path, false) {
+            Ok(segments) => self.find_cut(method, path, &segments),
+            Err(_) => self.find_each(method, path),
+        }
+    }
+
+    /// [`Trie::find`] for a path too deep to cut into segments: each
+    /// route's pattern in turn, matched by actix, as actix's router tries
+    /// them. Slow (as routing was before the trie), and only for such
+    /// paths.
+    pub(crate) fn find_each(&self, method: Methods, path: &str) -> Found {
+        let each = self
+            .each
+            .get_or_init(|| self.patterns.iter().map(|p| ResourceDef::new(*p)).collect());
+        let mut found = Found::default();
+        for (index, def) in each.iter().enumerate() {
+            if def.is_match(path) {
+                // At most `RouteIndex::MAX` routes: `Trie::new`.
+                self.candidate(index as RouteIndex, method, &mut found);
+            }
+        }
+        found
     }
 
     /// [`Trie::find`] on a path already cut into its `segments`.
@@ -583,9 +608,7 @@ mod tests {
 
     fn trie_first(routes: &[(Methods, &'static str)], method: Methods, uri: &str) -> Found {
         let url = Url::new(uri.parse::<Uri>().unwrap());
-        Trie::new(routes.iter().copied())
-            .find(method, url.path())
-            .expect("at most MAX_SEGMENTS segments")
+        Trie::new(routes.iter().copied()).find(method, url.path())
     }
 
     const ROUTES: &[(Methods, &str)] = &[
@@ -656,7 +679,15 @@ mod tests {
 
     #[test]
     fn the_trie_finds_what_actix_finds() {
-        for path in PATHS {
+        // And paths too deep to cut, matched pattern by pattern.
+        let deep = "/s".repeat(MAX_SEGMENTS);
+        let deep = [
+            format!("/xcoms/d/r/t{deep}/slice"),
+            format!("/xcoms/d/r/t{deep}/item/7"),
+            format!("/star{deep}/x"),
+            format!("/variables{deep}"),
+        ];
+        for path in PATHS.iter().copied().chain(deep.iter().map(String::as_str)) {
             for method in [GET, PUT, Methods::POST] {
                 assert_eq!(
                     trie_first(ROUTES, method, path),
@@ -690,7 +721,7 @@ mod tests {
             "/h1/items",
         ] {
             let want = actix_first(&routes, GET, path);
-            assert_eq!(trie.find(GET, path), Some(want), "{path}");
+            assert_eq!(trie.find(GET, path), want, "{path}");
         }
     }
 
