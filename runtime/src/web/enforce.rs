@@ -215,7 +215,8 @@ fn refuse<B>(req: ServiceRequest, err: &AuthError) -> Response<B> {
 }
 
 /// Runs `guards` on a request its policy allowed, then the service; the
-/// first refusal answers ([`deny_with`]).
+/// first refusal answers ([`deny_with`]). The same steps as
+/// [`EnforceService::call`]'s, awaited.
 async fn guarded<S, B>(
     service: Rc<S>,
     req: ServiceRequest,
@@ -225,32 +226,33 @@ async fn guarded<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
-    if guards.is_empty() {
-        return service
+    match start_guards(&req, guards, token) {
+        Started::Passed => service
             .call(req)
             .await
-            .map(ServiceResponse::map_into_left_body);
+            .map(ServiceResponse::map_into_left_body),
+        Started::NoToken(err) => refuse(req, &err),
+        Started::Denied(entry, deny) => deny_with(req, entry, &deny),
+        Started::Waiting { at, future, token } => {
+            resume_guards(service, req, guards, at, future, token).await
+        }
     }
-    let token = match token.map_or_else(|| Token::of_request(req.request()), Ok) {
-        Ok(token) => token,
-        Err(err) => return refuse(req, &err),
-    };
-    resume_guards(service, req, guards, 0, None, token).await
 }
 
-/// [`guarded`] from guard `at` on, whose future, when given, was started
-/// already (and has to wait); then the service.
+/// The guards from guard `at` on, whose future was started already (and
+/// has to wait), then the service: see [`start_guards`].
 async fn resume_guards<S, B>(
     service: Rc<S>,
     req: ServiceRequest,
     guards: &'static [GuardEntry],
     at: usize,
-    mut started: Option<GuardFuture<'static>>,
+    started: GuardFuture<'static>,
     token: Token,
 ) -> Response<B>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
+    let mut started = Some(started);
     for entry in guards.get(at..).unwrap_or_default() {
         let future = match started.take() {
             Some(future) => future,
@@ -375,7 +377,7 @@ where
                         req,
                         self.enforce.guards,
                         at,
-                        Some(future),
+                        future,
                         token,
                     ))))
                 }
