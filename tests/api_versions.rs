@@ -259,6 +259,19 @@ async fn older_clients_reach_the_routes_their_version_had() {
         StatusCode::UNAUTHORIZED,
         "the variable route's policy"
     );
+    // The path the version layer sends it to is not a route of its own.
+    for version in [None, Some("2026-04-06")] {
+        let r = server
+            .call(
+                "GET",
+                "/.versions/2026-06-30/variables/keys",
+                Some(&token),
+                None,
+                version,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{version:?}");
+    }
     let r = server
         .call(
             "GET",

@@ -270,10 +270,11 @@ pub fn app_with(
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(first)
-        // Older versions' routes that a newer route now shadows, guarded by
-        // the client's version: before the routes.
-        .configure(versions::configure)
         .configure(routes::configure)
+        // Older versions' routes that a newer route now shadows, where the
+        // version layer sends an older client's request for them: after
+        // the routes, so that their requests never try them.
+        .configure(versions::configure)
         // After `configure`, which made scopegate's `Fallback` the default
         // service: keep its 405 for a known path, answer the rest as FastAPI.
         .default_service(Fallback::or(web::to(errors::not_found)))

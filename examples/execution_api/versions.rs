@@ -491,6 +491,8 @@ enum Route {
     Serve,
     /// Serve it at this path and query instead (a moved route).
     Moved(String),
+    /// Serve it with the older route of this [`Fallthrough`].
+    Fallthrough(&'static Fallthrough),
     /// The client's version has no such route: 404, or 405 with the
     /// methods its path has.
     Gone(Vec<&'static str>),
@@ -515,8 +517,8 @@ fn route_for(version: Date, method: &Method, path: &str, query: &str) -> Route {
     for instruction in newer_than(version) {
         if let Instruction::EndpointAdded(m, template) = instruction {
             if *m == method.as_str() && matches(template, path, &mut params) {
-                if fallthrough(version, method, path) {
-                    return Route::Serve;
+                if let Some(f) = fallthrough(version, method, path) {
+                    return Route::Fallthrough(f);
                 }
                 return Route::Gone(other_methods(version, m, template));
             }
@@ -576,19 +578,24 @@ fn airflow_template(path: &str) -> String {
     path.replace('<', "{").replace('>', "}")
 }
 
-/// The routes an older version served where a newer route now answers
-/// first ([`FALLTHROUGHS`]).
-fn fallthrough(version: Date, method: &Method, path: &str) -> bool {
+/// The older route a client of `version` has for `method path`, where a
+/// newer route now answers first ([`FALLTHROUGHS`]).
+fn fallthrough(version: Date, method: &Method, path: &str) -> Option<&'static Fallthrough> {
     FALLTHROUGHS
         .iter()
-        .any(|f| f.method == method.as_str() && f.path == path && version < f.until)
+        .find(|f| f.method == method.as_str() && f.path == path && version < f.until)
 }
 
 /// A path that a route added in `until` now answers, and that older
 /// versions served with an older route whose pattern also matches it (in
 /// Cadwyn, each version has its own router, so the older router never
-/// saw the newer route). [`configure`] registers each before the
-/// example's routes, for older clients only.
+/// saw the newer route).
+///
+/// The layer sends an older client's request for it to `internal`, where
+/// [`configure`] registers the older route's service after the example's
+/// routes, behind [`fell_through`]: so the routes' own requests never try
+/// it first (it costs them nothing), and a client cannot call `internal`
+/// itself (404).
 pub struct Fallthrough {
     /// Its method.
     pub method: &'static str,
@@ -596,26 +603,28 @@ pub struct Fallthrough {
     pub path: &'static str,
     /// The version that added the route that now answers it.
     pub until: Date,
-    /// Registers the older route's service for it, as a resource guarded
-    /// by [`older_than`]`(until)` (a resource guard, so that a newer
-    /// client's request goes on to the routes registered after it).
+    /// Where the layer sends it, below the mount: a path no route of the
+    /// example matches.
+    pub internal: &'static str,
+    /// Registers the older route's service at `internal` (with the mount),
+    /// guarded by [`fell_through`].
     pub register: fn(&mut web::ServiceConfig),
 }
 
 /// Every [`Fallthrough`].
 pub const FALLTHROUGHS: &[Fallthrough] = &[v2026_06_30::VARIABLE_NAMED_KEYS];
 
-/// An actix guard: the request's version is older than `until`.
-pub fn older_than(until: Date) -> impl actix_web::guard::Guard {
-    actix_web::guard::fn_guard(move |ctx| {
-        ctx.req_data()
-            .get::<ClientVersion>()
-            .is_some_and(|v| v.0 < until)
-    })
+/// The marker of a request the layer sent to a [`Fallthrough`]'s
+/// `internal` path: a request extension, which no client can set.
+#[derive(Clone, Copy)]
+struct FellThrough;
+
+/// An actix guard: the layer sent this request to a [`Fallthrough`].
+pub fn fell_through() -> impl actix_web::guard::Guard {
+    actix_web::guard::fn_guard(|ctx| ctx.req_data().contains::<FellThrough>())
 }
 
-/// Registers the [`FALLTHROUGHS`], each guarded by the client's version:
-/// call it before the example's routes.
+/// Registers the [`FALLTHROUGHS`]: call it after the example's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for f in FALLTHROUGHS {
         (f.register)(cfg);
@@ -661,9 +670,20 @@ pub async fn layer(
         let path = req.path().strip_prefix(MOUNT).map(str::to_owned);
         if let Some(path) = path {
             let query = req.query_string().to_owned();
+            // The path whose response models apply: the route's own.
+            let mut served = None;
             match route_for(version, req.method(), &path, &query) {
                 Route::Serve => {}
                 Route::Moved(to) => rewrite(&mut req, &format!("{MOUNT}{to}")),
+                Route::Fallthrough(f) => {
+                    let to = match query.as_str() {
+                        "" => format!("{MOUNT}{}", f.internal),
+                        q => format!("{MOUNT}{}?{q}", f.internal),
+                    };
+                    rewrite(&mut req, &to);
+                    req.extensions_mut().insert(FellThrough);
+                    served = Some(path);
+                }
                 Route::Gone(methods) => {
                     let response = if methods.is_empty() {
                         errors::not_found_response()
@@ -678,11 +698,12 @@ pub async fn layer(
                 }
             }
             drop_new_query_params(&mut req, version);
-            let path = req
-                .path()
-                .strip_prefix(MOUNT)
-                .unwrap_or_default()
-                .to_owned();
+            let path = served.unwrap_or_else(|| {
+                req.path()
+                    .strip_prefix(MOUNT)
+                    .unwrap_or_default()
+                    .to_owned()
+            });
             route = RESPONSES
                 .iter()
                 .find(|(m, t, _)| *m == req.method().as_str() && matches(t, &path, &mut Vec::new()))
@@ -703,7 +724,7 @@ fn rewrite(req: &mut ServiceRequest, path_and_query: &str) {
     let Ok(uri) = path_and_query.parse::<Uri>() else {
         return;
     };
-    tracing::debug!(target: "execution_api::versions", "older route moved: rewritten");
+    tracing::debug!(target: "execution_api::versions", "older route: rewritten");
     req.match_info_mut().get_mut().update(&uri);
     req.head_mut().uri = uri;
 }

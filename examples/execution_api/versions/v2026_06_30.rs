@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
 use super::{
-    older_than, pop, pop_in, Change, Date, Fallthrough, Instruction, Model, Target, Version,
+    fell_through, pop, pop_in, Change, Date, Fallthrough, Instruction, Model, Target, Version,
 };
 use crate::state::Store;
 
@@ -148,11 +148,12 @@ pub const VARIABLE_NAMED_KEYS: Fallthrough = Fallthrough {
     method: "GET",
     path: "/variables/keys",
     until: DATE,
+    internal: "/.versions/2026-06-30/variables/keys",
     register: |cfg| {
         cfg.service(
-            web::resource("/execution/variables/keys")
+            web::resource("/execution/.versions/2026-06-30/variables/keys")
                 .guard(actix_web::guard::Get())
-                .guard(older_than(DATE))
+                .guard(fell_through())
                 .wrap(scopegate::Enforce::new(
                     &crate::routes::execution::variables::get::POLICY,
                 ))
