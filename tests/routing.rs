@@ -105,6 +105,50 @@ mod guarded {
     }
 }
 
+/// Routes of one to nine parameters: the dispatcher fills up to eight
+/// itself, and leaves a route with more to actix's matcher.
+#[routes(prefix = "/params")]
+mod params {
+    use super::*;
+
+    #[route(get, "/1/<a>", public)]
+    pub async fn p1(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p1", Value::Null)
+    }
+    #[route(get, "/2/<a>/<b>", public)]
+    pub async fn p2(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p2", Value::Null)
+    }
+    #[route(get, "/3/<a>/<b>/<c>", public)]
+    pub async fn p3(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p3", Value::Null)
+    }
+    #[route(get, "/4/<a>/<b>/<c>/<d>", public)]
+    pub async fn p4(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p4", Value::Null)
+    }
+    #[route(get, "/5/<a>/<b>/<c>/<key:path>/item/<d>", public)]
+    pub async fn p5(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p5", Value::Null)
+    }
+    #[route(get, "/6/<a>/<b>/<c>/<d>/<e>/<f>", public)]
+    pub async fn p6(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p6", Value::Null)
+    }
+    #[route(get, "/7/<a>/<b>/<c>/<d>/<e>/<f>/<g>", public)]
+    pub async fn p7(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p7", Value::Null)
+    }
+    #[route(get, "/8/<a>/<b>/<c>/<d>/<e>/<f>/<g>/<h>", public)]
+    pub async fn p8(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p8", Value::Null)
+    }
+    #[route(get, "/9/<a>/<b>/<c>/<d>/<e>/<f>/<g>/<h>/<i>", public)]
+    pub async fn p9(req: HttpRequest) -> HttpResponse {
+        seen(&req, "p9", Value::Null)
+    }
+}
+
 /// Where the groups are registered.
 #[derive(Clone, Copy, Debug)]
 enum Mount {
@@ -569,5 +613,45 @@ async fn an_earlier_route_of_another_method_does_not_lend_its_pattern() {
             body["pattern"], "/patterns/variables/{variable_key}",
             "scoped: {scoped}"
         );
+    }
+}
+
+/// Every parameter of a route of one to nine parameters reaches
+/// `match_info`, raw, under its name, whichever way the group is
+/// registered (the dispatcher fills up to eight itself).
+#[actix_web::test]
+async fn every_parameter_count_fills_match_info() {
+    let app = init_service(App::new().configure(params::configure)).await;
+    let scoped =
+        init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;
+    // As sent, and as actix re-quotes them: `%2F` stays, `%C3%A9` is `é`.
+    let sent = ["x", "a%2Fb", "%C3%A9", "db.pass", "7", "b", "c", "d", "e"];
+    let raw = ["x", "a%2Fb", "é", "db.pass", "7", "b", "c", "d", "e"];
+    for n in 1..=9usize {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        let (path, expected): (String, Value) = if n == 5 {
+            (
+                "/params/5/x/a%2Fb/%C3%A9/team/db.pass/item/7".to_owned(),
+                json!({"a": "x", "b": "a%2Fb", "c": "é", "key": "team/db.pass", "d": "7"}),
+            )
+        } else {
+            let path = format!("/params/{n}/{}", sent[..n].join("/"));
+            let raw: serde_json::Map<String, Value> = names[..n]
+                .iter()
+                .zip(raw)
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect();
+            (path, Value::Object(raw))
+        };
+        for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
+            let req = TestRequest::get()
+                .uri(&format!("{prefix}{path}"))
+                .to_request();
+            let res = call_service(app, req).await;
+            assert_eq!(res.status().as_u16(), 200, "{prefix}{path}");
+            let body: Value = serde_json::from_slice(&read_body(res).await).unwrap();
+            assert_eq!(body["route"], json!(format!("p{n}")), "{prefix}{path}");
+            assert_eq!(body["raw"], expected, "{prefix}{path}");
+        }
     }
 }
