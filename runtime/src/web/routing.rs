@@ -420,51 +420,23 @@ impl Params {
         let Some(bounds) = bounds else {
             return false;
         };
-        let len = match_info.as_str().len() - prefix;
-        let filled = match names.len() {
-            0 => true,
-            1 => add::<1>(match_info, prefix, names, &bounds),
-            2 => add::<2>(match_info, prefix, names, &bounds),
-            3 => add::<3>(match_info, prefix, names, &bounds),
-            4 => add::<4>(match_info, prefix, names, &bounds),
-            5 => add::<5>(match_info, prefix, names, &bounds),
-            6 => add::<6>(match_info, prefix, names, &bounds),
-            7 => add::<7>(match_info, prefix, names, &bounds),
-            8 => add::<8>(match_info, prefix, names, &bounds),
-            _ => false,
-        };
-        if !filled {
-            return false;
+        let path = match_info.as_str();
+        let len = path.len() - prefix;
+        // All or nothing: every value is read before the first is added.
+        let mut values: [String; MAX_PARAMS] = Default::default();
+        for (value, (start, end)) in values.iter_mut().zip(&bounds[..names.len()]) {
+            let (start, end) = (prefix + usize::from(*start), prefix + usize::from(*end));
+            match path.get(start..end) {
+                Some(text) => *value = text.to_owned(),
+                None => return false,
+            }
+        }
+        for (name, value) in names.iter().zip(&mut values) {
+            match_info.add_static(*name, std::mem::take(value));
         }
         match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
         true
     }
-}
-
-/// Adds the route's `N` parameters, named `names`, at `bounds` in the path
-/// after the prefix (`prefix` bytes), to `match_info`: all of them, or
-/// none (`false`) if a bound does not fall in the path (it does unless the
-/// path changed since the guard cut it). `N` is known at compile time, so
-/// the values are read into an array of exactly their number.
-fn add<const N: usize>(
-    match_info: &mut actix_web::dev::Path<Url>,
-    prefix: usize,
-    names: &[&'static str],
-    bounds: &Bounds,
-) -> bool {
-    let path = match_info.as_str();
-    let values: [Option<String>; N] = std::array::from_fn(|i| {
-        let (start, end) = bounds[i % MAX_PARAMS];
-        path.get(prefix + usize::from(start)..prefix + usize::from(end))
-            .map(str::to_owned)
-    });
-    if values.iter().any(Option::is_none) {
-        return false;
-    }
-    for (name, value) in names.iter().zip(values) {
-        match_info.add_static(*name, value.unwrap_or_default());
-    }
-    true
 }
 
 impl Table {
