@@ -99,7 +99,7 @@ pub(crate) enum Uncut {
 impl Segments {
     /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
     /// a `%` anywhere in `path` stops the cut.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
         let bytes = path.as_bytes();
         let mut segments = Segments {
@@ -506,6 +506,7 @@ impl Trie {
     }
 
     /// [`Trie::find`] on a path already cut into its `segments`.
+    #[inline]
     pub(crate) fn find_cut(&self, method: Methods, path: &str, segments: &Segments) -> Found {
         let mut found = Found::default();
         if segments.bare {
@@ -552,6 +553,17 @@ impl Trie {
                 return;
             }
             let (start, end) = segments.segment(depth);
+            if here.literals.is_empty() {
+                // Only a parameter goes on from here, if anything.
+                match here.param {
+                    Some(child) if start != end => {
+                        node = child as usize;
+                        depth += 1;
+                        continue;
+                    }
+                    _ => return,
+                }
+            }
             let literal = here.literal(&path.as_bytes()[start..end]);
             let param = if start == end { None } else { here.param };
             match (literal, param) {
