@@ -43,6 +43,24 @@ pub(crate) struct Found {
     pub allow: Methods,
 }
 
+impl Found {
+    /// Adds routes whose patterns match the path: the first-declared of
+    /// them, their methods, and the first-declared of them with the
+    /// request's method, if any. The earliest route wins either way.
+    #[inline]
+    fn add(&mut self, first: RouteIndex, allow: Methods, serve: Option<RouteIndex>) {
+        self.allow = self.allow.union(allow);
+        if self.first.is_none_or(|f| first < f) {
+            self.first = Some(first);
+        }
+        if let Some(serve) = serve {
+            if self.serve.is_none_or(|s| serve < s) {
+                self.serve = Some(serve);
+            }
+        }
+    }
+}
+
 /// The high bit of each zero byte of `word` (exact: no false positives,
 /// unlike the cheaper variant).
 const fn zero_bytes(word: u64) -> u64 {
@@ -279,19 +297,16 @@ impl Ends {
         let Some(&(first, _)) = self.routes.first() else {
             return;
         };
-        found.allow = found.allow.union(self.allow);
-        if found.first.is_none_or(|f| first < f) {
-            found.first = Some(first);
-        }
-        if !self.allow.intersects(method) {
-            return;
-        }
         // In declaration order: the first with the method is the one.
-        if let Some(&(index, _)) = self.routes.iter().find(|(_, m)| m.intersects(method)) {
-            if found.serve.is_none_or(|serve| index < serve) {
-                found.serve = Some(index);
-            }
-        }
+        let serve = if self.allow.intersects(method) {
+            self.routes
+                .iter()
+                .find(|(_, m)| m.intersects(method))
+                .map(|(index, _)| *index)
+        } else {
+            None
+        };
+        found.add(first, self.allow, serve);
     }
 }
 
@@ -578,15 +593,11 @@ impl Trie {
         }
     }
 
+    /// Adds route `index`, whose pattern matches the path, to what was
+    /// `found` for a request with `method`.
     fn candidate(&self, index: RouteIndex, method: Methods, found: &mut Found) {
         let own = self.methods[index as usize];
-        found.allow = found.allow.union(own);
-        if found.first.is_none_or(|first| index < first) {
-            found.first = Some(index);
-        }
-        if own.intersects(method) && found.serve.is_none_or(|serve| index < serve) {
-            found.serve = Some(index);
-        }
+        found.add(index, own, own.intersects(method).then_some(index));
     }
 }
 
