@@ -606,9 +606,9 @@ pub struct Fallthrough {
     /// Where the layer sends it, below the mount: a path no route of the
     /// example matches.
     pub internal: &'static str,
-    /// Registers the older route's service at `internal` (with the mount),
-    /// guarded by [`fell_through`].
-    pub register: fn(&mut web::ServiceConfig),
+    /// Registers the older route's service at the path it is given:
+    /// `internal` under the mount, guarded by [`fell_through`].
+    pub register: fn(&mut web::ServiceConfig, &str),
 }
 
 /// Every [`Fallthrough`].
@@ -627,7 +627,7 @@ pub fn fell_through() -> impl actix_web::guard::Guard {
 /// Registers the [`FALLTHROUGHS`]: call it after the example's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for f in FALLTHROUGHS {
-        (f.register)(cfg);
+        (f.register)(cfg, &format!("{MOUNT}{}", f.internal));
     }
 }
 

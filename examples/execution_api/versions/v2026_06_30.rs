@@ -149,9 +149,9 @@ pub const VARIABLE_NAMED_KEYS: Fallthrough = Fallthrough {
     path: "/variables/keys",
     until: DATE,
     internal: "/.versions/2026-06-30/variables/keys",
-    register: |cfg| {
+    register: |cfg, path| {
         cfg.service(
-            web::resource("/execution/.versions/2026-06-30/variables/keys")
+            web::resource(path)
                 .guard(actix_web::guard::Get())
                 .guard(fell_through())
                 .wrap(scopegate::Enforce::new(
