@@ -9,11 +9,13 @@
 //!    walks a [`Trie`] of the group's patterns once. When the route actix
 //!    would have picked (the first-declared route whose pattern and method
 //!    match) is one of scopegate's `#[route]`s, the guard lets the request
-//!    in, and the dispatcher fills `match_info` with actix's own matcher for
-//!    that one route and calls that route's service: its `Enforce` with its
-//!    own policy, then its handler. Every pattern of the group is in the
-//!    resource map under the dispatcher, so `req.match_pattern()` is the
-//!    route's full pattern.
+//!    in with the route's parameters copied out of the path; the
+//!    dispatcher puts them in `match_info`, as actix's matcher would (a
+//!    pattern the trie does not take apart is matched by actix's matcher
+//!    for that one route), and calls that route's service: its `Enforce`
+//!    with its own policy, then its handler. Every pattern of the group is
+//!    in the resource map under the dispatcher, so `req.match_pattern()` is
+//!    the route's full pattern.
 //! 2. **The group's routes, one by one, as actix registers them**, in
 //!    declaration order, behind a guard that opens only when the dispatcher
 //!    says so: for a `#[protect]` handler (its service is actix's), and for
@@ -53,7 +55,7 @@
 //! `an_earlier_route_of_another_method_does_not_lend_its_pattern`).
 //! Register such resources after the group, or inside a scope.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use actix_web::dev::{
@@ -257,6 +259,10 @@ struct Table {
     /// same thread, before any other request is routed: see
     /// [`DispatchGuard`].
     decided: Cell<Option<Decision>>,
+    /// The parameters of the decided request, as the guard copied them
+    /// out of its path, for the dispatcher to put in `match_info`: the
+    /// guard reads the path without holding `match_info`.
+    values: RefCell<[String; MAX_PARAMS]>,
 }
 
 /// What the dispatcher's guard decided for a request.
@@ -265,15 +271,9 @@ struct Decision {
     /// The request: the address of its head.
     request: usize,
     route: RouteIndex,
-    /// The bounds of the route's parameters in the path after the prefix,
-    /// found on the guard's walk (`None` for a route left to actix's
-    /// matcher).
-    bounds: Option<Bounds>,
+    /// Whether the guard copied the route's parameters out ([`Table::values`]).
+    copied: bool,
 }
-
-/// Byte bounds of a route's parameters in the path after the prefix, in
-/// the order of [`Params::Walked`]'s names.
-type Bounds = [(u16, u16); MAX_PARAMS];
 
 /// How the dispatcher fills `match_info` for a route, as actix's matcher
 /// would.
@@ -367,18 +367,17 @@ impl Params {
         Params::Walked { names, lead, tail }
     }
 
-    /// The bounds of the parameters in the path after the prefix, whose
-    /// `segments` the route's pattern matched; `None` for a route left to
-    /// actix, or if the path does not match after all.
-    fn bounds(&self, segments: &Segments) -> Option<Bounds> {
+    /// Copies the parameters out of `rest` (the path after the prefix),
+    /// whose `segments` the route's pattern matched, into `values`, in the
+    /// order of the names; `None` for a route left to actix, or if the
+    /// path does not match after all.
+    fn copy(&self, rest: &str, segments: &Segments, values: &mut [String]) -> Option<()> {
         let Params::Walked { lead, tail, .. } = self else {
             return None;
         };
-        // Offsets fit in `u16`: `Segments` cuts no longer path.
-        let mut bounds = [(0, 0); MAX_PARAMS];
-        let mut slots = bounds.iter_mut();
+        let mut slots = values.iter_mut();
         let mut put = |(start, end): (usize, usize)| -> Option<()> {
-            *slots.next()? = (start as u16, end as u16);
+            *slots.next()? = rest.get(start..end)?.to_owned();
             Some(())
         };
         for depth in lead {
@@ -399,39 +398,30 @@ impl Params {
                 put(segments.segment(first + i))?;
             }
         }
-        Some(bounds)
+        Some(())
     }
 
     /// Fills `match_info`, whose unprocessed part is the path after the
     /// prefix (`prefix` bytes), that the route's pattern matched, with the
-    /// parameters at `bounds` (from [`Params::bounds`]). `false` if it
-    /// does not match after all.
+    /// parameters in `values` (from [`Params::copy`], if it copied them),
+    /// which it takes.
+    /// `false` if it does not match after all.
     fn fill(
         &self,
         match_info: &mut actix_web::dev::Path<Url>,
         prefix: usize,
-        bounds: Option<Bounds>,
+        values: Option<&RefCell<[String; MAX_PARAMS]>>,
     ) -> bool {
         let names = match self {
             Params::None => return true,
             Params::Actix(def) => return def.capture_match_info(match_info),
             Params::Walked { names, .. } => names,
         };
-        let Some(bounds) = bounds else {
+        let Some(Ok(mut values)) = values.map(RefCell::try_borrow_mut) else {
             return false;
         };
-        let path = match_info.as_str();
-        let len = path.len() - prefix;
-        // All or nothing: every value is read before the first is added.
-        let mut values: [String; MAX_PARAMS] = Default::default();
-        for (value, (start, end)) in values.iter_mut().zip(&bounds[..names.len()]) {
-            let (start, end) = (prefix + usize::from(*start), prefix + usize::from(*end));
-            match path.get(start..end) {
-                Some(text) => *value = text.to_owned(),
-                None => return false,
-            }
-        }
-        for (name, value) in names.iter().zip(&mut values) {
+        let len = match_info.as_str().len() - prefix;
+        for (name, value) in names.iter().zip(values.iter_mut()) {
             match_info.add_static(*name, std::mem::take(value));
         }
         match_info.skip(u16::try_from(len).unwrap_or(u16::MAX));
@@ -472,6 +462,7 @@ impl Table {
             pattern_of,
             params,
             decided: Cell::new(None),
+            values: Default::default(),
         }
     }
 
@@ -484,12 +475,26 @@ impl Table {
     }
 
     /// The route the dispatcher serves a request for `path` (the whole
-    /// path, re-quoted) with, and the bounds of its parameters: see
-    /// [`Table::dispatch`].
-    fn decide(&self, method: Methods, path: &str) -> Option<(usize, Option<Bounds>)> {
-        let (found, segments) = self.find(method, path.strip_prefix(self.prefix)?)?;
+    /// path, re-quoted) with ([`Table::dispatch`]), and whether its
+    /// parameters were copied into [`Table::values`].
+    fn decide(&self, method: Methods, path: &str) -> Option<(usize, bool)> {
+        let rest = path.strip_prefix(self.prefix)?;
+        let (found, segments) = self.find(method, rest)?;
         let index = self.dispatch(&found)?;
-        Some((index, self.params[index].bounds(&segments)))
+        Some((index, self.copy(index, rest, &segments)))
+    }
+
+    /// Copies route `index`'s parameters out of `rest` into
+    /// [`Table::values`] ([`Params::copy`]); whether it did.
+    fn copy(&self, index: usize, rest: &str, segments: &Segments) -> bool {
+        let params = &self.params[index];
+        if !matches!(params, Params::Walked { .. }) {
+            return false;
+        }
+        let Ok(mut values) = self.values.try_borrow_mut() else {
+            return false;
+        };
+        params.copy(rest, segments, &mut values[..]).is_some()
     }
 
     /// Whether the first pattern the raw (not re-quoted) path matches is
@@ -596,7 +601,7 @@ impl Guard for DispatchGuard {
             table.decided.set(Some(Decision {
                 request: std::ptr::from_ref(head) as usize,
                 route: index as RouteIndex,
-                bounds: table.params[index].bounds(segments),
+                copied: table.copy(index, rest, segments),
             }));
             return true;
         }
@@ -691,22 +696,23 @@ impl Service<ServiceRequest> for Dispatch {
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let table = &self.table;
         let request = std::ptr::from_ref(req.head()) as usize;
-        let (index, bounds) = match table.decided.take() {
+        let (index, copied) = match table.decided.take() {
             Some(decision) if decision.request == request => {
-                (Some(usize::from(decision.route)), decision.bounds)
+                (Some(usize::from(decision.route)), decision.copied)
             }
             // Not the request the guard decided for: route it again, on
             // actix's re-quoted path.
             _ => match table.decide(Methods::of(req.method()), req.match_info().as_str()) {
-                Some((index, bounds)) => (Some(index), bounds),
-                None => (None, None),
+                Some((index, copied)) => (Some(index), copied),
+                None => (None, false),
             },
         };
         let Some(index) = index else {
             return self.default.call(req);
         };
         let prefix = table.prefix.len();
-        if !table.params[index].fill(req.match_info_mut(), prefix, bounds) {
+        let values = copied.then_some(&table.values);
+        if !table.params[index].fill(req.match_info_mut(), prefix, values) {
             return self.default.call(req);
         }
         match &self.services[index] {
