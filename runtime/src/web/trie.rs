@@ -18,8 +18,8 @@
 //!
 //! The path is cut at its slashes once, before the walk ([`Segments`]):
 //! the walk reads each segment's bounds from the cut, a tail's pieces are
-//! the cut's last segments, and the dispatcher reads the parameters'
-//! bounds off it. A path of more than [`MAX_SEGMENTS`] segments is not
+//! the cut's last segments, and the dispatcher's guard copies the
+//! parameters off it. A path of more than [`MAX_SEGMENTS`] segments is not
 //! cut: each pattern is matched against it in turn by actix's own
 //! [`ResourceDef`] ([`Trie::find_each`]), slow, and only for such paths.
 
@@ -39,7 +39,10 @@ pub(crate) struct Found {
     /// The first-declared route whose pattern matches the path and whose
     /// method is the request's: the route actix would serve.
     pub serve: Option<RouteIndex>,
-    /// The methods of every route whose pattern matches the path.
+    /// The methods of every route whose pattern matches the path, for
+    /// the `Allow` of a 405: complete when no route serves the request
+    /// (`serve` is `None`), the only time it is read. Once a route
+    /// serves it, the walk skips routes declared after that one.
     pub allow: Methods,
 }
 
@@ -237,7 +240,7 @@ struct Node {
     ends: Ends,
     /// Routes whose pattern continues from here with a tail, grouped by
     /// the segments after it, in declaration order.
-    tails: Vec<(Vec<Fixed>, Ends)>,
+    tails: Vec<Tails>,
     /// Routes whose pattern continues from here with a segment the trie
     /// does not take apart, with that rest of the pattern, in declaration
     /// order.
@@ -308,6 +311,17 @@ impl Ends {
         };
         found.add(first, self.allow, serve);
     }
+}
+
+/// Routes that continue from a node with a tail followed by the same
+/// segments.
+#[derive(Debug)]
+struct Tails {
+    after: Vec<Fixed>,
+    routes: Ends,
+    /// The first route of the node's groups of tails after this one
+    /// (`RouteIndex::MAX` if none), which were all declared later still.
+    later: RouteIndex,
 }
 
 /// A segment after a tail: literal text, or a one-segment parameter.
@@ -410,6 +424,12 @@ impl Trie {
         }
         for node in &mut trie.nodes {
             node.branches = !node.tails.is_empty() || !node.rests.is_empty();
+            let firsts: Vec<RouteIndex> = (node.tails.iter())
+                .map(|t| t.routes.routes.first().map_or(RouteIndex::MAX, |r| r.0))
+                .collect();
+            for (tails, later) in node.tails.iter_mut().zip(firsts.iter().skip(1)) {
+                tails.later = *later;
+            }
         }
         trie
     }
@@ -453,12 +473,16 @@ impl Trie {
                         .unwrap_or(Some(Vec::new()));
                     if let Some(after) = after {
                         let tails = &mut self.nodes[node].tails;
-                        match tails.iter_mut().find(|(a, _)| *a == after) {
-                            Some((_, routes)) => routes.push(index, method),
+                        match tails.iter_mut().find(|t| t.after == after) {
+                            Some(tails) => tails.routes.push(index, method),
                             None => {
                                 let mut routes = Ends::default();
                                 routes.push(index, method);
-                                tails.push((after, routes));
+                                tails.push(Tails {
+                                    after,
+                                    routes,
+                                    later: RouteIndex::MAX,
+                                });
                             }
                         }
                         return;
@@ -552,9 +576,15 @@ impl Trie {
         loop {
             let here = &self.nodes[node];
             if here.branches {
-                for (after, routes) in &here.tails {
-                    if tail_fits(path.as_bytes(), segments, depth, after) {
-                        routes.offer(method, found);
+                for tails in &here.tails {
+                    if tail_fits(path.as_bytes(), segments, depth, &tails.after) {
+                        tails.routes.offer(method, found);
+                        if found.serve.is_some_and(|serve| serve < tails.later) {
+                            // The groups after it were all declared after
+                            // the route that serves the request: they can
+                            // change only what is not read ([`Found::allow`]).
+                            break;
+                        }
                     }
                 }
                 for (index, def) in &here.rests {
@@ -610,6 +640,18 @@ mod tests {
     const GET: Methods = Methods::GET;
     const PUT: Methods = Methods::PUT;
 
+    /// What the trie must find, from what actix finds: `allow` only when
+    /// nothing serves the request ([`Found::allow`]).
+    fn read(found: Found) -> Found {
+        match found.serve {
+            Some(_) => Found {
+                allow: Methods::NONE,
+                ..found
+            },
+            None => found,
+        }
+    }
+
     /// The first route actix's router picks: each pattern in turn, with
     /// the method, on the re-quoted path.
     fn actix_first(routes: &[(Methods, &'static str)], method: Methods, uri: &str) -> Found {
@@ -626,12 +668,12 @@ mod tests {
                 }
             }
         }
-        found
+        read(found)
     }
 
     fn trie_first(routes: &[(Methods, &'static str)], method: Methods, uri: &str) -> Found {
         let url = Url::new(uri.parse::<Uri>().unwrap());
-        Trie::new(routes.iter().copied()).find(method, url.path())
+        read(Trie::new(routes.iter().copied()).find(method, url.path()))
     }
 
     const ROUTES: &[(Methods, &str)] = &[
@@ -722,6 +764,31 @@ mod tests {
     }
 
     #[test]
+    fn tails_declared_after_the_serving_route_are_skipped_not_those_between() {
+        // `/x/k/item/7` fits both groups of tails; the second group's PUT
+        // is declared between the first group's two routes, so for a PUT
+        // it is the one, and only routes after it may be skipped.
+        let routes: &[(Methods, &'static str)] = &[
+            (GET, "/x/{key:.+}/item/{n}"),
+            (PUT, "/x/{key:.+}"),
+            (PUT, "/x/{key:.+}/item/{n}"),
+            (Methods::POST, "/x/{key:.+}"),
+        ];
+        for method in [GET, PUT, Methods::POST, Methods::DELETE] {
+            for path in ["/x/k/item/7", "/x/k", "/x/k/item/"] {
+                assert_eq!(
+                    trie_first(routes, method, path),
+                    actix_first(routes, method, path),
+                    "{method:?} {path}"
+                );
+            }
+        }
+        assert_eq!(trie_first(routes, PUT, "/x/k/item/7").serve, Some(1));
+        let found = trie_first(routes, Methods::DELETE, "/x/k/item/7");
+        assert_eq!(found.allow, GET.union(PUT).union(Methods::POST));
+    }
+
+    #[test]
     fn a_node_with_many_literals_finds_each_of_them() {
         // More literal children than a node searches one after the other:
         // of every length from 1 to 4, declared out of order.
@@ -744,7 +811,7 @@ mod tests {
             "/h1/items",
         ] {
             let want = actix_first(&routes, GET, path);
-            assert_eq!(trie.find(GET, path), want, "{path}");
+            assert_eq!(read(trie.find(GET, path)), want, "{path}");
         }
     }
 
@@ -760,7 +827,9 @@ mod tests {
         assert_eq!(trie_first(ROUTES, GET, "/items/search").serve, Some(3));
         let found = trie_first(ROUTES, GET, "/xcoms/d/r/t/k/slice");
         assert_eq!(found.serve, Some(7));
-        assert_eq!(found.allow, GET.union(PUT));
+        let found = trie_first(ROUTES, Methods::POST, "/xcoms/d/r/t/k/slice");
+        assert_eq!(found.serve, None);
+        assert_eq!(found.allow, GET.union(PUT), "every route of the path");
         let found = trie_first(ROUTES, PUT, "/xcoms/d/r/t/k/item/1");
         assert_eq!((found.first, found.serve), (Some(8), Some(10)));
     }
