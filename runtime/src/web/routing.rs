@@ -375,16 +375,22 @@ impl Params {
         let Params::Walked { lead, tail, .. } = self else {
             return None;
         };
-        let mut slots = values.iter_mut();
-        let mut put = |(start, end): (usize, usize)| -> Option<()> {
+        // A function the compiler inlines, where a closure was called.
+        #[inline(always)]
+        fn put<'a>(
+            slots: &mut impl Iterator<Item = &'a mut String>,
+            rest: &str,
+            (start, end): (usize, usize),
+        ) -> Option<()> {
             *slots.next()? = rest.get(start..end)?.to_owned();
             Some(())
-        };
+        }
+        let mut slots = values.iter_mut();
         for depth in lead {
             if *depth >= segments.count() {
                 return None;
             }
-            put(segments.segment(*depth))?;
+            put(&mut slots, rest, segments.segment(*depth))?;
         }
         if let Some(Tail {
             lead_len,
@@ -392,10 +398,10 @@ impl Params {
             params,
         }) = tail
         {
-            put(segments.tail(*lead_len, *after)?)?;
+            put(&mut slots, rest, segments.tail(*lead_len, *after)?)?;
             let first = segments.count() - after;
             for i in params {
-                put(segments.segment(first + i))?;
+                put(&mut slots, rest, segments.segment(first + i))?;
             }
         }
         Some(())
@@ -486,6 +492,7 @@ impl Table {
 
     /// Copies route `index`'s parameters out of `rest` into
     /// [`Table::values`] ([`Params::copy`]); whether it did.
+    #[inline]
     fn copy(&self, index: usize, rest: &str, segments: &Segments) -> bool {
         let params = &self.params[index];
         if !matches!(params, Params::Walked { .. }) {
@@ -560,18 +567,18 @@ impl Guard for DispatchGuard {
         // The raw path, cut at its slashes; one with a `%` is matched as
         // actix matches it, re-quoted.
         let (mut path, mut rest) = (raw, "");
+        let mut segments = Segments::EMPTY;
         let cut = match raw.strip_prefix(table.prefix) {
             Some(after) if table.plain_prefix => {
                 rest = after;
-                Segments::cut(after, true)
+                segments.cut_into(after, true)
             }
             _ if has_percent(raw.as_bytes()) => Err(Uncut::Percent),
             _ => return false,
         };
         let requoted;
-        let requoted_cut;
-        let segments = match &cut {
-            Ok(segments) => segments,
+        match cut {
+            Ok(()) => {}
             Err(Uncut::Percent) => {
                 requoted = Url::new(head.uri.clone());
                 path = requoted.path();
@@ -579,14 +586,13 @@ impl Guard for DispatchGuard {
                     return false;
                 };
                 rest = after;
-                requoted_cut = Segments::cut(after, false);
-                match &requoted_cut {
-                    Ok(segments) => segments,
-                    Err(_) => return table.pass_deep(ctx, after),
+                if segments.cut_into(after, false).is_err() {
+                    return table.pass_deep(ctx, after);
                 }
             }
             Err(Uncut::TooLong) => return table.pass_deep(ctx, rest),
-        };
+        }
+        let segments = &segments;
         let found = table
             .trie
             .find_cut(Methods::of(&head.method), rest, segments);

@@ -118,30 +118,42 @@ pub(crate) enum Uncut {
 }
 
 impl Segments {
+    /// A path with no segment, to [`Segments::cut_into`].
+    pub(crate) const EMPTY: Segments = Segments {
+        slashes: [0; MAX_SEGMENTS + 1],
+        count: 0,
+        bare: false,
+    };
+
     /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
     /// a `%` anywhere in `path` stops the cut.
-    #[inline(always)]
     pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
+        let mut segments = Segments::EMPTY;
+        segments.cut_into(path, percent)?;
+        Ok(segments)
+    }
+
+    /// [`Segments::cut`] into `self`, in place (a guard cuts every request's
+    /// path, and a returned `Segments` is copied out).
+    #[inline(always)]
+    pub(crate) fn cut_into(&mut self, path: &str, percent: bool) -> Result<(), Uncut> {
         let bytes = path.as_bytes();
-        let mut segments = Segments {
-            slashes: [0; MAX_SEGMENTS + 1],
-            count: 0,
-            bare: false,
-        };
         let len = u16::try_from(bytes.len()).map_err(|_| Uncut::TooLong)?;
         if bytes.first().is_some_and(|b| *b != b'/') {
             if percent && bytes.contains(&b'%') {
                 return Err(Uncut::Percent);
             }
-            segments.bare = true;
-            segments.slashes[0] = len;
-            return Ok(segments);
+            self.bare = true;
+            self.count = 0;
+            self.slashes[0] = len;
+            return Ok(());
         }
+        self.bare = false;
         let mut count = 0;
         let mut base = 0;
         while let Some(chunk) = bytes.get(base..base + 8) {
             let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            segments.scan(word, base, percent, &mut count)?;
+            self.scan(word, base, percent, &mut count)?;
             base += 8;
         }
         if base < bytes.len() {
@@ -157,11 +169,11 @@ impl Segments {
                     .rev()
                     .fold(0, |word, b| word << 8 | u64::from(*b)),
             };
-            segments.scan(word, base, percent, &mut count)?;
+            self.scan(word, base, percent, &mut count)?;
         }
-        segments.slashes[count] = len;
-        segments.count = count as u8;
-        Ok(segments)
+        self.slashes[count] = len;
+        self.count = count as u8;
+        Ok(())
     }
 
     /// Records the slashes of the eight bytes at `base`, read as `word`.
@@ -545,7 +557,7 @@ impl Trie {
     }
 
     /// [`Trie::find`] on a path already cut into its `segments`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find_cut(&self, method: Methods, path: &str, segments: &Segments) -> Found {
         let mut found = Found::default();
         if segments.bare {
