@@ -281,27 +281,29 @@ enum Params {
     /// No parameter.
     None,
     /// Parameters found from the segments the trie's walk went through:
-    /// whole segments (by depth after the prefix), then, for a route with
-    /// a tail (`{key:.+}`), the tail and the pieces after it.
+    /// whole segments, and, for a route with a tail (`{key:.+}`), the tail
+    /// and the pieces after it.
     Walked {
         /// Every parameter's name, in the pattern's order.
         names: Vec<&'static str>,
-        /// The depth of each whole-segment parameter before any tail.
-        lead: Vec<usize>,
-        tail: Option<Tail>,
+        /// Where each parameter is, in the same order.
+        slots: Vec<Slot>,
     },
     /// A pattern the trie leaves to actix: actix's matcher for the
     /// pattern after the prefix.
     Actix(ResourceDef),
 }
 
-/// A tail after `lead_len` segments, then the path's last `after`
-/// segments, of which those at `params` (counted from the first of them)
-/// are parameters.
-struct Tail {
-    lead_len: usize,
-    after: usize,
-    params: Vec<usize>,
+/// Where a parameter is in a path the route's pattern matched.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// The whole segment at this depth (after the prefix).
+    Depth(usize),
+    /// A tail from the segment at `depth` to the path's last `after`
+    /// segments.
+    Tail { depth: usize, after: usize },
+    /// The whole segment this many from the path's end (1: the last).
+    FromEnd(usize),
 }
 
 /// The name of a one-segment parameter `{name}`, if `segment` is one.
@@ -330,32 +332,29 @@ impl Params {
         }
         let actix = || Params::Actix(ResourceDef::new(rest));
         let mut names = Vec::new();
-        let mut lead = Vec::new();
-        let mut tail = None;
+        let mut slots = Vec::new();
         let pieces: Vec<&'static str> = rest.split('/').skip(1).collect();
         for (at, segment) in pieces.iter().enumerate() {
             if let Some(name) = param_name(segment) {
                 names.push(name);
-                lead.push(at);
+                slots.push(Slot::Depth(at));
             } else if let Some(name) = tail_name(segment) {
                 names.push(name);
                 let after = &pieces[at + 1..];
-                let mut params = Vec::new();
+                slots.push(Slot::Tail {
+                    depth: at,
+                    after: after.len(),
+                });
                 for (i, piece) in after.iter().enumerate() {
                     match param_name(piece) {
                         Some(name) => {
                             names.push(name);
-                            params.push(i);
+                            slots.push(Slot::FromEnd(after.len() - i));
                         }
                         None if !piece.contains(['{', '}']) => {}
                         None => return actix(),
                     }
                 }
-                tail = Some(Tail {
-                    lead_len: at,
-                    after: after.len(),
-                    params,
-                });
                 break;
             } else if segment.contains(['{', '}']) {
                 return actix();
@@ -364,7 +363,7 @@ impl Params {
         if names.len() > MAX_PARAMS {
             return actix();
         }
-        Params::Walked { names, lead, tail }
+        Params::Walked { names, slots }
     }
 
     /// Copies the parameters out of `rest` (the path after the prefix),
@@ -372,37 +371,20 @@ impl Params {
     /// order of the names; `None` for a route left to actix, or if the
     /// path does not match after all.
     fn copy(&self, rest: &str, segments: &Segments, values: &mut [String]) -> Option<()> {
-        let Params::Walked { lead, tail, .. } = self else {
+        let Params::Walked { slots, .. } = self else {
             return None;
         };
-        // A function the compiler inlines, where a closure was called.
-        #[inline(always)]
-        fn put<'a>(
-            slots: &mut impl Iterator<Item = &'a mut String>,
-            rest: &str,
-            (start, end): (usize, usize),
-        ) -> Option<()> {
-            *slots.next()? = rest.get(start..end)?.to_owned();
-            Some(())
-        }
-        let mut slots = values.iter_mut();
-        for depth in lead {
-            if *depth >= segments.count() {
-                return None;
-            }
-            put(&mut slots, rest, segments.segment(*depth))?;
-        }
-        if let Some(Tail {
-            lead_len,
-            after,
-            params,
-        }) = tail
-        {
-            put(&mut slots, rest, segments.tail(*lead_len, *after)?)?;
-            let first = segments.count() - after;
-            for i in params {
-                put(&mut slots, rest, segments.segment(first + i))?;
-            }
+        let count = segments.count();
+        // One loop, so one place that allocates, which the compiler
+        // inlines.
+        for (value, slot) in values.iter_mut().zip(slots) {
+            let (start, end) = match *slot {
+                Slot::Depth(depth) if depth < count => segments.segment(depth),
+                Slot::Tail { depth, after } => segments.tail(depth, after)?,
+                Slot::FromEnd(back) if back <= count => segments.segment(count - back),
+                _ => return None,
+            };
+            *value = rest.get(start..end)?.to_owned();
         }
         Some(())
     }
