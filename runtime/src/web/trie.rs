@@ -278,7 +278,8 @@ impl Node {
                 if text.len() > segment.len() {
                     return None;
                 }
-                if text.as_bytes() == segment {
+                // The first byte before the call to compare them all.
+                if text.as_bytes().first() == segment.first() && text.as_bytes() == segment {
                     return Some(*child);
                 }
             }
