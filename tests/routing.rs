@@ -655,3 +655,27 @@ async fn every_parameter_count_fills_match_info() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_deep_path_with_a_percent_past_the_cut_is_matched_requoted() {
+    // Deeper than the dispatcher cuts paths (64 segments), with the only
+    // `%` after the 64th slash: actix matches the re-quoted path, where
+    // `%69tem` is `item`.
+    let app = init_service(App::new().configure(params::configure)).await;
+    let scoped =
+        init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;
+    let deep: String = (0..80).map(|i| format!("s{i}/")).collect();
+    let path = format!("/params/5/x/y/z/{deep}%69tem/7");
+    let key = deep.trim_end_matches('/');
+    for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
+        let req = TestRequest::get()
+            .uri(&format!("{prefix}{path}"))
+            .to_request();
+        let res = call_service(app, req).await;
+        assert_eq!(res.status().as_u16(), 200, "{prefix}");
+        let body: Value = serde_json::from_slice(&read_body(res).await).unwrap();
+        assert_eq!(body["route"], json!("p5"), "{prefix}");
+        assert_eq!(body["raw"]["key"], json!(key), "{prefix}");
+        assert_eq!(body["raw"]["d"], json!("7"), "{prefix}");
+    }
+}

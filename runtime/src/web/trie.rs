@@ -126,7 +126,8 @@ impl Segments {
     };
 
     /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
-    /// a `%` anywhere in `path` stops the cut.
+    /// a `%` stops the cut; the cut stops first at a slash past
+    /// [`MAX_SEGMENTS`] ([`Uncut::TooLong`]), so a `%` after it is not seen.
     pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
         let mut segments = Segments::EMPTY;
         segments.cut_into(path, percent)?;
