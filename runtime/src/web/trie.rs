@@ -571,14 +571,29 @@ impl Trie {
             }
             return found;
         }
-        self.walk(0, path, segments, 0, method, &mut found);
+        self.descend(0, path, segments, 0, method, &mut found);
         found
     }
 
-    /// Visits `node`, `depth` segments into the path. A loop down the trie,
-    /// recursing only where a segment could go both to a literal child and
-    /// to the parameter child.
+    /// [`Trie::descend`] from a literal child, where a segment could go
+    /// both to it and to the parameter child (recursive, so out of line).
     fn walk(
+        &self,
+        node: usize,
+        path: &str,
+        segments: &Segments,
+        depth: usize,
+        method: Methods,
+        found: &mut Found,
+    ) {
+        self.descend(node, path, segments, depth, method, found);
+    }
+
+    /// Visits `node`, `depth` segments into the path. A loop down the trie,
+    /// recursing ([`Trie::walk`]) only where a segment could go both to a
+    /// literal child and to the parameter child; inlined into the guard.
+    #[inline(always)]
+    fn descend(
         &self,
         mut node: usize,
         path: &str,
