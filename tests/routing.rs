@@ -147,6 +147,12 @@ mod params {
     pub async fn p9(req: HttpRequest) -> HttpResponse {
         seen(&req, "p9", Value::Null)
     }
+    /// Parameters on both sides of a tail, and a literal between two of
+    /// those after it.
+    #[route(get, "/t/<a>/<key:path>/<x>/item/<n>", public)]
+    pub async fn tail_between(req: HttpRequest) -> HttpResponse {
+        seen(&req, "tail_between", Value::Null)
+    }
 }
 
 /// Where the groups are registered.
@@ -657,10 +663,53 @@ async fn every_parameter_count_fills_match_info() {
 }
 
 #[actix_web::test]
+async fn parameters_after_a_tail_are_counted_from_the_end() {
+    let app = init_service(App::new().configure(params::configure)).await;
+    let scoped =
+        init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;
+    for (path, expected) in [
+        (
+            "/params/t/A/k1/k2/X/item/7",
+            json!({"a": "A", "key": "k1/k2", "x": "X", "n": "7"}),
+        ),
+        (
+            "/params/t/A/k/X/item/7",
+            json!({"a": "A", "key": "k", "x": "X", "n": "7"}),
+        ),
+        (
+            "/params/t/A/k/item/X/item/7",
+            json!({"a": "A", "key": "k/item", "x": "X", "n": "7"}),
+        ),
+    ] {
+        for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
+            let req = TestRequest::get()
+                .uri(&format!("{prefix}{path}"))
+                .to_request();
+            let res = call_service(app, req).await;
+            assert_eq!(res.status().as_u16(), 200, "{prefix}{path}");
+            let body: Value = serde_json::from_slice(&read_body(res).await).unwrap();
+            assert_eq!(body["route"], json!("tail_between"), "{prefix}{path}");
+            assert_eq!(body["raw"], expected, "{prefix}{path}");
+        }
+    }
+    // No segment left for the tail, or an empty one before `item`.
+    for path in ["/params/t/A/X/item/7", "/params/t/A/k//item/7"] {
+        for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
+            let req = TestRequest::get()
+                .uri(&format!("{prefix}{path}"))
+                .to_request();
+            let res = call_service(app, req).await;
+            assert_eq!(res.status().as_u16(), 404, "{prefix}{path}");
+        }
+    }
+}
+
+#[actix_web::test]
 async fn a_deep_path_with_a_percent_past_the_cut_is_matched_requoted() {
     // Deeper than the dispatcher cuts paths (64 segments), with the only
     // `%` after the 64th slash: actix matches the re-quoted path, where
-    // `%69tem` is `item`.
+    // `%69tem` is `item`. The App's half goes through the dispatcher; the
+    // scope's, through actix's routes one by one, is the reference.
     let app = init_service(App::new().configure(params::configure)).await;
     let scoped =
         init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;

@@ -56,6 +56,7 @@
 //! Register such resources after the group, or inside a scope.
 
 use std::cell::{Cell, RefCell};
+use std::num::NonZeroUsize;
 use std::rc::Rc;
 
 use actix_web::dev::{
@@ -259,9 +260,11 @@ struct Table {
     /// same thread, before any other request is routed: see
     /// [`DispatchGuard`].
     decided: Cell<Option<Decision>>,
-    /// The parameters of the decided request, as the guard copied them
-    /// out of its path, for the dispatcher to put in `match_info`: the
-    /// guard reads the path without holding `match_info`.
+    /// The parameters of the decided request, copied out of its path for
+    /// the dispatcher's service to put in `match_info`: by the guard,
+    /// which reads the path without holding `match_info`, or by the
+    /// service itself for a request the guard did not decide
+    /// ([`Table::decide`]).
     values: RefCell<[String; MAX_PARAMS]>,
 }
 
@@ -303,7 +306,7 @@ enum Slot {
     /// segments.
     Tail { depth: usize, after: usize },
     /// The whole segment this many from the path's end (1: the last).
-    FromEnd(usize),
+    FromEnd(NonZeroUsize),
 }
 
 /// The name of a one-segment parameter `{name}`, if `segment` is one.
@@ -346,13 +349,13 @@ impl Params {
                     after: after.len(),
                 });
                 for (i, piece) in after.iter().enumerate() {
-                    match param_name(piece) {
-                        Some(name) => {
+                    match (param_name(piece), NonZeroUsize::new(after.len() - i)) {
+                        (Some(name), Some(back)) => {
                             names.push(name);
-                            slots.push(Slot::FromEnd(after.len() - i));
+                            slots.push(Slot::FromEnd(back));
                         }
-                        None if !piece.contains(['{', '}']) => {}
-                        None => return actix(),
+                        (None, _) if !piece.contains(['{', '}']) => {}
+                        _ => return actix(),
                     }
                 }
                 break;
@@ -368,8 +371,8 @@ impl Params {
 
     /// Copies the parameters out of `rest` (the path after the prefix),
     /// whose `segments` the route's pattern matched, into `values`, in the
-    /// order of the names; `None` for a route left to actix, or if the
-    /// path does not match after all.
+    /// order of the names; `None` for a route without such parameters
+    /// (none, or left to actix), or if the path does not match after all.
     fn copy(&self, rest: &str, segments: &Segments, values: &mut [String]) -> Option<()> {
         let Params::Walked { slots, .. } = self else {
             return None;
@@ -381,7 +384,7 @@ impl Params {
             let (start, end) = match *slot {
                 Slot::Depth(depth) if depth < count => segments.segment(depth),
                 Slot::Tail { depth, after } => segments.tail(depth, after)?,
-                Slot::FromEnd(back) if back <= count => segments.segment(count - back),
+                Slot::FromEnd(back) if back.get() <= count => segments.segment(count - back.get()),
                 _ => return None,
             };
             *value = rest.get(start..end)?.to_owned();
@@ -392,8 +395,8 @@ impl Params {
     /// Fills `match_info`, whose unprocessed part is the path after the
     /// prefix (`prefix` bytes), that the route's pattern matched, with the
     /// parameters in `values` (from [`Params::copy`], if it copied them),
-    /// which it takes.
-    /// `false` if it does not match after all.
+    /// which it takes. `false` if they were not copied (the path does not
+    /// match after all) or are in use.
     fn fill(
         &self,
         match_info: &mut actix_web::dev::Path<Url>,
@@ -454,9 +457,9 @@ impl Table {
         }
     }
 
-    /// The routes `rest`, a path after the prefix with no `%` or already
-    /// re-quoted, matches for `method`, and its segments; `None` for a path
-    /// too deep to cut ([`Uncut::TooLong`]).
+    /// What the trie finds for `rest`, a path after the prefix with no `%`
+    /// or already re-quoted, and `method` ([`trie::Found`]), and the path's
+    /// segments; `None` for a path too deep to cut ([`Uncut::TooLong`]).
     fn find(&self, method: Methods, rest: &str) -> Option<(trie::Found, Segments)> {
         let segments = Segments::cut(rest, false).ok()?;
         Some((self.trie.find_cut(method, rest, &segments), segments))

@@ -1,7 +1,8 @@
 //! The matcher of a group's table: a trie over whole path segments that
-//! finds, in one walk, every route whose pattern matches a path, and so the
-//! first-declared one, exactly as actix's router would find it by trying
-//! the routes one after the other.
+//! finds, in one walk, the first-declared route whose pattern matches a
+//! path (and, when none has the request's method, the methods of all of
+//! them), exactly as actix's router would find it by trying the routes one
+//! after the other.
 //!
 //! Patterns are actix's (`/variables/{variable_key}`), matched against
 //! actix's re-quoted path, so `%2F` never splits a segment. A literal
@@ -18,8 +19,8 @@
 //!
 //! The path is cut at its slashes once, before the walk ([`Segments`]):
 //! the walk reads each segment's bounds from the cut, a tail's pieces are
-//! the cut's last segments, and the dispatcher's guard copies the
-//! parameters off it. A path of more than [`MAX_SEGMENTS`] segments is not
+//! the cut's last segments, and the route's parameters are copied off
+//! it. A path of more than [`MAX_SEGMENTS`] segments is not
 //! cut: each pattern is matched against it in turn by actix's own
 //! [`ResourceDef`] ([`Trie::find_each`]), slow, and only for such paths.
 
@@ -42,7 +43,7 @@ pub(crate) struct Found {
     /// The methods of every route whose pattern matches the path, for
     /// the `Allow` of a 405: complete when no route serves the request
     /// (`serve` is `None`), the only time it is read. Once a route
-    /// serves it, the walk skips routes declared after that one.
+    /// serves it, the walk may skip routes declared after that one.
     pub allow: Methods,
 }
 
@@ -126,8 +127,9 @@ impl Segments {
     };
 
     /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
-    /// a `%` stops the cut; the cut stops first at a slash past
-    /// [`MAX_SEGMENTS`] ([`Uncut::TooLong`]), so a `%` after it is not seen.
+    /// a `%` stops the cut ([`Uncut::Percent`]); but the cut stops at the
+    /// word of a slash past [`MAX_SEGMENTS`] ([`Uncut::TooLong`]), so a
+    /// `%` after that word is not seen.
     pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
         let mut segments = Segments::EMPTY;
         segments.cut_into(path, percent)?;
@@ -333,8 +335,9 @@ impl Ends {
 struct Tails {
     after: Vec<Fixed>,
     routes: Ends,
-    /// The first route of the node's groups of tails after this one
-    /// (`RouteIndex::MAX` if none), which were all declared later still.
+    /// The first-declared route of all the node's groups of tails after
+    /// this one (`RouteIndex::MAX` if none): groups are kept in the order
+    /// of their first route, so it is the next group's first.
     later: RouteIndex,
 }
 
@@ -611,7 +614,7 @@ impl Trie {
                         if found.serve.is_some_and(|serve| serve < tails.later) {
                             // The groups after it were all declared after
                             // the route that serves the request: they can
-                            // change only what is not read ([`Found::allow`]).
+                            // change only what is not read (`Found::allow`).
                             break;
                         }
                     }
