@@ -196,6 +196,7 @@ async fn call_with(
     fn groups(cfg: &mut web::ServiceConfig) {
         cfg.configure(patterns::configure)
             .configure(guarded::configure)
+            .configure(params::configure)
             .route("/patterns/plain", web::get().to(plain))
             .route("/beta/feature/{id}", web::get().to(plain))
             .route("/patterns/files/{rest:.+}", web::get().to(plain))
@@ -627,9 +628,6 @@ async fn an_earlier_route_of_another_method_does_not_lend_its_pattern() {
 /// registered (the dispatcher fills up to eight itself).
 #[actix_web::test]
 async fn every_parameter_count_fills_match_info() {
-    let app = init_service(App::new().configure(params::configure)).await;
-    let scoped =
-        init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;
     // As sent, and as actix re-quotes them: `%2F` stays, `%C3%A9` is `é`.
     let sent = ["x", "a%2Fb", "%C3%A9", "db.pass", "7", "b", "c", "d", "e"];
     let raw = ["x", "a%2Fb", "é", "db.pass", "7", "b", "c", "d", "e"];
@@ -649,24 +647,17 @@ async fn every_parameter_count_fills_match_info() {
                 .collect();
             (path, Value::Object(raw))
         };
-        for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
-            let req = TestRequest::get()
-                .uri(&format!("{prefix}{path}"))
-                .to_request();
-            let res = call_service(app, req).await;
-            assert_eq!(res.status().as_u16(), 200, "{prefix}{path}");
-            let body: Value = serde_json::from_slice(&read_body(res).await).unwrap();
-            assert_eq!(body["route"], json!(format!("p{n}")), "{prefix}{path}");
-            assert_eq!(body["raw"], expected, "{prefix}{path}");
+        for mount in MOUNTS {
+            let (status, body, _) = call(mount, "GET", &path).await;
+            assert_eq!(status, 200, "{mount:?} {path}");
+            assert_eq!(body["route"], json!(format!("p{n}")), "{mount:?} {path}");
+            assert_eq!(body["raw"], expected, "{mount:?} {path}");
         }
     }
 }
 
 #[actix_web::test]
 async fn parameters_after_a_tail_are_counted_from_the_end() {
-    let app = init_service(App::new().configure(params::configure)).await;
-    let scoped =
-        init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;
     for (path, expected) in [
         (
             "/params/t/A/k1/k2/X/item/7",
@@ -681,25 +672,18 @@ async fn parameters_after_a_tail_are_counted_from_the_end() {
             json!({"a": "A", "key": "k/item", "x": "X", "n": "7"}),
         ),
     ] {
-        for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
-            let req = TestRequest::get()
-                .uri(&format!("{prefix}{path}"))
-                .to_request();
-            let res = call_service(app, req).await;
-            assert_eq!(res.status().as_u16(), 200, "{prefix}{path}");
-            let body: Value = serde_json::from_slice(&read_body(res).await).unwrap();
-            assert_eq!(body["route"], json!("tail_between"), "{prefix}{path}");
-            assert_eq!(body["raw"], expected, "{prefix}{path}");
+        for mount in MOUNTS {
+            let (status, body, _) = call(mount, "GET", path).await;
+            assert_eq!(status, 200, "{mount:?} {path}");
+            assert_eq!(body["route"], json!("tail_between"), "{mount:?} {path}");
+            assert_eq!(body["raw"], expected, "{mount:?} {path}");
         }
     }
     // No segment left for the tail, or an empty one before `item`.
     for path in ["/params/t/A/X/item/7", "/params/t/A/k//item/7"] {
-        for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
-            let req = TestRequest::get()
-                .uri(&format!("{prefix}{path}"))
-                .to_request();
-            let res = call_service(app, req).await;
-            assert_eq!(res.status().as_u16(), 404, "{prefix}{path}");
+        for mount in MOUNTS {
+            let (status, _, _) = call(mount, "GET", path).await;
+            assert_eq!(status, 404, "{mount:?} {path}");
         }
     }
 }
@@ -708,23 +692,16 @@ async fn parameters_after_a_tail_are_counted_from_the_end() {
 async fn a_deep_path_with_a_percent_past_the_cut_is_matched_requoted() {
     // Deeper than the dispatcher cuts paths (64 segments), with the only
     // `%` after the 64th slash: actix matches the re-quoted path, where
-    // `%69tem` is `item`. The App's half goes through the dispatcher; the
-    // scope's, through actix's routes one by one, is the reference.
-    let app = init_service(App::new().configure(params::configure)).await;
-    let scoped =
-        init_service(App::new().service(web::scope("/v1").configure(params::configure))).await;
+    // `%69tem` is `item`. On the App the dispatcher routes it; inside a
+    // scope, actix's routes one by one, the reference.
     let deep: String = (0..80).map(|i| format!("s{i}/")).collect();
     let path = format!("/params/5/x/y/z/{deep}%69tem/7");
     let key = deep.trim_end_matches('/');
-    for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
-        let req = TestRequest::get()
-            .uri(&format!("{prefix}{path}"))
-            .to_request();
-        let res = call_service(app, req).await;
-        assert_eq!(res.status().as_u16(), 200, "{prefix}");
-        let body: Value = serde_json::from_slice(&read_body(res).await).unwrap();
-        assert_eq!(body["route"], json!("p5"), "{prefix}");
-        assert_eq!(body["raw"]["key"], json!(key), "{prefix}");
-        assert_eq!(body["raw"]["d"], json!("7"), "{prefix}");
+    for mount in MOUNTS {
+        let (status, body, _) = call(mount, "GET", &path).await;
+        assert_eq!(status, 200, "{mount:?}");
+        assert_eq!(body["route"], json!("p5"), "{mount:?}");
+        assert_eq!(body["raw"]["key"], json!(key), "{mount:?}");
+        assert_eq!(body["raw"]["d"], json!("7"), "{mount:?}");
     }
 }
