@@ -441,12 +441,6 @@ impl Trie {
         }
         for node in &mut trie.nodes {
             node.branches = !node.tails.is_empty() || !node.rests.is_empty();
-            let firsts: Vec<RouteIndex> = (node.tails.iter())
-                .map(|t| t.routes.routes.first().map_or(RouteIndex::MAX, |r| r.0))
-                .collect();
-            for (tails, later) in node.tails.iter_mut().zip(firsts.iter().skip(1)) {
-                tails.later = *later;
-            }
         }
         trie
     }
@@ -493,6 +487,12 @@ impl Trie {
                         match tails.iter_mut().find(|t| t.after == after) {
                             Some(tails) => tails.routes.push(index, method),
                             None => {
+                                // Routes are inserted in declaration order:
+                                // this one is the first after every group
+                                // so far.
+                                if let Some(previous) = tails.last_mut() {
+                                    previous.later = index;
+                                }
                                 let mut routes = Ends::default();
                                 routes.push(index, method);
                                 tails.push(Tails {
