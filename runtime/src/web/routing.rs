@@ -369,32 +369,9 @@ impl Params {
         Params::Walked { names, slots }
     }
 
-    /// Copies the parameters out of `rest` (the path after the prefix),
-    /// whose `segments` the route's pattern matched, into `values`, in the
-    /// order of the names; `None` for a route without such parameters
-    /// (none, or left to actix), or if the path does not match after all.
-    fn copy(&self, rest: &str, segments: &Segments, values: &mut [String]) -> Option<()> {
-        let Params::Walked { slots, .. } = self else {
-            return None;
-        };
-        let count = segments.count();
-        // One loop, so one place that allocates, which the compiler
-        // inlines.
-        for (value, slot) in values.iter_mut().zip(slots) {
-            let (start, end) = match *slot {
-                Slot::Depth(depth) if depth < count => segments.segment(depth),
-                Slot::Tail { depth, after } => segments.tail(depth, after)?,
-                Slot::FromEnd(back) if back.get() <= count => segments.segment(count - back.get()),
-                _ => return None,
-            };
-            *value = rest.get(start..end)?.to_owned();
-        }
-        Some(())
-    }
-
     /// Fills `match_info`, whose unprocessed part is the path after the
     /// prefix (`prefix` bytes), that the route's pattern matched, with the
-    /// parameters in `values` (from [`Params::copy`], if it copied them),
+    /// parameters in `values` (from [`copy`], if it copied them),
     /// which it takes. `false` if they were not copied (the path does not
     /// match after all) or are in use.
     fn fill(
@@ -476,17 +453,18 @@ impl Table {
     }
 
     /// Copies route `index`'s parameters out of `rest` into
-    /// [`Table::values`] ([`Params::copy`]); whether it did.
+    /// [`Table::values`] ([`copy`]); whether it did: not for a route
+    /// without such parameters (none, or left to actix), nor if `values`
+    /// is in use.
     #[inline]
     fn copy(&self, index: usize, rest: &str, segments: &Segments) -> bool {
-        let params = &self.params[index];
-        if !matches!(params, Params::Walked { .. }) {
+        let Params::Walked { slots, .. } = &self.params[index] else {
             return false;
-        }
+        };
         let Ok(mut values) = self.values.try_borrow_mut() else {
             return false;
         };
-        params.copy(rest, segments, &mut values[..]).is_some()
+        copy(slots, rest, segments, &mut values[..]).is_some()
     }
 
     /// Whether the first pattern the raw (not re-quoted) path matches is
@@ -509,6 +487,24 @@ impl Table {
         let ours = self.entries[serve].service.is_some();
         (ours && self.pattern_of[serve] == self.pattern_of[first]).then_some(serve)
     }
+}
+
+/// Copies the parameters at `slots` out of `rest` (a path after the
+/// prefix, whose `segments` the route's pattern matched) into `values`, in
+/// order; `None` if the path does not match after all.
+fn copy(slots: &[Slot], rest: &str, segments: &Segments, values: &mut [String]) -> Option<()> {
+    let count = segments.count();
+    // One loop, so one place that allocates, which the compiler inlines.
+    for (value, slot) in values.iter_mut().zip(slots) {
+        let (start, end) = match *slot {
+            Slot::Depth(depth) if depth < count => segments.segment(depth),
+            Slot::Tail { depth, after } => segments.tail(depth, after)?,
+            Slot::FromEnd(back) if back.get() <= count => segments.segment(count - back.get()),
+            _ => return None,
+        };
+        *value = rest.get(start..end)?.to_owned();
+    }
+    Some(())
 }
 
 /// The literal segments that start every pattern, without the last
@@ -692,18 +688,15 @@ impl Service<ServiceRequest> for Dispatch {
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let table = &self.table;
         let request = std::ptr::from_ref(req.head()) as usize;
-        let (index, copied) = match table.decided.take() {
+        let decided = match table.decided.take() {
             Some(decision) if decision.request == request => {
-                (Some(usize::from(decision.route)), decision.copied)
+                Some((usize::from(decision.route), decision.copied))
             }
             // Not the request the guard decided for: route it again, on
             // actix's re-quoted path.
-            _ => match table.decide(Methods::of(req.method()), req.match_info().as_str()) {
-                Some((index, copied)) => (Some(index), copied),
-                None => (None, false),
-            },
+            _ => table.decide(Methods::of(req.method()), req.match_info().as_str()),
         };
-        let Some(index) = index else {
+        let Some((index, copied)) = decided else {
             return self.default.call(req);
         };
         let prefix = table.prefix.len();
