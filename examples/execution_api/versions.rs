@@ -676,11 +676,10 @@ pub async fn layer(
                 Route::Serve => {}
                 Route::Moved(to) => rewrite(&mut req, &format!("{MOUNT}{to}")),
                 Route::Fallthrough(f) => {
-                    let to = match query.as_str() {
-                        "" => format!("{MOUNT}{}", f.internal),
-                        q => format!("{MOUNT}{}?{q}", f.internal),
-                    };
-                    rewrite(&mut req, &to);
+                    rewrite(
+                        &mut req,
+                        &with_query(&format!("{MOUNT}{}", f.internal), &query),
+                    );
                     req.extensions_mut().insert(FellThrough);
                     served = Some(path);
                 }
@@ -760,13 +759,17 @@ fn drop_new_query_params(req: &mut ServiceRequest, version: Date) {
             !dropped.contains(&name)
         })
         .collect();
-    let query = kept.join("&");
-    let full = if query.is_empty() {
-        req.path().to_owned()
-    } else {
-        format!("{}?{query}", req.path())
-    };
+    let full = with_query(req.path(), &kept.join("&"));
     rewrite(req, &full);
+}
+
+/// `path`, then `?query` unless `query` is empty.
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
 }
 
 /// Runs the converters and removes the newer fields of a JSON response,
