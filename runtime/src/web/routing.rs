@@ -552,12 +552,7 @@ impl Guard for DispatchGuard {
         let cut = match raw.strip_prefix(table.prefix) {
             Some(after) if table.plain_prefix => {
                 rest = after;
-                match segments.cut_into(after, true) {
-                    // The cut stops at the slash past its limit: a `%`
-                    // after it still makes the path actix matches another.
-                    Err(Uncut::TooLong) if has_percent(after.as_bytes()) => Err(Uncut::Percent),
-                    cut => cut,
-                }
+                segments.cut_into(after, true)
             }
             _ if has_percent(raw.as_bytes()) => Err(Uncut::Percent),
             _ => return false,

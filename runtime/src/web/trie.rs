@@ -127,9 +127,8 @@ impl Segments {
     };
 
     /// Cuts `path` at its slashes, eight bytes at a time. With `percent`,
-    /// a `%` stops the cut ([`Uncut::Percent`]); but the cut stops at the
-    /// word of a slash past [`MAX_SEGMENTS`] ([`Uncut::TooLong`]), so a
-    /// `%` after that word is not seen.
+    /// a `%` anywhere in `path` makes it [`Uncut::Percent`], even in a path
+    /// too deep to cut.
     pub(crate) fn cut(path: &str, percent: bool) -> Result<Segments, Uncut> {
         let mut segments = Segments::EMPTY;
         segments.cut_into(path, percent)?;
@@ -140,6 +139,19 @@ impl Segments {
     /// path, and a returned `Segments` is copied out).
     #[inline(always)]
     pub(crate) fn cut_into(&mut self, path: &str, percent: bool) -> Result<(), Uncut> {
+        match self.cut_words(path, percent) {
+            // The words stop at a slash past the limit: a `%` after it
+            // still makes the path one actix re-quotes.
+            Err(Uncut::TooLong) if percent && has_percent(path.as_bytes()) => Err(Uncut::Percent),
+            cut => cut,
+        }
+    }
+
+    /// [`Segments::cut_into`], but the cut stops at the word of a slash
+    /// past [`MAX_SEGMENTS`] ([`Uncut::TooLong`]), so a `%` after that
+    /// word is not seen.
+    #[inline(always)]
+    fn cut_words(&mut self, path: &str, percent: bool) -> Result<(), Uncut> {
         let bytes = path.as_bytes();
         let len = u16::try_from(bytes.len()).map_err(|_| Uncut::TooLong)?;
         if bytes.first().is_some_and(|b| *b != b'/') {
@@ -909,6 +921,10 @@ mod tests {
         assert_eq!(Segments::cut(&deep, true).unwrap().count(), MAX_SEGMENTS);
         let deeper = "/x".repeat(MAX_SEGMENTS + 1);
         assert_eq!(Segments::cut(&deeper, true).err(), Some(Uncut::TooLong));
+        // A `%` past the slash where the cut stops is still seen.
+        let percent = format!("{deeper}/{}/%41", "y".repeat(20));
+        assert_eq!(Segments::cut(&percent, true).err(), Some(Uncut::Percent));
+        assert_eq!(Segments::cut(&percent, false).err(), Some(Uncut::TooLong));
         let long = "/".to_owned() + &"x".repeat(usize::from(u16::MAX));
         assert_eq!(Segments::cut(&long, true).err(), Some(Uncut::TooLong));
     }
