@@ -501,6 +501,53 @@ async fn actix_guards_of_a_protect_handler_still_decide() {
     }
 }
 
+/// A fixed pseudo-random walk (64-bit LCG) from `seed`: the same numbers
+/// every run; `next(n)` is below `n`.
+fn walk(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |n| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n
+    }
+}
+
+/// Sends each of `paths` with GET, PUT and POST to `groups` registered on
+/// the `App` (the dispatcher) and inside `web::scope("/v1")` (actix's own
+/// routes one by one), and asserts that both give the same status,
+/// `Allow` and body (route, pattern, parameters); how many answers were a
+/// route's (200).
+async fn same_answers_either_way(groups: fn(&mut web::ServiceConfig), paths: &[String]) -> usize {
+    let app = init_service(App::new().configure(groups)).await;
+    let scoped = init_service(App::new().service(web::scope("/v1").configure(groups))).await;
+    let mut served = 0;
+    for path in paths {
+        for method in ["GET", "PUT", "POST"] {
+            let mut answers = Vec::new();
+            for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
+                let req = TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(&format!("{prefix}{path}"))
+                    .to_request();
+                let res = call_service(app, req).await;
+                let status = res.status().as_u16();
+                let allow = res.headers().get(ALLOW).cloned();
+                let mut body: Value =
+                    serde_json::from_slice(&read_body(res).await).unwrap_or(Value::Null);
+                if let Some(pattern) = body.get_mut("pattern") {
+                    let unprefixed = pattern.as_str().map(|p| p.trim_start_matches(prefix));
+                    *pattern = json!(unprefixed);
+                }
+                answers.push((status, allow, body));
+            }
+            assert_eq!(answers[0], answers[1], "{method} {path}");
+            served += usize::from(answers[0].0 == 200);
+        }
+    }
+    served
+}
+
 /// Generated paths under the groups' prefixes, from segments that each
 /// route's patterns read (and some they do not: empty, encoded, non-ASCII,
 /// control bytes): the dispatcher on the `App` and actix's own routes inside
@@ -530,54 +577,76 @@ async fn every_generated_path_gets_the_same_answer_either_way() {
             web::get().to(|req: HttpRequest| async move { seen(&req, "plain", Value::Null) }),
         );
     }
-    let app = init_service(App::new().configure(groups)).await;
-    let scoped = init_service(App::new().service(web::scope("/v1").configure(groups))).await;
-    // A fixed pseudo-random walk (64-bit LCG): the same paths every run.
-    let mut state: u64 = 0x5eed;
-    let mut next = |n: usize| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) as usize % n
-    };
-    let mut checked = 0;
-    for _ in 0..600 {
-        // Mostly under a route's first segment, so that most paths reach
-        // a route or come close.
-        let first = match next(5) {
-            0 => SEGMENTS[next(SEGMENTS.len())],
-            n => ["variables", "items", "keys", "runs"][n - 1],
-        };
-        let rest: String = (0..next(6))
-            .map(|_| format!("/{}", SEGMENTS[next(SEGMENTS.len())]))
-            .collect();
-        let path = format!("/patterns/{first}{rest}");
-        for method in ["GET", "PUT", "POST"] {
-            let mut answers = Vec::new();
-            for (app, prefix) in [(&app, ""), (&scoped, "/v1")] {
-                let req = TestRequest::default()
-                    .method(method.parse().unwrap())
-                    .uri(&format!("{prefix}{path}"))
-                    .to_request();
-                let res = call_service(app, req).await;
-                let status = res.status().as_u16();
-                let allow = res.headers().get(ALLOW).cloned();
-                let mut body: Value =
-                    serde_json::from_slice(&read_body(res).await).unwrap_or(Value::Null);
-                if let Some(pattern) = body.get_mut("pattern") {
-                    let unprefixed = pattern.as_str().map(|p| p.trim_start_matches(prefix));
-                    *pattern = json!(unprefixed);
-                }
-                answers.push((status, allow, body));
+    let mut next = walk(0x5eed);
+    let paths: Vec<String> = (0..600)
+        .map(|_| {
+            // Mostly under a route's first segment, so that most paths
+            // reach a route or come close.
+            let first = match next(5) {
+                0 => SEGMENTS[next(SEGMENTS.len())],
+                n => ["variables", "items", "keys", "runs"][n - 1],
+            };
+            let rest: String = (0..next(6))
+                .map(|_| format!("/{}", SEGMENTS[next(SEGMENTS.len())]))
+                .collect();
+            format!("/patterns/{first}{rest}")
+        })
+        .collect();
+    let served = same_answers_either_way(groups, &paths).await;
+    assert!(served > 150, "only {served} of the answers were a route's");
+}
+
+/// The same for the routes of one to nine parameters and the tails
+/// (`/5/<a>/<b>/<c>/<key:path>/item/<d>`, `/t/<a>/<key:path>/<x>/item/<n>`),
+/// where the dispatcher copies each parameter from where it is counted, from
+/// the start or from the end: short paths, and paths of 50 to 80 segments,
+/// on both sides of the 64 the dispatcher cuts before it leaves a path to
+/// actix's matchers, some with a `%` past the 64th.
+#[actix_web::test]
+async fn every_generated_path_with_parameters_and_tails_gets_the_same_answer_either_way() {
+    const SEGMENTS: &[&str] = &["item", "x", "7", "", "a%2Fb", "%69tem", "t", "%C3%A9", "5"];
+    const FIRST: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8", "9", "t", "%35"];
+    let mut next = walk(0x7a11);
+    let paths: Vec<String> = (0..500)
+        .map(|_| {
+            let deep = next(8) == 0;
+            // A deep path mostly under a tail's route, which it can reach.
+            let at = match deep && next(2) == 0 {
+                true => [4, 9][next(2)],
+                false => next(FIRST.len()),
+            };
+            let first = FIRST[at];
+            // How many segments the route under `first` takes at least:
+            // `/<n>` takes n (`/5`, with its tail, 6), `/t` 5.
+            let fits = match first {
+                "t" => 5,
+                "5" => 6,
+                _ => at + 1,
+            };
+            let depth = match next(8) {
+                _ if deep => 50 + next(31),
+                0..=2 => next(11),
+                _ => fits + next(3) * usize::from(matches!(first, "t" | "5")),
+            };
+            // A deep path's segments are plain, so that a `%` at its end
+            // is the only one, past the 64th segment.
+            let mut rest: Vec<&str> = (0..depth)
+                .map(|_| match next(3) {
+                    0 if !deep => SEGMENTS[next(SEGMENTS.len())],
+                    _ => "v",
+                })
+                .collect();
+            // Often end as the tails' routes do: `.../item/<n>`, the
+            // literal sometimes encoded (`%69tem`, `item` re-quoted).
+            if depth >= 2 && next(2) == 0 {
+                rest[depth - 2] = ["item", "item", "%69tem"][next(3)];
             }
-            assert_eq!(answers[0], answers[1], "{method} {path}");
-            checked += usize::from(answers[0].0 == 200);
-        }
-    }
-    assert!(
-        checked > 150,
-        "only {checked} of the answers were a route's"
-    );
+            let rest: String = rest.iter().map(|s| format!("/{s}")).collect();
+            format!("/params/{first}{rest}")
+        })
+        .collect();
+    let served = same_answers_either_way(params::configure, &paths).await;
+    assert!(served > 120, "only {served} of the answers were a route's");
 }
 
 /// A route registered before the group whose pattern also matches the path
