@@ -274,6 +274,17 @@ struct Node {
     rests: Vec<(RouteIndex, ResourceDef)>,
     /// Whether `tails` or `rests` has any route.
     branches: bool,
+    /// How many nodes from this one on only lead on to their parameter
+    /// child (no literal child, no route ending or branching there): the
+    /// walk checks that many segments are not empty and goes on from
+    /// [`Node::run_to`] at once.
+    run: u8,
+    /// The node after the run, if `run` is not 0.
+    run_to: u32,
+    /// The first-declared of the routes that end here or go on through a
+    /// child (`RouteIndex::MAX` if none): once a route declared before it
+    /// serves the request, nothing here or below can change what is read.
+    below: RouteIndex,
 }
 
 impl Node {
@@ -454,7 +465,55 @@ impl Trie {
         for node in &mut trie.nodes {
             node.branches = !node.tails.is_empty() || !node.rests.is_empty();
         }
+        // Children come after their parent in `nodes`: from the last node
+        // back, a node's `below` and run are known before its parent's.
+        for at in (0..trie.nodes.len()).rev() {
+            trie.nodes[at].below = trie.below(at);
+            if let Some((run, run_to)) = trie.run(at) {
+                trie.nodes[at].run = run;
+                trie.nodes[at].run_to = run_to;
+            }
+        }
         trie
+    }
+
+    /// [`Node::below`] for node `at`, from its children's.
+    fn below(&self, at: usize) -> RouteIndex {
+        let node = &self.nodes[at];
+        let through = |child: u32| {
+            let child = &self.nodes[child as usize];
+            let tails = child.tails.iter().flat_map(|t| &t.routes.routes);
+            let rests = child.rests.iter().map(|(index, _)| *index);
+            tails
+                .map(|(index, _)| *index)
+                .chain(rests)
+                .fold(child.below, RouteIndex::min)
+        };
+        node.literals
+            .iter()
+            .map(|(_, child)| *child)
+            .chain(node.param)
+            .map(through)
+            .chain(node.ends.routes.iter().map(|(index, _)| *index))
+            .fold(RouteIndex::MAX, RouteIndex::min)
+    }
+
+    /// [`Node::run`] and [`Node::run_to`] for node `at`, from its
+    /// parameter child's; `None` unless all the node does is lead on to
+    /// its parameter child (or when its run would be longer than a `u8`
+    /// counts: the run then starts again below).
+    fn run(&self, at: usize) -> Option<(u8, u32)> {
+        let node = &self.nodes[at];
+        let child = node.param?;
+        if !node.literals.is_empty() || !node.ends.routes.is_empty() || node.branches {
+            return None;
+        }
+        let next = &self.nodes[child as usize];
+        match next.run {
+            0 => Some((1, child)),
+            u8::MAX => None,
+            n => Some((n + 1, next.run_to)),
+        }
     }
 
     fn insert(&mut self, index: RouteIndex, method: Methods, pattern: &'static str) {
@@ -619,6 +678,23 @@ impl Trie {
     ) {
         loop {
             let here = &self.nodes[node];
+            if here.run != 0 {
+                // Nodes that only lead to their parameter child: each
+                // needs a segment, and a segment that is not empty.
+                let run = usize::from(here.run);
+                if segments.count() < depth + run {
+                    return;
+                }
+                for at in depth..depth + run {
+                    let (start, end) = segments.segment(at);
+                    if start == end {
+                        return;
+                    }
+                }
+                node = here.run_to as usize;
+                depth += run;
+                continue;
+            }
             if here.branches {
                 for tails in &here.tails {
                     if tail_fits(path.as_bytes(), segments, depth, &tails.after) {
@@ -635,6 +711,11 @@ impl Trie {
                     if def.is_match(&path[segments.at(depth)..]) {
                         self.candidate(*index, method, found);
                     }
+                }
+                if found.serve.is_some_and(|serve| serve < here.below) {
+                    // Served by a route declared before any that ends here
+                    // or goes on below.
+                    return;
                 }
             }
             if depth == segments.count() {
@@ -830,6 +911,44 @@ mod tests {
         assert_eq!(trie_first(routes, PUT, "/x/k/item/7").serve, Some(1));
         let found = trie_first(routes, Methods::DELETE, "/x/k/item/7");
         assert_eq!(found.allow, GET.union(PUT).union(Methods::POST));
+    }
+
+    #[test]
+    fn a_tail_that_serves_stops_the_walk_only_before_later_routes() {
+        // At `/x`, a tail serves `/x/v/item/7`; so do routes that go on
+        // through `/x`'s children, one declared before the tail (which
+        // wins) and one after (which the walk may skip), through a literal
+        // child and through the parameter child, with runs of parameters.
+        let routes: &[(Methods, &'static str)] = &[
+            (GET, "/x/{a}/{b}/item/{n}"),
+            (PUT, "/x/v/{b}/item/{n}"),
+            (GET, "/x/{key:.+}"),
+            (PUT, "/x/{key:.+}"),
+            (GET, "/x/v/{b}/{c}/{n}"),
+            (Methods::POST, "/x/{a}/{b}/{c}/{n}"),
+            (Methods::DELETE, "/x/{a}/{b}"),
+        ];
+        for method in [GET, PUT, Methods::POST, Methods::DELETE, Methods::HEAD] {
+            for path in [
+                "/x/v/item/7",
+                "/x/v/w/item/7",
+                "/x/u/w/item/7",
+                "/x/v/w/z/7",
+                "/x/v//item/7",
+                "/x/v/w",
+                "/x/v",
+                "/x/",
+            ] {
+                assert_eq!(
+                    trie_first(routes, method, path),
+                    actix_first(routes, method, path),
+                    "{method:?} {path}"
+                );
+            }
+        }
+        assert_eq!(trie_first(routes, GET, "/x/v/w/item/7").serve, Some(0));
+        assert_eq!(trie_first(routes, PUT, "/x/v/w/item/7").serve, Some(1));
+        assert_eq!(trie_first(routes, GET, "/x/v/w/z/7").serve, Some(2));
     }
 
     #[test]
