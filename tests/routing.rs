@@ -611,9 +611,10 @@ async fn every_generated_path_with_parameters_and_tails_gets_the_same_answer_eit
         .map(|_| {
             let deep = next(8) == 0;
             // A deep path mostly under a tail's route, which it can reach.
-            let at = match deep && next(2) == 0 {
-                true => [4, 9][next(2)],
-                false => next(FIRST.len()),
+            let at = if deep && next(2) == 0 {
+                [4, 9][next(2)]
+            } else {
+                next(FIRST.len())
             };
             let first = FIRST[at];
             // How many segments the route under `first` takes at least:
